@@ -1,0 +1,72 @@
+"""Isoko: the back-office and regulator console of Burundi's cooperative e-commerce platform."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import Config, config_for_environment
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up refused because a required setting is missing or unsafe."""
+
+
+def _check_secrets(app: Flask) -> None:
+    """Require ISOKO_SECRET_KEY outside development and demo mode."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("ENV_NAME") in {"development", "testing"} or app.config.get("DEMO_MODE"):
+        import secrets
+
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise ConfigurationError(
+        "ISOKO_SECRET_KEY est obligatoire en production : définissez une valeur secrète "
+        "et stable (par exemple `python -c \"import secrets; print(secrets.token_hex(32))\"`)."
+    )
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the Flask app: database, Flask-AppBuilder console, security, CLI."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_class or config_for_environment())
+    _check_secrets(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    from flask_wtf.csrf import CSRFProtect
+
+    from console import models  # noqa: F401  (registers every table)
+    from console.database import install_engine_hooks
+    from console.extensions import appbuilder, db, migrate
+    from console.security.headers import install_security_headers
+    from console.services.audit import install_audit_listener
+
+    CSRFProtect(app)
+    with app.app_context():
+        db.init_app(app)
+        install_engine_hooks(app, db)
+        migrate.init_app(app, db, directory=str(_migrations_dir()))
+        appbuilder.init_app(app, db.session)
+        install_audit_listener(db.session)
+        from console.views import register_views
+
+        register_views(appbuilder)
+    install_security_headers(app)
+    from console.formatting import install_template_filters
+
+    install_template_filters(app)
+    from console.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

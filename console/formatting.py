@@ -1,0 +1,64 @@
+"""How numbers, money and dates read in French on screen and on paper."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from console.services.money import format_francs, format_rate
+
+BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    """``26/06/2023``; an aware datetime is first shown in Bujumbura time."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = to_local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """``26/06/2023 14:05`` in Bujumbura time."""
+    if value is None:
+        return "—"
+    return to_local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    """An aware UTC datetime in Africa/Bujumbura (UTC+2, no daylight saving)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(BUJUMBURA)
+
+
+def format_number(value: int | Decimal | float | None, decimals: int = 0) -> str:
+    """French grouping and decimal comma: ``12 345,5``."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def format_quantity(value: Decimal | None) -> str:
+    """A quantity without trailing zeros: ``2,5`` rather than ``2,500``."""
+    if value is None:
+        return "—"
+    text = format_number(value, 3)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def install_template_filters(app: Flask) -> None:
+    """Expose the formatters to Jinja templates."""
+    app.jinja_env.filters.update(
+        francs=format_francs,
+        rate=format_rate,
+        date_fr=format_date,
+        datetime_fr=format_datetime,
+        number_fr=format_number,
+        quantity_fr=format_quantity,
+    )

@@ -1,0 +1,208 @@
+"""The marketplace: value chains, products, listings, buyers, orders and payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from console.extensions import Model
+
+from .cooperatives import Cooperative
+from .geography import Province
+from .labels import LabelledEnum
+from .types import Money, Quantity, Rate, UTCDateTime, enum_column
+
+
+class ValueChain(Model):
+    """A value chain (filière): coffee, rice, beans, milk, palm oil…"""
+
+    __tablename__ = "value_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Category(Model):
+    """A product category inside a value chain; tax rules may be scoped to one."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    value_chain_id: Mapped[int] = mapped_column(ForeignKey("value_chain.id"), index=True)
+    # Unprocessed farm, livestock and fishery produce may take the reduced VAT rate.
+    is_processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_raw_material: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    value_chain: Mapped[ValueChain] = relationship()
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Unit(Model):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Product(Model):
+    """A product that a seller offers."""
+
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    sku: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+
+    cooperative: Mapped[Cooperative] = relationship()
+    category: Mapped[Category] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Listing(Model):
+    """An offer of a quantity at a price; mévente is what stays unsold."""
+
+    __tablename__ = "listing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    quantity_offered: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[int] = mapped_column(Money)
+    listed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship()
+    cooperative: Mapped[Cooperative] = relationship()
+
+
+class BuyerKind(LabelledEnum):
+    CONSUMER = ("consumer", "Particulier")
+    BUSINESS = ("business", "Entreprise")
+    COOPERATIVE = ("cooperative", "Coopérative")
+
+
+class Buyer(Model):
+    """Who buys: a consumer, a business, or a cooperative buying raw materials."""
+
+    __tablename__ = "buyer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BuyerKind] = mapped_column(enum_column(BuyerKind))
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), default="BI")  # ISO 3166-1 alpha-2
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("province.id"))
+    cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("cooperative.id"), unique=True)
+
+    province: Mapped[Province | None] = relationship()
+    cooperative: Mapped[Cooperative | None] = relationship()
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class OrderStatus(LabelledEnum):
+    PLACED = ("placed", "Passée")
+    PAID = ("paid", "Payée")
+    DELIVERED = ("delivered", "Livrée")
+    CANCELLED = ("cancelled", "Annulée")
+
+
+class PaymentMethod(LabelledEnum):
+    """OBR eBMS payment types: 1 cash, 2 bank, 3 credit, 4 other."""
+
+    CASH = ("1", "Espèces")
+    BANK = ("2", "Banque")
+    CREDIT = ("3", "Crédit")
+    OTHER = ("4", "Autre (mobile money…)")
+
+
+class Order(Model):
+    """An order from one buyer to one seller."""
+
+    __tablename__ = "sale_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(60), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyer.id"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.PLACED)
+    is_export: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod), default=PaymentMethod.CASH)
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    buyer: Mapped[Buyer] = relationship()
+    seller: Mapped[Cooperative] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no")
+    payments: Mapped[list[Payment]] = relationship(back_populates="order")
+
+    def __repr__(self) -> str:
+        return self.reference
+
+
+class OrderLine(Model):
+    """One line of an order, stamped at sale time with the tax rule and rate applied.
+
+    The stamp (tax_rule_id, tax_rate, net, tax, gross) never changes afterwards: a
+    rule change affects only later sales.
+    """
+
+    __tablename__ = "order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sale_order.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listing.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[int] = mapped_column(Money)
+    net: Mapped[int] = mapped_column(Money)
+    tax: Mapped[int] = mapped_column(Money)
+    gross: Mapped[int] = mapped_column(Money)
+    tax_rule_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rule.id"), index=True)
+    tax_rate: Mapped[Decimal] = mapped_column(Rate)
+    tax_note: Mapped[str | None] = mapped_column(String(200))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+    listing: Mapped[Listing | None] = relationship()
+    tax_rule = relationship("TaxRule")
+
+    __table_args__ = (UniqueConstraint("order_id", "line_no", name="uq_order_line_no"),)
+
+
+class Payment(Model):
+    """Money received for an order, with the tax part it collects."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sale_order.id", ondelete="CASCADE"), index=True)
+    paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    tax_amount: Mapped[int] = mapped_column(Money, default=0)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    reference: Mapped[str | None] = mapped_column(String(60), unique=True)
+
+    order: Mapped[Order] = relationship(back_populates="payments")

@@ -1,0 +1,1 @@
+"""Reference data: the two territorial maps, value chains, categories, units, tax rules."""

@@ -1,0 +1,1 @@
+"""Authentication, roles policy, province scoping and HTTP security headers."""

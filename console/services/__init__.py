@@ -1,0 +1,1 @@
+"""Domain services: pure Python rules shared by console, dashboards, reports and importers."""

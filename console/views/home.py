@@ -1,0 +1,20 @@
+"""The home page: the month's key figures for the user's provinces."""
+
+from flask_appbuilder import IndexView, expose
+from flask_appbuilder.security.decorators import has_access
+
+from console.extensions import db
+from console.security.scoping import current_scope
+from console.services.key_figures import key_figures
+
+
+class HomeView(IndexView):
+    """Replaces FAB's index: login required, figures scoped to the user."""
+
+    index_template = "isoko/home.html"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        figures = key_figures(db.session, current_scope())
+        return self.render_template(self.index_template, figures=figures, appbuilder=self.appbuilder)
