@@ -38,11 +38,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
             parents=True, exist_ok=True
         )
 
+    from flask_appbuilder import AppBuilder
     from flask_wtf.csrf import CSRFProtect
 
     from console import models  # noqa: F401  (registers every table)
     from console.database import install_engine_hooks
-    from console.extensions import appbuilder, db, migrate
+    from console.extensions import db, migrate
     from console.security.headers import install_security_headers
     from console.services.audit import install_audit_listener
 
@@ -51,11 +52,16 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         db.init_app(app)
         install_engine_hooks(app, db)
         migrate.init_app(app, db, directory=str(_migrations_dir()))
+        # A fresh AppBuilder per app: FAB keeps its registered views on the instance.
+        appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         install_audit_listener(db.session)
         from console.views import register_views
 
         register_views(appbuilder)
+        from console.features import init_features
+
+        init_features(app, appbuilder)
     install_security_headers(app)
     from console.formatting import install_template_filters
 

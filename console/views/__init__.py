@@ -7,10 +7,23 @@ from .cooperatives import CooperativeView
 from .geography import CommuneView, ProvinceView
 from .inventory import DeviceAssignmentView, DeviceAuditView, DeviceIncidentView, DeviceView
 from .marketplace import (
-    BuyerView, CategoryView, ListingView, OrderLineView, OrderView, PaymentView, ProductView,
-    UnitView, ValueChainView,
+    BuyerView,
+    CategoryView,
+    ListingView,
+    OrderLineView,
+    OrderView,
+    PaymentView,
+    ProductView,
+    UnitView,
+    ValueChainView,
 )
-from .pilot import AttendanceView, CohortView, EnrollmentTransitionView, EnrollmentView, TrainingSessionView
+from .pilot import (
+    AttendanceView,
+    CohortView,
+    EnrollmentTransitionView,
+    EnrollmentView,
+    TrainingSessionView,
+)
 from .tax import TaxRemittanceView, TaxRuleView
 
 # (view, label, icon, menu category: a permission name, also the msgid of its label)

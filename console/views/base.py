@@ -7,6 +7,8 @@ import enum
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import Date, Numeric
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
 
 from console.formatting import format_date, format_datetime, format_quantity
 from console.models.types import Money, Quantity, Rate, UTCDateTime
@@ -51,6 +53,19 @@ def _enum_label(value):
     return getattr(value, "label", value) if isinstance(value, enum.Enum) else value
 
 
+def enum_select_field(enum_cls, label, nullable: bool) -> SelectField:
+    """A French select for an enum column (FAB's EnumField expects member names, not values)."""
+
+    def coerce(value):
+        if value in (None, "", "None"):
+            return None
+        return value if isinstance(value, enum_cls) else enum_cls(value)
+
+    choices = ([("", "—")] if nullable else []) + [(m.value, m.label) for m in enum_cls]
+    validators = [Optional()] if nullable else [DataRequired()]
+    return SelectField(label, choices=choices, coerce=coerce, validators=validators)
+
+
 class IsokoModelView(ModelView):
     """FAB ModelView with Isoko's labels, French formats and province scoping."""
 
@@ -67,10 +82,25 @@ class IsokoModelView(ModelView):
             formatter = _formatter_for(column)
             if formatter is not None:
                 formatters[column.key] = formatter
-            elif hasattr(column.type, "enum_class") and column.type.enum_class is not None:
+            elif getattr(column.type, "enum_class", None) is not None:
                 formatters[column.key] = _enum_label
         formatters.update(self.formatters_columns or {})
         self.formatters_columns = formatters
+        enum_columns = [
+            (c.key, c.type.enum_class, c.nullable)
+            for c in model.__table__.columns
+            if getattr(c.type, "enum_class", None) is not None
+        ]
+        form_fields = {
+            key: enum_select_field(cls, labels.get(key, key), nullable)
+            for key, cls, nullable in enum_columns
+        }
+        search_fields = {
+            key: enum_select_field(cls, labels.get(key, key), True) for key, cls, _ in enum_columns
+        }
+        self.add_form_extra_fields = form_fields | (self.add_form_extra_fields or {})
+        self.edit_form_extra_fields = form_fields | (self.edit_form_extra_fields or {})
+        self.search_form_extra_fields = search_fields | (self.search_form_extra_fields or {})
         if is_scoped(model):
             self.base_filters = [["id", ProvinceScopeFilter, lambda: None], *(self.base_filters or [])]
         super().__init__(**kwargs)

@@ -3,7 +3,15 @@
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from console.models import (
-    Buyer, Category, Listing, Order, OrderLine, Payment, Product, Unit, ValueChain,
+    Buyer,
+    Category,
+    Listing,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Unit,
+    ValueChain,
 )
 
 from .base import IsokoModelView
