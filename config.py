@@ -41,6 +41,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("ISOKO_DATABASE_URL") or default_database_url()
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Optional read replica: dashboards and reports read from it; writes go to the primary.
+    SQLALCHEMY_REPLICA_URI = os.environ.get("ISOKO_DATABASE_REPLICA_URL") or None
     REDIS_URL = os.environ.get("ISOKO_REDIS_URL") or None
 
     # Security. The key signs sessions and CSRF tokens: it must be stable and secret

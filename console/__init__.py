@@ -42,7 +42,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from console import models  # noqa: F401  (registers every table)
-    from console.database import install_engine_hooks
+    from console.database import install_engine_hooks, install_read_replica
     from console.extensions import db, migrate
     from console.security.headers import install_security_headers
     from console.services.audit import install_audit_listener
@@ -51,6 +51,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     with app.app_context():
         db.init_app(app)
         install_engine_hooks(app, db)
+        install_read_replica(app, db)
         migrate.init_app(app, db, directory=str(_migrations_dir()))
         # A fresh AppBuilder per app: FAB keeps its registered views on the instance.
         appbuilder = AppBuilder()
@@ -63,6 +64,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         init_features(app, appbuilder)
     install_security_headers(app)
+    from console.observability import install_observability
+
+    install_observability(app)
     from console.formatting import install_template_filters
 
     install_template_filters(app)

@@ -34,3 +34,29 @@ def install_engine_hooks(app: Flask, db) -> None:
         elapsed = time.perf_counter() - conn.info["query_start"].pop()
         if elapsed >= threshold:
             slow_log.warning("requête lente %.0f ms: %s", elapsed * 1000, statement[:500])
+
+
+def install_read_replica(app: Flask, db) -> None:
+    """Bind read-only work (dashboards, reports) to ISOKO_DATABASE_REPLICA_URL when set.
+
+    Writes always go to the primary through db.session. Without a replica the reading
+    engine is the primary's, so callers never need to know which one they got.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    url = app.config.get("SQLALCHEMY_REPLICA_URI")
+    engine = create_engine(url, pool_pre_ping=True) if url else db.engine
+    factory = sessionmaker(bind=engine, autoflush=False, expire_on_commit=False)
+    app.extensions["isoko_read_session"] = scoped_session(factory)
+
+    @app.teardown_appcontext
+    def _remove_read_session(_exc):
+        app.extensions["isoko_read_session"].remove()
+
+
+def read_session():
+    """The session for read-only queries: the replica's when configured, else the primary's."""
+    from flask import current_app
+
+    return current_app.extensions["isoko_read_session"]()

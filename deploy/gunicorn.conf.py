@@ -1,0 +1,24 @@
+"""gunicorn settings for Isoko: `gunicorn -c deploy/gunicorn.conf.py 'console:create_app()'`."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("ISOKO_BIND", "127.0.0.1:8080")
+# Two workers per core plus one: pages are I/O bound on PostgreSQL; reports go to RQ.
+workers = int(os.environ.get("ISOKO_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("ISOKO_THREADS", 4))
+# A synchronous PDF must not hold a worker forever; large reports run in the RQ worker.
+timeout = int(os.environ.get("ISOKO_TIMEOUT", 120))
+graceful_timeout = 30
+keepalive = 5
+max_requests = 2000  # recycle workers to bound memory growth
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+# Structured access log: one JSON object per request, with its duration in ms.
+access_log_format = (
+    '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s","query":"%(q)s",'
+    '"status":%(s)s,"bytes":"%(B)s","duration_ms":%(M)s,"user_agent":"%(a)s"}'
+)
+forwarded_allow_ips = os.environ.get("ISOKO_FORWARDED_ALLOW_IPS", "127.0.0.1")

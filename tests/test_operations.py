@@ -1,0 +1,71 @@
+"""Operations: the health check, request logs and the read replica."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+
+from console.models import Province
+
+from .conftest import build_app, dispose_database, make_database_url
+
+
+def test_health_reports_database_ok_without_login(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"] == "non configuré"
+
+
+def test_health_degrades_but_answers_when_redis_is_down(app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        body = app.test_client().get("/health").get_json()
+    finally:
+        app.config["REDIS_URL"] = None
+    assert body["status"] == "ok"
+    assert body["checks"]["redis"].startswith("dégradé")
+
+
+def test_each_request_is_logged_with_its_duration(client, caplog):
+    with caplog.at_level(logging.INFO, logger="isoko.request"):
+        client.get("/health")
+    lines = [r.getMessage() for r in caplog.records if r.name == "isoko.request"]
+    assert any('"path": "/health"' in line and '"duration_ms"' in line for line in lines)
+
+
+def test_without_replica_reads_use_the_primary(app):
+    from console.database import read_session
+    from console.extensions import db
+
+    with app.app_context():
+        assert read_session().get_bind().url == db.engine.url
+
+
+def test_with_replica_reads_go_to_the_replica(backend, tmp_path_factory):
+    """A replica with different data proves dashboards' reads do not hit the primary."""
+    primary = make_database_url(backend, tmp_path_factory)
+    replica = make_database_url(backend, tmp_path_factory)
+    build_app(replica)  # a migrated copy standing in for the replica
+    app = build_app(primary, {"SQLALCHEMY_REPLICA_URI": replica})
+    try:
+        from console.database import read_session
+        from console.extensions import db
+
+        with app.app_context():
+            db.session.execute(
+                sa.update(Province).where(Province.code == "BI-GI").values(name="Gitega (primaire)")
+            )
+            db.session.commit()
+            seen = read_session().scalar(sa.select(Province.name).where(Province.code == "BI-GI"))
+            assert seen == "Gitega"
+            assert str(read_session().get_bind().url) != str(db.engine.url)
+            read_session().close()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        dispose_database(primary)
+        dispose_database(replica)
