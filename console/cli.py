@@ -53,14 +53,28 @@ def init_roles_command() -> None:
 @click.command("seed-demo")
 @click.option("--orders", default=20000, show_default=True, help="Nombre de lignes de commande.")
 @click.option("--seed", "seed_value", default=2023, show_default=True, help="Graine aléatoire.")
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Dernier jour des commandes, AAAA-MM-JJ (défaut : aujourd'hui à Bujumbura).",
+)
 @with_appcontext
-def seed_demo_command(orders: int, seed_value: int) -> None:
+def seed_demo_command(orders: int, seed_value: int, until) -> None:
     """Génère des données de démonstration réalistes et déterministes."""
-    from console.demo.seed import seed_demo
+    from console.demo.seed import SeedError, seed_demo, today_in_bujumbura
     from console.extensions import db
 
     started = time.perf_counter()
-    summary = seed_demo(db, order_lines=orders, seed=seed_value)
+    try:
+        summary = seed_demo(
+            db,
+            order_lines=orders,
+            seed=seed_value,
+            until=until.date() if until else today_in_bujumbura(),
+        )
+    except SeedError as exc:  # database not empty, or an option to change: the user can fix it
+        raise click.ClickException(str(exc)) from exc
     elapsed = time.perf_counter() - started
     click.echo(summary.describe())
     click.echo(f"Durée : {elapsed:.1f} s")
