@@ -34,6 +34,17 @@ DEMO_ACCOUNTS = [
 ]
 
 
+def refresh_derived_data(session) -> str:
+    """Build the dashboards' aggregates and the mévente alerts after new sales data."""
+    from console.services.facts import refresh_facts
+    from console.services.mevente_refresh import refresh_mevente
+
+    facts = refresh_facts(session)
+    refresh_mevente(session)
+    session.commit()
+    return f"Agrégats des tableaux de bord et alertes de mévente calculés ({facts.rows_written} lignes)."
+
+
 def prepare(app, demo: bool, order_lines: int) -> list[str]:
     """Migrate, load reference data, sync roles, seed and create accounts. Returns messages."""
     from flask_migrate import upgrade
@@ -57,6 +68,7 @@ def prepare(app, demo: bool, order_lines: int) -> list[str]:
 
             summary = seed_demo(db, order_lines=order_lines, seed=2023)
             messages.append(summary.describe())
+            messages.append(refresh_derived_data(db.session))
         if not any_admin_exists(app.appbuilder):
             created = create_admin(
                 app.appbuilder, "admin", "admin@isoko.local", app.config.get("ADMIN_PASSWORD")

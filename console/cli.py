@@ -75,8 +75,13 @@ def seed_demo_command(orders: int, seed_value: int, until) -> None:
         )
     except SeedError as exc:  # database not empty, or an option to change: the user can fix it
         raise click.ClickException(str(exc)) from exc
+    from console.services.facts import refresh_facts
+
+    facts = refresh_facts(db.session)  # the dashboards read aggregates, never raw lines
+    db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(summary.describe())
+    click.echo(f"Agrégats des tableaux de bord : {facts.rows_written} lignes.")
     click.echo(f"Durée : {elapsed:.1f} s")
 
 

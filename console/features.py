@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from importlib import import_module
 
-FEATURE_MODULES: list[str] = []
+FEATURE_MODULES: list[str] = [
+    "dashboards",
+    "console.views.reconciliation",
+    "importers",
+    "reports",
+    "console.views.mevente",
+]
 
 
 def init_features(app, appbuilder) -> None:

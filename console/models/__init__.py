@@ -12,7 +12,18 @@ from .cooperatives import (
     SellerKind,
     cooperative_value_chain,
 )
+from .facts import (
+    FactRefresh,
+    LeakageFlagFact,
+    ListingFact,
+    ListingMonthFact,
+    PaymentMonthFact,
+    SalesDayFact,
+    SalesMonthFact,
+    SalesWeekFact,
+)
 from .geography import Commune, MapVersion, Province
+from .imports import ImportBatch, ImportBatchRow, ImportOutcome
 from .inventory import (
     Device,
     DeviceAssignment,
@@ -37,6 +48,22 @@ from .marketplace import (
     Unit,
     ValueChain,
 )
+from .mevente import (
+    AlertKind,
+    AlertStatus,
+    ForecastChoice,
+    ForecastMetric,
+    MatchSuggestion,
+    MatchSuggestionEvent,
+    MeventeAlert,
+    MeventeAlertEvent,
+    MeventeForecast,
+    MeventeThreshold,
+    ProvinceDistance,
+    RawMaterialRelation,
+    SuggestionStatus,
+    WeeklyIndicator,
+)
 from .pilot import (
     Attendance,
     Cohort,
@@ -46,6 +73,8 @@ from .pilot import (
     Gender,
     TrainingSession,
 )
+from .reports import ReportArchive, ReportStatus
 from .tax import SellerCondition, TaxBase, TaxKind, TaxRemittance, TaxRule
+from .tax_settings import TaxSetting
 
 __all__ = [name for name in dir() if not name.startswith("_")]

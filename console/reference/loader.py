@@ -118,4 +118,10 @@ def load_reference(session: Session) -> LoadReport:
             )
             report.add("tax_rule")
     session.flush()
+    from .tax_settings import load_tax_settings
+
+    load_tax_settings(session, report)
+    from .mevente_loader import load_mevente_reference
+
+    load_mevente_reference(session, report)
     return report

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .policy import ADMIN, ROLES, allows
+from .guards import ROUTE_PERMISSIONS
+from .policy import ROLES, allows
 
 
 @dataclass
@@ -15,28 +16,54 @@ class RoleSync:
     total: int
 
 
+def _menu_names(items) -> set[str]:
+    names: set[str] = set()
+    for item in items:
+        names.add(item.name)
+        names |= _menu_names(item.childs or [])
+    return names
+
+
+def current_permission_pairs(appbuilder) -> set[tuple[str, str]]:
+    """(permission, resource) pairs that today's views, menus and guarded routes use.
+
+    Pairs left in the database by a view that has since changed are granted to nobody.
+    """
+    pairs = {
+        (permission, view.class_permission_name)
+        for view in appbuilder.baseviews
+        for permission in (view.base_permissions or [])
+    }
+    pairs |= {("menu_access", name) for name in _menu_names(appbuilder.menu.get_list())}
+    return pairs | set(ROUTE_PERMISSIONS)
+
+
 def sync_roles(appbuilder) -> list[RoleSync]:
-    """Register every view's permissions, then give each role exactly what the policy allows."""
+    """Register every permission, then give each role exactly what the policy allows."""
     sm = appbuilder.sm
     # Roles first: FAB grants new permissions to the Admin role as it registers them.
     roles = {name: sm.find_role(name) or sm.add_role(name) for name in ROLES}
     appbuilder.add_permissions(update_perms=True)
-    all_pvms = sm.session.query(sm.permissionview_model).all()
+    for permission, resource in sorted(ROUTE_PERMISSIONS):
+        sm.add_permission_view_menu(permission, resource)
+    current = current_permission_pairs(appbuilder)
+    pvms = [
+        pvm
+        for pvm in sm.session.query(sm.permissionview_model).all()
+        if pvm.permission and pvm.view_menu and (pvm.permission.name, pvm.view_menu.name) in current
+    ]
     results = []
     for name, role in roles.items():
-        wanted = (
-            set(all_pvms)
-            if name == ADMIN
-            else {
-                pvm
-                for pvm in all_pvms
-                if pvm.permission and pvm.view_menu and allows(name, pvm.permission.name, pvm.view_menu.name)
-            }
-        )
-        current = set(role.permissions)
-        granted = wanted - current
-        revoked = current - wanted
-        role.permissions = sorted(wanted, key=lambda p: p.id)
+        wanted = {pvm for pvm in pvms if allows(name, pvm.permission.name, pvm.view_menu.name)}
+        held = set(role.permissions)
+        granted = wanted - held
+        revoked = held - wanted
+        if granted or revoked:
+            role.permissions = sorted(wanted, key=lambda p: p.id)
         results.append(RoleSync(name, len(granted), len(revoked), len(wanted)))
+    public = sm.find_role(sm.auth_role_public)
+    if public is not None and public.permissions:
+        # Nothing is public but the login page and static files (see guards.install_login_wall).
+        public.permissions = []
     sm.session.commit()
     return results

@@ -121,7 +121,9 @@ SCOPE_RULES = {
     ),
     m.Attendance: _seller_clause(m.Attendance.cooperative_id),
     m.TrainingSession: lambda scope: m.TrainingSession.id.in_(
-        select(m.Attendance.session_id).where(m.Attendance.cooperative_id.in_(_cooperative_ids(scope)))
+        select(m.Attendance.session_id).where(
+            m.Attendance.cooperative_id.in_(_cooperative_ids(scope))
+        )
     ),
     m.Device: lambda scope: m.Device.province_id.in_(_province_ids_subquery(scope)),
     m.DeviceAssignment: _device_clause(m.DeviceAssignment.device_id),
@@ -143,6 +145,16 @@ def scope_clause(model, scope: ProvinceScope) -> ColumnElement | None:
     if not scope.province_ids:
         return false()
     return SCOPE_RULES[model](scope)
+
+
+def get_in_scope(session, model, row_id, scope: ProvinceScope):
+    """The row of ``model`` with this id when ``scope`` may see it, else None (never raises)."""
+    try:
+        row_id = int(row_id)
+    except (TypeError, ValueError):
+        return None
+    query = apply_scope(select(model).where(model.id == row_id), model, scope)
+    return session.scalars(query).one_or_none()
 
 
 def apply_scope(query, model, scope: ProvinceScope):

@@ -21,7 +21,8 @@ from console.models.audit import AuditEvent
 from console.models.types import utcnow
 
 # Tables whose changes are not audited: the audit trail itself and FAB's bookkeeping.
-UNAUDITED_PREFIXES = ("audit_event", "ab_permission", "ab_view_menu", "ab_register_user")
+# Aggregate tables (fact_*) are derived data rebuilt from audited records, not changes.
+UNAUDITED_PREFIXES = ("audit_event", "ab_permission", "ab_view_menu", "ab_register_user", "fact_")
 # Login bookkeeping FAB updates on every sign-in: not an administrative change.
 LOGIN_BOOKKEEPING = frozenset({"last_login", "login_count", "fail_login_count", "changed_on"})
 

@@ -1,11 +1,29 @@
-"""Console views and their menu, registered on the AppBuilder."""
+"""Console views and their menu, registered on the AppBuilder.
 
+``register_views`` also puts up what every console page relies on: the production
+settings check (no debug, secure cookies), the login wall (sign-in required everywhere
+but the login page and static files), French error pages and the compiled translation
+catalogues.
+"""
+
+from flask import current_app
 from flask_babel import lazy_gettext as _
 
+from console.security.guards import install_login_wall
+from console.security.hardening import check_production_settings
+from console.translations import install_translations
+
+from .api import APIS
 from .audit import AuditEventView
 from .cooperatives import CooperativeView
 from .geography import CommuneView, ProvinceView
-from .inventory import DeviceAssignmentView, DeviceAuditView, DeviceIncidentView, DeviceView
+from .inventory import (
+    DeviceAssignmentView,
+    DeviceAuditView,
+    DeviceIncidentView,
+    DeviceStockView,
+    DeviceView,
+)
 from .marketplace import (
     BuyerView,
     CategoryView,
@@ -36,6 +54,7 @@ MENU = [
     (TrainingSessionView, _("Sessions de formation"), "fa-graduation-cap", "Programme pilote"),
     (AttendanceView, _("Présences"), "fa-check-square-o", "Programme pilote"),
     (DeviceView, _("Équipements"), "fa-tablet", "Inventaire"),
+    (DeviceStockView, _("Stock par province"), "fa-table", "Inventaire"),
     (DeviceAssignmentView, _("Remises"), "fa-exchange", "Inventaire"),
     (DeviceIncidentView, _("Incidents"), "fa-exclamation-triangle", "Inventaire"),
     (DeviceAuditView, _("Contrôles"), "fa-eye", "Inventaire"),
@@ -50,19 +69,40 @@ MENU = [
     (UnitView, _("Unités"), "fa-balance-scale", "Marché"),
     (TaxRuleView, _("Règles fiscales"), "fa-gavel", "Fiscalité"),
     (TaxRemittanceView, _("Versements OBR"), "fa-university", "Fiscalité"),
-    (AuditEventView, _("Journal d'audit"), "fa-history", "Sécurité"),
+    (AuditEventView, _("Journal d'audit"), "fa-history", "Traçabilité"),
 ]
 
 NO_MENU = [EnrollmentTransitionView]
 
+# Menu category labels (the category names are permission names, kept untranslated).
+CATEGORY_LABELS = {
+    "Registre": _("Registre"),
+    "Programme pilote": _("Programme pilote"),
+    "Inventaire": _("Inventaire"),
+    "Marché": _("Marché"),
+    "Fiscalité": _("Fiscalité"),
+    "Traçabilité": _("Traçabilité"),
+}
+
 
 def register_views(appbuilder) -> None:
-    """Add every console view with its menu entry."""
+    """Add every console view, API and menu entry, behind the login wall."""
+    app = current_app._get_current_object()  # register_views runs in the app context
+    check_production_settings(app)
+    install_login_wall(app)
+    install_translations(app)
     for view, label, icon, category in MENU:
-        # The category name is the permission's key (plain text); its label is translated.
+        if getattr(view, "menu_label", "missing") is None:
+            view.menu_label = label  # IsokoModelView derives its page titles from it
         appbuilder.add_view(
-            view, view.__name__, label=label, icon=icon, category=category,
-            category_label=_(category),
+            view,
+            view.__name__,
+            label=label,
+            icon=icon,
+            category=category,
+            category_label=CATEGORY_LABELS.get(category, category),
         )
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
+    for api in APIS:
+        appbuilder.add_api(api)

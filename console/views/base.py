@@ -1,28 +1,49 @@
-"""The base of every console view: French labels and formats, and province scoping."""
+"""The base of every console view: French labels and formats, and province scoping.
+
+Scoping lives in the data interface (console.security.scoped_datamodel): every list,
+detail, edit, delete, action, search, dropdown and CSV export of an IsokoModelView
+queries through it. Routes a view has no permission for are not even registered.
+"""
 
 from __future__ import annotations
 
 import enum
 
-from flask_appbuilder import ModelView
+from flask import abort, request
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
-from sqlalchemy import Date, Numeric
-from wtforms import SelectField
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
+from sqlalchemy import Boolean, Date, Numeric
+from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from console.formatting import format_date, format_datetime, format_quantity
 from console.models.types import Money, Quantity, Rate, UTCDateTime
-from console.security.scoping import current_scope, is_scoped, scope_clause
+from console.security.scoped_datamodel import ScopedSQLAInterface
+from console.security.scoping import current_scope, scope_clause
 from console.services.money import format_francs, format_rate
 
+from .export import csv_export_response
 from .labels import COLUMN_LABELS
+
+# FAB's CRUD routes and the permission each needs; a route whose permission the view
+# does not declare is not registered at all (so /auditeventview/edit/1 is a 404).
+ROUTE_PERMISSIONS = {
+    "add": "can_add",
+    "edit": "can_edit",
+    "delete": "can_delete",
+    "download": "can_download",
+}
 
 
 class ProvinceScopeFilter(BaseFilter):
-    """FAB base filter applying the current user's province scope (console.security.scoping).
+    """FAB filter applying the current user's province scope (console.security.scoping).
 
-    As a base filter it also limits show, edit, delete and the REST API, so a guessed
-    id from another province is "not found".
+    IsokoModelView scopes through its data interface already; this filter is for FAB
+    views built elsewhere on a plain SQLAInterface.
     """
 
     name = "Périmètre provincial"
@@ -50,7 +71,10 @@ def _formatter_for(column):
 
 
 def _enum_label(value):
-    return getattr(value, "label", value) if isinstance(value, enum.Enum) else value
+    """An enum member's label in the user's language (console/translations/model_labels.py)."""
+    return (
+        gettext(value.label) if isinstance(value, enum.Enum) and hasattr(value, "label") else value
+    )
 
 
 def enum_select_field(enum_cls, label, nullable: bool) -> SelectField:
@@ -61,18 +85,27 @@ def enum_select_field(enum_cls, label, nullable: bool) -> SelectField:
             return None
         return value if isinstance(value, enum_cls) else enum_cls(value)
 
-    choices = ([("", "—")] if nullable else []) + [(m.value, m.label) for m in enum_cls]
+    choices = ([("", "—")] if nullable else []) + [(m.value, _(m.label)) for m in enum_cls]
     validators = [Optional()] if nullable else [DataRequired()]
     return SelectField(label, choices=choices, coerce=coerce, validators=validators)
 
 
+def _has_actions(cls) -> bool:
+    return any(hasattr(getattr(cls, name, None), "_action") for name in dir(cls))
+
+
 class IsokoModelView(ModelView):
-    """FAB ModelView with Isoko's labels, French formats and province scoping."""
+    """FAB ModelView with Isoko's labels, French formats, scoped data and French titles."""
 
     page_size = 25
-    list_template = "appbuilder/general/model/list.html"
+    list_template = "isoko/list.html"
+    # The menu label, set by console.views.register_views; titles derive from it.
+    menu_label = None
 
     def __init__(self, **kwargs):
+        if type(self.datamodel) is SQLAInterface:
+            # Every console view reads through the scoped interface, whoever wrote it.
+            self.datamodel = ScopedSQLAInterface(self.datamodel.obj)
         model = self.datamodel.obj
         labels = dict(COLUMN_LABELS)
         labels.update(self.label_columns or {})
@@ -84,7 +117,9 @@ class IsokoModelView(ModelView):
                 formatters[column.key] = formatter
             elif getattr(column.type, "enum_class", None) is not None:
                 formatters[column.key] = _enum_label
-        formatters.update(self.formatters_columns or {})
+        # The view's own formatters (labels, not francs or dates) also shape its CSV export.
+        self.export_formatters = dict(self.formatters_columns or {})
+        formatters.update(self.export_formatters)
         self.formatters_columns = formatters
         enum_columns = [
             (c.key, c.type.enum_class, c.nullable)
@@ -95,12 +130,109 @@ class IsokoModelView(ModelView):
             key: enum_select_field(cls, labels.get(key, key), nullable)
             for key, cls, nullable in enum_columns
         }
+        # FAB makes a NOT NULL boolean "required", i.e. a box that must be ticked.
+        form_fields |= {
+            c.key: BooleanField(
+                labels.get(c.key, c.key),
+                description=(self.description_columns or {}).get(c.key, ""),
+            )
+            for c in model.__table__.columns
+            if isinstance(c.type, Boolean) and not c.primary_key
+        }
         search_fields = {
-            key: enum_select_field(cls, labels.get(key, key), True) for key, cls, _ in enum_columns
+            key: enum_select_field(cls, labels.get(key, key), True) for key, cls, _n in enum_columns
         }
         self.add_form_extra_fields = form_fields | (self.add_form_extra_fields or {})
         self.edit_form_extra_fields = form_fields | (self.edit_form_extra_fields or {})
         self.search_form_extra_fields = search_fields | (self.search_form_extra_fields or {})
-        if is_scoped(model):
-            self.base_filters = [["id", ProvinceScopeFilter, lambda: None], *(self.base_filters or [])]
+        self.exclude_route_methods = set(self.exclude_route_methods) | self._routes_not_permitted()
         super().__init__(**kwargs)
+
+    def _routes_not_permitted(self) -> set[str]:
+        """FAB's routes this view has no use for: no permission declared, or no action."""
+        declared = set(self.base_permissions or [])
+        excluded = {route for route, perm in ROUTE_PERMISSIONS.items() if perm not in declared}
+        if not _has_actions(type(self)):
+            excluded |= {"action", "action_post"}
+        return excluded
+
+    def _init_titles(self):
+        label = self.menu_label or self.list_title
+        if label:
+            self.list_title = self.list_title or label
+            self.show_title = self.show_title or _("Détail — %(label)s", label=label)
+            self.add_title = self.add_title or _("Ajouter — %(label)s", label=label)
+            self.edit_title = self.edit_title or _("Modifier — %(label)s", label=label)
+        super()._init_titles()
+
+    # -- detail page ----------------------------------------------------------------
+
+    def show_extra(self, item) -> dict:
+        """More context for the detail template (override in a view)."""
+        return {}
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """The row with its related records in tabs; ``item`` is passed to the template."""
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)
+        item = self.datamodel.get(pk, self._base_filters)
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            item=item,
+            **self.show_extra(item),
+        )
+
+    @expose("/delete/<pk>", methods=["POST"])
+    @has_access
+    def delete(self, pk):
+        """Delete a row (POST only: a link cannot delete anything)."""
+        self._delete(self._deserialize_pk_if_composite(pk))
+        return self.post_delete_redirect()
+
+    # -- scoped actions -------------------------------------------------------------
+    # FAB's own action routes load rows with datamodel.get(pk) and no base filters, and
+    # fail with a 500 on an unknown action name: these answer 404 in both cases.
+
+    def _scoped_item(self, pk):
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    def _permitted_action(self, name):
+        action = self.actions.get(name)
+        if action is None:
+            abort(404)
+        if not self.appbuilder.sm.has_access(
+            self.get_action_permission_name(name), self.class_permission_name
+        ):
+            abort(403)
+        return action
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):
+        """Run an action on one row (from its detail page)."""
+        action = self._permitted_action(name)
+        return action.func(self._scoped_item(pk))
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        """Run an action on the rows ticked in a list."""
+        action = self._permitted_action(request.form.get("action", ""))
+        items = [self._scoped_item(pk) for pk in request.form.getlist("rowid")]
+        return action.func(items)
+
+    # -- CSV export -----------------------------------------------------------------
+
+    @expose("/csv/")
+    @has_access
+    @permission_name("list")
+    def csv(self):
+        """The list as filtered on screen, as a CSV file for a spreadsheet."""
+        return csv_export_response(self)

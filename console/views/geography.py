@@ -1,8 +1,7 @@
 """Provinces of both maps and the communes of 2025."""
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-
 from console.models import Commune, Province
+from console.security.scoped_datamodel import ScopedSQLAInterface
 
 from .base import IsokoModelView
 
@@ -10,7 +9,7 @@ READ_EDIT = ["can_list", "can_show", "can_edit"]
 
 
 class ProvinceView(IsokoModelView):
-    datamodel = SQLAInterface(Province)
+    datamodel = ScopedSQLAInterface(Province)
     base_permissions = READ_EDIT
     list_columns = ["code", "name", "map_version", "chef_lieu", "successor", "in_intervention_zone"]
     search_columns = ["code", "name", "map_version", "in_intervention_zone"]
@@ -21,7 +20,7 @@ class ProvinceView(IsokoModelView):
 
 
 class CommuneView(IsokoModelView):
-    datamodel = SQLAInterface(Commune)
+    datamodel = ScopedSQLAInterface(Commune)
     base_permissions = ["can_list", "can_show"]
     list_columns = ["name", "province", "former_province"]
     search_columns = ["name", "province", "former_province"]

@@ -17,4 +17,6 @@ class HomeView(IndexView):
     @has_access
     def index(self):
         figures = key_figures(db.session, current_scope())
-        return self.render_template(self.index_template, figures=figures, appbuilder=self.appbuilder)
+        return self.render_template(
+            self.index_template, figures=figures, appbuilder=self.appbuilder
+        )

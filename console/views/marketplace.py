@@ -1,7 +1,5 @@
 """The marketplace as the platform records it: read-only in the console."""
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-
 from console.models import (
     Buyer,
     Category,
@@ -13,6 +11,7 @@ from console.models import (
     Unit,
     ValueChain,
 )
+from console.security.scoped_datamodel import ScopedSQLAInterface
 
 from .base import IsokoModelView
 
@@ -21,7 +20,7 @@ REFERENCE = ["can_list", "can_show", "can_add", "can_edit"]
 
 
 class ValueChainView(IsokoModelView):
-    datamodel = SQLAInterface(ValueChain)
+    datamodel = ScopedSQLAInterface(ValueChain)
     base_permissions = REFERENCE
     list_columns = ["code", "name"]
     add_columns = edit_columns = ["code", "name"]
@@ -29,7 +28,7 @@ class ValueChainView(IsokoModelView):
 
 
 class CategoryView(IsokoModelView):
-    datamodel = SQLAInterface(Category)
+    datamodel = ScopedSQLAInterface(Category)
     base_permissions = REFERENCE
     list_columns = ["code", "name", "value_chain", "is_processed", "is_raw_material"]
     search_columns = ["code", "name", "value_chain", "is_processed", "is_raw_material"]
@@ -38,44 +37,62 @@ class CategoryView(IsokoModelView):
 
 
 class UnitView(IsokoModelView):
-    datamodel = SQLAInterface(Unit)
+    datamodel = ScopedSQLAInterface(Unit)
     base_permissions = REFERENCE
     list_columns = ["code", "name"]
     add_columns = edit_columns = ["code", "name"]
 
 
 class ProductView(IsokoModelView):
-    datamodel = SQLAInterface(Product)
+    datamodel = ScopedSQLAInterface(Product)
     base_permissions = READ
     list_columns = ["sku", "name", "cooperative", "category", "unit"]
     search_columns = ["sku", "name", "cooperative", "category"]
 
 
 class ListingView(IsokoModelView):
-    datamodel = SQLAInterface(Listing)
+    datamodel = ScopedSQLAInterface(Listing)
     base_permissions = READ
-    list_columns = ["product", "cooperative", "quantity_offered", "unit_price", "listed_at", "closed_at"]
+    list_columns = [
+        "product",
+        "cooperative",
+        "quantity_offered",
+        "unit_price",
+        "listed_at",
+        "closed_at",
+    ]
     search_columns = ["cooperative", "product", "listed_at", "closed_at", "unit_price"]
     base_order = ("listed_at", "desc")
 
 
 class BuyerView(IsokoModelView):
-    datamodel = SQLAInterface(Buyer)
+    datamodel = ScopedSQLAInterface(Buyer)
     base_permissions = READ
     list_columns = ["name", "kind", "country", "province", "cooperative"]
     search_columns = ["name", "kind", "country", "province"]
 
 
 class OrderLineView(IsokoModelView):
-    datamodel = SQLAInterface(OrderLine)
+    datamodel = ScopedSQLAInterface(OrderLine)
     base_permissions = READ
-    list_columns = ["order", "line_no", "product", "quantity", "unit_price", "net", "tax", "gross", "tax_rule", "tax_rate"]
+    list_columns = [
+        "order",
+        "line_no",
+        "product",
+        "quantity",
+        "unit_price",
+        "net",
+        "tax",
+        "gross",
+        "tax_rule",
+        "tax_rate",
+    ]
     show_columns = [*list_columns, "listing", "tax_note"]
     search_columns = ["order", "product", "tax_rule", "net", "tax"]
 
 
 class PaymentView(IsokoModelView):
-    datamodel = SQLAInterface(Payment)
+    datamodel = ScopedSQLAInterface(Payment)
     base_permissions = READ
     list_columns = ["order", "paid_at", "amount", "tax_amount", "method", "reference"]
     search_columns = ["reference", "paid_at", "method", "amount"]
@@ -83,10 +100,26 @@ class PaymentView(IsokoModelView):
 
 
 class OrderView(IsokoModelView):
-    datamodel = SQLAInterface(Order)
+    datamodel = ScopedSQLAInterface(Order)
     base_permissions = READ
-    list_columns = ["reference", "placed_at", "seller", "buyer", "status", "is_export", "payment_method"]
-    search_columns = ["reference", "placed_at", "seller", "buyer", "status", "is_export", "payment_method"]
+    list_columns = [
+        "reference",
+        "placed_at",
+        "seller",
+        "buyer",
+        "status",
+        "is_export",
+        "payment_method",
+    ]
+    search_columns = [
+        "reference",
+        "placed_at",
+        "seller",
+        "buyer",
+        "status",
+        "is_export",
+        "payment_method",
+    ]
     related_views = [OrderLineView, PaymentView]
     show_template = "appbuilder/general/model/show_cascade.html"
     base_order = ("placed_at", "desc")

@@ -1,55 +1,254 @@
-"""The pilot programme: cohorts, enrollments, training sessions and attendance."""
+"""The pilot programme: cohorts, enrollments and their workflow, training and attendance."""
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from __future__ import annotations
 
-from console.models import Attendance, Cohort, Enrollment, EnrollmentTransition, TrainingSession
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import lazy_gettext as _
+from sqlalchemy import distinct, func, select
+
+from console.extensions import db
+from console.models import (
+    Attendance,
+    Cohort,
+    CooperativeStatus,
+    Enrollment,
+    EnrollmentStatus,
+    EnrollmentTransition,
+    Gender,
+    TrainingSession,
+)
+from console.security.scoped_datamodel import ScopedSQLAInterface
+from console.security.scoping import apply_scope, current_scope
+from console.services.enrollment import TransitionEnrollments, record_nomination
 
 from .base import IsokoModelView
+from .forms import WithdrawForm
+from .workflow import render_form_page, run_command
 
 MANAGE = ["can_list", "can_show", "can_add", "can_edit"]
 
 
+def _status_label(value):
+    """An enrollment status stored as text in the history, shown in French."""
+    try:
+        return _(EnrollmentStatus(value).label)
+    except ValueError:
+        return value or "—"
+
+
 class CohortView(IsokoModelView):
-    datamodel = SQLAInterface(Cohort)
+    datamodel = ScopedSQLAInterface(Cohort)
     base_permissions = MANAGE
     list_columns = ["name", "year", "started_on"]
     add_columns = edit_columns = list_columns
+    base_order = ("year", "desc")
 
 
 class EnrollmentTransitionView(IsokoModelView):
-    datamodel = SQLAInterface(EnrollmentTransition)
+    """The history of an enrollment: one line per step, who and when (read-only)."""
+
+    datamodel = ScopedSQLAInterface(EnrollmentTransition)
     base_permissions = ["can_list", "can_show"]
+    list_title = _("Historique des inscriptions")
     list_columns = ["enrollment", "from_status", "to_status", "at", "by_username", "note"]
-    label_columns = {"enrollment": "Inscription", "from_status": "De", "to_status": "Vers", "by_username": "Par"}
+    search_columns = ["enrollment", "to_status", "at", "by_username"]
+    label_columns = {
+        "enrollment": _("Inscription"),
+        "from_status": _("De"),
+        "to_status": _("Vers"),
+        "by_username": _("Par"),
+        "note": _("Motif"),
+    }
+    formatters_columns = {"from_status": _status_label, "to_status": _status_label}
     base_order = ("at", "desc")
 
 
+def _as_list(items):
+    return items if isinstance(items, list) else [items]
+
+
 class EnrollmentView(IsokoModelView):
-    datamodel = SQLAInterface(Enrollment)
+    datamodel = ScopedSQLAInterface(Enrollment)
     base_permissions = MANAGE
-    list_columns = ["cooperative", "cohort", "status", "selection_score", "nominated_on", "trained_on", "equipped_on"]
-    search_columns = ["cooperative", "cohort", "status", "selection_score"]
+    # Every step of the workflow is one permission: "can_transition".
+    method_permission_name = {
+        "select": "transition",
+        "train": "transition",
+        "equip": "transition",
+        "activate": "transition",
+        "withdraw": "transition",
+    }
+    list_columns = [
+        "cooperative",
+        "cohort",
+        "status",
+        "selection_score",
+        "nominated_on",
+        "trained_on",
+        "equipped_on",
+        "activated_on",
+    ]
+    search_columns = ["cooperative", "cohort", "status", "selection_score", "nominated_on"]
     show_columns = [
-        "cooperative", "cohort", "status", "selection_score", "selection_reason", "nominated_on",
-        "selected_on", "trained_on", "equipped_on", "activated_on", "withdrawn_on",
+        "cooperative",
+        "cohort",
+        "status",
+        "selection_score",
+        "selection_reason",
+        "nominated_on",
+        "selected_on",
+        "trained_on",
+        "equipped_on",
+        "activated_on",
+        "withdrawn_on",
     ]
     add_columns = ["cohort", "cooperative", "selection_score", "selection_reason", "nominated_on"]
     edit_columns = ["selection_score", "selection_reason"]
     related_views = [EnrollmentTransitionView]
+    base_order = ("nominated_on", "desc")
+
+    def pre_add(self, item):
+        if item.cooperative is not None and item.cooperative.status != CooperativeStatus.ACTIVE:
+            raise ValueError(
+                _(
+                    "« %(name)s » est %(status)s : elle ne peut pas être nominée.",
+                    name=item.cooperative.name,
+                    status=_(item.cooperative.status.label).lower(),
+                )
+            )
+        duplicate = db.session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.cohort_id == getattr(item.cohort, "id", None),
+                Enrollment.cooperative_id == getattr(item.cooperative, "id", None),
+            )
+        )
+        if duplicate:
+            raise ValueError(
+                _(
+                    "« %(name)s » est déjà inscrite dans la cohorte « %(cohort)s ».",
+                    name=item.cooperative.name,
+                    cohort=item.cohort.name,
+                )
+            )
+        record_nomination(item)
+
+    def _transition(self, items, target: EnrollmentStatus):
+        enrollments = _as_list(items)
+        command = TransitionEnrollments(db.session, enrollments, target)
+        run_command(
+            command,
+            _(
+                "%(n)s inscription(s) passée(s) à « %(status)s ».",
+                n=len(enrollments),
+                status=_(target.label),
+            ),
+        )
+        return redirect(self.get_redirect())
+
+    @action("select", _("Sélectionner"), icon="fa-check")
+    def select(self, items):
+        """nominated → selected."""
+        return self._transition(items, EnrollmentStatus.SELECTED)
+
+    @action("train", _("Marquer « Formée »"), icon="fa-graduation-cap")
+    def train(self, items):
+        """selected → trained (needs attendance at a training session)."""
+        return self._transition(items, EnrollmentStatus.TRAINED)
+
+    @action("equip", _("Marquer « Équipée »"), icon="fa-tablet")
+    def equip(self, items):
+        """trained → equipped (needs a tablet checked out to the cooperative)."""
+        return self._transition(items, EnrollmentStatus.EQUIPPED)
+
+    @action("activate", _("Marquer « Active »"), icon="fa-line-chart")
+    def activate(self, items):
+        """equipped → active (needs a listing or a sale)."""
+        return self._transition(items, EnrollmentStatus.ACTIVE)
+
+    @action("withdraw", _("Retirer du programme…"), icon="fa-sign-out")
+    def withdraw(self, items):
+        """Open the withdrawal form, which asks for the reason."""
+        ids = ",".join(str(e.id) for e in _as_list(items))
+        if not ids:
+            flash(str(_("Sélectionnez au moins une inscription.")), "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        return redirect(url_for(f"{self.endpoint}.withdraw_form", ids=ids))
+
+    @expose("/withdraw/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("transition")
+    def withdraw_form(self):
+        """Withdraw the chosen enrollments, giving the reason."""
+        ids = [part for part in request.args.get("ids", "").split(",") if part.strip()]
+        enrollments = [self._scoped_item(pk) for pk in ids]
+        if not enrollments:
+            flash(str(_("Sélectionnez au moins une inscription.")), "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        form = WithdrawForm(request.form)
+        if request.method == "POST" and form.validate():
+            command = TransitionEnrollments(
+                db.session,
+                enrollments,
+                EnrollmentStatus.WITHDRAWN,
+                note=form.reason.data,
+                on=form.day.data,
+            )
+            if run_command(
+                command, _("%(n)s inscription(s) retirée(s) du programme.", n=len(enrollments))
+            ):
+                return redirect(url_for(f"{self.endpoint}.list"))
+        intro = [_("Inscriptions à retirer :")] + [
+            f"{e.cooperative.name} — {e.cohort.name} ({_(e.status.label)})" for e in enrollments
+        ]
+        return render_form_page(self, form, _("Retirer du programme"), ["reason", "day"], intro)
 
 
 class AttendanceView(IsokoModelView):
-    datamodel = SQLAInterface(Attendance)
-    base_permissions = MANAGE
+    datamodel = ScopedSQLAInterface(Attendance)
+    base_permissions = [*MANAGE, "can_delete"]
     list_columns = ["session", "participant_name", "gender", "role", "cooperative", "days_attended"]
     search_columns = ["session", "participant_name", "gender", "cooperative"]
     add_columns = edit_columns = list_columns
 
 
+def attendance_summary(session_id: int) -> dict:
+    """Participants of a training session by gender, and the cooperatives represented."""
+    query = apply_scope(
+        select(Attendance.gender, func.count())
+        .where(Attendance.session_id == session_id)
+        .group_by(Attendance.gender),
+        Attendance,
+        current_scope(),
+    )
+    by_gender = dict(db.session.execute(query).all())
+    cooperatives = db.session.scalar(
+        apply_scope(
+            select(func.count(distinct(Attendance.cooperative_id))).where(
+                Attendance.session_id == session_id
+            ),
+            Attendance,
+            current_scope(),
+        )
+    )
+    return {
+        "women": by_gender.get(Gender.FEMALE, 0),
+        "men": by_gender.get(Gender.MALE, 0),
+        "total": sum(by_gender.values()),
+        "cooperatives": cooperatives or 0,
+    }
+
+
 class TrainingSessionView(IsokoModelView):
-    datamodel = SQLAInterface(TrainingSession)
+    datamodel = ScopedSQLAInterface(TrainingSession)
     base_permissions = MANAGE
     list_columns = ["title", "place", "province", "starts_on", "ends_on", "cohort"]
     add_columns = edit_columns = list_columns
     related_views = [AttendanceView]
+    show_template = "isoko/training_show.html"
     base_order = ("starts_on", "desc")
+
+    def show_extra(self, item) -> dict:
+        return {"attendance": attendance_summary(item.id)}

@@ -1,0 +1,136 @@
+"""The administrator's security screens: FAB's, narrowed to what Isoko uses.
+
+Roles and their permissions come from the policy table (console.security.policy) and are
+rewritten by `isoko init-roles`, so the role, group and permission screens are read-only;
+users are deactivated rather than deleted, to keep the audit trail's names meaningful.
+"""
+
+from __future__ import annotations
+
+from flask_appbuilder.security.views import (
+    PermissionModelView,
+    PermissionViewModelView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+    ViewMenuModelView,
+)
+from flask_babel import lazy_gettext as _
+from wtforms.validators import ValidationError
+
+from .policy import COORDINATOR
+
+
+def at_least_one_role(form, field) -> None:
+    """Every account needs a role: without one it can do nothing."""
+    if not field.data:
+        raise ValidationError(_("Choisissez au moins un rôle."))
+
+
+def coordinator_needs_a_province(form, field) -> None:
+    """A coordinator without a province would see nothing: refuse the form."""
+    roles = getattr(form, "roles", None)
+    role_names = {role.name for role in (roles.data or [])} if roles is not None else set()
+    if COORDINATOR in role_names and not field.data:
+        raise ValidationError(_("Un coordinateur provincial doit avoir au moins une province."))
+
+
+class IsokoUserDBModelView(UserDBModelView):
+    """FAB's user screen, plus each user's provinces and failed sign-ins; no deletion."""
+
+    exclude_route_methods = {"delete", "download"}
+    list_columns = [
+        "first_name",
+        "last_name",
+        "username",
+        "email",
+        "active",
+        "roles",
+        "provinces",
+        "last_login",
+        "fail_login_count",
+    ]
+    search_columns = [
+        "first_name",
+        "last_name",
+        "username",
+        "email",
+        "active",
+        "roles",
+        "provinces",
+        "last_login",
+        "fail_login_count",
+    ]
+    add_columns = [
+        "first_name",
+        "last_name",
+        "username",
+        "active",
+        "email",
+        "roles",
+        "provinces",
+        "password",
+        "conf_password",
+    ]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "provinces"]
+    show_fieldsets = [
+        (_("Compte"), {"fields": ["username", "active", "roles", "provinces"]}),
+        (_("Identité"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (
+            _("Connexions"),
+            {
+                "fields": [
+                    "last_login",
+                    "login_count",
+                    "fail_login_count",
+                    "created_on",
+                    "changed_on",
+                ],
+                "expanded": True,
+            },
+        ),
+    ]
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "provinces": _("Provinces"),
+        "last_login": _("Dernière connexion"),
+        "fail_login_count": _("Échecs de connexion"),
+    }
+    description_columns = {
+        **UserDBModelView.description_columns,
+        "provinces": _(
+            "Pour un coordinateur provincial : les provinces qu'il peut voir. "
+            "Les autres rôles voient tout le pays."
+        ),
+    }
+    # Groups are not used (roles come from the policy): FAB's roles-or-groups check
+    # becomes "at least one role".
+    validators_columns = {
+        "roles": [at_least_one_role],
+        "provinces": [coordinator_needs_a_province],
+    }
+
+
+class ReadOnlyRoleModelView(RoleModelView):
+    """Roles as init-roles made them, to read; change them in the policy table."""
+
+    include_route_methods = {"list", "show"}
+    base_permissions = ["can_list", "can_show"]
+    copy_role = None
+
+
+class ReadOnlyGroupModelView(UserGroupModelView):
+    include_route_methods = {"list", "show"}
+    base_permissions = ["can_list", "can_show"]
+
+
+class ReadOnlyPermissionModelView(PermissionModelView):
+    include_route_methods = {"list"}
+
+
+class ReadOnlyViewMenuModelView(ViewMenuModelView):
+    include_route_methods = {"list"}
+
+
+class ReadOnlyPermissionViewModelView(PermissionViewModelView):
+    include_route_methods = {"list"}

@@ -1,0 +1,462 @@
+"""Rebuild the dashboards' aggregate tables (console/models/facts.py) from the raw records.
+
+``refresh_facts(session)`` rebuilds everything; ``refresh_facts(session, since=day)``
+recomputes only what records dated from ``day`` on can change: the days from ``day``,
+the months and weeks from the first of its month, and the listings listed, closed or
+sold from ``day``. Callers pass the earliest Bujumbura day they changed: an import's
+first order date, a seeding's window start; for a payment or a status change, the day
+of the order it belongs to (payments count in the month of the sale they pay for). Every step is one set-based INSERT … SELECT that reads
+the same on SQLite and PostgreSQL; the caller's transaction is flushed, not committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from console import models as m
+from console.models.facts import NO_TAX_KIND
+from console.services.periods import local_midnight_utc, today_local
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------
+# Calendar expressions. Timestamps are stored as naive UTC; Bujumbura is UTC+2 all year
+# (no daylight saving), so its calendar day is the UTC timestamp shifted by two hours.
+
+
+class local_day(FunctionElement):  # noqa: N801  (reads as a SQL function)
+    """The Bujumbura calendar day of a naive-UTC timestamp column."""
+
+    type = Date()
+    inherit_cache = True
+
+
+class month_start(FunctionElement):  # noqa: N801
+    """The first day of a date's month."""
+
+    type = Date()
+    inherit_cache = True
+
+
+class week_start(FunctionElement):  # noqa: N801
+    """The Monday of a date's week (ISO weeks start on Monday)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+def _sql(compiler, element, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):
+    return f"date({_sql(compiler, element, **kw)}, '+2 hours')"
+
+
+@compiles(local_day)
+def _local_day_default(element, compiler, **kw):
+    return f"CAST(({_sql(compiler, element, **kw)} + INTERVAL '2 hours') AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
+    return f"date({_sql(compiler, element, **kw)}, 'start of month')"
+
+
+@compiles(month_start)
+def _month_start_default(element, compiler, **kw):
+    return f"CAST(date_trunc('month', CAST({_sql(compiler, element, **kw)} AS TIMESTAMP)) AS DATE)"
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element, compiler, **kw):
+    # 'weekday 0' moves forward to the next Sunday (or stays on one): six days back is Monday.
+    return f"date({_sql(compiler, element, **kw)}, 'weekday 0', '-6 days')"
+
+
+@compiles(week_start)
+def _week_start_default(element, compiler, **kw):
+    return f"CAST(date_trunc('week', CAST({_sql(compiler, element, **kw)} AS TIMESTAMP)) AS DATE)"
+
+
+def value_at_price(quantity, unit_price):
+    """quantity × unit price in whole francs, half-up, exactly on both databases.
+
+    SQLite keeps NUMERIC quantities as floating point, where 2.5 × 3 may come out as
+    7.4999…: the quantity is first made an exact count of thousandths (its scale), then
+    the product is rounded half-up with integer arithmetic, as services.money.round_franc
+    would (amounts here are never negative).
+    """
+    milli = cast(func.round(quantity * 1000), BigInteger)
+    return (milli * unit_price + 500) // 1000
+
+
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a refresh did: from which day, and how many aggregate rows it wrote."""
+
+    refresh_id: int
+    since: dt.date | None
+    rows_written: int
+
+
+def _first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _sales_measures(line, first_line):
+    """SUM expressions shared by every sales aggregate built from order lines."""
+    return [
+        func.sum(line.quantity),
+        func.sum(line.net),
+        func.sum(line.tax),
+        func.sum(line.gross),
+        func.count(),
+        func.sum(case((line.line_no == first_line.c.first_no, 1), else_=0)),
+    ]
+
+
+def _rollup_measures(source):
+    c = source.c
+    return [
+        func.sum(c.quantity).label("quantity"),
+        func.sum(c.net).label("net"),
+        func.sum(c.tax).label("tax"),
+        func.sum(c.gross).label("gross"),
+        func.sum(c.line_count).label("line_count"),
+        func.sum(c.order_count).label("order_count"),
+    ]
+
+
+_MEASURES = ["quantity", "net", "tax", "gross", "line_count", "order_count"]
+_SALES_KEYS = ["seller_id", "category_id", "is_export", "buyer_is_cooperative", "tax_kind"]
+
+
+def sales_day_select(since: dt.date | None = None):
+    """Order lines of non-cancelled orders summed per day × seller × category × buyer × tax kind."""
+    line, order = m.OrderLine, m.Order
+    live_orders = [order.status != m.OrderStatus.CANCELLED]
+    if since:
+        live_orders.append(order.placed_at >= local_midnight_utc(since))
+    first_line = (
+        select(line.order_id.label("order_id"), func.min(line.line_no).label("first_no"))
+        .join(order, order.id == line.order_id)
+        .where(*live_orders)
+        .group_by(line.order_id)
+        .subquery("first_line")
+    )
+    day = local_day(order.placed_at)
+    buyer_is_coop = m.Buyer.kind == m.BuyerKind.COOPERATIVE
+    # The stored value ("vat"…), as text: lines without a rule get "none".
+    tax_kind = func.coalesce(type_coerce(m.TaxRule.kind, String(32)), literal(NO_TAX_KIND))
+    keys = [day, order.seller_id, m.Product.category_id, order.is_export, buyer_is_coop, tax_kind]
+    names = ["day", *_SALES_KEYS]
+    return (
+        select(
+            *(key.label(name) for key, name in zip(keys, names, strict=True)),
+            *(
+                expr.label(name)
+                for expr, name in zip(_sales_measures(line, first_line), _MEASURES, strict=True)
+            ),
+        )
+        .select_from(line)
+        .join(order, order.id == line.order_id)
+        .join(first_line, first_line.c.order_id == line.order_id)
+        .join(m.Product, m.Product.id == line.product_id)
+        .join(m.Buyer, m.Buyer.id == order.buyer_id)
+        .outerjoin(m.TaxRule, m.TaxRule.id == line.tax_rule_id)
+        .where(*live_orders)
+        .group_by(*keys)
+    )
+
+
+def sales_month_select(days, since_month: dt.date | None = None):
+    """Day-grain sales (the day table, or sales_day_select as a subquery) summed per month."""
+    c = days.c
+    keys = [month_start(c.day).label("month"), *(c[name] for name in _SALES_KEYS)]
+    source = select(*keys, *_rollup_measures(days)).group_by(*keys)
+    return source.where(c.day >= since_month) if since_month else source
+
+
+def sales_week_select(days, since_month: dt.date | None = None):
+    """Day-grain sales summed per week (cut at month ends) × seller's provinces × value chain."""
+    c, coop, cat = days.c, m.Cooperative, m.Category
+    keys = [
+        week_start(c.day).label("week_start"),
+        month_start(c.day).label("month"),
+        coop.province_id.label("province_id"),
+        coop.province_2025_id.label("province_2025_id"),
+        cat.value_chain_id.label("value_chain_id"),
+    ]
+    source = (
+        select(*keys, *_rollup_measures(days))
+        .select_from(days)
+        .join(coop, coop.id == c.seller_id)
+        .join(cat, cat.id == c.category_id)
+        .group_by(*keys)
+    )
+    return source.where(c.day >= since_month) if since_month else source
+
+
+def payment_month_select(since_month: dt.date | None = None):
+    """Payments of non-cancelled orders per month of the sale × seller."""
+    pay, order = m.Payment, m.Order
+    month = month_start(local_day(order.placed_at))
+    source = (
+        select(
+            month.label("month"),
+            order.seller_id.label("seller_id"),
+            func.sum(pay.amount).label("amount"),
+            func.sum(pay.tax_amount).label("tax_amount"),
+            func.count().label("payment_count"),
+        )
+        .join(order, order.id == pay.order_id)
+        .where(order.status != m.OrderStatus.CANCELLED)
+        .group_by(month, order.seller_id)
+    )
+    if since_month:
+        source = source.where(order.placed_at >= local_midnight_utc(since_month))
+    return source
+
+
+def _insert(session: Session, model, source) -> int:
+    columns = [column.name for column in source.selected_columns]
+    return session.execute(insert(model).from_select(columns, source)).rowcount or 0
+
+
+def _refresh_sales_days(session: Session, since: dt.date | None) -> int:
+    D = m.SalesDayFact
+    session.execute(delete(D).where(D.day >= since) if since else delete(D))
+    return _insert(session, D, sales_day_select(since))
+
+
+def _refresh_sales_months(session: Session, since_month: dt.date | None) -> int:
+    M = m.SalesMonthFact
+    session.execute(delete(M).where(M.month >= since_month) if since_month else delete(M))
+    return _insert(session, M, sales_month_select(m.SalesDayFact.__table__, since_month))
+
+
+def _refresh_sales_weeks(session: Session, since_month: dt.date | None) -> int:
+    W = m.SalesWeekFact
+    session.execute(delete(W).where(W.month >= since_month) if since_month else delete(W))
+    return _insert(session, W, sales_week_select(m.SalesDayFact.__table__, since_month))
+
+
+def _refresh_payments(session: Session, since_month: dt.date | None) -> int:
+    """Payments per month of the sale they pay for (as in services.reconciliation)."""
+    P = m.PaymentMonthFact
+    session.execute(delete(P).where(P.month >= since_month) if since_month else delete(P))
+    return _insert(session, P, payment_month_select(since_month))
+
+
+def _touched_listings(since: dt.date):
+    """Ids of listings listed, closed or sold (any order status) from ``since``."""
+    start = local_midnight_utc(since)
+    listing, line, order = m.Listing, m.OrderLine, m.Order
+    sold = (
+        select(line.listing_id)
+        .join(order, order.id == line.order_id)
+        .where(order.placed_at >= start, line.listing_id.is_not(None))
+    )
+    return select(listing.id).where(
+        or_(listing.listed_at >= start, listing.closed_at >= start, listing.id.in_(sold))
+    )
+
+
+def listing_select(touched=None):
+    """One row per listing (or per touched listing): offered, sold by non-cancelled orders."""
+    listing, line, order = m.Listing, m.OrderLine, m.Order
+    sold_day = local_day(order.placed_at)
+    sales = (
+        select(
+            line.listing_id.label("listing_id"),
+            func.sum(line.quantity).label("quantity"),
+            func.sum(line.gross).label("gross"),
+            func.count().label("sales"),
+            func.min(sold_day).label("first_on"),
+            func.max(sold_day).label("last_on"),
+        )
+        .join(order, order.id == line.order_id)
+        .where(order.status != m.OrderStatus.CANCELLED, line.listing_id.is_not(None))
+        .group_by(line.listing_id)
+    )
+    if touched is not None:
+        sales = sales.where(line.listing_id.in_(touched))
+    sales = sales.subquery("listing_sales")
+    source = (
+        select(
+            listing.id.label("listing_id"),
+            listing.cooperative_id.label("seller_id"),
+            m.Product.category_id.label("category_id"),
+            local_day(listing.listed_at).label("listed_on"),
+            case((listing.closed_at.is_(None), None), else_=local_day(listing.closed_at)).label(
+                "closed_on"
+            ),
+            listing.unit_price.label("unit_price"),
+            listing.quantity_offered.label("quantity_offered"),
+            func.coalesce(sales.c.quantity, 0).label("quantity_sold"),
+            func.coalesce(sales.c.gross, 0).label("gross_sold"),
+            func.coalesce(sales.c.sales, 0).label("sale_count"),
+            sales.c.first_on.label("first_sale_on"),
+            sales.c.last_on.label("last_sale_on"),
+        )
+        .join(m.Product, m.Product.id == listing.product_id)
+        .outerjoin(sales, sales.c.listing_id == listing.id)
+    )
+    return source.where(listing.id.in_(touched)) if touched is not None else source
+
+
+def listing_month_select(listings, months: list[dt.date] | None = None):
+    """Listing rows (the table, or listing_select as a subquery) summed per month listed."""
+    c = listings.c
+    month = month_start(c.listed_on)
+    keys = [month.label("month"), c.seller_id, c.category_id]
+    source = select(
+        *keys,
+        func.count().label("listing_count"),
+        func.sum(c.quantity_offered).label("quantity_offered"),
+        func.sum(c.quantity_sold).label("quantity_sold"),
+        func.sum(value_at_price(c.quantity_sold, c.unit_price)).label("value_sold"),
+        func.sum(value_at_price(c.quantity_offered, c.unit_price)).label("value_offered"),
+        func.sum(case((c.sale_count == 0, 1), else_=0)).label("unsold_listing_count"),
+    ).group_by(*keys)
+    return source.where(month.in_(months)) if months is not None else source
+
+
+def _refresh_listings(session: Session, since: dt.date | None) -> tuple[int, list[dt.date] | None]:
+    """Rewrite touched listings; return rows written and the listing months to roll up."""
+    F, listing = m.ListingFact, m.Listing
+    touched = _touched_listings(since) if since else None
+    months = None
+    if touched is not None:
+        # Months whose rollup changes: where touched listings were, and where they are now.
+        before = select(month_start(F.listed_on)).where(F.listing_id.in_(touched))
+        now = select(month_start(local_day(listing.listed_at))).where(listing.id.in_(touched))
+        months = sorted({_as_date(d) for d in session.scalars(before.union(now))})
+        session.execute(delete(F).where(F.listing_id.in_(touched)))
+    else:
+        session.execute(delete(F))
+    return _insert(session, F, listing_select(touched)), months
+
+
+def _refresh_listing_months(session: Session, months: list[dt.date] | None) -> int:
+    LM = m.ListingMonthFact
+    if months is not None and not months:
+        return 0
+    session.execute(delete(LM) if months is None else delete(LM).where(LM.month.in_(months)))
+    return _insert(session, LM, listing_month_select(m.ListingFact.__table__, months))
+
+
+def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int:
+    """Store the leakage flags of the months from ``since_month`` (all months when None)."""
+    from console.security.scoping import NATIONAL
+    from console.services.leakage import leakage_flags
+    from console.services.tax_engine import RuleConflictError
+
+    F = m.LeakageFlagFact
+    session.execute(delete(F).where(F.period_end >= since_month) if since_month else delete(F))
+    first = session.scalar(select(func.min(m.SalesMonthFact.month)))
+    if first is None:
+        return 0
+    today = today_local()
+    start = max(since_month, _as_date(first)) if since_month else _as_date(first)
+    if start > today:
+        return 0
+    try:
+        flags = leakage_flags(session, NATIONAL, start, today, as_of=today)
+    except RuleConflictError:
+        # Conflicting rules make the detectors meaningless; the tax pages say so.
+        log.warning("signalements non calculés : règles fiscales en conflit")
+        return 0
+    rows = [
+        {
+            "kind": flag.kind,
+            "seller_id": flag.seller_id,
+            "period_start": flag.period.start,
+            "period_end": flag.period.end,
+            "period_label": flag.period.label,
+            "amount_at_stake": int(flag.amount_at_stake),
+            "explanation": flag.explanation,
+            "computed_on": today,
+        }
+        for flag in flags
+        if since_month is None or flag.period.end >= since_month
+    ]
+    if rows:
+        session.execute(insert(F), rows)
+    return len(rows)
+
+
+def _as_date(value) -> dt.date:
+    """SQLite hands computed dates back as text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def refresh_facts(session: Session, since: dt.date | None = None) -> RefreshResult:
+    """Recompute the aggregates touched from ``since`` (everything when None); flushes only."""
+    started = dt.datetime.now(dt.UTC)
+    since_month = _first_of_month(since) if since else None
+    written = _refresh_sales_days(session, since)
+    written += _refresh_sales_months(session, since_month)
+    written += _refresh_sales_weeks(session, since_month)
+    written += _refresh_payments(session, since_month)
+    listings, months = _refresh_listings(session, since)
+    written += listings
+    written += _refresh_listing_months(session, months)
+    written += _refresh_leakage_flags(session, since_month)
+    run = m.FactRefresh(
+        since=since, started_at=started, finished_at=dt.datetime.now(dt.UTC), rows_written=written
+    )
+    session.add(run)
+    session.flush()
+    return RefreshResult(run.id, since, written)
+
+
+def latest_refresh(session: Session) -> m.FactRefresh | None:
+    """The last refresh run, or None when the aggregates were never built."""
+    return session.scalars(select(m.FactRefresh).order_by(m.FactRefresh.id.desc()).limit(1)).first()
+
+
+__all__ = [
+    "RefreshResult",
+    "latest_refresh",
+    "listing_month_select",
+    "listing_select",
+    "local_day",
+    "month_start",
+    "payment_month_select",
+    "refresh_facts",
+    "sales_day_select",
+    "sales_month_select",
+    "sales_week_select",
+    "value_at_price",
+    "week_start",
+]

@@ -1,0 +1,150 @@
+"""Tax periods (months, quarters) on the Africa/Bujumbura calendar, with their UTC bounds.
+
+Timestamps are stored in UTC; a sale belongs to the Bujumbura day, month or quarter in
+which it happened. Bujumbura is UTC+2 with no daylight saving, so a local period
+[first day 00:00, day after the last 00:00) is a fixed UTC interval: queries compare
+``placed_at`` against these precomputed bounds, which reads the same on SQLite and
+PostgreSQL and lets the database use the index on ``placed_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+MONTH = "month"
+QUARTER = "quarter"
+GRAINS = (MONTH, QUARTER)
+RANGE = "range"  # any span of days (a rule segment, a rolling window)
+
+MONTH_NAMES = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+_MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def local_midnight_utc(day: dt.date) -> dt.datetime:
+    """The UTC instant at which ``day`` begins in Bujumbura (aware)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=BUJUMBURA).astimezone(dt.UTC)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The Bujumbura calendar day of an aware instant."""
+    return moment.astimezone(BUJUMBURA).date()
+
+
+def today_local() -> dt.date:
+    """Today in Bujumbura."""
+    return dt.datetime.now(BUJUMBURA).date()
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after the month of ``day``."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (or earlier), clamped to the end of a shorter month."""
+    first = add_months(day, months)
+    return first.replace(day=min(day.day, month_end(first).day))
+
+
+def months_between(start: dt.date, end: dt.date) -> Decimal:
+    """Calendar months from ``start`` to ``end`` (end exclusive), fractional: 01/02 → 01/05 is 3."""
+    whole = 0
+    while shift_months(start, whole + 1) <= end:
+        whole += 1
+    anchor = shift_months(start, whole)
+    following = shift_months(start, whole + 1)
+    return whole + Decimal((end - anchor).days) / Decimal((following - anchor).days)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of the month of ``day``."""
+    return add_months(day, 1) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month or quarter in Bujumbura: ``start`` and ``end`` both inclusive."""
+
+    start: dt.date
+    end: dt.date
+    grain: str
+
+    @property
+    def utc_start(self) -> dt.datetime:
+        """First instant of the period, UTC (inclusive)."""
+        return local_midnight_utc(self.start)
+
+    @property
+    def utc_end(self) -> dt.datetime:
+        """First instant after the period, UTC (exclusive)."""
+        return local_midnight_utc(self.end + dt.timedelta(days=1))
+
+    @property
+    def key(self) -> str:
+        """A stable, sortable key: ``2024-03`` or ``2024-T1``."""
+        if self.grain == QUARTER:
+            return f"{self.start.year}-T{(self.start.month - 1) // 3 + 1}"
+        if self.grain == RANGE:
+            return f"{self.start.isoformat()}/{self.end.isoformat()}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def label(self) -> str:
+        """French label: ``mars 2024``, ``1er trimestre 2024`` or ``du 01/01/2024 au 15/02/2024``."""
+        if self.grain == QUARTER:
+            number = (self.start.month - 1) // 3 + 1
+            ordinal = "1er" if number == 1 else f"{number}e"
+            return f"{ordinal} trimestre {self.start.year}"
+        if self.grain == RANGE:
+            return f"du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+        return f"{MONTH_NAMES[self.start.month - 1]} {self.start.year}"
+
+    def contains(self, day: dt.date) -> bool:
+        """True when the Bujumbura day falls in the period."""
+        return self.start <= day <= self.end
+
+
+def period_of(day: dt.date, grain: str = MONTH) -> Period:
+    """The month or quarter containing ``day``."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain inconnu : {grain!r}")
+    if grain == QUARTER:
+        first = dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+        return Period(first, add_months(first, 3) - dt.timedelta(days=1), QUARTER)
+    first = day.replace(day=1)
+    return Period(first, month_end(first), MONTH)
+
+
+def periods_between(start: dt.date, end: dt.date, grain: str = MONTH) -> list[Period]:
+    """Every whole period touching [start, end], in order (start and end are rounded out)."""
+    if end < start:
+        raise ValueError("la fin de la période précède son début")
+    periods = [period_of(start, grain)]
+    while periods[-1].end < end:
+        periods.append(period_of(periods[-1].end + dt.timedelta(days=1), grain))
+    return periods
+
+
+def parse_month(text: str | None) -> dt.date | None:
+    """``2024-03`` → 1 March 2024; None for anything else (URL input is untrusted)."""
+    match = _MONTH_PATTERN.match((text or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return None
+    return dt.date(year, month, 1)
+
+
+def month_value(day: dt.date) -> str:
+    """The ``YYYY-MM`` form of a day's month, as used in URLs and ``<input type=month>``."""
+    return f"{day.year}-{day.month:02d}"

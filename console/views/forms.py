@@ -1,0 +1,130 @@
+"""Forms of the console's workflow screens (status change, hand-overs, incidents…).
+
+Fields only: the rules live in the domain services, which give the French errors.
+Select choices are filled by the view from scoped queries at request time.
+"""
+
+from __future__ import annotations
+
+from flask_appbuilder.fieldwidgets import (
+    BS3TextAreaFieldWidget,
+    BS3TextFieldWidget,
+    DatePickerWidget,
+    Select2Widget,
+)
+from flask_appbuilder.forms import DynamicForm
+from flask_babel import lazy_gettext as _
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from console.models import CooperativeStatus, DeviceCondition, IncidentKind
+
+
+def _enum_choices(enum_cls, blank: bool = True) -> list[tuple[str, str]]:
+    return ([("", "—")] if blank else []) + [(m.value, _(m.label)) for m in enum_cls]
+
+
+def _id_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _id_select(label) -> SelectField:
+    # The service decides whether the id exists in the user's scope (French message).
+    return SelectField(
+        label,
+        coerce=_id_or_none,
+        validators=[Optional()],
+        widget=Select2Widget(),
+        validate_choice=False,
+    )
+
+
+def _enum_select(label, enum_cls) -> SelectField:
+    return SelectField(
+        label,
+        choices=_enum_choices(enum_cls),
+        validators=[Optional()],
+        widget=Select2Widget(),
+        validate_choice=False,
+    )
+
+
+def _date(label) -> DateField:
+    return DateField(label, format="%Y-%m-%d", validators=[Optional()], widget=DatePickerWidget())
+
+
+def _text(label, length: int = 160) -> StringField:
+    return StringField(
+        label, validators=[Optional(), Length(max=length)], widget=BS3TextFieldWidget()
+    )
+
+
+def _long_text(label, description=None) -> TextAreaField:
+    return TextAreaField(
+        label,
+        description=description,
+        validators=[Optional(), Length(max=2000)],
+        widget=BS3TextAreaFieldWidget(),
+    )
+
+
+class StatusChangeForm(DynamicForm):
+    status = _enum_select(_("Nouveau statut"), CooperativeStatus)
+    reason = _long_text(
+        _("Motif"),
+        _(
+            "Obligatoire : par exemple la décision de l'assemblée "
+            "générale ou de l'administration, avec sa date."
+        ),
+    )
+
+
+class WithdrawForm(DynamicForm):
+    reason = _long_text(_("Motif du retrait"))
+    day = _date(_("Date du retrait"))
+
+
+class CheckOutForm(DynamicForm):
+    device = _id_select(_("Équipement"))
+    cooperative = _id_select(_("Coopérative"))
+    received_by = _text(_("Reçu par (nom et fonction)"))
+    condition = _enum_select(_("État à la remise"), DeviceCondition)
+    day = _date(_("Date de la remise"))
+    note = _long_text(_("Observation"))
+
+
+class CheckInForm(DynamicForm):
+    condition = _enum_select(_("État au retour"), DeviceCondition)
+    day = _date(_("Date de la restitution"))
+    note = _long_text(_("Observation"))
+
+
+class TransferForm(DynamicForm):
+    cooperative = _id_select(_("Nouvelle coopérative"))
+    received_by = _text(_("Reçu par (nom et fonction)"))
+    condition = _enum_select(_("État au transfert"), DeviceCondition)
+    day = _date(_("Date du transfert"))
+    note = _long_text(_("Observation"))
+
+
+class IncidentForm(DynamicForm):
+    device = _id_select(_("Équipement"))
+    kind = _enum_select(_("Type d'incident"), IncidentKind)
+    occurred_on = _date(_("Survenu le"))
+    reported_by = _text(_("Signalé par"))
+    description = _long_text(_("Description"))
+
+
+class AuditForm(DynamicForm):
+    device = _id_select(_("Équipement"))
+    seen_on = _date(_("Vu le"))
+    seen_by = _text(_("Vu par"))
+    location = _text(_("Lieu"))
+    note = _long_text(_("Observation"))
+
+
+class CloseRuleForm(DynamicForm):
+    valid_to = _date(_("Dernier jour d'application"))

@@ -1,0 +1,175 @@
+"""Charts as data: what each loads, how it draws, how it exports; and the one code path
+every chart callback and download goes through (permission, filters, scope, cache).
+
+A chart's ``load(session, scope, filters)`` reads only the aggregate tables, always
+through console.security.scoping; its ``draw(frame, filters)`` builds the figure (or
+the table rows) from that frame; ``export(frame)`` names the columns in French.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from flask import current_app
+from werkzeug.exceptions import NotFound
+
+from console.extensions import db
+from console.security.scoping import NATIONAL, ProvinceScope, current_scope
+
+from .cache import cached
+from .catalogue import BY_SLUG, PERMISSION
+from .exports import XLSX_MIME, frame_to_csv, frame_to_xlsx
+from .figures import NO_DATA, message_figure
+from .filters import DataBounds, Filters, data_bounds, parse_filters, scope_problem
+
+GRAPH, TABLE, CARDS = "graph", "table", "cards"
+TABLE_ROWS = 100  # rows shown on screen; exports carry them all
+FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    dashboard: str  # slug in catalogue.DASHBOARDS
+    title: str
+    load: Callable[..., pd.DataFrame]
+    draw: Callable[[pd.DataFrame, Filters], object]
+    export: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    kind: str = GRAPH
+    controls: tuple[str, ...] = ()  # page controls it reads: "grain", "jours"
+    width: int = 6  # Bootstrap columns out of 12
+    note: str = ""  # how to read it, under the title
+    table_columns: tuple[tuple[str, str], ...] = ()  # (field, French header) for tables
+    # A permission the chart needs beyond its dashboard's, e.g. ("can_read", "LeakageFlagView").
+    extra_permission: tuple[str, str] | None = None
+    # For tables whose screen shows the first rows only (a "total" column counts them all):
+    # what the export reads instead.
+    load_all: Callable[..., pd.DataFrame] | None = None
+
+
+CHARTS: dict[str, Chart] = {}
+
+
+def register(chart: Chart) -> Chart:
+    """Add a chart to the registry (its page module calls this at import)."""
+    CHARTS[chart.key] = chart
+    return chart
+
+
+def charts_of(slug: str) -> list[Chart]:
+    return [chart for chart in CHARTS.values() if chart.dashboard == slug]
+
+
+def may_open(slug: str) -> bool:
+    """Whether the signed-in user's role may open the dashboard (roles policy)."""
+    dashboard = BY_SLUG.get(slug)
+    return dashboard is not None and current_app.appbuilder.sm.has_access(
+        PERMISSION, dashboard.resource
+    )
+
+
+def may_see(chart: Chart) -> bool:
+    """Whether the user may see this chart: its dashboard, and its extra permission."""
+    if not may_open(chart.dashboard):
+        return False
+    return chart.extra_permission is None or current_app.appbuilder.sm.has_access(
+        *chart.extra_permission
+    )
+
+
+def require_dashboard(slug: str) -> None:
+    """404 unless the user may open the dashboard (as for another province's record)."""
+    if not may_open(slug):
+        raise NotFound("Tableau de bord introuvable ou non autorisé.")
+
+
+def bounds() -> DataBounds:
+    """Months holding data (national: they only bound the month pickers)."""
+    session = db.session
+    return cached("bounds", NATIONAL, "", session, lambda: data_bounds(session))
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart's validated filters, its frame, and the French messages to show."""
+
+    filters: Filters
+    frame: pd.DataFrame | None
+    messages: tuple[str, ...]
+    refused: bool = False
+
+
+def chart_data(
+    key: str, values: dict, scope: ProvinceScope | None = None, *, every_row: bool = False
+) -> ChartData:
+    """Check permission, parse and scope-check the filters, then load (cached) the frame."""
+    chart = CHARTS.get(key)
+    if chart is None:
+        raise NotFound("Graphique inconnu.")
+    require_dashboard(chart.dashboard)
+    if not may_see(chart):
+        raise NotFound("Graphique non autorisé pour votre rôle.")
+    scope = scope if scope is not None else current_scope()
+    session = db.session
+    filters, errors = parse_filters(values, bounds())
+    problem = scope_problem(session, scope, filters)
+    if problem:
+        return ChartData(filters, None, (*errors, problem), refused=True)
+    frame = cached(
+        key, scope, filters.cache_key, session, lambda: chart.load(session, scope, filters)
+    )
+    return ChartData(filters, frame, tuple(errors))
+
+
+def chart_output(key: str, values: dict, scope: ProvinceScope | None = None):
+    """What the chart's callback returns: a figure, table rows and a message, or cards."""
+    data = chart_data(key, values, scope)
+    chart = CHARTS[key]
+    empty = data.frame is None or data.frame.empty
+    if chart.kind == GRAPH:
+        if data.refused:
+            return message_figure(data.messages[-1])
+        return message_figure(NO_DATA) if empty else chart.draw(data.frame, data.filters)
+    if data.refused:
+        return [], data.messages[-1]
+    if chart.kind == CARDS:
+        return chart.draw(data.frame, data.filters), ""
+    rows = [] if empty else chart.draw(data.frame.head(TABLE_ROWS), data.filters)
+    if not rows:
+        return rows, NO_DATA
+    if len(data.frame) > len(rows):
+        return (
+            rows,
+            f"{len(data.frame)} lignes au total : les {len(rows)} premières sont affichées, toutes sont dans l'export.",
+        )
+    return rows, ""
+
+
+def chart_download(
+    key: str, file_format: str, values: dict, scope: ProvinceScope | None = None
+) -> dict:
+    """The dcc.Download payload of a chart's data, as CSV or XLSX."""
+    chart = CHARTS.get(key)
+    if chart is None or chart.export is None or file_format not in ("csv", "xlsx"):
+        raise NotFound("Export inconnu.")
+    data = chart_data(key, values, scope, every_row=True)
+    frame = pd.DataFrame() if data.refused or data.frame is None else chart.export(data.frame)
+    stem = f"{chart.key}_{data.filters.query_string().replace('&', '_').replace('=', '-')}"[:120]
+    if file_format == "csv":
+        content = frame_to_csv(frame)
+        return {
+            "content": _b64(content),
+            "filename": f"{stem}.csv",
+            "type": "text/csv",
+            "base64": True,
+        }
+    content = frame_to_xlsx(frame, chart.title)
+    return {"content": _b64(content), "filename": f"{stem}.xlsx", "type": XLSX_MIME, "base64": True}
+
+
+def _b64(content: bytes) -> str:
+    import base64
+
+    return base64.b64encode(content).decode("ascii")

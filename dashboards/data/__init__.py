@@ -1,0 +1,1 @@
+"""Scoped queries over the aggregate tables, one module per subject."""

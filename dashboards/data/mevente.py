@@ -1,0 +1,293 @@
+"""Mévente figures from the listing aggregates.
+
+Sell-through is value sold over value offered at the listed price (quantities of
+different units cannot be added), for the listings listed in the period's months;
+sales are those of non-cancelled orders to date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from console import models as m
+from console.security.scoping import ProvinceScope
+from console.services.facts import value_at_price
+
+from ..filters import Filters
+from .common import dates, frame, ints, names, narrowed, province_column
+
+LM, LF = m.ListingMonthFact, m.ListingFact
+AGE_BUCKETS = (
+    (30, "0 à 30 jours"),
+    (60, "31 à 60 jours"),
+    (90, "61 à 90 jours"),
+    (180, "91 à 180 jours"),
+    (None, "plus de 180 jours"),
+)
+UNSOLD_LIMIT = 50
+# A chain is "falling" when its fitted sell-through lost at least this many points.
+FALL_POINTS = 5.0
+
+
+def rate(sold, offered):
+    """Sell-through as a fraction (NaN when nothing was offered)."""
+    sold = np.asarray(sold, dtype=float)
+    offered = np.asarray(offered, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(offered > 0, sold / offered, np.nan)
+
+
+def _months(scope: ProvinceScope, filters: Filters, *columns):
+    return narrowed(select(*columns).select_from(LM), LM, scope, filters, period_column=LM.month)
+
+
+def _value_sums():
+    return (
+        func.sum(LM.value_offered),
+        func.sum(LM.value_sold),
+        func.sum(LM.listing_count),
+        func.sum(LM.unsold_listing_count),
+    )
+
+
+def _with_rate(result: pd.DataFrame) -> pd.DataFrame:
+    result = ints(result, "offered", "sold", "listings", "unsold")
+    result["rate"] = rate(result["sold"], result["offered"])
+    return result
+
+
+def offered_vs_sold(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Per month listed: value offered and sold, listings, never-sold listings, rate."""
+    stmt = _months(scope, filters, LM.month, *_value_sums()).group_by(LM.month).order_by(LM.month)
+    result = frame(session, stmt, ["month", "offered", "sold", "listings", "unsold"])
+    result["month"] = dates(result["month"])
+    return _with_rate(result)
+
+
+def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    chain = m.Category.value_chain_id
+    stmt = _months(scope, filters, chain, *_value_sums()).group_by(chain)
+    result = _with_rate(
+        frame(session, stmt, ["value_chain_id", "offered", "sold", "listings", "unsold"])
+    )
+    chains = names(session).value_chains
+    result["value_chain"] = result["value_chain_id"].map(lambda i: chains.get(int(i), "—"))
+    return result.sort_values(["rate", "value_chain"], kind="stable").reset_index(drop=True)
+
+
+def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    column = province_column(filters)
+    stmt = _months(scope, filters, column, *_value_sums()).group_by(column)
+    result = _with_rate(
+        frame(session, stmt, ["province_id", "offered", "sold", "listings", "unsold"])
+    )
+    result["province"] = result["province_id"].map(names(session).province)
+    return result.sort_values(["rate", "province"], kind="stable").reset_index(drop=True)
+
+
+def _open_at(ref: dt.date):
+    """Listings still on offer at ``ref``: listed, not closed, not sold out by then."""
+    return and_(
+        LF.listed_on <= ref,
+        or_(LF.closed_on.is_(None), LF.closed_on > ref),
+        or_(LF.quantity_sold < LF.quantity_offered, LF.last_sale_on > ref),
+    )
+
+
+def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Value left on offer at the period's end (or today), by days on market."""
+    ref = filters.reference_day
+    whens = [
+        (LF.listed_on > ref - dt.timedelta(days=days), i)
+        for i, (days, _) in enumerate(AGE_BUCKETS)
+        if days is not None
+    ]
+    bucket = case(*whens, else_=literal(len(AGE_BUCKETS) - 1))
+    remaining = value_at_price(LF.quantity_offered - LF.quantity_sold, LF.unit_price)
+    stmt = narrowed(
+        select(bucket, func.count(), func.sum(remaining)).select_from(LF).where(_open_at(ref)),
+        LF,
+        scope,
+        filters,
+    ).group_by(bucket)
+    found = ints(
+        frame(session, stmt, ["bucket", "listings", "value"]), "bucket", "listings", "value"
+    )
+    result = pd.DataFrame(
+        {"bucket": range(len(AGE_BUCKETS)), "age": [label for _, label in AGE_BUCKETS]}
+    )
+    result = result.merge(found, on="bucket", how="left").fillna({"listings": 0, "value": 0})
+    return ints(result, "listings", "value")
+
+
+def unsold_listings(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Open listings with no sale ``filters.days`` days or more after listing, largest first."""
+    ref = filters.reference_day
+    cutoff = ref - dt.timedelta(days=filters.days)
+    unsold = [
+        _open_at(ref),
+        LF.listed_on <= cutoff,
+        or_(LF.sale_count == 0, LF.first_sale_on > ref),
+    ]
+    value = value_at_price(LF.quantity_offered, LF.unit_price)
+    count = session.scalar(
+        narrowed(select(func.count()).select_from(LF).where(*unsold), LF, scope, filters)
+    )
+    stmt = (
+        narrowed(
+            select(
+                LF.listing_id,
+                LF.seller_id,
+                LF.category_id,
+                LF.listed_on,
+                LF.quantity_offered,
+                LF.unit_price,
+                value,
+            )
+            .select_from(LF)
+            .where(*unsold),
+            LF,
+            scope,
+            filters,
+        )
+        .order_by(value.desc(), LF.listing_id)
+        .limit(UNSOLD_LIMIT)
+    )
+    result = frame(
+        session,
+        stmt,
+        ["listing_id", "seller_id", "category_id", "listed_on", "quantity", "unit_price", "value"],
+    )
+    result = ints(result, "unit_price", "value")
+    result["listed_on"] = dates(result["listed_on"])
+    result["days"] = [(ref - day).days for day in result["listed_on"]]
+    labels = names(session, result["seller_id"])
+    result["seller"] = result["seller_id"].map(lambda i: labels.sellers.get(int(i), "—"))
+    result["category"] = result["category_id"].map(lambda i: labels.categories.get(int(i), "—"))
+    result["total"] = int(count or 0)
+    return result
+
+
+# Listed price relative to the category's average over the period: bucket bounds and labels.
+PRICE_BUCKETS = (
+    (0.8, "moins de 80 %"),
+    (0.95, "80 à 95 %"),
+    (1.05, "95 à 105 %"),
+    (1.2, "105 à 120 %"),
+    (None, "plus de 120 %"),
+)
+
+
+def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Sell-through per value chain and price band (listed price / the category's average)."""
+    in_period = [LF.listed_on >= filters.start, LF.listed_on <= filters.last_day]
+    offered = value_at_price(LF.quantity_offered, LF.unit_price)
+    sold = value_at_price(LF.quantity_sold, LF.unit_price)
+    average = (
+        narrowed(
+            select(
+                LF.category_id.label("category_id"),
+                (func.sum(offered) * 1.0 / func.sum(LF.quantity_offered)).label("price"),
+            )
+            .select_from(LF)
+            .where(*in_period, LF.quantity_offered > 0),
+            LF,
+            scope,
+            filters,
+        )
+        .group_by(LF.category_id)
+        .subquery("category_price")
+    )
+    ratio = LF.unit_price / average.c.price
+    band = case(
+        *[(ratio < bound, i) for i, (bound, _) in enumerate(PRICE_BUCKETS) if bound is not None],
+        else_=literal(len(PRICE_BUCKETS) - 1),
+    )
+    stmt = narrowed(
+        select(m.Category.value_chain_id, band, func.sum(offered), func.sum(sold), func.count())
+        .select_from(LF)
+        .join(average, average.c.category_id == LF.category_id)
+        .where(*in_period, average.c.price > 0),
+        LF,
+        scope,
+        filters,
+    ).group_by(m.Category.value_chain_id, band)
+    result = frame(session, stmt, ["value_chain_id", "band", "offered", "sold", "listings"])
+    result = _with_rate(result.assign(unsold=0))
+    chains = names(session).value_chains
+    result["value_chain"] = result["value_chain_id"].map(lambda i: chains.get(int(i), "—"))
+    result["price_band"] = result["band"].map(lambda i: PRICE_BUCKETS[int(i)][1])
+    return result.sort_values(["value_chain", "band"]).reset_index(drop=True)
+
+
+def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Per value chain: the least-squares trend of monthly sell-through, in points a month."""
+    chain = m.Category.value_chain_id
+    stmt = _months(
+        scope, filters, chain, LM.month, func.sum(LM.value_offered), func.sum(LM.value_sold)
+    ).group_by(chain, LM.month)
+    monthly = ints(
+        frame(session, stmt, ["value_chain_id", "month", "offered", "sold"]), "offered", "sold"
+    )
+    monthly["month"] = dates(monthly["month"])
+    chains = names(session).value_chains
+    rows = []
+    for chain_id, part in monthly.groupby("value_chain_id"):
+        part = part[part["offered"] > 0].sort_values("month")
+        if len(part) < 3:
+            continue
+        x = np.array([(d.year * 12 + d.month) for d in part["month"]], dtype=float)
+        y = rate(part["sold"], part["offered"]) * 100
+        slope = float(np.polyfit(x - x[0], y, 1)[0])
+        change = slope * (x[-1] - x[0])
+        rows.append(
+            {
+                "value_chain_id": int(chain_id),
+                "value_chain": chains.get(int(chain_id), "—"),
+                "slope": slope,
+                "change": change,
+                "first_rate": float(y[0]),
+                "last_rate": float(y[-1]),
+                "months": len(part),
+                "falling": change <= -FALL_POINTS,
+            }
+        )
+    result = pd.DataFrame(
+        rows,
+        columns=[
+            "value_chain_id",
+            "value_chain",
+            "slope",
+            "change",
+            "first_rate",
+            "last_rate",
+            "months",
+            "falling",
+        ],
+    )
+    return result.sort_values(["change", "value_chain"], kind="stable").reset_index(drop=True)
+
+
+def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """One row: offered, sold, rate over the period; unsold listings after N days."""
+    stmt = _months(scope, filters, *_value_sums())
+    result = _with_rate(frame(session, stmt, ["offered", "sold", "listings", "unsold"]))
+    ref = filters.reference_day
+    cutoff = ref - dt.timedelta(days=filters.days)
+    unsold = narrowed(
+        select(func.count())
+        .select_from(LF)
+        .where(
+            _open_at(ref), LF.listed_on <= cutoff, or_(LF.sale_count == 0, LF.first_sale_on > ref)
+        ),
+        LF,
+        scope,
+        filters,
+    )
+    result["unsold_after"] = int(session.scalar(unsold) or 0)
+    return result

@@ -1,0 +1,248 @@
+"""Tax receipts with the definitions of console.services.reconciliation, from aggregates.
+
+Due: stamped tax of non-cancelled orders, by month of sale. Collected: the tax part of
+the payments of those orders, in the month of the sale. Remitted: VAT remittances to
+OBR whose declared period ends in the month. (tests/test_dashboards_tax.py checks the
+totals against ``reconcile``.) Remittances are declared per seller, so the value-chain
+filter does not narrow them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from console import models as m
+from console.security.scoping import ProvinceScope, apply_scope
+from console.services.facts import month_start
+from console.services.leakage import KIND_LABELS
+from console.services.reconciliation import lines_for_seller, seller_in_scope
+
+from ..filters import Filters
+from .common import dates, frame, ints, names, province_column
+
+M, P, R = m.SalesMonthFact, m.PaymentMonthFact, m.TaxRemittance
+
+
+def _seller_filters(stmt, seller_column, scope: ProvinceScope, filters: Filters):
+    stmt = apply_scope(
+        stmt.join(m.Cooperative, m.Cooperative.id == seller_column), m.Cooperative, scope
+    )
+    if filters.province_id is not None:
+        stmt = stmt.where(province_column(filters) == filters.province_id)
+    if filters.cooperative_id is not None:
+        stmt = stmt.where(seller_column == filters.cooperative_id)
+    return stmt
+
+
+def _due(scope, filters, *keys):
+    stmt = (
+        select(*keys, func.sum(M.tax), func.sum(M.net))
+        .select_from(M)
+        .where(M.month >= filters.start, M.month <= filters.end)
+    )
+    stmt = _seller_filters(stmt, M.seller_id, scope, filters)
+    if filters.value_chain_id is not None:
+        stmt = stmt.join(m.Category, m.Category.id == M.category_id).where(
+            m.Category.value_chain_id == filters.value_chain_id
+        )
+    return stmt.group_by(*keys)
+
+
+def _collected(scope, filters, *keys):
+    stmt = (
+        select(*keys, func.sum(P.tax_amount))
+        .select_from(P)
+        .where(P.month >= filters.start, P.month <= filters.end)
+    )
+    return _seller_filters(stmt, P.seller_id, scope, filters).group_by(*keys)
+
+
+def _remitted(scope, filters, *keys):
+    stmt = (
+        select(*keys, func.sum(R.amount))
+        .select_from(R)
+        .where(
+            R.tax_kind == m.TaxKind.VAT,
+            R.period_end >= filters.start,
+            R.period_end <= filters.last_day,
+        )
+    )
+    return _seller_filters(stmt, R.cooperative_id, scope, filters).group_by(*keys)
+
+
+def monthly(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Per month: tax due, collected, remitted, and the gaps (cumulated too)."""
+    due = frame(session, _due(scope, filters, M.month), ["month", "due", "net"])
+    collected = frame(session, _collected(scope, filters, P.month), ["month", "collected"])
+    remitted_month = month_start(R.period_end)
+    remitted = frame(session, _remitted(scope, filters, remitted_month), ["month", "remitted"])
+    result = pd.DataFrame({"month": filters.months})
+    for part in (due, collected, remitted):
+        part["month"] = dates(part["month"])
+        result = result.merge(part, on="month", how="left")
+    result = ints(result.drop(columns=["net"]), "due", "collected", "remitted")
+    result["uncollected"] = result["due"] - result["collected"]
+    result["unremitted"] = result["due"] - result["remitted"]
+    result["unremitted_cumulated"] = result["unremitted"].cumsum()
+    return _nothing_if_all_zero(result)
+
+
+def _nothing_if_all_zero(result: pd.DataFrame) -> pd.DataFrame:
+    """No rows when no tax is due, collected or remitted (the chart then says so)."""
+    if not result[["due", "collected", "remitted"]].any().any():
+        return result.iloc[0:0]
+    return result
+
+
+def by_tax_kind(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Tax due by kind stamped on the lines, and remittances by declared kind."""
+    due = frame(session, _due(scope, filters, M.tax_kind), ["kind", "due", "net"]).drop(
+        columns=["net"]
+    )
+    remitted = frame(session, _remitted(scope, filters, R.tax_kind), ["kind", "remitted"])
+    remitted["kind"] = remitted["kind"].map(lambda k: getattr(k, "value", k))
+    result = due.merge(remitted, on="kind", how="outer")
+    result = ints(result, "due", "remitted")
+    labels = {kind.value: kind.label for kind in m.TaxKind}
+    labels["none"] = "Sans taxe (exonéré ou non assujetti)"
+    result["label"] = result["kind"].map(lambda k: labels.get(k, str(k)))
+    shown = result[(result["due"] != 0) | (result["remitted"] != 0)]
+    return shown.sort_values(["due", "label"], ascending=[False, True]).reset_index(drop=True)
+
+
+def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Due, collected, remitted and unremitted per province of the chosen map."""
+    column = province_column(filters)
+    due = frame(session, _due(scope, filters, column), ["province_id", "due", "net"]).drop(
+        columns=["net"]
+    )
+    collected = frame(session, _collected(scope, filters, column), ["province_id", "collected"])
+    remitted = frame(session, _remitted(scope, filters, column), ["province_id", "remitted"])
+    result = due.merge(collected, on="province_id", how="outer").merge(
+        remitted, on="province_id", how="outer"
+    )
+    result = ints(result, "due", "collected", "remitted")
+    result["unremitted"] = result["due"] - result["remitted"]
+    result["province"] = result["province_id"].map(names(session).province)
+    return (
+        _nothing_if_all_zero(result)
+        .sort_values(["due", "province"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+
+
+def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """One row: due, collected, remitted over the period."""
+    result = monthly(session, scope, filters)
+    return pd.DataFrame([{key: int(result[key].sum()) for key in ("due", "collected", "remitted")}])
+
+
+DRILL_LIMIT = 200
+
+
+def seller_lines(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """The selected seller's stamped lines in the period (newest first, 200 at most)."""
+    columns = [
+        "placed_at",
+        "order_reference",
+        "product",
+        "quantity",
+        "net",
+        "tax_rule_code",
+        "tax_rate",
+        "tax",
+        "gross",
+        "tax_note",
+    ]
+    if (
+        filters.cooperative_id is None
+        or seller_in_scope(session, scope, filters.cooperative_id) is None
+    ):
+        return pd.DataFrame(columns=columns)
+    lines = lines_for_seller(
+        session, scope, filters.cooperative_id, filters.start, filters.last_day, limit=DRILL_LIMIT
+    )
+    return pd.DataFrame([{c: getattr(line, c) for c in columns} for line in lines], columns=columns)
+
+
+FLAG_COLUMNS = [
+    "kind",
+    "label",
+    "seller_id",
+    "seller",
+    "province",
+    "period",
+    "period_start",
+    "amount",
+    "explanation",
+    "computed_on",
+]
+
+
+FLAGS_SHOWN = 100  # rows on screen (charts.TABLE_ROWS); the export reads them all
+
+
+def leakage(
+    session: Session, scope: ProvinceScope, filters: Filters, limit: int | None = FLAGS_SHOWN
+) -> pd.DataFrame:
+    """Leakage flags (stored by the last refresh) of periods ending in the period, largest first.
+
+    The screen reads the first ``limit`` and the count: more sales bring more flags, and
+    the callback's cost must not follow them.
+    """
+    F = m.LeakageFlagFact
+    column = province_column(filters)
+    in_period = [F.period_end >= filters.start, F.period_end <= filters.last_day]
+    stmt = _seller_filters(
+        select(
+            F.kind,
+            F.seller_id,
+            m.Cooperative.name,
+            column,
+            F.period_label,
+            F.period_start,
+            F.amount_at_stake,
+            F.explanation,
+            F.computed_on,
+        )
+        .select_from(F)
+        .where(*in_period),
+        F.seller_id,
+        scope,
+        filters,
+    ).order_by(F.amount_at_stake.desc(), F.period_start, F.id)
+    total = session.scalar(
+        _seller_filters(
+            select(func.count()).select_from(F).where(*in_period), F.seller_id, scope, filters
+        )
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    result = frame(
+        session,
+        stmt,
+        [
+            "kind",
+            "seller_id",
+            "seller",
+            "province_id",
+            "period",
+            "period_start",
+            "amount",
+            "explanation",
+            "computed_on",
+        ],
+    )
+    result = ints(result, "amount")
+    result["label"] = result["kind"].map(lambda k: KIND_LABELS.get(k, k))
+    result["province"] = result["province_id"].map(names(session).province)
+    result["period_start"] = dates(result["period_start"])
+    result["total"] = int(total or 0)
+    return result[[*FLAG_COLUMNS, "total"]]
+
+
+def all_leakage(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """Every flag of the period, for the export."""
+    return leakage(session, scope, filters, limit=None)

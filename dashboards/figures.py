@@ -1,0 +1,135 @@
+"""Plotly figures in the console's look: French number format, francs, sober colours.
+
+Figures are plain dicts ({"data": [...], "layout": {...}}), which Dash serialises as
+is: building plotly.graph_objects validates every property and costs more than the
+query behind the chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from console.services.money import format_francs
+
+GREEN = "#1e5631"
+RED = "#c8102e"
+PALETTE = [
+    GREEN,
+    "#d4a017",
+    "#2f7fb5",
+    RED,
+    "#7a5195",
+    "#8aa29e",
+    "#ef8a62",
+    "#4d4d4d",
+    "#66a61e",
+    "#a6761d",
+    "#1b9e77",
+    "#e7298a",
+]
+SHORT_MONTHS = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+GRID = "#eef2ef"
+NO_DATA = "Aucune donnée pour ces filtres."
+
+
+def month_label(day: dt.date) -> str:
+    """``janv. 2024``."""
+    return f"{SHORT_MONTHS[day.month - 1]} {day.year}"
+
+
+def plain(values) -> list:
+    """A column as a JSON-friendly list (numpy and pandas scalars unwrapped)."""
+    if hasattr(values, "tolist"):
+        return values.tolist()
+    return [v.item() if hasattr(v, "item") else v for v in values]
+
+
+def francs_text(values) -> list[str]:
+    """Hover texts ``1 234 567 FBu`` for a column of amounts."""
+    return [format_francs(int(v)) for v in values]
+
+
+def percent_text(values) -> list[str]:
+    return ["—" if v is None or v != v else f"{v * 100:.1f} %".replace(".", ",") for v in values]
+
+
+def _trace(kind: str, x, y, **props) -> dict:
+    trace = {"type": kind, "x": plain(x), "y": plain(y)}
+    trace.update({key: value for key, value in props.items() if value is not None})
+    return trace
+
+
+def bar(x, y, **props) -> dict:
+    """A bar trace (``orientation="h"`` for horizontal bars)."""
+    return _trace("bar", x, y, **props)
+
+
+def line(x, y, **props) -> dict:
+    """A line-and-markers trace."""
+    return _trace("scatter", x, y, mode=props.pop("mode", "lines+markers"), **props)
+
+
+def figure(
+    traces: list[dict], *, money_axis: str | None = "y", height: int = 340, **layout
+) -> dict:
+    """A figure with French separators (1 234 567,5), console colours, compact margins."""
+    base = {
+        "separators": ", ",
+        "colorway": PALETTE,
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {
+            "family": "Helvetica Neue, Helvetica, Arial, sans-serif",
+            "size": 12,
+            "color": "#333",
+        },
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "hoverlabel": {"namelength": -1},
+        "xaxis": {"gridcolor": GRID, "automargin": True},
+        "yaxis": {"gridcolor": GRID, "automargin": True, "rangemode": "tozero"},
+    }
+    if money_axis in ("x", "y"):
+        base[f"{money_axis}axis"].update(tickformat=",.0f", ticksuffix=" FBu")
+    for key, value in layout.items():
+        if key in ("xaxis", "yaxis") and isinstance(value, dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return {"data": traces, "layout": base}
+
+
+def message_figure(message: str) -> dict:
+    """An empty chart carrying a French message (no data, or a refused filter)."""
+    return figure(
+        [],
+        money_axis=None,
+        height=200,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": message,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "font": {"size": 14, "color": "#777"},
+            }
+        ],
+    )

@@ -1,0 +1,241 @@
+"""The filters shared by every dashboard, read from the URL or a callback's payload.
+
+Both are untrusted: every value is parsed, bounded and checked against the user's
+province scope here, before any query runs. A link's query string reproduces a view:
+``/dashboards/ventes?du=2024-01&au=2024-12&carte=2025&province=3&filiere=2``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from console import models as m
+from console.security.scoping import ProvinceScope, apply_scope, scope_clause
+from console.services.periods import add_months, month_end, month_value, parse_month, today_local
+
+MAPS = ("2015", "2025")
+GRAINS = {"mois": "Mois", "semaine": "Semaine"}
+UNSOLD_DAYS = (30, 60, 90, 180)
+DEFAULT_MONTHS = 12
+
+# URL parameter → Filters field
+PARAMS = {
+    "du": "start",
+    "au": "end",
+    "carte": "map_version",
+    "province": "province_id",
+    "filiere": "value_chain_id",
+    "cooperative": "cooperative_id",
+    "grain": "grain",
+    "jours": "days",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A validated view: whole Bujumbura months [start, end] and optional narrowing."""
+
+    start: dt.date
+    end: dt.date  # first day of the last month shown (inclusive)
+    map_version: str = "2015"
+    province_id: int | None = None
+    value_chain_id: int | None = None
+    cooperative_id: int | None = None
+    grain: str = "mois"
+    days: int = 90
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day of the period."""
+        return month_end(self.end)
+
+    @property
+    def months(self) -> list[dt.date]:
+        """First days of every month of the period, in order."""
+        months, current = [], self.start
+        while current <= self.end:
+            months.append(current)
+            current = add_months(current, 1)
+        return months
+
+    @property
+    def reference_day(self) -> dt.date:
+        """The day stock ageing and recent activity are measured at: period end or today."""
+        return min(self.last_day, today_local())
+
+    @property
+    def cache_key(self) -> str:
+        """Identifies the view in cache keys (with the scope and data version)."""
+        return self.query_string()
+
+    def query_string(self) -> str:
+        """The URL query string that reproduces this view (without the leading ``?``)."""
+        values = {
+            "du": month_value(self.start),
+            "au": month_value(self.end),
+            "carte": self.map_version,
+            "province": self.province_id,
+            "filiere": self.value_chain_id,
+            "cooperative": self.cooperative_id,
+            "grain": self.grain,
+            "jours": self.days,
+        }
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+@dataclass(frozen=True)
+class DataBounds:
+    """The first and last months holding sales, for defaults and the month pickers."""
+
+    first: dt.date
+    last: dt.date
+
+    def months(self) -> list[dt.date]:
+        months, current = [], self.first
+        while current <= self.last:
+            months.append(current)
+            current = add_months(current, 1)
+        return months
+
+
+def data_bounds(session: Session) -> DataBounds:
+    """Months with sales in the aggregates (this month alone when there are none)."""
+    first, last = session.execute(
+        select(func.min(m.SalesMonthFact.month), func.max(m.SalesMonthFact.month))
+    ).one()
+    if first is None:
+        this_month = today_local().replace(day=1)
+        return DataBounds(this_month, this_month)
+    return DataBounds(_as_date(first), _as_date(last))
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def default_filters(bounds: DataBounds) -> Filters:
+    """The last twelve months with data, every province, chain and cooperative."""
+    start = max(bounds.first, add_months(bounds.last, 1 - DEFAULT_MONTHS))
+    return Filters(start=start, end=bounds.last)
+
+
+def _positive_int(value) -> int | None:
+    if isinstance(value, bool):
+        raise ValueError
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise ValueError
+    if number <= 0 or number > 2**31:
+        raise ValueError
+    return number
+
+
+def parse_filters(values: Mapping[str, object], bounds: DataBounds) -> tuple[Filters, list[str]]:
+    """Filters from URL parameters or callback inputs; bad values fall back, with a message."""
+    filters = default_filters(bounds)
+    errors: list[str] = []
+    start = parse_month(str(values["du"])) if values.get("du") else None
+    end = parse_month(str(values["au"])) if values.get("au") else None
+    if values.get("du") and start is None or values.get("au") and end is None:
+        errors.append(
+            "Période invalide : les mois s'écrivent AAAA-MM. Période par défaut affichée."
+        )
+    elif start and end and start > end:
+        errors.append("La période commence après sa fin : les deux mois ont été inversés.")
+        start, end = end, start
+    if start or end:
+        filters = replace(
+            filters, start=start or min(end, filters.start), end=end or max(start, filters.end)
+        )
+    carte = values.get("carte")
+    if carte not in (None, ""):
+        if str(carte) in MAPS:
+            filters = replace(filters, map_version=str(carte))
+        else:
+            errors.append("Carte inconnue : choisissez 2015 ou 2025.")
+    for key, field, label in (
+        ("province", "province_id", "Province"),
+        ("filiere", "value_chain_id", "Filière"),
+        ("cooperative", "cooperative_id", "Coopérative"),
+    ):
+        try:
+            filters = replace(filters, **{field: _positive_int(values.get(key))})
+        except ValueError:
+            errors.append(f"{label} invalide : filtre ignoré.")
+    grain = values.get("grain")
+    if grain not in (None, ""):
+        if grain in GRAINS:
+            filters = replace(filters, grain=str(grain))
+        else:
+            errors.append("Regroupement inconnu : par mois ou par semaine.")
+    try:
+        days = _positive_int(values.get("jours"))
+        if days is not None:
+            if days not in UNSOLD_DAYS:
+                raise ValueError
+            filters = replace(filters, days=days)
+    except ValueError:
+        errors.append("Délai d'invendu invalide : 30, 60, 90 ou 180 jours.")
+    return filters, errors
+
+
+def values_from_query(search: str | None) -> dict[str, str]:
+    """URL query string → raw filter values (unknown parameters ignored)."""
+    pairs = parse_qsl((search or "").lstrip("?"), keep_blank_values=False)
+    return {key: value for key, value in pairs if key in PARAMS}
+
+
+def allowed_province_ids(session: Session, scope: ProvinceScope) -> set[int] | None:
+    """Provinces a user may filter on (None: all): their own and their 2025 successors."""
+    clause = scope_clause(m.Province, scope)
+    if clause is None:
+        return None
+    own = set(session.scalars(select(m.Province.id).where(clause)))
+    successors = set(
+        session.scalars(
+            select(m.Province.successor_id).where(
+                m.Province.id.in_(own), m.Province.successor_id.is_not(None)
+            )
+        )
+    )
+    return own | successors
+
+
+def scope_problem(session: Session, scope: ProvinceScope, filters: Filters) -> str | None:
+    """A French refusal when a filter names a province or cooperative outside the scope."""
+    if filters.province_id is not None:
+        province = session.get(m.Province, filters.province_id)
+        allowed = allowed_province_ids(session, scope)
+        if province is None or (allowed is not None and province.id not in allowed):
+            return "Cette province ne fait pas partie de votre périmètre."
+        if province.map_version != filters.map_version:
+            return "Cette province n'appartient pas à la carte choisie."
+    if filters.cooperative_id is not None:
+        stmt = apply_scope(
+            select(m.Cooperative.id).where(m.Cooperative.id == filters.cooperative_id),
+            m.Cooperative,
+            scope,
+        )
+        if session.scalar(stmt) is None:
+            return "Cette coopérative ne fait pas partie de votre périmètre."
+    if (
+        filters.value_chain_id is not None
+        and session.get(m.ValueChain, filters.value_chain_id) is None
+    ):
+        return "Filière inconnue."
+    return None

@@ -1,0 +1,1 @@
+"""One module per importable dataset: its columns (with aliases) and how a row is written."""

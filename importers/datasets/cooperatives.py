@@ -1,0 +1,161 @@
+"""Cooperatives (and individual entrepreneurs), keyed by registration number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from console import models as m
+
+from .. import cells
+from ..references import OUT_OF_SCOPE, code_key
+from ..rowwise import RowImporter
+from ..schema import Column, Dataset, ParsedRow
+
+COLUMNS = (
+    Column("registration_number", "Numéro d'enregistrement", cells.text(40), required=True,
+           aliases=("numero", "n° d'enregistrement", "numero anacoop", "matricule",
+                    "registration number", "registration no", "reg number"),
+           help="Numéro ANACOOP : la clé de la coopérative (une ligne par numéro).",
+           example="ANACOOP/2021/0042"),
+    Column("name", "Nom", cells.text(200), required=True,
+           aliases=("nom de la cooperative", "raison sociale", "cooperative", "name"),
+           example="Coopérative Dukorere Hamwe"),
+    Column("acronym", "Sigle", cells.text(40), aliases=("acronyme", "acronym"), example="CODUHA"),
+    Column("seller_kind", "Type de vendeur", cells.choice(m.SellerKind, {"entrepreneur": "entrepreneur"}),
+           aliases=("type", "seller kind", "kind"), help="Coopérative ou Entrepreneur individuel.",
+           example="Coopérative"),
+    Column("category", "Catégorie", cells.choice(m.CooperativeCategory, {
+               "agriculture": "production", "elevage": "production", "commercialisation": "marketing",
+               "consommation": "marketing", "epargne": "savings_credit", "mines": "mining"}),
+           aliases=("categorie de cooperative", "category"),
+           help="Catégorie de la loi n°1/12 du 28 juin 2017 (Production, Services…).",
+           example="Production"),
+    Column("province", "Province", cells.text(80), required=True, aliases=("province code",),
+           help="Nom ou code ISO (BI-GI), carte de 2015 ou de 2025 ; un nom présent sur les "
+                "deux cartes (Gitega) désigne la province de 2015.", example="Kirundo"),
+    Column("commune", "Commune", cells.text(80), aliases=("municipality",),
+           help="Commune de la carte de 2025 ; obligatoire si la province est de la carte de 2025.",
+           example="Busoni"),
+    Column("founded_on", "Date de création", cells.date,
+           aliases=("date creation", "creee le", "founded on", "founded"), example="26/06/2019"),
+    Column("members_total", "Membres", cells.integer(0, 100_000),
+           aliases=("nombre de membres", "membres total", "members", "members total"), example="35"),
+    Column("members_women", "Membres femmes", cells.integer(0, 100_000),
+           aliases=("femmes", "women", "members women"), example="20"),
+    Column("members_youth", "Membres jeunes", cells.integer(0, 100_000),
+           aliases=("jeunes", "youth", "members youth"), example="8"),
+    Column("nif", "NIF", cells.text(20), aliases=("numero d'identification fiscale", "tax id", "tin"),
+           example="4000123456"),
+    Column("trade_register_number", "Registre de commerce", cells.text(40),
+           aliases=("rc", "numero rc", "trade register", "trade register number"), example="RC/GI/2020/117"),
+    Column("vat_registered", "Assujetti TVA", cells.boolean,
+           aliases=("assujetti a la tva", "tva", "vat registered", "vat"), example="non"),
+    Column("status", "Statut", cells.choice(m.CooperativeStatus), aliases=("status",), example="Active"),
+    Column("is_pioneer", "Pionnière", cells.boolean, aliases=("pionniere", "pioneer"), example="oui"),
+    Column("contact_name", "Contact", cells.text(120), aliases=("personne de contact", "contact name"),
+           example="Jeanne Niyonzima"),
+    Column("phone", "Téléphone", cells.phone, aliases=("tel", "telephone", "phone"), example="+257 79 123 456"),
+    Column("email", "Courriel", cells.email, aliases=("e-mail", "email", "adresse electronique"),
+           example="contact@coduha.bi"),
+)
+
+PLAIN = ("name", "acronym", "seller_kind", "category", "founded_on", "members_total", "members_women",
+         "members_youth", "nif", "trade_register_number", "vat_registered", "status", "is_pioneer",
+         "contact_name", "phone", "email")
+
+
+class CooperativeImporter(RowImporter):
+    model = m.Cooperative
+
+    def key(self, row: ParsedRow):
+        number = row.values.get("registration_number")
+        return (code_key(number),) if number else None
+
+    def existing(self, keys: Iterable[tuple]) -> dict:
+        wanted = {k[0] for k in keys}
+        found = self.session.scalars(select(m.Cooperative))
+        return {(code_key(c.registration_number),): c for c in found if code_key(c.registration_number) in wanted}
+
+    def values(self, row: ParsedRow, target):
+        v = row.values
+        ok = True
+        location = self._location(row)
+        if location is None:
+            ok = False
+        else:
+            province_id, province_2025_id, commune_id = location
+            if not self.refs.province_allowed(province_id, province_2025_id):
+                self.error(row, "province", OUT_OF_SCOPE)
+                ok = False
+        if ok and target is not None and not self.refs.cooperative_allowed(target.id):
+            self.error(row, "registration_number", (
+                "Ce numéro appartient à une coopérative hors de votre périmètre."))
+            ok = False
+        total = v.get("members_total")
+        total = total if total is not None else (target.members_total if target else None)
+        for part in ("members_women", "members_youth"):
+            if v.get(part) is not None and total is not None and v[part] > total:
+                self.error(row, part, f"Supérieur au nombre total de membres ({total}).")
+                ok = False
+        if v.get("nif"):
+            owner = self._nif_owner(v["nif"])
+            if owner is not None and (target is None or owner != target.id):
+                self.error(row, "nif", "Ce NIF est déjà celui d'une autre coopérative.")
+                ok = False
+        if not ok:
+            return None
+        values = {k: v[k] for k in PLAIN if k in row.values and v[k] is not None}
+        values.update(province_id=province_id, province_2025_id=province_2025_id)
+        if commune_id is not None:
+            values["commune_id"] = commune_id
+        if target is None:
+            values["registration_number"] = v["registration_number"]
+        return values
+
+    def _location(self, row: ParsedRow):
+        """(2015 province, 2025 province, commune) from the province and commune cells."""
+        province = self.resolve(row, "province", self.refs.province)
+        commune = self.resolve(row, "commune", self.refs.commune)
+        if province is None or (row.raw.get("commune") not in (None, "") and commune is None):
+            return None
+        if commune is not None:
+            commune_id, commune_province, former = commune
+            if province.map_version == "2025" and commune_province != province.id or (
+                    province.map_version == "2015" and commune_province != province.successor_id):
+                self.error(row, "commune", f"Cette commune n'est pas dans la province {province.name}.")
+                return None
+            if province.map_version == "2015":
+                return province.id, commune_province, commune_id
+            return former, province.id, commune_id
+        if province.map_version == "2025":
+            self.error(row, "commune", (
+                f"Commune obligatoire : {province.name} est une province de 2025 ; la commune "
+                "donne la province de 2015."), value="")
+            return None
+        return province.id, province.successor_id, None
+
+    def _nif_owner(self, nif: str) -> int | None:
+        cache = self.__dict__.get("_nifs")
+        if cache is None:
+            rows = self.session.execute(select(m.Cooperative.nif, func.min(m.Cooperative.id))
+                                        .where(m.Cooperative.nif.is_not(None)).group_by(m.Cooperative.nif))
+            cache = self.__dict__["_nifs"] = {code_key(n): i for n, i in rows}
+        return cache.get(code_key(nif))
+
+
+DATASET = Dataset(
+    kind="cooperatives",
+    label="Coopératives",
+    columns=COLUMNS,
+    key=("registration_number",),
+    resource="CooperativeImportView",
+    description="Le registre des coopératives et entrepreneurs : création et mise à jour par numéro d'enregistrement.",
+    create_permission=("can_add", "CooperativeView"),
+    importer=CooperativeImporter,
+    notes=(
+        "Une cellule vide laisse la valeur enregistrée telle quelle (elle ne l'efface pas).",
+        "Un coordinateur provincial n'importe que des coopératives de ses provinces.",
+    ),
+)

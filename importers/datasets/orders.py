@@ -1,0 +1,99 @@
+"""Order lines from the marketplace export, keyed by order reference and line number.
+
+Order-level columns (date, seller, buyer, status…) repeat on every line of an order and
+must agree. Tax stamps come from the tax engine; the file's amounts are only checked.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from console import models as m
+
+from .. import cells
+from ..schema import Column, Dataset
+
+
+def tax_rate(value) -> Decimal | None:
+    """A VAT rate written 18 %, 18, 0,18 or 0.18 → Decimal("0.18")."""
+    if cells.is_blank(value):
+        return None
+    text = str(value).strip().rstrip("%").strip() if isinstance(value, str) else value
+    number = cells.decimal(Decimal(0), Decimal(100), places=4)(text)
+    if number is None:
+        return None
+    return (number / 100 if number > 1 else number).quantize(Decimal("0.0001"))
+
+
+PAYMENT_WORDS = {"especes": "1", "cash": "1", "banque": "2", "bank": "2", "virement": "2",
+                 "credit": "3", "mobile money": "4", "autre": "4", "other": "4"}
+
+COLUMNS = (
+    Column("order_reference", "Référence de commande", cells.text(60), required=True,
+           aliases=("commande", "reference", "n° de commande", "order", "order reference", "order ref"),
+           help="Avec le numéro de ligne, la clé de la ligne.", example="CMD-2023-000001"),
+    Column("line_no", "Ligne", cells.integer(1, 10_000), required=True,
+           aliases=("numero de ligne", "n° de ligne", "line", "line no", "line number"), example="1"),
+    Column("placed_at", "Date de commande", cells.datetime, required=True,
+           aliases=("date", "passee le", "order date", "placed at"),
+           help="Heure de Bujumbura ; identique sur toutes les lignes d'une commande.",
+           example="26/06/2023 14:05"),
+    Column("seller", "Vendeur", cells.text(200), required=True,
+           aliases=("cooperative", "numero d'enregistrement du vendeur", "seller"),
+           help="Numéro d'enregistrement ou nom de la coopérative vendeuse.", example="ANACOOP/2021/0042"),
+    Column("buyer", "Acheteur", cells.text(200), required=True, aliases=("client", "buyer", "customer"),
+           help="Nom de l'acheteur ; un acheteur inconnu est créé.", example="Hôtel du Lac"),
+    Column("buyer_kind", "Type d'acheteur", cells.choice(m.BuyerKind, {"entreprise": "business"}),
+           aliases=("type de client", "buyer kind", "buyer type"),
+           help="Particulier, Entreprise ou Coopérative (défaut : Particulier).", example="Entreprise"),
+    Column("status", "Statut", cells.choice(m.OrderStatus, {"livree": "delivered", "payee": "paid"}),
+           aliases=("etat", "status"), help="Passée, Payée, Livrée ou Annulée (défaut : Passée).",
+           example="Livrée"),
+    Column("is_export", "Export", cells.boolean, aliases=("exportation", "is export"), example="non"),
+    Column("payment_method", "Mode de paiement", cells.choice(m.PaymentMethod, PAYMENT_WORDS),
+           aliases=("paiement", "payment", "payment method"),
+           help="1 Espèces, 2 Banque, 3 Crédit, 4 Autre (types de paiement eBMS de l'OBR).",
+           example="Espèces"),
+    Column("prices_include_tax", "Prix TTC", cells.boolean,
+           aliases=("prix toutes taxes comprises", "ttc", "prices include tax", "tax included"),
+           help="oui si le prix unitaire inclut la TVA (défaut : oui).", example="oui"),
+    Column("sku", "SKU", cells.text(40), required=True, aliases=("code produit", "product", "product sku"),
+           help="Le produit, qui doit appartenir au vendeur.", example="KI-HAR-001"),
+    Column("quantity", "Quantité", cells.decimal(Decimal(0), Decimal(1_000_000), positive=True),
+           required=True, aliases=("qte", "quantity", "qty"), example="12,5"),
+    Column("unit_price", "Prix unitaire", cells.money(0, 10**9), required=True,
+           aliases=("prix", "unit price", "price"), help="Francs entiers.", example="2 900"),
+    Column("net", "Montant HT", cells.money(0, 10**13), aliases=("hors taxe", "ht", "net", "net amount"),
+           help="Facultatif : s'il est donné, il doit égaler celui du moteur fiscal.", example="30 720"),
+    Column("tax", "TVA", cells.money(0, 10**13), aliases=("montant tva", "tax", "vat", "tax amount"),
+           help="Facultatif : contrôlé contre le moteur fiscal.", example="5 530"),
+    Column("gross", "Montant TTC", cells.money(0, 10**13), aliases=("ttc montant", "total", "gross", "gross amount"),
+           help="Facultatif : contrôlé contre le moteur fiscal.", example="36 250"),
+    Column("tax_rate", "Taux de TVA", tax_rate, aliases=("taux", "tax rate", "vat rate"),
+           help="Facultatif (18 %, 0,18…) : contrôlé contre le moteur fiscal.", example="18 %"),
+)
+
+
+def _bulk(*args, **kwargs):
+    from ..orders_bulk import import_order_lines
+
+    return import_order_lines(*args, **kwargs)
+
+
+DATASET = Dataset(
+    kind="orders",
+    label="Commandes (lignes)",
+    columns=COLUMNS,
+    key=("order_reference", "line_no"),
+    resource="OrderImportView",
+    description="L'export des commandes de la plateforme : une ligne par ligne de commande.",
+    bulk=_bulk,
+    notes=(
+        "Les taxes (règle, taux, HT, TVA, TTC) sont calculées par le moteur fiscal ; les montants "
+        "du fichier, s'il y en a, doivent être identiques, sinon la ligne est en erreur.",
+        "Le vendeur d'une commande déjà enregistrée ne peut pas changer.",
+        "Un acheteur est reconnu par son nom (sans tenir compte des majuscules ni des accents) ; "
+        "un nom inconnu crée un acheteur.",
+        "Un seul événement d'audit par import (et non un par ligne) : voir la documentation.",
+    ),
+)

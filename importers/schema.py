@@ -1,0 +1,142 @@
+"""How a dataset's file looks: its columns, their aliases and parsers, and header matching."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .cells import CellError, is_blank
+from .errors import ErrorLog, FileRefused, RowError
+from .headers import normalise
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import file."""
+
+    key: str  # internal name
+    header: str  # the French header written in the blank template
+    parse: Callable[[object], object]
+    required: bool = False
+    aliases: tuple[str, ...] = ()  # English and other accepted spellings
+    help: str = ""  # what to write, in French (README and template notes)
+    example: str = ""
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every header spelling accepted, normalised."""
+        return tuple(dict.fromkeys(normalise(h) for h in (self.header, self.key, *self.aliases)))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An importable dataset: its columns, natural key and the importer that writes it."""
+
+    kind: str  # CLI name: cooperatives, products, …
+    label: str  # French, for menus and pages
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # natural key (column keys)
+    resource: str  # the policy resource (FAB view name) that grants importing it
+    description: str = ""
+    importer: object = None  # RowImporter subclass (row-wise datasets)
+    bulk: object = None  # set-wise pipeline function (order lines)
+    notes: tuple[str, ...] = ()  # rules worth documenting (README, upload page)
+    # The console permission needed to create (not update) a row, e.g. ("can_add", "CooperativeView").
+    create_permission: tuple[str, str] | None = None
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+@dataclass
+class HeaderMap:
+    """Which file position holds which column, and the headers as the user wrote them."""
+
+    positions: dict[str, int]  # column key → index in the row
+    written: dict[str, str]  # column key → header as written
+
+    def shown(self, key: str) -> str:
+        return self.written.get(key, key)
+
+
+def match_headers(dataset: Dataset, cells: list) -> HeaderMap:
+    """Map header cells to columns; FileRefused listing every unknown, duplicate or missing column."""
+    lookup = {alias: column for column in dataset.columns for alias in column.accepted}
+    positions: dict[str, int] = {}
+    written: dict[str, str] = {}
+    errors: list[RowError] = []
+    for index, cell in enumerate(cells):
+        if is_blank(cell):
+            continue
+        label = str(cell).strip().lstrip("\ufeff")
+        column = lookup.get(normalise(label))
+        if column is None:
+            errors.append(RowError(1, label, label, (
+                f"Colonne inconnue « {label} » : retirez-la ou renommez-la "
+                f"(colonnes acceptées : {', '.join(c.header for c in dataset.columns)})."
+            )))
+        elif column.key in positions:
+            errors.append(RowError(1, label, label, (
+                f"Colonne en double : « {label} » désigne la même colonne que "
+                f"« {written[column.key]} »."
+            )))
+        else:
+            positions[column.key] = index
+            written[column.key] = label
+    for column in dataset.columns:
+        if column.required and column.key not in positions:
+            errors.append(RowError(1, column.header, "", (
+                f"Colonne obligatoire manquante : « {column.header} »."
+            )))
+    if errors:
+        raise FileRefused(f"{len(errors)} problème(s) dans la ligne d'en-têtes.", errors)
+    return HeaderMap(positions, written)
+
+
+@dataclass
+class ParsedRow:
+    """A data row with typed values (column key → value) and its file row number."""
+
+    number: int
+    values: dict[str, object]
+    raw: dict[str, object]
+
+
+def parse_rows(dataset: Dataset, header: HeaderMap, rows: Iterator[tuple[int, list]],
+               errors: ErrorLog, width: int | None) -> Iterator[ParsedRow]:
+    """Typed rows; every cell problem goes to ``errors`` (rows with errors are still yielded).
+
+    ``width`` is the header's width for a CSV (rows must match it); None for a workbook,
+    whose rows lose their trailing blank cells.
+    """
+    columns = [c for c in dataset.columns if c.key in header.positions]
+    for number, cells in rows:
+        if width is None:
+            pass
+        elif len(cells) > width and any(not is_blank(c) for c in cells[width:]):
+            errors.add(number, None, "", (
+                f"{len(cells)} valeurs pour {width} colonnes : une valeur en trop "
+                "(séparateur dans un texte sans guillemets ?)."
+            ))
+        elif len(cells) < width:
+            errors.add(number, None, "", (
+                f"Ligne incomplète : {len(cells)} valeurs pour {width} colonnes "
+                "(fichier tronqué ou séparateur manquant ?)."
+            ))
+        values: dict[str, object] = {}
+        raw: dict[str, object] = {}
+        for column in columns:
+            position = header.positions[column.key]
+            cell = cells[position] if position < len(cells) else None
+            raw[column.key] = cell
+            try:
+                value = column.parse(cell)
+            except CellError as exc:
+                errors.add(number, header.shown(column.key), cell, str(exc))
+                value = None
+            else:
+                if value is None and column.required:
+                    errors.add(number, header.shown(column.key), cell, "Valeur obligatoire manquante.")
+            values[column.key] = value
+        yield ParsedRow(number, values, raw)
+

@@ -1,0 +1,96 @@
+"""`isoko report` (generate from the command line, e.g. cron) and `isoko worker` (the RQ worker)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .registry import reports
+
+
+@click.command("report")
+@click.argument("name", type=click.Choice(sorted(reports())))
+@click.option("--period", help="Mois AAAA-MM, trimestre AAAA-T1…T4 ou année AAAA (calendrier de Bujumbura) ; "
+              "par défaut le mois précédent, pour cron.")
+@click.option("--province", default="", help="Code de province (ex. BI-GI) ; national si absent.")
+@click.option("--map", "map_version", default="", help="Carte de regroupement : 2015 ou 2025.")
+@click.option("--cooperative", default="", help="Numéro de la coopérative (fiche coopérative).")
+@click.option("--assignment", default="", help="Numéro de la remise (bon de remise).")
+@click.option("--cohort", default="", help="Numéro de la cohorte (programme pilote).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Copier aussi le fichier ici.")
+@click.option("--user", default="cron", show_default=True, help="Nom inscrit comme demandeur dans l'archive.")
+@with_appcontext
+def report_command(name, period, province, map_version, cooperative, assignment, cohort, fmt, output, user):
+    """Génère un rapport, l'archive et affiche son code de vérification."""
+    from console.extensions import db
+    from console.security.scoping import NATIONAL
+    from console.services.audit import Actor, acting_as
+    from console.services.periods import add_months, today_local
+
+    from .archive import Requester, create_entry, stored_file
+    from .generation import run_archived_report
+    from .parameters import OutOfScope, ParameterError, resolve
+    from .verification import display_code
+
+    spec = reports()[name]
+    if "period" in spec.parameters and not period:
+        period = f"{add_months(today_local(), -1):%Y-%m}"
+    if fmt not in spec.formats:
+        raise click.UsageError(f"Le rapport « {name} » n'existe qu'en {', '.join(spec.formats).upper()}.")
+    raw = {"period": period, "province": province, "map": map_version, "cooperative": cooperative,
+           "assignment": assignment, "cohort": cohort}
+    try:
+        params = resolve(db.session, spec.parameters, raw, NATIONAL)
+    except ParameterError as exc:
+        raise click.UsageError("\n".join(exc.messages)) from exc
+    except OutOfScope as exc:
+        raise click.UsageError(f"Introuvable : {exc}.") from exc
+    with acting_as(Actor(None, user, "cli")):
+        archive = create_entry(db.session, spec, params, fmt, Requester(None, user, "cli"))
+        db.session.commit()
+        archive_id = archive.id
+        try:
+            run_archived_report(archive_id)
+        except Exception as exc:
+            raise click.ClickException(f"La génération a échoué : {exc}") from exc
+    archive = db.session.get(type(archive), archive_id)
+    path = stored_file(current_app, archive)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, output)
+    click.echo(f"{archive.title} ({fmt.upper()})")
+    click.echo(f"  code de vérification : {display_code(archive.code)}")
+    click.echo(f"  fichier archivé : {path}")
+    if output is not None:
+        click.echo(f"  copie : {output}")
+    click.echo(f"  SHA-256 : {archive.sha256}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Lance le travailleur RQ qui génère les rapports volumineux (ISOKO_REDIS_URL requis)."""
+    from rq import Worker
+
+    from console.extensions import db
+
+    from .queue import redis_connection, report_queue
+
+    connection = redis_connection(current_app)
+    if connection is None:
+        raise click.ClickException(
+            "ISOKO_REDIS_URL n'est pas défini : sans Redis, les rapports sont générés dans le "
+            "processus de la console et aucun travailleur n'est nécessaire."
+        )
+    queue = report_queue(current_app, connection)
+    # Each job runs in a forked child: close the parent's connections so that no socket
+    # is shared across the fork; children open their own.
+    db.engine.dispose()
+    click.echo(f"Travailleur des rapports sur la file « {queue.name} » ({current_app.config['REDIS_URL']}).")
+    Worker([queue], connection=connection).work(burst=burst)

@@ -1,0 +1,268 @@
+"""Helpers for the dashboards' tests: a seeded app, signing in inside a request, the
+raw sums the dashboards must equal, and a small hand-built marketplace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from flask import g
+from flask_login import login_user
+from sqlalchemy import func, select
+
+from console import models as m
+from console.services.periods import local_midnight_utc
+
+from .conftest import build_app, create_user, dispose_database, make_database_url
+
+UNTIL = dt.date(2025, 6, 30)
+ROLE_USERS = {
+    "Admin": ("admin.dash", None),
+    "Ministère": ("ministere.dash", None),
+    "PNUD": ("pnud.dash", None),
+    "Coordinateur provincial": ("coord.gitega", ["BI-GI"]),
+    "Auditeur fiscal": ("obr.dash", None),
+}
+
+
+def seeded_app(backend, tmp_path_factory, order_lines: int = 3000, overrides: dict | None = None):
+    """A migrated app with demo data, aggregates refreshed and one user per role."""
+    from console.demo.seed import seed_demo
+    from console.extensions import db
+    from console.services.facts import refresh_facts
+
+    url = make_database_url(backend, tmp_path_factory)
+    app = build_app(url, overrides)
+    with app.app_context():
+        seed_demo(db, order_lines=order_lines, seed=5, until=UNTIL)
+        refresh_facts(db.session)
+        db.session.commit()
+    for role, (username, provinces) in ROLE_USERS.items():
+        create_user(app, username, role, provinces)
+    return app, url
+
+
+@pytest.fixture(scope="module")
+def seeded(backend, tmp_path_factory):
+    app, url = seeded_app(backend, tmp_path_factory)
+    yield app
+    close(app, url)
+
+
+@pytest.fixture
+def db_session(seeded):
+    """The seeded app's session (overrides conftest's, bound to the plain app)."""
+    from console.extensions import db
+
+    with seeded.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+def close(app, url) -> None:
+    from console.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    dispose_database(url)
+
+
+@contextmanager
+def signed_in(app, username: str, path: str = "/dashboards/_dash-update-component"):
+    """A request context in which ``username`` is the signed-in user (as FAB sets it)."""
+    with app.test_request_context(path):
+        user = app.appbuilder.sm.find_user(username=username)
+        login_user(user)
+        g.user = user
+        yield user
+
+
+def province_id(session, code: str) -> int:
+    return session.scalar(select(m.Province.id).where(m.Province.code == code))
+
+
+def raw_sales(session, start: dt.date, end: dt.date, *group_by, where=()):
+    """Sums of order lines of non-cancelled orders placed in Bujumbura days [start, end]."""
+    stmt = (
+        select(*group_by, func.sum(m.OrderLine.gross), func.sum(m.OrderLine.tax), func.count())
+        .select_from(m.OrderLine)
+        .join(m.Order, m.Order.id == m.OrderLine.order_id)
+        .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
+        .join(m.Product, m.Product.id == m.OrderLine.product_id)
+        .join(m.Category, m.Category.id == m.Product.category_id)
+        .where(
+            m.Order.status != m.OrderStatus.CANCELLED,
+            m.Order.placed_at >= local_midnight_utc(start),
+            m.Order.placed_at < local_midnight_utc(end + dt.timedelta(days=1)),
+            *where,
+        )
+    )
+    if group_by:
+        stmt = stmt.group_by(*group_by)
+    return session.execute(stmt).all()
+
+
+# -- a hand-built marketplace -------------------------------------------------------------
+
+_counter = itertools.count(1)
+
+
+def utc(year, month, day, hour=10, minute=0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
+
+
+def make_cooperative(
+    session, name: str, province_code: str, *, pioneer: bool = False
+) -> m.Cooperative:
+    province = session.scalar(select(m.Province).where(m.Province.code == province_code))
+    coop = m.Cooperative(
+        registration_number=f"DASH-{next(_counter):05d}",
+        name=name,
+        province_id=province.id,
+        province_2025_id=province.successor_id or province.id,
+        members_total=12,
+        is_pioneer=pioneer,
+    )
+    session.add(coop)
+    session.flush()
+    return coop
+
+
+def make_product(session, coop: m.Cooperative, category_code: str) -> m.Product:
+    category = session.scalar(select(m.Category).where(m.Category.code == category_code))
+    unit = session.scalar(select(m.Unit).where(m.Unit.code == "kg"))
+    item = m.Product(
+        cooperative_id=coop.id,
+        category_id=category.id,
+        unit_id=unit.id,
+        sku=f"DASH-SKU-{next(_counter):05d}",
+        name=category.name,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def make_buyer(session, kind: str = "consumer", coop: m.Cooperative | None = None) -> m.Buyer:
+    buyer = m.Buyer(
+        kind=m.BuyerKind(kind),
+        name=f"Acheteur {next(_counter)}",
+        cooperative_id=coop.id if coop else None,
+    )
+    session.add(buyer)
+    session.flush()
+    return buyer
+
+
+def make_listing(
+    session,
+    item: m.Product,
+    quantity: str,
+    price: int,
+    listed_at: dt.datetime,
+    closed_at: dt.datetime | None = None,
+) -> m.Listing:
+    listing = m.Listing(
+        product_id=item.id,
+        cooperative_id=item.cooperative_id,
+        quantity_offered=Decimal(quantity),
+        unit_price=price,
+        listed_at=listed_at,
+        closed_at=closed_at,
+    )
+    session.add(listing)
+    session.flush()
+    return listing
+
+
+def make_order(
+    session,
+    buyer: m.Buyer,
+    seller: m.Cooperative,
+    placed_at: dt.datetime,
+    lines,
+    *,
+    status: str = "delivered",
+    export: bool = False,
+    paid_tax: int | None = None,
+) -> m.Order:
+    """An order; ``lines`` are (product, quantity, unit price, tax, listing or None)."""
+    order = m.Order(
+        reference=f"DASH-{next(_counter):06d}",
+        buyer_id=buyer.id,
+        seller_id=seller.id,
+        placed_at=placed_at,
+        status=m.OrderStatus(status),
+        is_export=export,
+    )
+    session.add(order)
+    session.flush()
+    total = 0
+    vat = session.scalar(select(m.TaxRule.id).where(m.TaxRule.code == "TVA-18"))
+    for number, (item, quantity, price, tax, listing) in enumerate(lines, start=1):
+        net = int(Decimal(quantity) * price)
+        total += net + tax
+        session.add(
+            m.OrderLine(
+                order_id=order.id,
+                line_no=number,
+                product_id=item.id,
+                listing_id=listing.id if listing else None,
+                quantity=Decimal(quantity),
+                unit_price=price,
+                net=net,
+                tax=tax,
+                gross=net + tax,
+                tax_rule_id=vat if tax else None,
+                tax_rate=Decimal("0.18") if tax else Decimal("0"),
+            )
+        )
+    if paid_tax is not None:
+        session.add(
+            m.Payment(
+                order_id=order.id,
+                paid_at=placed_at + dt.timedelta(days=1),
+                amount=total,
+                tax_amount=paid_tax,
+                method=m.PaymentMethod.CASH,
+            )
+        )
+    session.flush()
+    return order
+
+
+# -- Dash's HTTP callback protocol ----------------------------------------------------------
+
+FILTER_IDS = ("f-du", "f-au", "f-carte", "f-province", "f-filiere", "f-cooperative")
+FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
+
+
+def update_payload(chart, values: dict) -> dict:
+    """The JSON Dash's renderer posts to /_dash-update-component for a chart's callback."""
+    inputs = [
+        {"id": fid, "property": "value", "value": values.get(key)}
+        for key, fid in zip(FILTER_KEYS, FILTER_IDS, strict=True)
+    ]
+    inputs += [
+        {"id": {"name": name, "type": "reglage"}, "property": "value", "value": values.get(name)}
+        for name in chart.controls
+    ]
+    if chart.kind == "graph":
+        output, outputs = f"{chart.key}.figure", {"id": chart.key, "property": "figure"}
+    else:
+        output = f"..{chart.key}.children...{chart.key}-message.children.."
+        outputs = [
+            {"id": chart.key, "property": "children"},
+            {"id": f"{chart.key}-message", "property": "children"},
+        ]
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": [f"{FILTER_IDS[0]}.value"],
+        "state": [],
+    }

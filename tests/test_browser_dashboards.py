@@ -1,0 +1,200 @@
+"""The dashboards in a real browser: log in, open each one, change a filter, no console errors.
+
+Headless Chromium (Debian's `chromium` and `chromium-driver`) driven by Selenium, against
+the app served on a free localhost port with demo data and CSRF protection on.
+Screenshots go to test-artifacts/dashboards/. Outside CI the test skips, saying why,
+when Chromium is not installed; under CI=true it must run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from .conftest import IN_CI, PASSWORD, build_app, create_user, dispose_database, make_database_url
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboards"
+WAIT_S = 60
+
+
+def _browser_or_skip():
+    missing = [
+        name
+        for name, path in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
+        if not path
+    ]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium (extra [test])")
+    if missing:
+        reason = "navigateur absent pour le test des tableaux de bord : " + ", ".join(missing)
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def served(backend, tmp_path_factory):
+    """A seeded app (CSRF on) served on 127.0.0.1 in a thread; yields its base URL."""
+    _browser_or_skip()
+    from werkzeug.serving import make_server
+
+    from console.demo.seed import seed_demo
+    from console.extensions import db
+    from console.services.facts import refresh_facts
+
+    url = make_database_url(backend, tmp_path_factory)
+    app = build_app(url, {"WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        seed_demo(db, order_lines=4000, seed=11, until=dt.date(2025, 6, 30))
+        refresh_facts(db.session)
+        db.session.commit()
+    create_user(app, "ministere", "Ministère")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    dispose_database(url)
+
+
+@pytest.fixture(scope="module")
+def browser(served):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="isoko-chromium-")
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,2400",
+        "--lang=fr-FR",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(WAIT_S)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait(driver, condition, message):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT_S, poll_frequency=0.25).until(condition, message)
+
+
+def _charts_rendered(driver, at_least: int):
+    """Wait until Dash has drawn ``at_least`` Plotly charts and nothing is loading."""
+
+    def ready(d):
+        plots = d.find_elements("css selector", ".js-plotly-plot")
+        loading = d.find_elements("css selector", "[data-dash-is-loading='true']")
+        return len(plots) >= at_least and not loading
+
+    _wait(driver, ready, f"moins de {at_least} graphiques affichés")
+
+
+def _severe_logs(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _log_in(driver, base):
+    driver.get(f"{base}/login/")
+    driver.find_element("name", "username").send_keys("ministere")
+    driver.find_element("name", "password").send_keys(PASSWORD)
+    driver.find_element("css selector", "form input[type=submit], form button[type=submit]").click()
+    _wait(driver, lambda d: "/login" not in d.current_url, "la connexion a échoué")
+
+
+# slug, the number of Plotly charts the page draws
+PAGES = [("ventes", 6), ("mevente", 6), ("recettes", 4), ("pilote", 5)]
+
+
+def test_each_dashboard_renders_its_charts_after_a_real_login(served, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    _log_in(browser, served)
+    browser.get_log("browser")  # the login page's messages are not the dashboards'
+    for slug, charts in PAGES:
+        browser.get(f"{served}/dashboards/{slug}")
+        _charts_rendered(browser, charts)
+        assert "isoko-banner" in browser.page_source  # the console's banner and menu around it
+        browser.save_screenshot(str(ARTIFACTS / f"{slug}.png"))
+        assert _severe_logs(browser) == [], slug
+
+
+def test_changing_a_filter_redraws_the_charts_and_records_it_in_the_url(served, browser):
+    browser.get(f"{served}/dashboards/ventes")
+    _charts_rendered(browser, 6)
+    browser.find_element("css selector", "#f-carte input[value='2025']").click()
+    _wait(
+        browser,
+        lambda d: "carte=2025" in d.current_url,
+        "la carte choisie n'est pas dans l'adresse",
+    )
+    grain = browser.find_element("css selector", "input[value='semaine']")
+    grain.click()
+    _wait(
+        browser,
+        lambda d: "grain=semaine" in d.current_url,
+        "le regroupement n'est pas dans l'adresse",
+    )
+    _wait(
+        browser,
+        lambda d: len(d.find_elements("css selector", "#ventes-evolution .bars .point")) > 40,
+        "le graphique ne s'est pas redessiné par semaine (une barre par semaine)",
+    )
+    _charts_rendered(browser, 6)
+    provinces = browser.find_element("id", "ventes-provinces").text
+    assert any(name in provinces for name in ("Buhumuza", "Burunga", "Butanyerera"))  # 2025 map
+    browser.save_screenshot(str(ARTIFACTS / "ventes-filtre.png"))
+    assert _severe_logs(browser) == []
+
+    # The link reproduces the view: opening it afresh shows the same choices.
+    browser.get(browser.current_url)
+    _charts_rendered(browser, 6)
+    assert browser.find_element("css selector", "#f-carte input[value='2025']").is_selected()
+    assert len(browser.find_elements("css selector", "#ventes-evolution .bars .point")) > 40
+
+
+def test_a_leakage_flag_drills_down_to_the_sellers_stamped_lines(served, browser):
+    browser.get(f"{served}/dashboards/recettes")
+    _charts_rendered(browser, 4)
+    _wait(
+        browser,
+        lambda d: d.find_elements("css selector", "#recettes-alertes button"),
+        "aucun signalement",
+    )
+    browser.find_elements("css selector", "#recettes-alertes button")[0].click()
+    _wait(browser, lambda d: "cooperative=" in d.current_url, "le vendeur n'est pas dans l'adresse")
+    _wait(
+        browser,
+        lambda d: d.find_elements("css selector", "#recettes-lignes table tbody tr"),
+        "les lignes du vendeur ne s'affichent pas",
+    )
+    browser.save_screenshot(str(ARTIFACTS / "recettes-lignes.png"))
+    headers = [th.text for th in browser.find_elements("css selector", "#recettes-lignes th")]
+    assert {"Règle", "Taux", "Taxe"} <= set(headers)  # the rule and rate stamped on each line
+    assert _severe_logs(browser) == []

@@ -1,0 +1,109 @@
+"""Cell parsers and file reading: French numbers, three date forms, encodings, separators, formulas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from importers import cells
+from importers.errors import FileRefused
+from importers.headers import normalise
+from importers.reading import inspect_file, iter_rows
+
+from .import_support import write_file
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1 234,5", Decimal("1234.500")), ("1\u202f234,5", Decimal("1234.500")),
+    ("1\u00a0234,5", Decimal("1234.500")), ("1.234,5", Decimal("1234.500")),
+    ("1,234.5", Decimal("1234.500")), ("12,5", Decimal("12.500")), ("12.5", Decimal("12.500")),
+    ("1.234.567", Decimal("1234567.000")), (2.5, Decimal("2.500")), (3, Decimal("3.000")),
+])
+def test_quantities_read_french_and_english_notation(raw, expected):
+    assert cells.decimal()(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1 234 567", 1234567), ("1.234.567", 1234567), ("1.500", 1500), ("2\u202f900", 2900),
+    ("1500,00", 1500), (1500.0, 1500), ("45 000", 45000),
+])
+def test_money_is_whole_francs_with_any_thousands_separator(raw, expected):
+    assert cells.money()(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["12,5", "abc", "1 500 FBu", 1500.5, "-10"])
+def test_money_with_decimals_text_or_negative_is_refused_in_french(raw):
+    with pytest.raises(cells.CellError) as error:
+        cells.money()(raw)
+    assert "francs" in str(error.value) or "supérieur" in str(error.value)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("26/06/2023", dt.date(2023, 6, 26)), ("2023-06-26", dt.date(2023, 6, 26)),
+    ("45103", dt.date(2023, 6, 26)), (45103, dt.date(2023, 6, 26)),
+    (dt.datetime(2023, 6, 26, 10, 0), dt.date(2023, 6, 26)), ("26.06.2023", dt.date(2023, 6, 26)),
+])
+def test_dates_read_french_iso_and_excel_serials(raw, expected):
+    assert cells.date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["31/02/2023", "2023-13-01", "hier", "26/06/1823", "99999999"])
+def test_impossible_or_absurd_dates_are_refused(raw):
+    with pytest.raises(cells.CellError) as error:
+        cells.date(raw)
+    assert "Date" in str(error.value)
+
+
+def test_a_local_time_is_stored_in_utc():
+    assert cells.datetime("26/06/2023 14:05") == dt.datetime(2023, 6, 26, 12, 5, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("raw", ["=HYPERLINK(\"http://x\")", "+cmd", "-2+3", "@SUM(A1)"])
+def test_text_starting_like_a_formula_is_refused(raw):
+    with pytest.raises(cells.CellError) as error:
+        cells.text(200)(raw)
+    assert "Formule refusée" in str(error.value)
+
+
+def test_a_phone_number_may_start_with_plus():
+    assert cells.phone("+257 79 123 456") == "+257 79 123 456"
+
+
+def test_headers_match_without_case_accents_or_spacing():
+    assert normalise("  Numéro D'ENREGISTREMENT ") == normalise("numero_d_enregistrement")
+
+
+@pytest.mark.parametrize(("content", "encoding", "delimiter"), [
+    ("Nom;Province\nCoopérative;Gitega\n".encode(), "utf-8", ";"),
+    ("\ufeffNom,Province\nCoopérative,Gitega\n".encode(), "utf-8-sig", ","),
+    ("Nom;Province\nCoopérative;Gitega\n".encode("cp1252"), "cp1252", ";"),
+])
+def test_encoding_and_separator_are_detected(content, encoding, delimiter):
+    path = write_file(content, "f.csv")
+    facts = inspect_file(path)
+    assert (facts.encoding, facts.delimiter) == (encoding, delimiter)
+    rows = list(iter_rows(path, facts))
+    assert rows[1] == (2, ["Coopérative", "Gitega"])
+
+
+@pytest.mark.parametrize(("content", "name", "words"), [
+    (b"", "f.csv", "vide"),
+    ("Nom;Province\n".encode("utf-16"), "f.csv", "CSV UTF-8"),
+    (b"this is not a zip", "f.xlsx", "classeur Excel"),
+    (b"PK\x03\x04garbage", "f.xlsx", "classeur Excel"),
+])
+def test_unreadable_files_are_refused_with_a_french_reason(content, name, words):
+    path = write_file(content, name)
+    with pytest.raises(FileRefused) as error:
+        facts = inspect_file(path)
+        list(iter_rows(path, facts))
+    assert words in error.value.message
+
+
+def test_a_file_cut_inside_a_quoted_value_is_refused_with_its_line():
+    path = write_file('Nom;Province\n"Coop A;Gitega\n', "f.csv")
+    with pytest.raises(FileRefused) as error:
+        list(iter_rows(path, inspect_file(path)))
+    assert "Ligne 2" in error.value.message and "tronqué" in error.value.message

@@ -1,0 +1,158 @@
+"""Large reports go to the RQ queue on the real Redis, or run in-process without Redis."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from console import models as m
+
+from .conftest import IN_CI
+from .reports_fixtures import PERIOD, generate, latest_archive, login_as, make_users, seed
+
+REDIS_URL = os.environ.get("ISOKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data(app, tmp_path_factory):
+    seed(app, tmp_path_factory, order_lines=1500)
+    make_users(app)
+
+
+def require_redis():
+    """Skip (or fail under CI) when Redis does not answer."""
+    from redis import Redis
+
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+        reason = f"Redis injoignable sur {REDIS_URL}: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def queue(app):
+    """A uniquely named queue on the real Redis, emptied and removed afterwards."""
+    require_redis()
+    from redis import Redis
+    from rq import Queue
+
+    name = f"isoko-test-{uuid.uuid4().hex[:10]}"
+    app.config.update(REDIS_URL=REDIS_URL, REPORTS_QUEUE=name)
+    connection = Redis.from_url(REDIS_URL)
+    yield Queue(name, connection=connection)
+    app.config.update(REDIS_URL=None, REPORTS_QUEUE="isoko-reports")
+    rq_queue = Queue(name, connection=connection)
+    for registry in (rq_queue.finished_job_registry, rq_queue.failed_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+    rq_queue.delete(delete_jobs=True)
+
+
+def work_burst(app, queue) -> None:
+    """Run the queue's jobs here, as `isoko worker` would, then stop."""
+    from rq import SimpleWorker
+
+    with app.app_context():
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def _archive(db_session, archive_id):
+    db_session.expire_all()
+    return db_session.get(m.ReportArchive, archive_id)
+
+
+def test_large_report_is_queued_then_generated_by_the_worker(app, client, queue, db_session):
+    login_as(client, "auditeur")
+    response = generate(client, "recettes-fiscales", period=PERIOD, province="", format="xlsx")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/rapports/mes-rapports/")
+    archive = latest_archive(app, "auditeur")
+    assert archive.status == m.ReportStatus.QUEUED
+    assert archive.job_id and queue.count == 1
+    page = html.unescape(client.get("/rapports/mes-rapports/").get_data(as_text=True))
+    assert "En file d'attente" in page and 'http-equiv="refresh"' in page
+    assert client.get(f"/rapports/mes-rapports/{archive.id}/telecharger").status_code == 404
+
+    work_burst(app, queue)
+
+    done = _archive(db_session, archive.id)
+    assert done.status == m.ReportStatus.DONE and done.progress == 100
+    assert done.row_count > 0
+    download = client.get(f"/rapports/mes-rapports/{archive.id}/telecharger")
+    assert download.status_code == 200
+    assert hashlib.sha256(download.data).hexdigest() == done.sha256
+    status = client.get(f"/rapports/mes-rapports/{archive.id}/etat").get_json()
+    assert status["status"] == "done" and status["progress"] == 100 and status["download"]
+    page = client.get("/rapports/mes-rapports/").get_data(as_text=True)
+    assert "Terminé" in page and "Télécharger" in page
+
+
+def test_failed_job_is_recorded_with_a_french_reason(app, queue, db_session):
+    from reports.queue import submit
+
+    archive = m.ReportArchive(
+        code="TESTFAIL" + uuid.uuid4().hex[:2].upper(), report="fiche-cooperative", title="Fiche coopérative",
+        file_format="pdf", parameters={"cooperative": "999999", "period": PERIOD}, requested_by="cron",
+        source="cli", storage_path="test/fail.pdf",
+    )
+    db_session.add(archive)
+    db_session.commit()
+    with app.app_context():
+        submit(app, db_session.get(m.ReportArchive, archive.id))
+    work_burst(app, queue)
+    failed = _archive(db_session, archive.id)
+    assert failed.status == m.ReportStatus.FAILED
+    assert failed.error.startswith("La génération a échoué")
+    assert len(queue.failed_job_registry) == 1
+
+
+def test_job_lost_from_redis_is_shown_as_failed(app, client, queue, db_session):
+    login_as(client, "ministere")
+    assert generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code == 302
+    archive = latest_archive(app, "ministere")
+    queue.delete(delete_jobs=True)
+    page = client.get("/rapports/mes-rapports/").get_data(as_text=True)
+    assert "relancez le rapport" in page
+    assert _archive(db_session, archive.id).status == m.ReportStatus.FAILED
+
+
+def test_without_redis_a_large_report_is_generated_in_process(app, client, db_session):
+    assert not app.config.get("REDIS_URL")
+    login_as(client, "ministere")
+    response = generate(client, "ventes-mensuel", period=PERIOD, province="", format="xlsx")
+    assert response.status_code == 302
+    archive = latest_archive(app, "ministere")
+    assert archive.status == m.ReportStatus.DONE and archive.job_id is None
+    assert client.get(f"/rapports/mes-rapports/{archive.id}/telecharger").status_code == 200
+
+
+def test_small_report_is_sent_at_once_even_with_redis(app, client, queue, db_session):
+    login_as(client, "ministere")
+    response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert queue.count == 0
+    archive = db_session.scalar(select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1))
+    assert archive.job_id is None
+
+
+def test_unreachable_redis_fails_the_request_with_a_french_message(app, client):
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0")
+    try:
+        login_as(client, "ministere")
+        response = generate(client, "ventes-mensuel", period=PERIOD, province="", format="xlsx")
+        assert response.status_code == 302
+        archive = latest_archive(app, "ministere")
+        assert archive.status == m.ReportStatus.FAILED
+        assert "ne répond pas" in archive.error
+        page = html.unescape(client.get("/rapports/mes-rapports/").get_data(as_text=True))
+        assert "La file d'attente des rapports (Redis) ne répond pas" in page
+    finally:
+        app.config.update(REDIS_URL=None)
