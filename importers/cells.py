@@ -222,7 +222,10 @@ def _excel_serial(number: Decimal) -> dt.datetime:
     days = int(number)
     fraction = number - days
     seconds = round(fraction * 86400)
-    return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=days, seconds=int(seconds))
+    try:
+        return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=days, seconds=int(seconds))
+    except OverflowError as exc:  # a workbook number far beyond any calendar
+        raise CellError(f"Date invraisemblable (numéro de série {number}) : entre 1950 et 2100.") from exc
 
 
 _D, _DT, _T = (f"[{re.escape(chars)}]" for chars in (DATE_SEPARATORS, DATE_TIME_SEPARATORS, TIME_SEPARATORS))

@@ -101,7 +101,7 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
     if errors:
         return BulkResult((total, 0, 0, 0), _nothing)
     buyer_ids = [] if request.dry_run else create_buyers(session, lookups)
-    fill_buyers(session, lookups)
+    fill_buyers(session, sql, lookups)
     planned = plan(session, sql)
     created, updated = planned.lines_created, planned.lines_updated
     counts = (total, created, updated, total - created - updated)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.services.money import format_francs, format_rate
 from console.services.tax_stamping import NOTE_LENGTH, load_rules, sale_day
-from console.services.tax_vectorised import BPS, stamp_lines
+from console.services.tax_vectorised import BPS, epoch_day, stamp_lines
 
 from .cell_arrays import LOCAL_OFFSET_S, MICROS, ParsedColumn, micros_to_datetime, parse_column
 from .cells import CellError, is_blank
@@ -64,9 +64,9 @@ class Lookups:
         self.buyers: dict[str, int] = {}
         for buyer_id, name in session.execute(select(m.Buyer.id, m.Buyer.name).order_by(m.Buyer.id)):
             self.buyers.setdefault(name_key(name), buyer_id)
+        self.memos: dict[str, dict] = {}  # per column: cells already parsed
         # Buyers named by the staged lines: key → ref (staged with the line), then by ref
         # the stored id (None for a buyer to create) and, for new ones, name and kind.
-        self.memos: dict[str, dict] = {}  # per column: cells already parsed
         self.buyer_refs: dict[str, int] = {}
         self.buyer_ids: list[int | None] = []
         self.new_buyers: dict[int, tuple[str, str]] = {}
@@ -96,28 +96,39 @@ class Lookups:
 
 
 @dataclass
+class Coded:
+    """A column as codes into the values of its distinct cells: most columns repeat a few values."""
+
+    codes: np.ndarray
+    values: np.ndarray  # indexed by codes
+
+    def rows(self) -> np.ndarray:
+        return self.values[self.codes]
+
+
+@dataclass
 class StagedLines:
-    """The lines of a chunk that go to staging, as arrays (one element per line)."""
+    """The lines of a chunk that go to staging (one element per line)."""
 
     row_no: np.ndarray
     reference: np.ndarray  # object: str
-    line_no: np.ndarray
-    placed_us: np.ndarray  # µs since 1970, UTC
-    seller_id: np.ndarray
-    buyer_ref: np.ndarray
-    status: np.ndarray  # object: stored value
+    line_no: Coded
+    placed_us: Coded  # µs since 1970, UTC
+    seller_id: Coded
+    buyer_ref: Coded
+    status: Coded  # object: stored value
     is_export: np.ndarray
-    payment_method: np.ndarray  # object: stored value
+    payment_method: Coded  # object: stored value
     includes_tax: np.ndarray
-    product_id: np.ndarray
-    qty_milli: np.ndarray
-    unit_price: np.ndarray
+    product_id: Coded
+    qty_milli: Coded
+    unit_price: Coded
     net: np.ndarray
     tax: np.ndarray
     gross: np.ndarray
     tax_rule_id: np.ndarray  # -1: none
     rate_bps: np.ndarray
-    tax_note: np.ndarray  # object: None or text
+    tax_note: Coded  # object: None or text
 
     def __len__(self) -> int:
         return len(self.row_no)
@@ -213,7 +224,6 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
     """Sellers, products, tax stamps and the file's amounts; what the staging needs."""
     # Sellers: each distinct cell whose text is valid, resolved once.
     seller = parsed["seller"]
-    s_ref = np.full(len(seller.raw), None, dtype=object)
     s_id = np.full(len(seller.raw), -1, dtype=np.int64)
     s_vat = np.zeros(len(seller.raw), dtype=bool)
     s_error = np.full(len(seller.raw), None, dtype=object)
@@ -222,7 +232,7 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
         if isinstance(found, CellError):
             s_error[code] = str(found)
         else:
-            s_ref[code], s_id[code], s_vat[code] = found, found.id, bool(found.vat_registered)
+            s_id[code], s_vat[code] = found.id, bool(found.vat_registered)
     row_seller = seller.rows(s_id)
     seller_bad = seller.rows(_is_set(s_error))
     for i in np.flatnonzero(seller_bad).tolist():
@@ -250,11 +260,10 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
         ok &= _present(parsed, key, n)
     lines = np.flatnonzero(ok)
     placed = parsed["placed_at"].rows(parsed["placed_at"].numbers)[lines]
-    if LOCAL_OFFSET_S is not None:
+    if LOCAL_OFFSET_S is not None:  # the Bujumbura day, as tax_stamping.sale_day gives it
         days = (placed // MICROS + LOCAL_OFFSET_S) // 86400
-    else:  # pragma: no cover - only if Bujumbura ever changed its UTC offset
-        days = np.array([(sale_day(micros_to_datetime(p)) - micros_to_datetime(0).date()).days
-                         for p in placed.tolist()], dtype=np.int64)
+    else:  # pragma: no cover - only if Bujumbura's offset ever varied over 1950-2100
+        days = np.array([epoch_day(sale_day(micros_to_datetime(p))) for p in placed.tolist()], dtype=np.int64)
     includes = _flag(parsed, "prices_include_tax", n, default=True)[lines]
     category = np.searchsorted(lookups.category_ids, sku.rows(p_cat)[lines])
     quantity = parsed["quantity"]
@@ -268,8 +277,7 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
     agree = _amounts_agree(lines, stamps, notes, parsed, header, lookups, errors)
     keep = np.flatnonzero(agree)
     return {"lines": lines[keep], "stamps": stamps, "keep": keep, "notes": notes,
-            "seller_id": row_seller, "product_id": row_product, "placed": placed[keep],
-            "includes": includes[keep]}
+            "seller_id": s_id, "product_id": p_id, "includes": includes[keep]}
 
 
 def _flag(parsed: dict[str, ParsedColumn], key: str, n: int, default: bool) -> np.ndarray:
@@ -310,44 +318,46 @@ def _amounts_agree(lines, stamps, notes, parsed, header, lookups, errors) -> np.
     return agree
 
 
-def _choice_values(parsed: dict[str, ParsedColumn], key: str, default, n: int) -> np.ndarray:
-    """A choice column per row as stored values, its default where blank or in error."""
+def _choice_values(parsed: dict[str, ParsedColumn], key: str, default, lines: np.ndarray) -> Coded:
+    """A choice column of the lines as stored values, its default where blank or in error."""
     pc = parsed.get(key)
     if pc is None:
-        return np.full(n, default.value, dtype=object)
-    per = np.array([(v or default).value for v in pc.values.tolist()], dtype=object)
-    return pc.rows(per)
+        return Coded(np.zeros(len(lines), dtype=np.int64), np.array([default.value], dtype=object))
+    return Coded(pc.codes[lines], np.array([(v or default).value for v in pc.values.tolist()], dtype=object))
+
+
+def _coded(parsed: dict[str, ParsedColumn], key: str, lines: np.ndarray, per_distinct: np.ndarray | None = None):
+    pc = parsed[key]
+    return Coded(pc.codes[lines], pc.numbers if per_distinct is None else per_distinct)
 
 
 def _staged(chunk: RowChunk, staged: dict, parsed: dict[str, ParsedColumn], lookups: Lookups) -> StagedLines:
     """The staged lines' columns; buyers named for the first time are registered in file order."""
-    n = len(chunk)
     lines, keep, stamps = staged["lines"], staged["keep"], staged["stamps"]
     buyer = parsed["buyer"]
-    kinds = _choice_values(parsed, "buyer_kind", m.BuyerKind.CONSUMER, n)
+    kinds = _choice_values(parsed, "buyer_kind", m.BuyerKind.CONSUMER, lines).rows()
     b_codes = buyer.codes[lines]
     b_key = np.array([name_key(v) if v is not None else None for v in buyer.values.tolist()], dtype=object)
     refs = np.full(len(buyer.raw), -1, dtype=np.int64)
     # Distinct buyer cells in the order of their first staged line, as row by row.
     distinct, first = np.unique(b_codes, return_index=True)
     for code, at in sorted(zip(distinct.tolist(), first.tolist(), strict=True), key=lambda pair: pair[1]):
-        refs[code] = lookups.buyer_ref(b_key[code], buyer.values[code], kinds[lines[at]])
-    stamp_rows = keep
+        refs[code] = lookups.buyer_ref(b_key[code], buyer.values[code], kinds[at])
     return StagedLines(
         row_no=chunk.numbers[lines],
         reference=parsed["order_reference"].rows(parsed["order_reference"].values)[lines],
-        line_no=parsed["line_no"].rows(parsed["line_no"].numbers)[lines],
-        placed_us=staged["placed"],
-        seller_id=staged["seller_id"][lines],
-        buyer_ref=refs[b_codes],
-        status=_choice_values(parsed, "status", m.OrderStatus.PLACED, n)[lines],
-        is_export=_flag(parsed, "is_export", n, default=False)[lines],
-        payment_method=_choice_values(parsed, "payment_method", m.PaymentMethod.CASH, n)[lines],
+        line_no=_coded(parsed, "line_no", lines),
+        placed_us=_coded(parsed, "placed_at", lines),
+        seller_id=_coded(parsed, "seller", lines, staged["seller_id"]),
+        buyer_ref=Coded(b_codes, refs),
+        status=_choice_values(parsed, "status", m.OrderStatus.PLACED, lines),
+        is_export=_flag(parsed, "is_export", len(chunk), default=False)[lines],
+        payment_method=_choice_values(parsed, "payment_method", m.PaymentMethod.CASH, lines),
         includes_tax=staged["includes"],
-        product_id=staged["product_id"][lines],
-        qty_milli=parsed["quantity"].rows(parsed["quantity"].numbers)[lines],
-        unit_price=parsed["unit_price"].rows(parsed["unit_price"].numbers)[lines],
-        net=stamps.net[stamp_rows], tax=stamps.tax[stamp_rows], gross=stamps.gross[stamp_rows],
-        tax_rule_id=stamps.rule_id[stamp_rows], rate_bps=stamps.rate_bps[stamp_rows],
-        tax_note=np.asarray(staged["notes"], dtype=object)[stamps.note_code[stamp_rows]],
+        product_id=_coded(parsed, "sku", lines, staged["product_id"]),
+        qty_milli=_coded(parsed, "quantity", lines),
+        unit_price=_coded(parsed, "unit_price", lines),
+        net=stamps.net[keep], tax=stamps.tax[keep], gross=stamps.gross[keep],
+        tax_rule_id=stamps.rule_id[keep], rate_bps=stamps.rate_bps[keep],
+        tax_note=Coded(stamps.note_code[keep], np.asarray(staged["notes"], dtype=object)),
     )

@@ -38,6 +38,7 @@ ORDER_WRITTEN = (("buyer_id", "buyer_id"), ("placed_at", "placed_at"), ("status"
                  ("prices_include_tax", "includes_tax"))
 LINE_FIELDS = ("product_id", "quantity", "unit_price", "net", "tax", "gross", "tax_rule_id", "tax_rate", "tax_note")
 BOOLEAN_FIELDS = frozenset({"is_export", "includes_tax"})
+NULL = "\\N"  # NULL in COPY's text format
 
 
 class Sql:
@@ -151,8 +152,14 @@ def create_buyers(session: Session, lookups: Lookups) -> list[int]:
     return created
 
 
-def fill_buyers(session: Session, lookups: Lookups) -> None:
+def fill_buyers(session: Session, sql: Sql, lookups: Lookups) -> None:
     """The file's buyers: ref → stored id (None for one not created yet, as in a dry run)."""
+    if sql.pg:
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy("COPY imp_buyer (buyer_ref, buyer_id) FROM STDIN") as copy:
+            copy.write("".join(f"{ref}\t{NULL if buyer_id is None else buyer_id}\n"
+                               for ref, buyer_id in enumerate(lookups.buyer_ids)))
+        return
     rows = [{"buyer_ref": ref, "buyer_id": buyer_id} for ref, buyer_id in enumerate(lookups.buyer_ids)]
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(BUYERS), rows[start:start + CHUNK])
@@ -256,10 +263,16 @@ def upsert(session: Session, sql: Sql, planned: Plan) -> Ranges:
     # The orders written, before the unchanged ones join them for the lines.
     ranges = [("sale_order", a, low, high)
               for a, low, high in session.execute(text(_FOLD.format(source="imp_order_id")))]
+    # The other orders of the file keep their id; one written meanwhile by someone else
+    # (the upsert then found it unchanged, so returned nothing) is looked up.
     session.execute(text("""
         INSERT INTO imp_order_id (id, reference, action)
-        SELECT order_id, reference, 'keep' FROM imp_order_plan WHERE order_id IS NOT NULL AND changed = 0"""))
+        SELECT COALESCE(p.order_id, (SELECT o.id FROM sale_order o WHERE o.reference = p.reference)),
+               p.reference, 'keep'
+        FROM imp_order_plan p
+        WHERE NOT EXISTS (SELECT 1 FROM imp_order_id w WHERE w.reference = p.reference)"""))
     # Only lines of stored orders may be unchanged: look them up only if there are some.
+    # Lines are written in file order, so that their ids follow the file whatever the plan.
     feed = "1 = 1" if not planned.orders_stored else (
         f"i.action = 'insert' OR NOT EXISTS (SELECT 1 FROM order_line l WHERE l.order_id = i.id "
         f"AND l.line_no = s.line_no AND NOT ({_line_differs(sql, 'l', 's')}))")
@@ -268,7 +281,7 @@ def upsert(session: Session, sql: Sql, planned: Plan) -> Ranges:
         INSERT INTO order_line (order_id, line_no, {", ".join(LINE_FIELDS)})
         SELECT i.id, s.line_no, {", ".join("s." + c for c in LINE_FIELDS)}
         FROM imp_order_line s JOIN imp_order_id i ON i.reference = s.reference
-        WHERE {feed}
+        WHERE {feed} ORDER BY s.row_no
         ON CONFLICT (order_id, line_no) DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in LINE_FIELDS)}
         WHERE {_line_differs(sql, "order_line", "excluded")}
         RETURNING id, {action}"""

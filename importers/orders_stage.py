@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, insert, text
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from console.models.types import Quantity, Rate, UTCDateTime
 from console.services.tax_vectorised import rate_text
 
 from .cell_arrays import micros_to_datetime
-from .orders_chunk import StagedLines
+from .orders_chunk import Coded, StagedLines
 
 CHUNK = 5000
 TEMP_TABLES = ("imp_order_line", "imp_buyer", "imp_order", "imp_order_plan", "imp_order_id", "imp_line_written")
@@ -41,6 +42,7 @@ BUYERS = Table(
     prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
 )
 STAGE_COLUMNS = [c.name for c in STAGE.columns]
+NULL = "\\N"  # NULL in COPY's text format
 
 
 def create_stage(session: Session) -> None:
@@ -69,11 +71,9 @@ def _escaped(values: np.ndarray) -> list[str]:
             .replace("\n", "\\n").replace("\r", "\\r") for value in texts]
 
 
-def _distinct_texts(values: np.ndarray) -> list[str]:
-    """_escaped over the distinct values only (few statuses, many lines)."""
-    distinct, inverse = np.unique(values.astype(str), return_inverse=True)
-    texts = np.array(_escaped(distinct.astype(object)), dtype=object)
-    return texts[inverse].tolist()
+def _texts(column: Coded, format_values) -> list[str]:
+    """A coded column's text per line: each distinct value formatted once."""
+    return np.asarray(format_values(column.values), dtype=object)[column.codes].tolist()
 
 
 def _ints(values: np.ndarray) -> list[str]:
@@ -89,17 +89,29 @@ def _quantities(qty_milli: np.ndarray) -> list[str]:
     return [f"{w}.{f:03d}" for w, f in zip(whole.tolist(), milli.tolist(), strict=True)]
 
 
+def _moments(micros: np.ndarray) -> list[str]:
+    return np.datetime_as_string(micros.astype("datetime64[us]"), unit="us").tolist()
+
+
+def _stamps(lines: StagedLines) -> list[str]:
+    """« rule \\t rate \\t note » per line, formatted once per distinct stamp."""
+    key = ((lines.tax_rule_id + 1) * 1_000_000 + lines.tax_note.codes) * 100_000 + lines.rate_bps
+    codes, distinct = pd.factorize(key)
+    rule = (distinct // 100_000) // 1_000_000 - 1
+    note = lines.tax_note.values[(distinct // 100_000) % 1_000_000]
+    texts = ["\t".join((NULL if r < 0 else str(r), str(rate), n)) for r, rate, n in
+             zip(rule.tolist(), rate_text(distinct % 100_000).tolist(), _escaped(note), strict=True)]
+    return np.asarray(texts, dtype=object)[codes].tolist()
+
+
 def copy_text(lines: StagedLines) -> str:
     """The lines as COPY text rows, in STAGE_COLUMNS order."""
-    placed = np.datetime_as_string(lines.placed_us.astype("datetime64[us]"), unit="us")
-    rule = np.where(lines.tax_rule_id < 0, "\\N", lines.tax_rule_id.astype(str)).tolist()
     columns = [
-        _ints(lines.row_no), _escaped(lines.reference), _ints(lines.line_no), placed.tolist(),
-        _ints(lines.seller_id), _ints(lines.buyer_ref), _distinct_texts(lines.status),
-        _flags(lines.is_export), _distinct_texts(lines.payment_method), _flags(lines.includes_tax),
-        _ints(lines.product_id), _quantities(lines.qty_milli), _ints(lines.unit_price),
-        _ints(lines.net), _ints(lines.tax), _ints(lines.gross), rule, rate_text(lines.rate_bps).tolist(),
-        _escaped(lines.tax_note),
+        _ints(lines.row_no), _escaped(lines.reference), _texts(lines.line_no, _ints),
+        _texts(lines.placed_us, _moments), _texts(lines.seller_id, _ints), _texts(lines.buyer_ref, _ints),
+        _texts(lines.status, _escaped), _flags(lines.is_export), _texts(lines.payment_method, _escaped),
+        _flags(lines.includes_tax), _texts(lines.product_id, _ints), _texts(lines.qty_milli, _quantities),
+        _texts(lines.unit_price, _ints), _ints(lines.net), _ints(lines.tax), _ints(lines.gross), _stamps(lines),
     ]
     return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
@@ -107,16 +119,19 @@ def copy_text(lines: StagedLines) -> str:
 def _records(lines: StagedLines) -> list[dict]:
     """The lines as dicts of Python values (SQLite)."""
     rates = rate_text(lines.rate_bps)
+    placed, status, payment = lines.placed_us.rows(), lines.status.rows(), lines.payment_method.rows()
+    line_no, seller, buyer = lines.line_no.rows(), lines.seller_id.rows(), lines.buyer_ref.rows()
+    product, qty, price, note = (lines.product_id.rows(), lines.qty_milli.rows(), lines.unit_price.rows(),
+                                 lines.tax_note.rows())
     return [
-        {"row_no": int(lines.row_no[i]), "reference": lines.reference[i], "line_no": int(lines.line_no[i]),
-         "placed_at": micros_to_datetime(lines.placed_us[i]), "seller_id": int(lines.seller_id[i]),
-         "buyer_ref": int(lines.buyer_ref[i]), "status": lines.status[i], "is_export": bool(lines.is_export[i]),
-         "payment_method": lines.payment_method[i], "includes_tax": bool(lines.includes_tax[i]),
-         "product_id": int(lines.product_id[i]), "quantity": Decimal(int(lines.qty_milli[i])).scaleb(-3),
-         "unit_price": int(lines.unit_price[i]), "net": int(lines.net[i]), "tax": int(lines.tax[i]),
-         "gross": int(lines.gross[i]),
+        {"row_no": int(lines.row_no[i]), "reference": lines.reference[i], "line_no": int(line_no[i]),
+         "placed_at": micros_to_datetime(placed[i]), "seller_id": int(seller[i]), "buyer_ref": int(buyer[i]),
+         "status": status[i], "is_export": bool(lines.is_export[i]), "payment_method": payment[i],
+         "includes_tax": bool(lines.includes_tax[i]), "product_id": int(product[i]),
+         "quantity": Decimal(int(qty[i])).scaleb(-3), "unit_price": int(price[i]), "net": int(lines.net[i]),
+         "tax": int(lines.tax[i]), "gross": int(lines.gross[i]),
          "tax_rule_id": None if lines.tax_rule_id[i] < 0 else int(lines.tax_rule_id[i]),
-         "tax_rate": Decimal(rates[i]), "tax_note": lines.tax_note[i]}
+         "tax_rate": Decimal(rates[i]), "tax_note": note[i]}
         for i in range(len(lines))
     ]
 

@@ -76,7 +76,7 @@ def test_a_console_edit_is_recorded_with_user_source_time_and_old_and_new_values
 
 def _rows(client, filters: str) -> list[str]:
     """The trail's rows for these list filters (through the CSV export of the same list)."""
-    text = client.get(f"/auditeventview/csv/?{filters}").get_data(as_text=True)
+    text = client.get(f"/auditeventview/csv/?{filters}", buffered=True).get_data(as_text=True)
     return text.strip().splitlines()[1:]
 
 
@@ -146,7 +146,7 @@ def test_filtered_trail_exports_as_csv(app, edited):
     client = app.test_client()
     login(client, "obr.audit")
     text = client.get(
-        f"/auditeventview/csv/?_flt_3_table_name=cooperative&_flt_0_row_id={edited}"
+        f"/auditeventview/csv/?_flt_3_table_name=cooperative&_flt_0_row_id={edited}", buffered=True
     ).get_data(as_text=True)
     rows = text.strip().splitlines()
     assert rows[0].lstrip("\ufeff").startswith("Date;Utilisateur")

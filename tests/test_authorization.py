@@ -148,7 +148,8 @@ def _outcome(client, probe: Probe, access_log, denied_messages) -> tuple[bool, s
     access_log.clear()
     crashed = None
     try:
-        response = client.open(probe.url, method=probe.method, data=probe.data)
+        # buffered: a streamed answer (CSV) is read and closed, releasing its connection
+        response = client.open(probe.url, method=probe.method, data=probe.data, buffered=True)
         status, location = response.status_code, response.headers.get("Location", "")
     except Exception as exc:  # noqa: BLE001 - a crash is judged below, like a 500
         crashed, status, location = exc, 500, ""

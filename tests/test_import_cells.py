@@ -107,3 +107,10 @@ def test_a_file_cut_inside_a_quoted_value_is_refused_with_its_line():
     with pytest.raises(FileRefused) as error:
         list(iter_rows(path, inspect_file(path)))
     assert "Ligne 2" in error.value.message and "tronqué" in error.value.message
+
+
+@pytest.mark.parametrize("raw", [2958466, -800000, 10**12])
+def test_a_workbook_number_beyond_any_calendar_is_an_implausible_date(raw):
+    with pytest.raises(cells.CellError) as error:
+        cells.datetime(raw)
+    assert "Date invraisemblable" in str(error.value)

@@ -69,3 +69,13 @@ def test_with_replica_reads_go_to_the_replica(backend, tmp_path_factory):
     finally:
         dispose_database(primary)
         dispose_database(replica)
+
+
+def test_generated_passwords_pass_the_complexity_rule(app):
+    from flask_appbuilder.validators import default_password_complexity
+
+    from console.services.accounts import random_password
+
+    with app.test_request_context():
+        for _ in range(200):
+            default_password_complexity(random_password())  # raises when too weak

@@ -96,7 +96,7 @@ def test_every_scoped_export_holds_at_most_the_scoped_rows(app, worlds, coordina
             allowed = db.session.scalar(
                 sa.select(sa.func.count()).select_from(model).where(scope_clause(model, scope))
             )
-            response = coordinator.get(f"{view.route_base}/csv/")
+            response = coordinator.get(f"{view.route_base}/csv/", buffered=True)
             assert response.status_code == 200, view.route_base
             rows = len(response.get_data(as_text=True).strip().splitlines()) - 1
             assert rows <= allowed, (
@@ -231,12 +231,17 @@ def test_search_finds_nothing_of_other_provinces(worlds, coordinator):
 
 
 def test_csv_export_is_limited_to_own_province(worlds, coordinator):
-    response = coordinator.get("/cooperativeview/csv/")
+    response = coordinator.get("/cooperativeview/csv/", buffered=True)
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "Abahizi Gitega" in text and "Dukorere Gitega" in text
     assert "Ngozi" not in text
-    lines = coordinator.get("/orderlineview/csv/").get_data(as_text=True).strip().splitlines()
+    lines = (
+        coordinator.get("/orderlineview/csv/", buffered=True)
+        .get_data(as_text=True)
+        .strip()
+        .splitlines()
+    )
     assert len(lines) == 2  # header + Gitega's one line
 
 
@@ -262,14 +267,19 @@ def test_master_detail_tabs_show_only_own_rows(worlds, coordinator):
 def test_coordinator_of_a_2025_province_sees_its_2015_predecessors(app, worlds):
     client = app.test_client()
     login(client, "coord.gitega2025")
-    text = client.get("/cooperativeview/csv/").get_data(as_text=True)
+    text = client.get("/cooperativeview/csv/", buffered=True).get_data(as_text=True)
     assert "Abahizi Gitega" in text and "Ngozi" not in text
 
 
 def test_coordinator_without_province_sees_nothing(app, worlds):
     client = app.test_client()
     login(client, "coord.sans.province")
-    lines = client.get("/cooperativeview/csv/").get_data(as_text=True).strip().splitlines()
+    lines = (
+        client.get("/cooperativeview/csv/", buffered=True)
+        .get_data(as_text=True)
+        .strip()
+        .splitlines()
+    )
     assert len(lines) == 1
     own, _other = worlds
     assert client.get(f"/cooperativeview/show/{own.cooperative_id}").status_code == 404
@@ -278,10 +288,15 @@ def test_coordinator_without_province_sees_nothing(app, worlds):
 def test_national_roles_see_both_provinces(app, worlds):
     client = app.test_client()
     login(client, "ministere.scope")
-    text = client.get("/cooperativeview/csv/").get_data(as_text=True)
+    text = client.get("/cooperativeview/csv/", buffered=True).get_data(as_text=True)
     assert "Abahizi Gitega" in text and "Abahizi Ngozi" in text
 
 
 def test_stock_table_counts_only_own_province(app, worlds, coordinator):
     page = coordinator.get("/devicestockview/list/").get_data(as_text=True)
     assert "Gitega" in page and "Ngozi" not in page
+
+
+def test_coordinator_sees_their_provinces_on_their_own_account(coordinator):
+    page = coordinator.get("/users/userinfo/").get_data(as_text=True)
+    assert "Gitega" in page

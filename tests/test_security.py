@@ -55,6 +55,7 @@ def test_a_post_without_csrf_token_is_refused(guarded_app):
     client = _https_client(guarded_app)
     response = client.post("/login/", data={"username": "agent.securite", "password": PASSWORD})
     assert response.status_code == 400
+    assert "Ce formulaire a expiré" in response.get_data(as_text=True)
     with client.session_transaction() as session:
         assert "_user_id" not in session
 

@@ -90,6 +90,11 @@ class IsokoUserDBModelView(UserDBModelView):
             },
         ),
     ]
+    # What every user sees of their own account, provinces included.
+    user_show_fieldsets = [
+        (_("Compte"), {"fields": ["username", "active", "roles", "provinces"]}),
+        (_("Identité"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+    ]
     label_columns = {
         **UserDBModelView.label_columns,
         "provinces": _("Provinces"),

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from .policy import PUBLIC_ENDPOINTS
 
@@ -88,6 +89,16 @@ def install_login_wall(app: Flask) -> None:
 
     for status, (title, message) in ERROR_PAGES.items():
         app.register_error_handler(status, _error_page(status, title, message))
+    app.register_error_handler(
+        CSRFError,
+        _error_page(
+            400,
+            _("Formulaire expiré"),
+            _(
+                "Ce formulaire a expiré ou ne vient pas de la console : rechargez la page et recommencez."
+            ),
+        ),
+    )
 
 
 ERROR_PAGES = {

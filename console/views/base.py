@@ -70,11 +70,34 @@ def _formatter_for(column):
     return None
 
 
-def _enum_label(value):
-    """An enum member's label in the user's language (console/translations/model_labels.py)."""
-    return (
-        gettext(value.label) if isinstance(value, enum.Enum) and hasattr(value, "label") else value
-    )
+def _enum_formatter(enum_cls):
+    """Show an enum column's label in the user's language (console/translations/model_labels.py).
+
+    FAB hands list and show widgets the member's ``.value``, not the member itself.
+    """
+
+    def label(value):
+        if value is None or value == "":
+            return "—"
+        try:
+            member = value if isinstance(value, enum.Enum) else enum_cls(value)
+        except ValueError:
+            return value
+        return gettext(member.label) if hasattr(member, "label") else member.value
+
+    return label
+
+
+def _yes_no(value) -> str:
+    """French yes/no for a boolean column."""
+    if value is None:
+        return "—"
+    return gettext("Oui") if value else gettext("Non")
+
+
+def _text_or_dash(value):
+    """An empty value reads as a dash, never as "None"."""
+    return "—" if value is None or value == "" else value
 
 
 def enum_select_field(enum_cls, label, nullable: bool) -> SelectField:
@@ -116,7 +139,11 @@ class IsokoModelView(ModelView):
             if formatter is not None:
                 formatters[column.key] = formatter
             elif getattr(column.type, "enum_class", None) is not None:
-                formatters[column.key] = _enum_label
+                formatters[column.key] = _enum_formatter(column.type.enum_class)
+            elif isinstance(column.type, Boolean):
+                formatters[column.key] = _yes_no
+            elif column.nullable:
+                formatters[column.key] = _text_or_dash
         # The view's own formatters (labels, not francs or dates) also shape its CSV export.
         self.export_formatters = dict(self.formatters_columns or {})
         formatters.update(self.export_formatters)

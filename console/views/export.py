@@ -10,7 +10,9 @@ from decimal import Decimal
 
 from flask import Response, stream_with_context
 from flask_appbuilder.urltools import get_filter_args, get_order_args
+from sqlalchemy.orm import Session
 
+from console.extensions import db
 from console.formatting import format_date, format_datetime
 
 # Spreadsheets opened in French use ";" between fields and "," as decimal mark; the BOM
@@ -42,20 +44,23 @@ def _rows(view, query, columns):
     writer.writerow([str(view.label_columns.get(c, c)) for c in columns])
     yield "\ufeff" + buffer.getvalue()
     formatters = getattr(view, "export_formatters", {})
-    for item in query.yield_per(BATCH):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(
-            [
-                _cell(
-                    formatters[c](getattr(item, c, None))
-                    if c in formatters
-                    else getattr(item, c, None)
-                )
-                for c in columns
-            ]
-        )
-        yield buffer.getvalue()
+    # The stream outlives the request's own session: read through a connection of its
+    # own, closed when the last row is sent (or when the client goes away).
+    with db.engine.connect() as connection, Session(bind=connection) as session:
+        for item in query.with_session(session).yield_per(BATCH):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(
+                [
+                    _cell(
+                        formatters[c](getattr(item, c, None))
+                        if c in formatters
+                        else getattr(item, c, None)
+                    )
+                    for c in columns
+                ]
+            )
+            yield buffer.getvalue()
 
 
 def csv_export_response(view) -> Response:
