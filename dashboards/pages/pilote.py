@@ -10,6 +10,7 @@ from console.formatting import format_number
 from ..charts import CARDS, Chart, register
 from ..data import pilot, sales
 from ..figures import GREEN, RED, bar, figure, francs_text, month_label, plain
+from .ventes import export_pioneers  # same pioneers-vs-others frame as the Ventes chart
 
 SLUG = "pilote"
 
@@ -195,20 +196,6 @@ def draw_sales(frame: pd.DataFrame, filters) -> dict:
     return figure(traces, barmode="group")
 
 
-def export_sales(frame: pd.DataFrame) -> pd.DataFrame:
-    result = frame.copy()
-    result["is_pioneer"] = result["is_pioneer"].map(lambda v: "pionnières" if v else "autres")
-    return result.rename(
-        columns={
-            "month": "Mois",
-            "is_pioneer": "Groupe",
-            "gross": "Ventes TTC (FBu)",
-            "sellers": "Coopératives ayant vendu",
-            "average": "Moyenne par coopérative (FBu)",
-        }
-    )
-
-
 register(
     Chart(
         "pilote-indicateurs",
@@ -271,7 +258,7 @@ register(
         "Ventes moyennes : pionnières et autres coopératives",
         sales.pioneers_vs_others,
         draw_sales,
-        export_sales,
+        export_pioneers,
         width=12,
         note="Ventes TTC du mois divisées par le nombre de coopératives ayant vendu.",
     )
