@@ -15,7 +15,7 @@ import pandas as pd
 from flask import current_app
 from werkzeug.exceptions import NotFound
 
-from console.extensions import db
+from console.database import read_session
 from console.security.scoping import NATIONAL, ProvinceScope, current_scope
 
 from .cache import cached
@@ -87,7 +87,7 @@ def require_dashboard(slug: str) -> None:
 
 def bounds() -> DataBounds:
     """Months holding data (national: they only bound the month pickers)."""
-    session = db.session
+    session = read_session()
     return cached("bounds", NATIONAL, "", session, lambda: data_bounds(session))
 
 
@@ -112,7 +112,7 @@ def chart_data(
     if not may_see(chart):
         raise NotFound("Graphique non autorisé pour votre rôle.")
     scope = scope if scope is not None else current_scope()
-    session = db.session
+    session = read_session()
     filters, errors = parse_filters(values, bounds())
     problem = scope_problem(session, scope, filters)
     if problem:

@@ -6,7 +6,7 @@ from dash import dcc, html
 from sqlalchemy import select
 
 from console import models as m
-from console.extensions import db
+from console.database import read_session
 from console.formatting import format_datetime
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.facts import latest_refresh
@@ -67,7 +67,7 @@ def tabs(current: Dashboard | None) -> html.Ul:
 
 def freshness() -> str:
     """When the aggregates were last refreshed, in Bujumbura time."""
-    run = latest_refresh(db.session)
+    run = latest_refresh(read_session())
     if run is None:
         return "Données agrégées pas encore calculées (commande : isoko refresh-facts)."
     return f"Données actualisées le {format_datetime(run.finished_at)} (heure de Bujumbura)."
@@ -120,17 +120,17 @@ def month_options(bounds: DataBounds) -> list[dict]:
 def province_options(scope: ProvinceScope, map_version: str) -> list[dict]:
     """The provinces of the chosen map the user may filter on."""
     stmt = select(m.Province.id, m.Province.name).where(m.Province.map_version == map_version)
-    allowed = allowed_province_ids(db.session, scope)
+    allowed = allowed_province_ids(read_session(), scope)
     if allowed is not None:
         stmt = stmt.where(m.Province.id.in_(allowed or {-1}))
     return [
         {"label": name, "value": pid}
-        for pid, name in db.session.execute(stmt.order_by(m.Province.name))
+        for pid, name in read_session().execute(stmt.order_by(m.Province.name))
     ]
 
 
 def value_chain_options() -> list[dict]:
-    rows = db.session.execute(
+    rows = read_session().execute(
         select(m.ValueChain.id, m.ValueChain.name).order_by(m.ValueChain.name)
     )
     return [{"label": name, "value": vid} for vid, name in rows]
@@ -145,7 +145,7 @@ def cooperative_options(
         pattern = "%" + search.strip().replace("%", "").replace("_", "")[:60].lower() + "%"
         stmt = stmt.where(m.Cooperative.name.ilike(pattern))
     rows = list(
-        db.session.execute(apply_scope(stmt.limit(COOPERATIVE_OPTIONS_LIMIT), m.Cooperative, scope))
+        read_session().execute(apply_scope(stmt.limit(COOPERATIVE_OPTIONS_LIMIT), m.Cooperative, scope))
     )
     if selected is not None and selected not in {r[0] for r in rows}:
         chosen = apply_scope(
@@ -153,7 +153,7 @@ def cooperative_options(
             m.Cooperative,
             scope,
         )
-        rows = list(db.session.execute(chosen)) + rows
+        rows = list(read_session().execute(chosen)) + rows
     return [{"label": name, "value": cid} for cid, name in rows]
 
 

@@ -6,7 +6,7 @@ from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 from dash.html import Div
 
-from console.extensions import db
+from console.database import read_session
 from console.security.scoping import current_scope
 
 from . import layout
@@ -51,7 +51,7 @@ def render_page(pathname: str | None, search: str | None):
     scope = current_scope()
     data_bounds = bounds()
     filters, messages = parse_filters(values_from_query(search), data_bounds)
-    problem = scope_problem(db.session, scope, filters)
+    problem = scope_problem(read_session(), scope, filters)
     if problem:
         messages.append(problem)
     return layout.dashboard_page(dashboard, filters, data_bounds, scope, messages)
@@ -76,7 +76,7 @@ def sync_url(*args):
     *filters_args, control_values, control_ids = args
     values = filter_values(filters_args, control_values, control_ids)
     filters, messages = parse_filters(values, bounds())
-    problem = scope_problem(db.session, current_scope(), filters)
+    problem = scope_problem(read_session(), current_scope(), filters)
     if problem:
         messages.append(problem)
     return "?" + filters.query_string(), [

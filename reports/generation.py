@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import update
 
+from console.database import read_session
 from console.extensions import db
 from console.formatting import format_datetime
 from console.models.reports import ReportArchive, ReportStatus
@@ -105,16 +106,21 @@ def _render(app: Flask, spec: ReportSpec, params: ReportParameters, archive: Rep
             target: Path) -> int | None:
     """Produce the file at ``target``; return the number of data rows for workbooks."""
     progress = _progress_writer(archive.id)
-    session = db.session
-    data = spec.collect(session, params)
-    progress(1, 10)
-    if archive.file_format == "pdf":
-        html = render_html(spec.template, base_context(spec, params, archive) | data)
-        progress(5, 10)
-        target.write_bytes(render_pdf(html))
-        return None
-    sections = spec.excel(session, data, params)
-    return write_workbook(target, sections, parameter_rows(spec, params, archive), progress)
+    # Figures come from the replica when one is configured; the archive row stays on the
+    # primary. Closing afterwards ends the read transaction, so the next report sees new data.
+    session = read_session()
+    try:
+        data = spec.collect(session, params)
+        progress(1, 10)
+        if archive.file_format == "pdf":
+            html = render_html(spec.template, base_context(spec, params, archive) | data)
+            progress(5, 10)
+            target.write_bytes(render_pdf(html))
+            return None
+        sections = spec.excel(session, data, params)
+        return write_workbook(target, sections, parameter_rows(spec, params, archive), progress)
+    finally:
+        session.close()
 
 
 def _run(app: Flask, archive_id: int) -> str:

@@ -71,6 +71,55 @@ def test_with_replica_reads_go_to_the_replica(backend, tmp_path_factory):
         dispose_database(replica)
 
 
+def test_dashboards_and_reports_read_the_replica_while_archives_go_to_the_primary(
+    backend, tmp_path_factory
+):
+    """Dashboard options and report figures come from the replica; the archive row does not."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from console.extensions import db
+    from console.models import ReportArchive
+    from console.security.scoping import NATIONAL
+    from dashboards.layout import province_options
+
+    from .conftest import create_user, login
+    from .reports_fixtures import fetch_report
+
+    primary = make_database_url(backend, tmp_path_factory)
+    replica = make_database_url(backend, tmp_path_factory)
+    build_app(replica)
+    app = build_app(primary, {"SQLALCHEMY_REPLICA_URI": replica})
+    app.config["REPORTS_DIR"] = str(tmp_path_factory.mktemp("replica-reports"))
+    try:
+        with app.app_context():
+            db.session.execute(
+                sa.update(Province).where(Province.code == "BI-GI").values(name="Gitega (primaire)")
+            )
+            db.session.commit()
+        create_user(app, "ministere", "Ministère")
+        with app.test_request_context():
+            names = {option["label"] for option in province_options(NATIONAL, "2015")}
+        assert "Gitega" in names and "Gitega (primaire)" not in names
+
+        client = app.test_client()
+        login(client, "ministere")
+        content = fetch_report(
+            app, client, "ministere", "ventes-mensuel", period="2024-05", province="", format="xlsx"
+        )
+        sheet = load_workbook(BytesIO(content))["Par province"]
+        listed = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert "Gitega" in listed and "Gitega (primaire)" not in listed
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportArchive)) == 1
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        dispose_database(primary)
+        dispose_database(replica)
+
+
 def test_generated_passwords_pass_the_complexity_rule(app):
     from flask_appbuilder.validators import default_password_complexity
 
