@@ -121,6 +121,7 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
     facts: FileFacts | None = None
     session.rollback()  # a clean transaction: nothing of the caller's may ride along
     outcome, counts, message, details = ImportOutcome.REJECTED, (0, 0, 0, 0), None, {}
+    refresh_since = None  # row-wise datasets: recompute every day's aggregates
     try:
         facts = inspect_file(request.path, request.file_name)
         lock_dataset(session, request.kind)
@@ -137,7 +138,7 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
             result = dataset.bulk(session, request, rows, header, width, refs, errors, progress, actor,
                                   facts=facts)
             counts, details = result.counts, result.details
-            written = result.written
+            written, refresh_since = result.written, result.refresh_since
         else:
             counts, written = _run_rowwise(session, dataset, request, rows, header, width, refs,
                                            errors, progress, actor)
@@ -181,9 +182,10 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         if created or updated:
             # The dashboards read aggregate tables: bring them up to date in the same
             # transaction, so a committed import is always visible on the dashboards.
+            # Orders recompute only from the first day they change.
             from console.services.facts import refresh_facts
 
-            refresh_facts(session, since=None)
+            refresh_facts(session, since=refresh_since)
     else:
         batch_id = record_batch(session, batch_id=request.batch_id, **fields)
     session.commit()

@@ -15,6 +15,7 @@ every row written).
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class BulkResult:
     counts: tuple[int, int, int, int]
     written: Callable[[int], None]
     details: dict = field(default_factory=dict)
+    # Aggregates to recompute from this day on (None: every day, as for other datasets).
+    refresh_since: dt.date | None = None
 
 
 def _nothing(batch_id: int) -> None:
@@ -120,4 +123,4 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
             record_bulk_audit(session, actor, "order_line", batch_id, summary)
         drop_stage(session)
 
-    return BulkResult(counts, trace, details)
+    return BulkResult(counts, trace, details, refresh_since=planned.first_day)

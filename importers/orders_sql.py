@@ -15,6 +15,7 @@ size:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import insert, text
@@ -174,6 +175,9 @@ class Plan:
     orders_created: int
     orders_updated: int
     orders_stored: int  # orders of the file already in the database
+    # The first day (UTC) whose sales the import changes, before or after it; None when
+    # nothing changes. The dashboards' aggregates are recomputed from that day on.
+    first_day: dt.date | None = None
 
 
 def _order_differs(sql: Sql, stored: str, new: dict[str, str]) -> str:
@@ -218,7 +222,29 @@ def plan(session: Session, sql: Sql) -> Plan:
             LEFT JOIN order_line l ON l.order_id = p.order_id AND l.line_no = s.line_no
             WHERE p.order_id IS NOT NULL""")).one()
         created, updated = created + int(more or 0), int(updated or 0)
-    return Plan(created, updated, new_orders, changed, orders - new_orders)
+    first_day = _first_changed_day(session, sql) if created or updated or changed else None
+    return Plan(created, updated, new_orders, changed, orders - new_orders, first_day)
+
+
+def _first_changed_day(session: Session, sql: Sql) -> dt.date | None:
+    """The earliest order date, old or new, among orders the import creates or changes."""
+    first = session.execute(text(f"""
+        SELECT MIN(day) FROM (
+            SELECT p.placed_at AS day FROM imp_order_plan p WHERE p.order_id IS NULL OR p.changed = 1
+            UNION ALL
+            SELECT o.placed_at FROM imp_order_plan p JOIN sale_order o ON o.id = p.order_id
+            WHERE p.changed = 1
+            UNION ALL
+            SELECT p.placed_at FROM imp_order_line s JOIN imp_order_plan p ON p.reference = s.reference
+            LEFT JOIN order_line l ON l.order_id = p.order_id AND l.line_no = s.line_no
+            WHERE p.order_id IS NOT NULL AND (l.id IS NULL OR {_line_differs(sql, "l", "s")})
+        ) AS changed_days""")).scalar()
+    if first is None:
+        return None
+    if isinstance(first, str):  # SQLite returns the stored text
+        first = dt.datetime.fromisoformat(first)
+    # UTC date: Bujumbura (UTC+2) days start on or after it, so none is missed.
+    return first.date()
 
 
 # -- upsert -------------------------------------------------------------------------------

@@ -266,3 +266,28 @@ def update_payload(chart, values: dict) -> dict:
         "changedPropIds": [f"{FILTER_IDS[0]}.value"],
         "state": [],
     }
+
+
+FACT_TABLES = (
+    m.SalesDayFact,
+    m.SalesMonthFact,
+    m.SalesWeekFact,
+    m.PaymentMonthFact,
+    m.ListingFact,
+    m.ListingMonthFact,
+)
+
+
+def fact_snapshot(session) -> dict:
+    """Every row of the aggregate tables, comparable across refreshes."""
+
+    def plain(value):
+        if isinstance(value, Decimal | float):
+            return Decimal(str(value)).quantize(Decimal("0.001"))
+        return value
+
+    snapshot = {}
+    for model in FACT_TABLES:
+        rows = session.execute(select(*model.__table__.columns)).all()
+        snapshot[model.__tablename__] = sorted(tuple(plain(v) for v in row) for row in rows)
+    return snapshot

@@ -23,6 +23,7 @@ from console import models as m
 from console.services.facts import refresh_facts
 
 from .dashboards_support import (
+    fact_snapshot,
     make_buyer,
     make_cooperative,
     make_listing,
@@ -32,14 +33,6 @@ from .dashboards_support import (
 )
 
 MARCH, APRIL = dt.date(2024, 3, 1), dt.date(2024, 4, 1)
-FACT_TABLES = (
-    m.SalesDayFact,
-    m.SalesMonthFact,
-    m.SalesWeekFact,
-    m.PaymentMonthFact,
-    m.ListingFact,
-    m.ListingMonthFact,
-)
 
 
 @pytest.fixture(scope="module")
@@ -169,20 +162,6 @@ def test_listing_facts_hold_offered_sold_and_the_sale_days(db_session, market):
     assert tuple(march_soap) == (10 * 1000, 3 * 1000, 1, 0)
 
 
-def _snapshot(session) -> dict:
-    def plain(value):
-        if isinstance(value, Decimal | float):
-            return Decimal(str(value)).quantize(Decimal("0.001"))
-        return value
-
-    snapshot = {}
-    for model in FACT_TABLES:
-        columns = [c for c in model.__table__.columns]
-        rows = session.execute(select(*columns)).all()
-        snapshot[model.__tablename__] = sorted(tuple(plain(v) for v in row) for row in rows)
-    return snapshot
-
-
 def test_refresh_from_a_day_equals_a_full_rebuild(db_session, market):
     a, b = db_session.get(m.Cooperative, market["a"]), db_session.get(m.Cooperative, market["b"])
     consumer = db_session.get(m.Buyer, market["consumer"])
@@ -195,9 +174,9 @@ def test_refresh_from_a_day_equals_a_full_rebuild(db_session, market):
     make_order(db_session, consumer, b, utc(2024, 5, 3), [(honey, "1", 15000, 0, l2)])
     make_listing(db_session, honey, "2", 14000, utc(2024, 5, 4))
     incremental_run = refresh_facts(db_session, since=dt.date(2024, 4, 20))
-    incremental = _snapshot(db_session)
+    incremental = fact_snapshot(db_session)
     full_run = refresh_facts(db_session)
-    assert incremental == _snapshot(db_session)
+    assert incremental == fact_snapshot(db_session)
     assert full_run.refresh_id > incremental_run.refresh_id  # a new version for the cache
     assert tuple(_month(db_session, market["a"], APRIL)) == (1180 + 4720, 180 + 720, 2, 2)
     db_session.rollback()

@@ -269,6 +269,40 @@ def test_changing_one_line_updates_that_line_only_and_traces_it(loaded):
     assert (third.created, third.updated, third.unchanged, third.details["commandes mises à jour"]) == (0, 2, 1, 1)
 
 
+def test_an_orders_import_refreshes_the_aggregates_from_the_first_day_it_changes(loaded):
+    """Old order changed + new order: aggregates rebuilt from the old day equal a full rebuild."""
+    from console.extensions import db
+    from console.models import FactRefresh
+    from console.services.facts import refresh_facts
+
+    from .dashboards_support import fact_snapshot
+
+    base = HEADER + ("R-1;1;05/02/2024;ANACOOP/GI/002;Marie;Livrée;GI-LAI-001;3;1 200\n"
+                     "R-2;1;12/03/2024;ANACOOP/GI/002;Marie;Livrée;GI-LAI-001;2;1 200\n")
+    assert run_as(loaded, "orders", base, username="ministere").created == 2
+    later = base.replace("GI-LAI-001;2;1 200", "GI-LAI-001;7;1 200") + (
+        "R-3;1;20/04/2024;ANACOOP/GI/002;Marie;Livrée;GI-LAI-001;1;1 200\n")
+    result = run_as(loaded, "orders", later, username="ministere")
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    with loaded.app_context():
+        last_id, since = db.session.execute(
+            sa.select(FactRefresh.id, FactRefresh.since).order_by(FactRefresh.id.desc()).limit(1)).one()
+        assert since == dt.date(2024, 3, 11)  # R-2 at 12/03 00:00 Bujumbura = 11/03 UTC
+        after_import = fact_snapshot(db.session)
+        march = db.session.scalar(sa.text(
+            "SELECT SUM(quantity) FROM fact_sales_month WHERE month = '2024-03-01'"))
+        refresh_facts(db.session)
+        assert fact_snapshot(db.session) == after_import
+        db.session.rollback()
+    assert Decimal(str(march)) == Decimal("7")
+    unchanged = run_as(loaded, "orders", later, username="ministere")
+    with loaded.app_context():
+        newest = db.session.scalar(sa.select(sa.func.max(FactRefresh.id)))
+        db.session.rollback()
+    assert (unchanged.created, unchanged.updated) == (0, 0)
+    assert newest == last_id  # nothing changed: no refresh
+
+
 def test_references_with_backslashes_and_tabs_are_stored_exactly(loaded):
     from console.extensions import db
 
