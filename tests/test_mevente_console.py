@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console import models as m
 from console.models.mevente import AlertStatus, MatchSuggestion, MeventeAlert, SuggestionStatus
@@ -282,3 +283,55 @@ def test_ministry_sets_the_national_sell_through_threshold(app, client, scenario
             "horizon_weeks": "4", "unsold_age_days": "30", "note": "Décision du 02/06"}
     client.post(f"/meventethresholdview/edit/{row_id}", data=form, follow_redirects=True)
     assert str(_national_thresholds(app)[1]) == "0.1500"
+
+
+# -- the home page -------------------------------------------------------------------------
+
+
+def test_home_page_shows_the_weeks_alerts_of_the_users_provinces_only(app, client, scenario):
+    login(client, "coord.gitega")
+    page = _text(client.get("/"))
+    assert "Tableau de bord — Gitega" in page and "Tableau de bord national" not in page
+    assert "Alertes de mévente de la semaine" in page
+    assert f'href="/mevente/alertes/{_alert(scenario, "BI-GI")}"' in page
+    assert "Kirundo" not in page
+    client.get("/logout/")
+    login(client, "ministere")
+    page = _text(client.get("/"))
+    assert "Tableau de bord national" in page
+    from console.extensions import db
+
+    with app.app_context():
+        week = db.session.scalar(select(func.max(MeventeAlert.last_week)).where(
+            MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
+        this_week = db.session.scalar(select(func.count()).select_from(MeventeAlert).where(
+            MeventeAlert.last_week == week,
+            MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
+    block = page[page.index("isoko-home-alerts"):]
+    assert this_week > 5 and block.count('href="/mevente/alertes/') == 5 + 1  # + « Toutes »
+    assert f"et {this_week - 5} autres" in block
+
+
+def test_home_page_has_no_alerts_for_a_role_without_the_alert_pages(client, scenario):
+    login(client, "obr")
+    page = _text(client.get("/"))
+    assert "Ventes du mois" in page and "Alertes de mévente de la semaine" not in page
+
+
+def test_pioneers_active_in_the_last_30_days_are_counted_in_scope(app, scenario):
+    from console.extensions import db
+    from console.security.scoping import NATIONAL, scope_for_user
+    from console.services.key_figures import key_figures
+
+    with app.app_context():
+        for name in ("Coop Haricot Gitega", "Coop Haricot Kirundo", "Coop Maïs Kayanza"):
+            db.session.get(m.Cooperative, scenario["ids"][name]).is_pioneer = True
+        db.session.flush()
+        gitega = scope_for_user(app.appbuilder.sm.find_user(username="coord.gitega"))
+        # Beans sold every week to the end of May 2025; Kayanza's maize last sold in March.
+        assert key_figures(db.session, NATIONAL, f.AS_OF).pioneers_active_30_days == 2
+        assert key_figures(db.session, gitega, f.AS_OF).pioneers_active_30_days == 1
+        assert key_figures(db.session, NATIONAL, f.AS_OF).pioneers == 3
+        later = f.AS_OF + dt.timedelta(days=60)
+        assert key_figures(db.session, NATIONAL, later).pioneers_active_30_days == 0
+        db.session.rollback()

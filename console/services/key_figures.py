@@ -25,6 +25,7 @@ class KeyFigures:
     tax_due_this_month: int
     orders_this_month: int
     month_start: dt.date
+    pioneers_active_30_days: int = 0
 
 
 def month_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -65,6 +66,19 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         scope,
     )
     gross, tax, orders = session.execute(sales).one()
+    # A pioneer is active when it sold something (not cancelled) in the last 30 days.
+    since = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), BUJUMBURA).astimezone(dt.UTC)
+    active = apply_scope(
+        select(func.count(func.distinct(m.Order.seller_id)))
+        .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
+        .where(
+            m.Cooperative.is_pioneer.is_(True),
+            m.Order.placed_at >= since,
+            m.Order.status != m.OrderStatus.CANCELLED,
+        ),
+        m.Order,
+        scope,
+    )
     return KeyFigures(
         cooperatives=count(m.Cooperative),
         pioneers=count(m.Cooperative, m.Cooperative.is_pioneer.is_(True)),
@@ -74,4 +88,26 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         tax_due_this_month=int(tax),
         orders_this_month=int(orders),
         month_start=start.astimezone(BUJUMBURA).date(),
+        pioneers_active_30_days=session.scalar(active) or 0,
     )
+
+
+@dataclass(frozen=True)
+class WeekAlerts:
+    """The active mévente alerts of the latest computed week, for the home page."""
+
+    week: dt.date | None
+    count: int
+    shown: list[dict]
+
+
+def week_alerts(session: Session, scope: ProvinceScope, limit: int = 5) -> WeekAlerts:
+    """Active alerts whose last week is the newest one, biggest projected shortfall first."""
+    from console.services.alerts import alert_records
+
+    records = alert_records(session, scope)
+    if not records:
+        return WeekAlerts(None, 0, [])
+    week = max(r["last_week"] for r in records)
+    latest = [r for r in records if r["last_week"] == week]
+    return WeekAlerts(week, len(latest), latest[:limit])

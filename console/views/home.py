@@ -5,7 +5,7 @@ from flask_appbuilder.security.decorators import has_access
 
 from console.extensions import db
 from console.security.scoping import current_scope
-from console.services.key_figures import key_figures
+from console.services.key_figures import key_figures, week_alerts
 
 
 class HomeView(IndexView):
@@ -16,7 +16,14 @@ class HomeView(IndexView):
     @expose("/")
     @has_access
     def index(self):
-        figures = key_figures(db.session, current_scope())
+        scope = current_scope()
+        alerts = None
+        if self.appbuilder.sm.has_access("can_read", "MeventeAlertView"):
+            alerts = week_alerts(db.session, scope)
         return self.render_template(
-            self.index_template, figures=figures, appbuilder=self.appbuilder
+            self.index_template,
+            figures=key_figures(db.session, scope),
+            alerts=alerts,
+            scope=scope,
+            appbuilder=self.appbuilder,
         )
