@@ -60,8 +60,16 @@ class Config:
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     AUTH_RATE_LIMITED = True
     RATELIMIT_ENABLED = True
-    AUTH_RATE_LIMIT = "10 per 5 minutes"
+    # Sign-in attempts per client address (Flask-Limiter syntax); counted in Redis when set.
+    AUTH_RATE_LIMIT = os.environ.get("ISOKO_AUTH_RATE_LIMIT") or "10 per 5 minutes"
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Reverse proxies in front of gunicorn (deploy/nginx-isoko.conf: 1). Their
+    # X-Forwarded-For gives each client its own address; without it every sign-in would
+    # share the proxy's address, and so its rate limit.
+    PROXY_COUNT = int_or_none(os.environ.get("ISOKO_PROXY_COUNT")) or 0
+    # Redis down must not take sign-in down: count in memory meanwhile, never answer 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     # Flask-AppBuilder
     APP_NAME = "Isoko — Console de régulation"

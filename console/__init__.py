@@ -70,6 +70,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         init_features(app, appbuilder)
     install_security_headers(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     from console.observability import install_observability
 
     install_observability(app)
