@@ -1,0 +1,79 @@
+"""A signed-in console session for the fault drill (plain requests, outside locust).
+
+Like the locustfile, it speaks HTTPS to the console through bench.load.transport (TLS
+ends where nginx would end it), so the app keeps its production settings.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import requests
+
+from bench.common import PASSWORD
+
+from .transport import install, secure_url
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+TIMEOUT_S = 30
+
+
+class ConsoleSession(requests.Session):
+    """requests.Session against the console at ``base_url``, as one signed-in person."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = secure_url(base_url.rstrip("/"))
+        install(self, base_url)
+
+    def request(self, method, url, *args, **kwargs):
+        """Relative paths, a Referer like a browser's (Flask-WTF checks it), a timeout."""
+        if url.startswith("/"):
+            url = self.base_url + url
+        kwargs.setdefault("timeout", TIMEOUT_S)
+        headers = kwargs.setdefault("headers", {})
+        headers.setdefault("Referer", self.base_url + urlsplit(url).path)
+        return super().request(method, url, *args, **kwargs)
+
+    def token(self, path: str) -> str:
+        """The CSRF token of the form at ``path``."""
+        response = self.get(path)
+        match = TOKEN.search(response.text)
+        if response.status_code != 200 or match is None:
+            raise RuntimeError(f"{path} : HTTP {response.status_code}, pas de jeton CSRF")
+        return next(group for group in match.groups() if group)
+
+    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
+        """Sign in through FAB's form; raises unless the home page follows."""
+        response = self.post(
+            "/login/",
+            data={"username": username, "password": password, "csrf_token": self.token("/login/")},
+        )
+        if response.status_code != 200 or urlsplit(response.url).path.startswith("/login"):
+            raise RuntimeError(f"connexion de {username} refusée : HTTP {response.status_code}")
+        return response
+
+    def answered(self, response: requests.Response) -> bool:
+        """A 200 that is not the login page."""
+        return response.status_code == 200 and not urlsplit(response.url).path.startswith("/login")
+
+
+def warm_up(base_url: str, username: str, sessions: int = 8) -> None:
+    """Open every page kind once per new connection, unmeasured: each gunicorn worker
+    imports its views, compiles its templates and builds Dash's layout on first use,
+    which a server that has been running for hours has long done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = ["/", "/cooperativeview/list/", "/orderview/list/", "/deviceview/list/",
+             "/rapports/mes-rapports/", "/dashboards/_dash-layout", "/dashboards/_dash-dependencies",
+             *(f"/dashboards/{slug}" for slug in ("ventes", "mevente", "recettes", "pilote"))]
+
+    def visit(_index: int) -> None:
+        with ConsoleSession(base_url) as session:
+            session.login(username)
+            for path in paths:
+                session.get(path)
+
+    with ThreadPoolExecutor(max_workers=sessions) as pool:
+        list(pool.map(visit, range(sessions)))
