@@ -25,7 +25,7 @@ class ConsoleSession(requests.Session):
     def __init__(self, base_url: str) -> None:
         super().__init__()
         self.base_url = secure_url(base_url.rstrip("/"))
-        install(self, base_url)
+        install(self, base_url, network=30)
 
     def request(self, method, url, *args, **kwargs):
         """Relative paths, a Referer like a browser's (Flask-WTF checks it), a timeout."""

@@ -72,7 +72,7 @@ class ConsoleUser(HttpUser):
         self.reports_left = int(self.rng.random() < REPORT_SHARE[self.role])
         self.requested = False  # earlier runs' reports (a reused database) are not ours to fetch
         self.failures_seen: set[str] = set()
-        install(self.client, self.host)
+        install(self.client, self.host, network=20)
         self.client.base_url = secure_url(self.host)
         self.login()
 

@@ -134,6 +134,7 @@ def app_environment(database_url: str, redis_url: str, workdir: Path, **extra: s
         ISOKO_REDIS_URL=redis_url,
         ISOKO_REPORTS_DIR=str(workdir / "reports"),
         ISOKO_INSTANCE_DIR=str(workdir / "instance"),
+        ISOKO_PROXY_COUNT="1",  # the clients play nginx (bench.load.transport)
         PYTHONPATH=str(ROOT),
         **extra,
     )
@@ -144,7 +145,7 @@ def gunicorn_service(env: dict, workdir: Path, port: int, workers: int) -> Servi
     env = env | {"ISOKO_BIND": f"127.0.0.1:{port}", "ISOKO_WORKERS": str(workers)}
     command = [
         str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-        "bench.load.app:create_app()",
+        "console:create_app()",
     ]
     return Service("gunicorn", command, env, workdir / "gunicorn.log")
 

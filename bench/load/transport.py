@@ -1,18 +1,22 @@
 """HTTPS as the browser sees it, plain HTTP on the wire: what nginx in front of gunicorn does.
 
 deploy/nginx-isoko.conf terminates TLS and forwards to gunicorn on 127.0.0.1 with
-``X-Forwarded-Proto: https``. The load clients do the same without the TLS cost: their
-URLs are https:// (so the console's Secure cookies, its HTTPS-only Referer check and its
-redirects behave as in production) and this adapter sends the bytes in clear to the port.
+``X-Forwarded-Proto: https`` and ``X-Forwarded-For``. The load clients do the same without
+the TLS cost: their URLs are https:// (so the console's Secure cookies, its HTTPS-only
+Referer check and its redirects behave as in production), this adapter sends the bytes in
+clear to the port, and each simulated person has an address of their own, which the app
+reads with ISOKO_PROXY_COUNT=1 as in deploy/isoko.env.example: the sign-in rate limit
+then counts each person, as it would for fifty people on fifty machines.
 """
 
 from __future__ import annotations
 
+import itertools
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 
-FORWARDED = {"X-Forwarded-Proto": "https"}
+_addresses = itertools.count()
 
 
 class LoopbackTLSAdapter(HTTPAdapter):
@@ -31,7 +35,15 @@ def secure_url(base_url: str) -> str:
     return "https://" + base_url.split("://", 1)[1]
 
 
-def install(session, base_url: str) -> None:
-    """Route ``session``'s https:// requests for ``base_url`` in clear, as nginx would."""
+def client_address(network: int) -> str:
+    """A private address of its own for each simulated person (10.network.x.y)."""
+    index = next(_addresses)
+    return f"10.{network}.{index // 250 % 250}.{index % 250 + 1}"
+
+
+def install(session, base_url: str, network: int) -> None:
+    """Route ``session``'s https:// requests for ``base_url`` in clear, with the headers
+    nginx adds, from an address of its own in 10.network.0.0/16."""
     session.mount(secure_url(base_url), LoopbackTLSAdapter())
-    session.headers.update(FORWARDED)
+    session.headers.update({"X-Forwarded-Proto": "https",
+                            "X-Forwarded-For": client_address(network)})
