@@ -9,11 +9,13 @@ SimpleCache.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, has_request_context, request
 from flask_caching import Cache
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,7 @@ from console.security.scoping import ProvinceScope
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
 cache = Cache()
 TIMEOUT_S = 15 * 60
 
@@ -50,8 +53,15 @@ def data_version(session: Session) -> int:
 def cached(name: str, scope: ProvinceScope, key: str, session: Session, load: Callable[[], T]) -> T:
     """``load()``'s result, cached under the scope, the view key and the data version."""
     full_key = f"{name}|{scope.cache_key}|v{data_version(session)}|{key}"
-    value = cache.get(full_key)
+    try:
+        value = cache.get(full_key)
+    except RedisError as error:  # Redis down: answer from the database, uncached
+        log.warning("cache des tableaux de bord indisponible : %s", error)
+        return load()
     if value is None:
         value = load()
-        cache.set(full_key, value)
+        try:
+            cache.set(full_key, value)
+        except RedisError as error:
+            log.warning("cache des tableaux de bord indisponible : %s", error)
     return value

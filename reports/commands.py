@@ -75,12 +75,12 @@ def report_command(name, period, province, map_version, cooperative, assignment,
 @click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Lance le travailleur RQ qui génère les rapports volumineux (ISOKO_REDIS_URL requis)."""
+    """Lance le travailleur RQ des rapports volumineux et des gros imports (ISOKO_REDIS_URL requis)."""
     from rq import Worker
 
     from console.extensions import db
 
-    from .queue import redis_connection, report_queue
+    from .queue import MAINTENANCE_INTERVAL_S, queue_waiting, redis_connection, report_queue
 
     connection = redis_connection(current_app)
     if connection is None:
@@ -88,9 +88,34 @@ def worker_command(burst: bool) -> None:
             "ISOKO_REDIS_URL n'est pas défini : sans Redis, les rapports sont générés dans le "
             "processus de la console et aucun travailleur n'est nécessaire."
         )
-    queue = report_queue(current_app, connection)
+    # Reports first (people wait for them), then large imports (importers.jobs).
+    from rq import Queue
+
+    from importers.jobs import QUEUE as IMPORTS_QUEUE
+
+    queues = [report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
     # Each job runs in a forked child: close the parent's connections so that no socket
     # is shared across the fork; children open their own.
     db.engine.dispose()
-    click.echo(f"Travailleur des rapports sur la file « {queue.name} » ({current_app.config['REDIS_URL']}).")
-    Worker([queue], connection=connection).work(burst=burst)
+    names = " et ".join(f"« {q.name} »" for q in queues)
+    click.echo(f"Travailleur des rapports et des imports sur les files {names} "
+               f"({current_app.config['REDIS_URL']}).")
+    app = current_app._get_current_object()
+
+    class ReportWorker(Worker):
+        """RQ's worker, whose periodic maintenance also queues reports left waiting."""
+
+        def run_maintenance_tasks(self):
+            super().run_maintenance_tasks()
+            queued = queue_waiting(app)
+            db.session.remove()
+            db.engine.dispose()  # no database socket may cross the next fork
+            if queued:
+                self.log.info("%s rapport(s) en attente mis dans la file", queued)
+
+    queue_waiting(app)
+    db.session.remove()
+    db.engine.dispose()
+    ReportWorker(queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S).work(
+        burst=burst
+    )

@@ -32,11 +32,41 @@ def report_queue(app: Flask, connection=None):
 
 
 class QueueUnavailable(RuntimeError):
-    """Redis did not answer: the report was recorded as failed, with this message."""
+    """Redis did not answer: the report waits in the archive and is queued when it returns."""
+
+
+WAITING = ("La file d'attente des rapports (Redis) ne répond pas : le rapport reste en attente et "
+           "sera généré dès son retour, sans rien redemander.")
+# A worker killed mid-report (SIGKILL, host crash) leaves its job "started"; RQ's
+# maintenance finds it abandoned and queues it again while retries are left.
+RETRIES = 2
+# How often the worker runs that maintenance, and queues reports left waiting by a Redis
+# outage (RQ's default is 10 minutes).
+MAINTENANCE_INTERVAL_S = 60
+
+
+def _enqueue(app: Flask, connection, archive: ReportArchive) -> str:
+    from rq import Retry
+
+    job = report_queue(app, connection).enqueue(
+        run_archived_report,
+        archive.id,
+        job_id=f"isoko-report-{archive.code}",
+        job_timeout=JOB_TIMEOUT,
+        result_ttl=RESULT_TTL,
+        failure_ttl=RESULT_TTL,
+        description=archive.title,
+        retry=Retry(max=RETRIES),
+    )
+    return job.id
 
 
 def submit(app: Flask, archive: ReportArchive) -> None:
-    """Queue a committed archive entry on Redis, or generate it now when there is no Redis."""
+    """Queue a committed archive entry on Redis, or generate it now when there is no Redis.
+
+    The archive row is the record of the request: if Redis does not answer, it stays
+    queued without a job and ``queue_waiting`` hands it to RQ once Redis is back.
+    """
     connection = redis_connection(app)
     if connection is None:
         run_archived_report(archive.id)
@@ -44,28 +74,41 @@ def submit(app: Flask, archive: ReportArchive) -> None:
     from redis.exceptions import RedisError
 
     try:
-        job = report_queue(app, connection).enqueue(
-            run_archived_report,
-            archive.id,
-            job_id=f"isoko-report-{archive.code}",
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=RESULT_TTL,
-            failure_ttl=RESULT_TTL,
-            description=archive.title,
-        )
+        archive.job_id = _enqueue(app, connection, archive)
     except RedisError as exc:
-        message = ("La file d'attente des rapports (Redis) ne répond pas : réessayez plus tard ou "
-                   "prévenez l'administrateur.")
-        archive.status = ReportStatus.FAILED
-        archive.error = message
+        raise QueueUnavailable(WAITING) from exc
+    finally:
         db.session.commit()
-        raise QueueUnavailable(message) from exc
-    archive.job_id = job.id
+
+
+def queue_waiting(app: Flask) -> int:
+    """Queue the reports left waiting while Redis was down; returns how many were queued."""
+    from redis.exceptions import RedisError
+    from sqlalchemy import select
+
+    connection = redis_connection(app)
+    if connection is None:
+        return 0
+    waiting = db.session.scalars(
+        select(ReportArchive)
+        .where(ReportArchive.status == ReportStatus.QUEUED, ReportArchive.job_id.is_(None))
+        .order_by(ReportArchive.id)
+    ).all()
+    queued = 0
+    try:
+        for archive in waiting:
+            archive.job_id = _enqueue(app, connection, archive)
+            queued += 1
+    except RedisError:
+        pass  # still down: the next pass queues the rest
     db.session.commit()
+    return queued
 
 
 def reconcile_lost_jobs(app: Flask, archives: list[ReportArchive]) -> None:
     """Mark as failed the entries whose RQ job failed or vanished without recording it."""
+    if any(a.status == ReportStatus.QUEUED and not a.job_id for a in archives):
+        queue_waiting(app)
     pending = [a for a in archives if a.job_id and a.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)]
     connection = redis_connection(app) if pending else None
     if connection is None:

@@ -97,7 +97,7 @@ class ReportFormView(BaseView):
             try:
                 submit(current_app, archive)
             except QueueUnavailable as exc:
-                flash(str(exc), "danger")
+                flash(str(exc), "warning")
             else:
                 flash(f"Rapport « {archive.title} » en préparation : il apparaît ci-dessous dès qu'il est "
                       "prêt.", "info")

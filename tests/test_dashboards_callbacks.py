@@ -376,3 +376,18 @@ def test_a_coordinators_excel_export_holds_their_province_only(seeded, db_sessio
     assert rows == [("Province", "Ventes TTC (FBu)", "Commandes"), ("Gitega", expected, rows[1][2])]
     assert own["filename"].endswith(".xlsx")
     assert base64.b64decode(forged["content"]).decode("utf-8") == "\ufeff\r\n"
+
+
+def test_with_the_redis_cache_down_charts_still_answer_from_the_database(seeded):
+    from dashboards.cache import cache
+
+    expected = bars(output(seeded, "ministere.dash", "ventes-provinces"))
+    working = seeded.extensions["cache"][cache]
+    # RedisCache on a port where nothing listens, as when Redis stops.
+    cache.init_app(seeded, config={"CACHE_TYPE": "RedisCache",
+                                   "CACHE_REDIS_URL": "redis://127.0.0.1:1/0",
+                                   "CACHE_KEY_PREFIX": "isoko:dash:"})
+    try:
+        assert bars(output(seeded, "ministere.dash", "ventes-provinces")) == expected
+    finally:
+        seeded.extensions["cache"][cache] = working
