@@ -20,7 +20,17 @@ BACKGROUND_ROWS = 100_000
 
 
 def queue_available(app) -> bool:
-    return bool(app.config.get("REDIS_URL"))
+    """Redis is configured and answers; otherwise a big file is imported in the request."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return False
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except RedisError:
+        return False
 
 
 def spool_dir(app) -> Path:
