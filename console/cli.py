@@ -13,9 +13,14 @@ from flask.cli import FlaskGroup, with_appcontext
 
 
 def _create_app():
-    from console import create_app
+    from flask.cli import NoAppException
 
-    return create_app()
+    from console import ConfigurationError, create_app
+
+    try:
+        return create_app()
+    except ConfigurationError as error:  # a setting to fix: say which, without a traceback
+        raise NoAppException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)

@@ -281,3 +281,17 @@ def test_only_the_administrator_manages_users(app, administrator):
     login(client, "dir.comptes")
     assert client.get("/users/list/").status_code == 403
     assert client.get("/users/userinfo/").status_code == 200  # but sees their own account
+
+
+def test_the_command_line_names_the_missing_secret_key_without_a_traceback(monkeypatch):
+    from click.testing import CliRunner
+
+    from console.cli import cli
+
+    monkeypatch.setenv("ISOKO_ENV", "production")
+    monkeypatch.delenv("ISOKO_SECRET_KEY", raising=False)
+    monkeypatch.delenv("ISOKO_DEMO", raising=False)
+    result = CliRunner().invoke(cli, ["seed-demo"])
+    assert result.exit_code != 0
+    assert "ISOKO_SECRET_KEY est obligatoire" in result.output
+    assert "Traceback" not in result.output
