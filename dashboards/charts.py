@@ -42,6 +42,8 @@ class Chart:
     width: int = 6  # Bootstrap columns out of 12
     note: str = ""  # how to read it, under the title
     table_columns: tuple[tuple[str, str], ...] = ()  # (field, French header) for tables
+    # Read live, not cached: for small frames that change outside the aggregate refresh.
+    live: bool = False
     # A permission the chart needs beyond its dashboard's, e.g. ("can_read", "LeakageFlagView").
     extra_permission: tuple[str, str] | None = None
     # For tables whose screen shows the first rows only (a "total" column counts them all):
@@ -117,9 +119,12 @@ def chart_data(
     problem = scope_problem(session, scope, filters)
     if problem:
         return ChartData(filters, None, (*errors, problem), refused=True)
-    frame = cached(
-        key, scope, filters.cache_key, session, lambda: chart.load(session, scope, filters)
-    )
+    if chart.live:
+        frame = chart.load(session, scope, filters)
+    else:
+        frame = cached(
+            key, scope, filters.cache_key, session, lambda: chart.load(session, scope, filters)
+        )
     return ChartData(filters, frame, tuple(errors))
 
 

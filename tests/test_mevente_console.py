@@ -335,3 +335,27 @@ def test_pioneers_active_in_the_last_30_days_are_counted_in_scope(app, scenario)
         later = f.AS_OF + dt.timedelta(days=60)
         assert key_figures(db.session, NATIONAL, later).pioneers_active_30_days == 0
         db.session.rollback()
+
+
+def test_mevente_dashboard_lists_the_active_alerts_of_the_users_scope(app, scenario):
+    from console.extensions import db
+    from dashboards.charts import chart_data
+
+    from .dashboards_support import signed_in
+
+    period = {"du": "2025-03", "au": "2025-06", "carte": "2015"}
+    with app.app_context():
+        active = {
+            (a.province.name, a.value_chain.name, a.kind.label)
+            for a in db.session.scalars(select(MeventeAlert).where(
+                MeventeAlert.map_version == "2015",
+                MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
+        }
+        db.session.rollback()
+    with signed_in(app, "ministere"):
+        national = chart_data("mevente-alertes", period).frame
+    with signed_in(app, "coord.gitega"):
+        gitega = chart_data("mevente-alertes", period).frame
+    rows = set(zip(national["province"], national["value_chain"], national["kind_label"], strict=True))
+    assert rows == active and {"Gitega", "Kirundo"} <= set(national["province"])
+    assert set(gitega["province"]) == {"Gitega"}

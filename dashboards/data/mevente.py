@@ -291,3 +291,15 @@ def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
     )
     result["unsold_after"] = int(session.scalar(unsold) or 0)
     return result
+
+
+def active_alerts(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+    """The open and acknowledged mévente alerts of the chosen map, province and value chain."""
+    from console.services.alerts import alerts_frame
+
+    alerts = alerts_frame(session, scope, map_version=filters.map_version)
+    if filters.province_id is not None:
+        alerts = alerts[alerts["province_id"] == filters.province_id]
+    if filters.value_chain_id is not None:
+        alerts = alerts[alerts["value_chain_id"] == filters.value_chain_id]
+    return alerts.reset_index(drop=True)

@@ -314,6 +314,36 @@ def export_trend(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+ALERT_COLUMNS = {
+    "value_chain": "Filière",
+    "province": "Province",
+    "kind_label": "Alerte",
+    "status_label": "Statut",
+    "first_week": "Depuis la semaine du",
+    "last_week": "Dernière semaine",
+}
+
+
+def draw_alerts(frame: pd.DataFrame, filters: Filters) -> list[dict]:
+    return [
+        {
+            "value_chain": row.value_chain,
+            "province": row.province,
+            "kind_label": row.kind_label,
+            "status_label": row.status_label,
+            "first_week": f"{row.first_week:%d/%m/%Y}",
+            "last_week": f"{row.last_week:%d/%m/%Y}",
+        }
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def export_alerts(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = {**ALERT_COLUMNS, "observed": "Observé", "forecast": "Prévu", "threshold": "Seuil",
+               "reason": "Explication"}
+    return frame[list(columns)].rename(columns=columns)
+
+
 register(
     Chart(
         "mevente-indicateurs",
@@ -325,6 +355,22 @@ register(
         kind=CARDS,
         width=12,
         controls=("jours",),
+    )
+)
+register(
+    Chart(
+        "mevente-alertes",
+        SLUG,
+        "Alertes de mévente en cours",
+        mevente.active_alerts,
+        draw_alerts,
+        export_alerts,
+        kind=TABLE,
+        width=12,
+        note="Alertes ouvertes ou prises en compte de la dernière actualisation hebdomadaire "
+        "(détail et prise en compte : menu Mévente › Alertes).",
+        table_columns=tuple(ALERT_COLUMNS.items()),
+        live=True,  # acknowledged or raised by the weekly refresh, not the aggregates'
     )
 )
 register(
