@@ -51,6 +51,22 @@ def device_choices(available_only: bool = False) -> list[tuple[str, str]]:
     ]
 
 
+def device_form_page(view, form_class, command_class, fields: list[str], title, done, intro=None):
+    """A form about one device (``?device=`` preselects it): on a valid POST, run the command
+    with the form's fields and go to the device; otherwise show the form and its errors."""
+    form = form_class(request.form)
+    form.device.choices = device_choices()
+    if request.method == "GET" and request.args.get("device"):
+        form.device.data = request.args.get("device", type=int)
+    if request.method == "POST" and form.validate():
+        values = {name: getattr(form, name).data for name in fields}
+        values["device_id"] = values.pop("device")
+        record = run_command(command_class(db.session, current_scope(), **values), done)
+        if record is not None:
+            return redirect(url_for("DeviceView.show", pk=record.device_id))
+    return render_form_page(view, form, title, fields, intro)
+
+
 def cooperative_choices() -> list[tuple[str, str]]:
     """Active cooperatives the user may see, as select choices."""
     query = (
@@ -222,38 +238,17 @@ class DeviceIncidentView(IsokoModelView):
     @has_access
     def add(self):
         """Report an incident on a device."""
-        form = IncidentForm(request.form)
-        form.device.choices = device_choices()
-        if request.method == "GET" and request.args.get("device"):
-            form.device.data = request.args.get("device", type=int)
-        if request.method == "POST" and form.validate():
-            command = ReportIncident(
-                db.session,
-                current_scope(),
-                device_id=form.device.data,
-                kind=form.kind.data,
-                occurred_on=form.occurred_on.data,
-                reported_by=form.reported_by.data,
-                description=form.description.data,
-            )
-            incident = run_command(
-                command, _("Incident enregistré ; le statut de l'équipement est mis à jour.")
-            )
-            if incident is not None:
-                return redirect(url_for("DeviceView.show", pk=incident.device_id))
-        intro = [
-            _(
-                "Perte → « Perdu » ; vol → « Volé » (la remise en cours est clôturée) ; "
-                "dommage → « En réparation » ; réparation effectuée → retour chez la "
-                "coopérative ou en stock."
-            )
-        ]
-        return render_form_page(
-            self,
-            form,
-            _("Signaler un incident"),
+        intro = _(
+            "Perte → « Perdu » ; vol → « Volé » (la remise en cours est clôturée) ; "
+            "dommage → « En réparation » ; réparation effectuée → retour chez la "
+            "coopérative ou en stock."
+        )
+        return device_form_page(
+            self, IncidentForm, ReportIncident,
             ["device", "kind", "occurred_on", "reported_by", "description"],
-            intro,
+            _("Signaler un incident"),
+            _("Incident enregistré ; le statut de l'équipement est mis à jour."),
+            [intro],
         )
 
 
@@ -272,28 +267,9 @@ class DeviceAuditView(IsokoModelView):
     @has_access
     def add(self):
         """Record a physical check of a device."""
-        form = AuditForm(request.form)
-        form.device.choices = device_choices()
-        if request.method == "GET" and request.args.get("device"):
-            form.device.data = request.args.get("device", type=int)
-        if request.method == "POST" and form.validate():
-            command = RecordAudit(
-                db.session,
-                current_scope(),
-                device_id=form.device.data,
-                seen_on=form.seen_on.data,
-                seen_by=form.seen_by.data,
-                location=form.location.data,
-                note=form.note.data,
-            )
-            audit = run_command(command, _("Contrôle enregistré."))
-            if audit is not None:
-                return redirect(url_for("DeviceView.show", pk=audit.device_id))
-        return render_form_page(
-            self,
-            form,
-            _("Enregistrer un contrôle"),
-            ["device", "seen_on", "seen_by", "location", "note"],
+        return device_form_page(
+            self, AuditForm, RecordAudit, ["device", "seen_on", "seen_by", "location", "note"],
+            _("Enregistrer un contrôle"), _("Contrôle enregistré."),
         )
 
 
