@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +118,9 @@ def write_plan(database_url: str, users: int, path: Path) -> dict:
     from dashboards.charts import FILTER_KEYS
     from dashboards.shell import FILTER_IDS
 
-    app = create_app(bench_config(database_url))
+    with warnings.catch_warnings():  # bench_config turns the dashboards' cache off, knowingly
+        warnings.simplefilter("ignore", UserWarning)
+        app = create_app(bench_config(database_url))
     rng = random.Random(SEED)
     engine = sa.create_engine(database_url)
     try:

@@ -176,7 +176,8 @@ def run(settings: Settings) -> RunResult:
         worker.start()
         base_url = f"http://127.0.0.1:{web_port}"
         health = p.wait_for_health(base_url, web)
-        warm_up(base_url, PROBE_ACCOUNT)
+        if failed := warm_up(base_url, PROBE_ACCOUNT):
+            print(f"   échauffement : {failed} pages sans réponse 200 (non mesuré)", flush=True)
         print(f"   gunicorn ({settings.workers} workers) sur {base_url}, Redis sur {redis_port}, "
               f"travailleur RQ démarré ; /health : {health['checks']}", flush=True)
 
