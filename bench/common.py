@@ -79,8 +79,8 @@ def cli_environment(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def isoko(url: str, *args: str, **extra_env: str) -> float:
-    """Run one `isoko` command against ``url``; return its wall time in seconds."""
+def isoko_output(url: str, *args: str, **extra_env: str) -> tuple[float, str]:
+    """Run one `isoko` command against ``url``; return its wall time in seconds and its output."""
     command = [str(Path(sys.executable).with_name("isoko")), *args]
     started = time.perf_counter()
     done = subprocess.run(
@@ -89,7 +89,24 @@ def isoko(url: str, *args: str, **extra_env: str) -> float:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"isoko {' '.join(args)} a échoué :\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return elapsed, done.stdout
+
+
+def isoko(url: str, *args: str, **extra_env: str) -> float:
+    """Run one `isoko` command against ``url``; return its wall time in seconds."""
+    return isoko_output(url, *args, **extra_env)[0]
+
+
+def table_rows(url: str) -> dict[str, int]:
+    """Exact row count of every table of the public schema."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        tables = conn.scalars(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        ).all()
+        counts = {t: conn.scalar(sa.text(f'SELECT count(*) FROM "{t}"')) for t in tables}
+    engine.dispose()
+    return counts
 
 
 @dataclass
@@ -100,27 +117,43 @@ class Dataset:
     order_lines: int
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    seeded: dict[str, int] = field(default_factory=dict)  # rows `isoko seed-demo` added, by table
+    seed_output: str = ""
 
 
-def build_dataset(order_lines: int, tag: str = "run") -> Dataset:
-    """Create a database and fill it exactly as an operator would, timing each step."""
+def build_dataset(order_lines: int, tag: str = "run", mevente: bool = True) -> Dataset:
+    """Create a database and fill it exactly as an operator would, timing each step.
+
+    Without ``mevente`` the mévente tables stay empty (their dashboard charts show no data).
+    """
     url = create_database(tag)
     data = Dataset(url, order_lines)
-    data.timings["migrate_s"] = isoko(url, "db", "upgrade", "heads")
-    data.timings["reference_s"] = isoko(url, "load-reference")
-    data.timings["roles_s"] = isoko(url, "init-roles")
-    data.timings["seed_s"] = isoko(
-        url, "seed-demo", "--orders", str(order_lines), "--seed", str(SEED),
-        "--until", UNTIL.isoformat(),
-    )
-    data.timings["facts_s"] = isoko(url, "refresh-facts")
-    data.timings["mevente_s"] = isoko(url, "mevente-refresh")
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("VACUUM ANALYZE"))
-        for table in ("order_line", "sale_order", "payment", "listing", "cooperative"):
-            data.counts[table] = conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
-    engine.dispose()
+    try:
+        data.timings["migrate_s"] = isoko(url, "db", "upgrade", "heads")
+        data.timings["reference_s"] = isoko(url, "load-reference")
+        data.timings["roles_s"] = isoko(url, "init-roles")
+        before = table_rows(url)
+        data.timings["seed_s"], data.seed_output = isoko_output(
+            url, "seed-demo", "--orders", str(order_lines), "--seed", str(SEED),
+            "--until", UNTIL.isoformat(),
+        )
+        data.seeded = {
+            table: rows - before.get(table, 0)
+            for table, rows in table_rows(url).items()
+            if rows > before.get(table, 0)
+        }
+        data.timings["facts_s"] = isoko(url, "refresh-facts")
+        if mevente:
+            data.timings["mevente_s"] = isoko(url, "mevente-refresh")
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
+            for table in ("order_line", "sale_order", "payment", "listing", "cooperative"):
+                data.counts[table] = conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+        engine.dispose()
+    except BaseException:
+        drop_database(url)  # nobody else knows its name yet
+        raise
     return data
 
 
@@ -159,6 +192,43 @@ def add_user(app, username: str, role: str, province_code: str | None = None) ->
             province = db.session.scalar(sa.select(Province).filter_by(code=province_code))
             user.provinces = [province]  # scoping reads the user's provinces
         db.session.commit()
+
+
+def logged_in_client(app, username: str, role: str, province_code: str | None = None):
+    """A test client signed in as ``username`` (created with ``role`` on first use)."""
+    with app.app_context():
+        exists = app.appbuilder.sm.find_user(username=username) is not None
+    if not exists:
+        add_user(app, username, role, province_code)
+    client = app.test_client()
+    client.post("/login/", data={"username": username, "password": PASSWORD})
+    with client.session_transaction() as session:
+        if "_user_id" not in session:  # Flask-Login's mark of a signed-in session
+            raise RuntimeError(f"connexion impossible pour {username} ({role})")
+    return client
+
+
+def sample(call, repeat: int, budget_s: float = 30.0, warm_up: bool = True) -> list[float]:
+    """Milliseconds of ``repeat`` calls (after a warm-up one), fewer when over ``budget_s``.
+
+    A warm-up slower than the whole budget is the only sample: some pages take many
+    seconds at 1M lines and would otherwise stall the run.
+    """
+    samples: list[float] = []
+    spent = 0.0
+    if warm_up:
+        started = time.perf_counter()
+        call()
+        spent = time.perf_counter() - started
+        if spent > budget_s:
+            return [spent * 1000]
+    while len(samples) < repeat and (not samples or spent < budget_s):
+        started = time.perf_counter()
+        call()
+        elapsed = time.perf_counter() - started
+        samples.append(elapsed * 1000)
+        spent += elapsed
+    return samples
 
 
 def percentile(samples: list[float], q: float) -> float:
