@@ -55,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         shown = ["…" if a.startswith("postgresql") else a
                  for a in (argv if argv is not None else sys.argv[1:])]
         command = ("python -m bench.load " + shlex.join(shown)).strip()
-        path = write_section("load", markdown(result, machine, command))
-        print(f"Résultats écrits dans {path} (section load)")
+        # A diagnostic run has its own section: it never replaces the full mix's figures.
+        section = "load-sans-commandes" if settings.skip_orders else "load"
+        path = write_section(section, markdown(result, machine, command))
+        print(f"Résultats écrits dans {path} (section {section})")
     return 1 if result.problems else 0
 
 

@@ -16,14 +16,15 @@ from bench.common import PASSWORD
 from .transport import install, secure_url
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-TIMEOUT_S = 30
+TIMEOUT_S = 120  # a saturated server is slow, not down: the drill waits, within bounds
 
 
 class ConsoleSession(requests.Session):
     """requests.Session against the console at ``base_url``, as one signed-in person."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, timeout: float = TIMEOUT_S) -> None:
         super().__init__()
+        self.timeout = timeout
         self.base_url = secure_url(base_url.rstrip("/"))
         install(self, base_url, network=30)
 
@@ -31,7 +32,7 @@ class ConsoleSession(requests.Session):
         """Relative paths, a Referer like a browser's (Flask-WTF checks it), a timeout."""
         if url.startswith("/"):
             url = self.base_url + url
-        kwargs.setdefault("timeout", TIMEOUT_S)
+        kwargs.setdefault("timeout", self.timeout)
         headers = kwargs.setdefault("headers", {})
         headers.setdefault("Referer", self.base_url + urlsplit(url).path)
         return super().request(method, url, *args, **kwargs)

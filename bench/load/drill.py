@@ -29,6 +29,7 @@ OUTAGE_S = 10.0
 RESTART_DELAY_S = 5.0  # deploy/isoko-worker.service: Restart=always, RestartSec=5
 STOP_GRACE_S = 30.0
 PROBE_PAUSE_S = 0.3
+PROBE_TIMEOUT_S = 15.0
 # Pages whose answer depends on Redis (cache, limiter, queue) or that every user opens; the
 # orders list is left to the simulated users: its cost at 1M lines is not Redis's doing.
 PROBES = (
@@ -252,7 +253,8 @@ class Drill:
     def redis_outage(self) -> None:
         """Stop our Redis (gracefully, AOF flushed) for 10 s while pages are probed."""
         before = self.request("Redis : demandé juste avant la coupure", LIGHT)
-        probe = ConsoleSession(self.base_url)
+        # A page that takes longer than this during the outage has not answered.
+        probe = ConsoleSession(self.base_url, timeout=PROBE_TIMEOUT_S)
         probe.login(PROBE_ACCOUNT)
         probe.get("/dashboards/ventes")  # the dashboards' CSRF cookie
         self.outcome.say(f"Redis : arrêt pour {OUTAGE_S:.0f} s (rapport {before.code} en file)")
@@ -275,7 +277,7 @@ class Drill:
     def _login_during_outage(self) -> None:
         """A person signing in while Redis (the login rate limiter's storage) is down."""
         try:
-            ConsoleSession(self.base_url).login(PROBE_ACCOUNT)
+            ConsoleSession(self.base_url, timeout=PROBE_TIMEOUT_S).login(PROBE_ACCOUNT)
             self.outcome.probes[("connexion", 200)] += 1
         except Exception as error:  # noqa: BLE001 - recorded, the drill goes on
             self.outcome.probes[("connexion", "refusée")] += 1

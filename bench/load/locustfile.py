@@ -84,6 +84,9 @@ class ConsoleUser(HttpUser):
 
     def check(self, response, expect: str | None = None, status: int = 200) -> bool:
         """Fail the sample unless the status, the final address and the content are right."""
+        if response.status_code == 0:  # no HTTP answer at all: say what the socket said
+            response.failure(f"pas de réponse : {type(response.error).__name__}: {response.error}"[:200])
+            return False
         if response.status_code != status:
             response.failure(f"HTTP {response.status_code}")
             return False

@@ -76,7 +76,8 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
     """The ``load`` section of bench/RESULTS.md."""
     s, stats = result.settings, result.stats
     lines = [
-        "## Test de charge et exercice de panne (`python -m bench.load`)",
+        "## Test de charge et exercice de panne (`python -m bench.load`)"
+        + (" — diagnostic sans la liste des commandes" if s.skip_orders else ""),
         "",
         f"Mesuré le {dt.date.today():%d/%m/%Y} avec `{command}`. {machine}",
         "",
