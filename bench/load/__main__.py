@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run(settings)
     except KeyboardInterrupt:
-        print("\ninterrompu : services arrêtés, base de travail supprimée", file=sys.stderr)
+        print("\ninterrompu : services arrêtés" + ("" if settings.database_url or settings.keep
+                                                  else ", base de travail supprimée"), file=sys.stderr)
         return 130
     print(terminal_text(result), flush=True)
     if not args.no_write:

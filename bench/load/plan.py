@@ -43,6 +43,7 @@ COORDINATOR_PROVINCES = 3
 PERIODS = (("2025-07", "2026-06"), ("2026-01", "2026-06"), ("2025-01", "2025-12"),
            ("2026-04", "2026-06"))
 REPORT_PERIOD = "2026-05"
+DRILL_LINES = 20_000
 
 
 def accounts_per_role(users: int) -> dict[str, int]:
@@ -86,6 +87,21 @@ def _search_values(conn, rng: random.Random) -> dict[str, list[str]]:
         "order_prefixes": sorted({r[:-3] for r in references}),
         "device_prefixes": sorted({t.rsplit("-", 1)[0] for t in tags}),
     }
+
+
+def drill_period(conn) -> str:
+    """The shortest period of 2025 (month, quarter, year) with DRILL_LINES order lines or
+    more: the drill's workbook then takes seconds at any scale, long enough to be caught."""
+    def lines(start: str, end: str) -> int:
+        return conn.scalar(sa.text(
+            "SELECT count(*) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
+            "WHERE o.placed_at >= :s AND o.placed_at < :e"), {"s": start, "e": end})
+
+    for period, start, end in (("2025-11", "2025-11-01", "2025-12-01"),
+                               ("2025-T4", "2025-10-01", "2026-01-01")):
+        if lines(start, end) >= DRILL_LINES:
+            return period
+    return "2025"
 
 
 def create_accounts(app, conn, users: int) -> dict[str, list[str]]:
@@ -133,6 +149,7 @@ def write_plan(database_url: str, users: int, path: Path) -> dict:
                 "JOIN user_province up ON up.user_id = u.id JOIN province p ON p.id = up.province_id "
                 "WHERE u.username LIKE 'load.coordinateur.%' GROUP BY u.username")).all())
             searches = _search_values(conn, rng)
+            period = drill_period(conn)
         with app.app_context():
             charts = {role.key: _visible_charts(role.name) for role in ROLES}
             db.session.remove()
@@ -147,6 +164,7 @@ def write_plan(database_url: str, users: int, path: Path) -> dict:
         "coordinator_provinces": coordinator_provinces,
         "periods": [list(p) for p in PERIODS],
         "report_period": REPORT_PERIOD,
+        "drill_period": period,
         "filter_keys": list(FILTER_KEYS),
         "filter_ids": list(FILTER_IDS),
         "charts": charts,

@@ -60,7 +60,8 @@ def drill_lines(result: RunResult) -> list[str]:
 def terminal_text(result: RunResult) -> str:
     """What the command prints at the end."""
     stats = result.stats
-    parts = ["", "Résultats par requête (ms) :", endpoint_table(stats), "", *summary_lines(stats)]
+    parts = ["", "Résultats par requête (ms) :", endpoint_table(stats), "", *summary_lines(stats),
+             result.cpu]
     if stats.error_count:
         parts += ["", "Erreurs les plus fréquentes :", *error_lines(stats)]
     parts += ["", f"Rapports des utilisateurs simulés, par état final : {result.reports or 'aucun'}",
@@ -93,6 +94,8 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         + (" **Diagnostic : sans la liste ni la recherche des commandes.**" if s.skip_orders else ""),
         "",
         *[f"**{line}**" if i == 0 else line for i, line in enumerate(summary_lines(stats))],
+        "",
+        result.cpu,
         "",
         endpoint_table(stats),
         "",

@@ -22,6 +22,7 @@ from bench.common import ROOT, build_dataset, drop_database
 
 from . import processes as p
 from .client import warm_up
+from .cpu import CpuMeter
 from .drill import Drill, DrillOutcome, WorkerSupervisor, wait_for_reports
 from .plan import DRILL_ACCOUNT, PROBE_ACCOUNT, write_plan
 from .stats import LoadStats, load_samples, samples_between
@@ -59,6 +60,7 @@ class RunResult:
     reports: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)
+    cpu: str = ""
 
 
 def _raise_interrupt(_signum, _frame):
@@ -74,7 +76,7 @@ def _table_counts(url: str) -> dict[str, int]:
     return counts
 
 
-def _run_locust(settings: Settings, base_url: str, workdir: Path, env: dict) -> None:
+def _run_locust(settings: Settings, base_url: str, workdir: Path, env: dict, meter: CpuMeter) -> None:
     """Locust headless, bounded: its own -t, then a hard timeout."""
     command = [
         str(p.VENV_BIN / "locust"), "-f", str(LOCUSTFILE), "--headless",
@@ -84,6 +86,7 @@ def _run_locust(settings: Settings, base_url: str, workdir: Path, env: dict) -> 
     with open(workdir / "locust.log", "ab") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        meter.track("locust", lambda: process.pid)
         try:
             process.wait(timeout=settings.duration + 90)
         except subprocess.TimeoutExpired:
@@ -205,7 +208,16 @@ def run(settings: Settings) -> RunResult:
                           ISOKO_LOAD_SAMPLES=str(samples), PYTHONPATH=str(ROOT),
                           ISOKO_LOAD_SKIP_ORDERS="1" if settings.skip_orders else "0")
         print(f"   locust : {settings.users} utilisateurs, {settings.duration} s…", flush=True)
-        _run_locust(settings, base_url, workdir, locust_env)
+        meter = CpuMeter()
+        meter.track("gunicorn", lambda: web.process.pid)
+        meter.track("travailleur RQ", lambda: worker.process.pid)
+        meter.track("Redis", lambda: redis.process.pid)
+        meter.track("orchestrateur et exercice", os.getpid, children=False)
+        meter.start()
+        try:
+            _run_locust(settings, base_url, workdir, locust_env, meter)
+        finally:
+            meter.stop()
         if drill_thread is not None:
             drill_thread.join(timeout=settings.drain_s + 120)
             if drill_thread.is_alive():
@@ -218,6 +230,7 @@ def run(settings: Settings) -> RunResult:
             outcome if settings.drill else None,
             samples_between(samples, *outage) if outage else None, reports,
         )
+        result.cpu = meter.summary()
         _judge(result)
         result.tracebacks = [t for service in services for t in p.tracebacks(service.log)]
         return result

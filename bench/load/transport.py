@@ -15,12 +15,22 @@ import itertools
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 _addresses = itertools.count()
 
 
 class LoopbackTLSAdapter(HTTPAdapter):
-    """Mounted for ``https://127.0.0.1:PORT``: opens a plain connection to that port."""
+    """Mounted for ``https://127.0.0.1:PORT``: opens a plain connection to that port.
+
+    Like a browser, it sends a GET again, once, when the server closed the kept-alive
+    connection just as the request left (gunicorn's keepalive is 5 s, the "Mes rapports"
+    page refreshes every 5 s): that race is the client's, not an error of the console.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=Retry(total=1, connect=1, read=1, status=0, redirect=0,
+                                           allowed_methods={"GET", "HEAD"}, raise_on_status=False))
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         netloc = urlsplit(request.url).netloc
