@@ -39,19 +39,18 @@ def ratio_text(ratio: float) -> str:
     return f"{number(ratio)}×" if ratio >= 99.5 else f"{ratio:#.3g}×"
 
 
-def ms_pair(samples: list[float], seconds: bool = False) -> str:
-    """``p50 / p95 ms`` of samples in milliseconds (or in seconds)."""
+def ms_pair(samples: list[float]) -> str:
+    """``p50 / p95`` of samples in milliseconds, shown in seconds from a median of 1 s."""
     p50, p95 = percentile(samples, 50), percentile(samples, 95)
-    if seconds:
-        return f"{number(p50 / 1000, 1)} / {number(p95 / 1000, 1)} s"
+    if p50 >= 1000:
+        return f"{number(p50 / 1000, 2)} / {number(p95 / 1000, 2)} s"
     return f"{number(p50, 1)} / {number(p95, 1)} ms"
 
 
 def timing_row(figure: str, samples: list[float], base: list[float], note: str = "") -> Row:
-    """p50 / p95 of both sides, in seconds when either median reaches 10 s; the ratio of the medians."""
-    p50, base_p50 = percentile(samples, 50), percentile(base, 50)
-    seconds = max(p50, base_p50) >= 10_000
-    return Row(figure, ms_pair(samples, seconds), ms_pair(base, seconds), p50 / max(base_p50, 1e-9), note)
+    """p50 / p95 of both sides; the ratio of the medians."""
+    ratio = percentile(samples, 50) / max(percentile(base, 50), 1e-9)
+    return Row(figure, ms_pair(samples), ms_pair(base), ratio, note)
 
 
 def seconds_row(figure: str, seconds: float, base: float, note: str = "") -> Row:
