@@ -16,7 +16,6 @@ import json
 import pickle
 import resource
 import sys
-import tempfile
 from pathlib import Path
 
 from .common import ROOT, bench_config, sample
@@ -116,7 +115,7 @@ def report(args: dict) -> dict:
 def bare(args: dict) -> dict:
     """Lay out the HTML with WeasyPrint alone, or write the rows with bare openpyxl."""
     content, runs = Path(args["content"]), args["runs"]
-    target = Path(tempfile.mkdtemp(prefix="isoko-bench-")) / f"bare.{args['format']}"
+    target = content.with_name(f"{content.name}.bare.{args['format']}")  # the caller's folder
     if args["format"] == "pdf":
         from weasyprint import CSS, HTML
 
@@ -147,10 +146,7 @@ def bare(args: dict) -> dict:
 
     start = reset_peak()
     times = sample(write, runs, float("inf"), warm_up=False)
-    result = {"ms": times, "peak_mb": peak_mb(), "start_mb": start, "bytes": target.stat().st_size}
-    target.unlink()
-    target.parent.rmdir()
-    return result
+    return {"ms": times, "peak_mb": peak_mb(), "start_mb": start, "bytes": target.stat().st_size}
 
 
 if __name__ == "__main__":
