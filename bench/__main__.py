@@ -34,7 +34,10 @@ RATIO = (
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Tous les bancs d'essai sur un seul jeu de données PostgreSQL, un seul tableau.",
+    )
     parser.add_argument("--scale", default="1m", help="lignes de commande : 1m, 100k, 20k ou un nombre")
     parser.add_argument("--repeat", type=int, default=15, help="mesures par figure (après une de chauffe)")
     parser.add_argument("--keep", action="store_true", help="garder la base de travail")
