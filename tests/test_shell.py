@@ -49,3 +49,22 @@ def test_security_headers_are_set(client, admin):
     response = client.get("/")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_search_form_offers_a_drop_down_of_a_table_that_grows_with_sales(app):
+    """FAB fills a relation filter with every row of the related table: never for big ones."""
+    from flask_appbuilder import ModelView
+
+    from console import models as m
+
+    growing = {m.Order, m.OrderLine, m.Payment, m.Buyer, m.Listing, m.AuditEvent}
+    offenders = []
+    for view in app.appbuilder.baseviews:
+        if not isinstance(view, ModelView):
+            continue
+        for column in view.search_columns:
+            if view.datamodel.is_relation(column):
+                target = view.datamodel.get_related_model(column)
+                if target in growing:
+                    offenders.append(f"{type(view).__name__}.{column} → {target.__name__}")
+    assert offenders == []
