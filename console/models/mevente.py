@@ -289,7 +289,10 @@ class MatchSuggestion(Model):
     status_changed_by: Mapped[str | None] = mapped_column(String(100))
     status_note: Mapped[str | None] = mapped_column(Text)
     # A later order between the two parties: what turns a suggestion into a sale.
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("sale_order.id", ondelete="SET NULL"))
+    # Indexed: deleting an order looks its suggestions up (ON DELETE SET NULL).
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sale_order.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -333,6 +336,8 @@ class MatchSuggestionEvent(Model):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("sale_order.id", ondelete="SET NULL"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sale_order.id", ondelete="SET NULL"), index=True
+    )
 
     suggestion: Mapped[MatchSuggestion] = relationship(back_populates="events")
