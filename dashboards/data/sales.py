@@ -19,7 +19,7 @@ from console.services.money import round_franc
 from ..filters import Filters
 from .common import area_narrowed, dates, frame, ints, names, narrowed, province_column
 
-# The aggregates read here (bench/bench_dashboards.py swaps them for raw-line subqueries).
+# The aggregates read here (bench/dashboards.py swaps them for raw-line subqueries).
 M, D, W = m.SalesMonthFact, m.SalesDayFact, m.SalesWeekFact
 
 
