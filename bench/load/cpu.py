@@ -28,7 +28,7 @@ def _tree(pid: int, children: bool) -> list[psutil.Process]:
     try:
         root = psutil.Process(pid)
         return [root, *root.children(recursive=True)] if children else [root]
-    except psutil.NoSuchProcess:
+    except psutil.Error:  # gone, or a zombie between two samples
         return []
 
 
@@ -42,6 +42,7 @@ class CpuMeter(threading.Thread):
         self.stopping = threading.Event()
         self.started_busy = self.ended_busy = 0.0
         self.started_at = self.ended_at = 0.0
+        self.error = ""
 
     def track(self, name: str, pid: Callable[[], int | None], children: bool = True) -> None:
         """Follow the process ``pid()`` and, with ``children``, its tree (``pid`` is read at
@@ -62,7 +63,7 @@ class CpuMeter(threading.Thread):
         for name, process in self._processes():
             try:
                 times = process.cpu_times()
-            except psutil.NoSuchProcess:
+            except psutil.Error:
                 continue
             used = times.user + times.system
             key = (name, process.pid)
@@ -73,11 +74,15 @@ class CpuMeter(threading.Thread):
         import time
 
         self.started_at, self.started_busy = time.monotonic(), _busy_seconds()
-        self.sample(first=True)
-        while not self.stopping.wait(SAMPLE_S):
+        try:
+            self.sample(first=True)
+            while not self.stopping.wait(SAMPLE_S):
+                self.sample()
             self.sample()
-        self.sample()
-        self.ended_at, self.ended_busy = time.monotonic(), _busy_seconds()
+        except Exception as error:  # noqa: BLE001 - reported in the summary, never fatal
+            self.error = f"{type(error).__name__}: {error}"
+        finally:  # a sampling error must still leave a measured interval
+            self.ended_at, self.ended_busy = time.monotonic(), _busy_seconds()
 
     def stop(self) -> None:
         """Stop sampling (and wait for the last sample)."""
@@ -101,4 +106,4 @@ class CpuMeter(threading.Thread):
                           sorted(self.shares().items(), key=lambda item: -item[1]))
         return (f"CPU pendant la charge : {busy:.0f} s occupées sur {capacity:.0f} s disponibles "
                 f"({psutil.cpu_count()} cœurs × {wall:.0f} s, {100 * busy / max(capacity, 1):.0f} %) — "
-                f"{parts}.")
+                f"{parts}." + (f" (mesure interrompue : {self.error})" if self.error else ""))
