@@ -30,8 +30,9 @@ def parse(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
                         help="diagnostic : sans la liste ni la recherche des commandes")
     parser.add_argument("--no-write", action="store_true", help="ne pas écrire bench/RESULTS.md")
     parser.add_argument("--keep", action="store_true", help="garder la base et le dossier de travail")
-    parser.add_argument("--drain", type=int, default=300,
-                        help="attente maximale des rapports après la charge, en secondes (300)")
+    parser.add_argument("--drain", type=int, default=480,
+                        help="attente maximale des rapports après la charge, en secondes (480 : "
+                             "RQ relance le travail d'un travailleur tué en ~7 min)")
     args = parser.parse_args(argv)
     return Settings(
         order_lines=parse_scale(args.scale), users=args.users, duration=args.duration,

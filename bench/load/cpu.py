@@ -50,7 +50,7 @@ class CpuMeter(threading.Thread):
         self.roots[name] = (pid, children)
 
     def _processes(self):
-        for name, (pid, children) in self.roots.items():
+        for name, (pid, children) in list(self.roots.items()):  # track() may add one meanwhile
             root = pid()
             for process in _tree(root, children) if root else []:
                 yield name, process

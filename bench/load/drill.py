@@ -42,7 +42,9 @@ PROBES = (
 )
 
 
-STALL_S = 240.0  # nothing moved for this long (RQ requeues a killed job within ~2.5 min)
+# Nothing moved for this long: give up. RQ requeues a killed worker's job at its next
+# maintenance, which an idle worker runs when its 405 s wait for a job ends: ~7 minutes.
+STALL_S = 450.0
 
 
 def wait_for_reports(engine, after_id: int, deadline: float, tick=None) -> None:
@@ -78,6 +80,7 @@ class DrillReport:
     status: str = "non demandé"
     error: str = ""
     running_at_fault: bool = False
+    took_s: float | None = None  # from the request to the finished file
     downloaded: bool = False
     authentic: bool = False
 
@@ -161,7 +164,8 @@ class Drill:
     def _row(self, archive_id: int) -> dict:
         with self.engine.connect() as conn:
             row = conn.execute(sa.text(
-                "SELECT code, status, progress, error FROM report_archive WHERE id = :i"
+                "SELECT code, status, progress, error, requested_at, finished_at FROM report_archive "
+                "WHERE id = :i"
             ), {"i": archive_id}).mappings().one()
         return dict(row)
 
@@ -317,6 +321,8 @@ class Drill:
         for report in pending:
             row = self._row(report.archive_id)
             report.status, report.error = row["status"], row["error"] or ""
+            if row["finished_at"] is not None:
+                report.took_s = (row["finished_at"] - row["requested_at"]).total_seconds()
             if report.status == "done":
                 self.verify(report)
 

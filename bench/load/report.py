@@ -35,8 +35,9 @@ def drill_lines(result: RunResult) -> list[str]:
             continue
         verdict = "OK" if report.ok else "ÉCHEC"
         caught = ", surpris en cours" if report.running_at_fault else ""
+        took = f" en {report.took_s:.0f} s" if report.took_s is not None else ""
         lines.append(
-            f"- rapport {report.code or '—'} ({report.step}{caught}) : {report.status}, "
+            f"- rapport {report.code or '—'} ({report.step}{caught}) : {report.status}{took}, "
             f"téléchargé {'oui' if report.downloaded else 'non'}, authentique "
             f"{'oui' if report.authentic else 'non'} → {verdict}"
             + (f" — {report.error}" if report.error and not report.ok else "")
