@@ -1,5 +1,5 @@
-"""The fault drill, run while the simulated users work: the RQ worker restarted and then
-killed in the middle of a report, Redis stopped for 10 seconds.
+"""The fault drill, run while the simulated users work: Redis stopped for 10 seconds, then
+the RQ worker restarted, then killed, each time in the middle of a report.
 
 It passes when every report it asked for ends done, downloadable and authentic (its
 verification code and file accepted by /rapports/verifier/), every page it probed
@@ -21,14 +21,14 @@ from .client import ConsoleSession
 from .payloads import chart_body
 from .plan import DRILL_ACCOUNT, PROBE_ACCOUNT
 from .processes import Service, wait_for_redis
+from .supervision import WorkerSupervisor, wait_for_reports
 
 # The report the worker faults interrupt: the tax workbook (every order line of its period),
 # over a period the plan picks so that it runs for seconds, not minutes (bench.load.plan).
 HEAVY_REPORT = "recettes-fiscales"
 LIGHT = ("ventes-mensuel", {"period": "2026-05", "province": "", "map": "2015", "format": "pdf"})
 OUTAGE_S = 10.0
-RESTART_DELAY_S = 5.0  # deploy/isoko-worker.service: Restart=always, RestartSec=5
-STOP_GRACE_S = 30.0
+STOP_GRACE_S = 120.0  # systemd waits TimeoutStopSec (600 s in deploy/isoko-worker.service); bounded here
 PROBE_PAUSE_S = 0.3
 PROBE_TIMEOUT_S = 15.0
 # Pages whose answer depends on Redis (cache, limiter, queue) or that every user opens; the
@@ -40,30 +40,6 @@ PROBES = (
     ("/rapports/mes-rapports/", "mes rapports"),
     ("/health", "/health"),
 )
-
-
-# Nothing moved for this long: give up. RQ requeues a killed worker's job at its next
-# maintenance, which an idle worker runs when its 405 s wait for a job ends: ~7 minutes.
-STALL_S = 450.0
-
-
-def wait_for_reports(engine, after_id: int, deadline: float, tick=None) -> None:
-    """Until every report archived after ``after_id`` has ended, ``deadline`` (monotonic)
-    has passed, or none has moved (status or progress) for STALL_S seconds."""
-    query = sa.text("SELECT id, status, progress FROM report_archive WHERE id > :a ORDER BY id")
-    last, moved = None, time.monotonic()
-    while time.monotonic() < deadline:
-        if tick is not None:
-            tick()
-        with engine.connect() as conn:
-            rows = [tuple(r) for r in conn.execute(query, {"a": after_id})]
-        if all(status in ("done", "failed") for _id, status, _p in rows):
-            return
-        if rows != last:
-            last, moved = rows, time.monotonic()
-        elif time.monotonic() - moved > STALL_S:
-            return
-        time.sleep(5)
 
 
 def _now() -> str:
@@ -110,29 +86,6 @@ class DrillOutcome:
         """Log a step (printed live, kept for the results)."""
         self.log.append(f"{_now()} {line}")
         print(f"   [exercice] {line}", flush=True)
-
-
-class WorkerSupervisor(threading.Thread):
-    """systemd's Restart=always for the worker: restart it 5 s after it dies on its own."""
-
-    def __init__(self, worker: Service, outcome: DrillOutcome) -> None:
-        super().__init__(name="worker-supervisor", daemon=True)
-        self.worker = worker
-        self.outcome = outcome
-        self.lock = threading.Lock()  # held while the drill stops and starts it on purpose
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(1.0):
-            with self.lock:
-                if self.worker.alive or self.stopping.is_set():
-                    continue
-                code = self.worker.process.returncode if self.worker.process else None
-                self.outcome.say(f"le travailleur RQ s'est arrêté seul (code {code}) : relancé dans "
-                                 f"{RESTART_DELAY_S:.0f} s, comme systemd")
-                self.outcome.unplanned_worker_restarts += 1
-                time.sleep(RESTART_DELAY_S)
-                self.worker.start()
 
 
 class Drill:

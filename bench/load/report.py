@@ -12,6 +12,14 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", " ")
 
 
+def _built(result: RunResult) -> str:
+    """How the dataset was built, when this run built it."""
+    if not result.seed_timings:
+        return " (base déjà construite, réutilisée)"
+    steps = ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in result.seed_timings.items())
+    return f", construites par les commandes `isoko` en {sum(result.seed_timings.values()):.0f} s ({steps})"
+
+
 def exception_summary(tracebacks: list[str]) -> list[tuple[str, int]]:
     """One line per request, exception and deepest frame, the counts summed."""
     merged: dict[str, int] = {}
@@ -85,7 +93,7 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         "",
         f"Données : {_number(result.counts['order_line'])} lignes de commande, "
         f"{_number(result.counts['sale_order'])} commandes, {_number(result.counts['cooperative'])} "
-        f"coopératives. Service : gunicorn ({s.workers} workers gthread, deploy/gunicorn.conf.py), "
+        f"coopératives{_built(result)}. Service : gunicorn ({s.workers} workers gthread, deploy/gunicorn.conf.py), "
         "un travailleur RQ, Redis privé (cache des tableaux de bord, file des rapports, limiteur "
         "de connexion), PostgreSQL ; tout sur 127.0.0.1, générateur de charge compris, sur la "
         f"même machine. {s.users} utilisateurs simulés (Ministère, PNUD, coordinateurs "

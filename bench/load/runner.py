@@ -23,9 +23,10 @@ from bench.common import ROOT, build_dataset, drop_database
 from . import processes as p
 from .client import warm_up
 from .cpu import CpuMeter
-from .drill import Drill, DrillOutcome, WorkerSupervisor, wait_for_reports
+from .drill import Drill, DrillOutcome
 from .plan import DRILL_ACCOUNT, PROBE_ACCOUNT, write_plan
 from .stats import LoadStats, load_samples, samples_between
+from .supervision import WorkerSupervisor, wait_for_reports
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
@@ -145,6 +146,87 @@ def _judge(result: RunResult) -> None:
                                "(détail dans la section de l'exercice)")
 
 
+@dataclass
+class Stack:
+    """The running services and where they answer."""
+
+    redis: p.Service
+    web: p.Service
+    worker: p.Service
+    redis_port: int
+    base_url: str
+
+
+def _dataset(settings: Settings) -> tuple[str, dict[str, float], bool]:
+    """The database to load: the one given, or a new one built by the isoko commands."""
+    if settings.database_url:
+        return settings.database_url, {}, False
+    print(f"   construction du jeu de données ({settings.order_lines:,} lignes)…".replace(",", " "),
+          flush=True)
+    dataset = build_dataset(settings.order_lines, "load")
+    return dataset.url, dataset.timings, True
+
+
+def _start(settings: Settings, url: str, workdir: Path, services: list[p.Service]) -> Stack:
+    """Our Redis, gunicorn and the RQ worker, ready and warmed up (each appended to
+    ``services`` as soon as it starts, so that the caller stops it whatever happens)."""
+    redis_port, web_port = p.free_port(), p.free_port()
+    redis = p.redis_service(workdir, redis_port)
+    services.append(redis)
+    redis.start()
+    p.wait_for_redis(redis_port)
+    env = p.app_environment(url, f"redis://127.0.0.1:{redis_port}/0", workdir)
+    web = p.gunicorn_service(env, workdir, web_port, settings.workers)
+    worker = p.worker_service(env, workdir)
+    services += [web, worker]
+    web.start()
+    worker.start()
+    base_url = f"http://127.0.0.1:{web_port}"
+    health = p.wait_for_health(base_url, web)
+    if failed := warm_up(base_url, PROBE_ACCOUNT):
+        print(f"   échauffement : {failed} pages sans réponse 200 (non mesuré)", flush=True)
+    print(f"   gunicorn ({settings.workers} workers) sur {base_url}, Redis sur {redis_port}, "
+          f"travailleur RQ démarré ; /health : {health['checks']}", flush=True)
+    return Stack(redis, web, worker, redis_port, base_url)
+
+
+def _start_drill(settings: Settings, stack: Stack, url: str, plan: dict, first_id: int,
+                 supervisor: WorkerSupervisor) -> threading.Thread:
+    """The fault drill in a thread, starting once every simulated user is signed in."""
+    drill = Drill(stack.base_url, url, plan, stack.redis, stack.redis_port, supervisor,
+                  wait_s=max(30.0, settings.duration / 2))
+    drill.first_id = first_id
+    delay = min(15.0, settings.duration / 4) + settings.users / settings.spawn_rate
+    deadline = time.monotonic() + delay + settings.duration + settings.drain_s
+
+    def later() -> None:
+        time.sleep(delay)
+        drill.run(deadline)
+
+    thread = threading.Thread(target=later, name="drill", daemon=True)
+    thread.start()
+    return thread
+
+
+def _load(settings: Settings, stack: Stack, workdir: Path) -> CpuMeter:
+    """Locust for the run's duration, with the CPU of every process measured meanwhile."""
+    env = dict(os.environ, ISOKO_LOAD_PLAN=str(workdir / "plan.json"),
+               ISOKO_LOAD_SAMPLES=str(workdir / "samples.json"), PYTHONPATH=str(ROOT),
+               ISOKO_LOAD_SKIP_ORDERS="1" if settings.skip_orders else "0")
+    print(f"   locust : {settings.users} utilisateurs, {settings.duration} s…", flush=True)
+    meter = CpuMeter()
+    meter.track("gunicorn", lambda: stack.web.process.pid)
+    meter.track("travailleur RQ", lambda: stack.worker.process.pid)
+    meter.track("Redis", lambda: stack.redis.process.pid)
+    meter.track("orchestrateur et exercice", os.getpid, children=False)
+    meter.start()
+    try:
+        _run_locust(settings, stack.base_url, workdir, env, meter)
+    finally:
+        meter.stop()
+    return meter
+
+
 def run(settings: Settings) -> RunResult:
     """The whole load test; returns the figures, the drill outcome and the problems."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -154,81 +236,29 @@ def run(settings: Settings) -> RunResult:
     built_url = None
     print(f"== Test de charge ; dossier de travail {workdir}", flush=True)
     try:
-        if settings.database_url:
-            url, seed_timings = settings.database_url, {}
-        else:
-            print(f"   construction du jeu de données ({settings.order_lines:,} lignes)…".replace(",", " "),
-                  flush=True)
-            dataset = build_dataset(settings.order_lines, "load")
-            url = built_url = dataset.url
-            seed_timings = dataset.timings
+        url, seed_timings, built = _dataset(settings)
+        built_url = url if built else None
         counts = _table_counts(url)
         plan = write_plan(url, settings.users, workdir / "plan.json")
         print(f"   base {url.rsplit('/', 1)[1]} : {counts} ; comptes créés", flush=True)
-
-        redis_port, web_port = p.free_port(), p.free_port()
-        redis = p.redis_service(workdir, redis_port)
-        services.append(redis)
-        redis.start()
-        p.wait_for_redis(redis_port)
-        env = p.app_environment(url, f"redis://127.0.0.1:{redis_port}/0", workdir)
-        web = p.gunicorn_service(env, workdir, web_port, settings.workers)
-        worker = p.worker_service(env, workdir)
-        services += [web, worker]
-        web.start()
-        worker.start()
-        base_url = f"http://127.0.0.1:{web_port}"
-        health = p.wait_for_health(base_url, web)
-        if failed := warm_up(base_url, PROBE_ACCOUNT):
-            print(f"   échauffement : {failed} pages sans réponse 200 (non mesuré)", flush=True)
-        print(f"   gunicorn ({settings.workers} workers) sur {base_url}, Redis sur {redis_port}, "
-              f"travailleur RQ démarré ; /health : {health['checks']}", flush=True)
-
+        stack = _start(settings, url, workdir, services)
         outcome = DrillOutcome()
-        supervisor = WorkerSupervisor(worker, outcome)
+        supervisor = WorkerSupervisor(stack.worker, outcome)
         supervisor.start()
-        drill_thread = None
         first_id = _last_archive_id(url)
-        if settings.drill:
-            drill = Drill(base_url, url, plan, redis, redis_port, supervisor,
-                          wait_s=max(30.0, settings.duration / 2))
-            drill.first_id = first_id
-            # The faults start once every user is signed in and busy, and end before the run.
-            delay = min(15.0, settings.duration / 4) + settings.users / settings.spawn_rate
-            deadline = time.monotonic() + delay + settings.duration + settings.drain_s
-
-            def drill_later():
-                time.sleep(delay)
-                drill.run(deadline)
-
-            drill_thread = threading.Thread(target=drill_later, name="drill", daemon=True)
-            drill_thread.start()
-        samples = workdir / "samples.json"
-        locust_env = dict(os.environ, ISOKO_LOAD_PLAN=str(workdir / "plan.json"),
-                          ISOKO_LOAD_SAMPLES=str(samples), PYTHONPATH=str(ROOT),
-                          ISOKO_LOAD_SKIP_ORDERS="1" if settings.skip_orders else "0")
-        print(f"   locust : {settings.users} utilisateurs, {settings.duration} s…", flush=True)
-        meter = CpuMeter()
-        meter.track("gunicorn", lambda: web.process.pid)
-        meter.track("travailleur RQ", lambda: worker.process.pid)
-        meter.track("Redis", lambda: redis.process.pid)
-        meter.track("orchestrateur et exercice", os.getpid, children=False)
-        meter.start()
-        try:
-            _run_locust(settings, base_url, workdir, locust_env, meter)
-        finally:
-            meter.stop()
-        if drill_thread is not None:
-            drill_thread.join(timeout=settings.drain_s + 120)
-            if drill_thread.is_alive():
+        drill = (_start_drill(settings, stack, url, plan, first_id, supervisor)
+                 if settings.drill else None)
+        meter = _load(settings, stack, workdir)
+        if drill is not None:
+            drill.join(timeout=settings.drain_s + 120)
+            if drill.is_alive():
                 outcome.problems.append("l'exercice n'a pas fini dans le temps imparti")
         reports = _settle_reports(url, first_id, time.monotonic() + settings.drain_s)
-        stats = load_samples(samples)
-        outage = outcome.outage
+        samples = workdir / "samples.json"
         result = RunResult(
-            settings, url, counts, seed_timings, stats,
+            settings, url, counts, seed_timings, load_samples(samples),
             outcome if settings.drill else None,
-            samples_between(samples, *outage) if outage else None, reports,
+            samples_between(samples, *outcome.outage) if outcome.outage else None, reports,
         )
         result.cpu = meter.summary()
         _judge(result)
@@ -237,7 +267,7 @@ def run(settings: Settings) -> RunResult:
     finally:
         if supervisor is not None:
             supervisor.stopping.set()
-            with supervisor.lock:
+            with supervisor.lock:  # let a restart in progress finish before stopping all
                 pass
         for service in reversed(services):
             service.stop(signal.SIGTERM, grace=20)
