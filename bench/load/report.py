@@ -102,7 +102,7 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         "rappels Dash), rapports (génération, file RQ, téléchargement)."
         + (" **Diagnostic : sans la liste ni la recherche des commandes.**" if s.skip_orders else ""),
         "",
-        *[f"**{line}**" if i == 0 else line for i, line in enumerate(summary_lines(stats))],
+        *[f"**{line}**  " if i == 0 else line for i, line in enumerate(summary_lines(stats))],
         "",
         result.cpu,
         "",
