@@ -56,6 +56,7 @@ class DrillReport:
     status: str = "non demandé"
     error: str = ""
     running_at_fault: bool = False
+    waited_for_redis: bool = False  # recorded without a job: Redis did not answer
     took_s: float | None = None  # from the request to the finished file
     downloaded: bool = False
     authentic: bool = False
@@ -117,7 +118,8 @@ class Drill:
     def _row(self, archive_id: int) -> dict:
         with self.engine.connect() as conn:
             row = conn.execute(sa.text(
-                "SELECT code, status, progress, error, requested_at, finished_at FROM report_archive "
+                "SELECT code, status, progress, error, requested_at, finished_at, job_id "
+                "FROM report_archive "
                 "WHERE id = :i"
             ), {"i": archive_id}).mappings().one()
         return dict(row)
@@ -148,6 +150,7 @@ class Drill:
         report.archive_id = newest
         row = self._row(newest)
         report.code, report.status, report.error = row["code"], row["status"], row["error"] or ""
+        report.waited_for_redis = row["status"] == "queued" and row["job_id"] is None
         return report
 
     def wait_running(self, report: DrillReport, timeout: float) -> bool:
@@ -193,11 +196,11 @@ class Drill:
         self.outcome.problems.append(f"{label} : aucun rapport surpris en cours de génération "
                                      f"en {attempts} essais (rapports trop rapides à cette échelle)")
 
-    def probe_once(self, session: ConsoleSession, until: float | None = None) -> None:
-        """One round of pages and a chart callback (cut short at ``until``, epoch seconds);
+    def probe_once(self, session: ConsoleSession, stop: threading.Event | None = None) -> None:
+        """One round of pages and a chart callback (cut short when ``stop`` is set);
         anything but 200 is recorded."""
         for path, label in self.probes:
-            if until is not None and time.time() >= until:
+            if stop is not None and stop.is_set():
                 return
             try:
                 if path == "CALLBACK":
@@ -226,23 +229,26 @@ class Drill:
         self.outcome.say(f"Redis : arrêt pour {OUTAGE_S:.0f} s (rapport {before.code} en file)")
         back = threading.Event()
 
-        def people() -> None:
-            halfway = time.time() + OUTAGE_S / 2
-            asked = False
+        def reader() -> None:
             while not back.is_set():
-                self.probe_once(probe, until=time.time() + OUTAGE_S)
-                if not asked and time.time() >= halfway and not back.is_set():
-                    asked = True
-                    try:
-                        self.request("Redis : demandé pendant la coupure", LIGHT)
-                    except Exception as error:  # noqa: BLE001 - recorded, the drill goes on
-                        self.outcome.problems.append(f"demande de rapport pendant la coupure : {error}")
-                    self._login_during_outage()
+                self.probe_once(probe, stop=back)
+
+        def requester() -> None:
+            # Early in the outage, so that the console handles it while Redis is down even
+            # when the server is saturated.
+            time.sleep(1.0)
+            try:
+                self.request("Redis : demandé pendant la coupure", LIGHT)
+            except Exception as error:  # noqa: BLE001 - recorded, the drill goes on
+                self.outcome.problems.append(f"demande de rapport pendant la coupure : {error}")
+            self._login_during_outage()
 
         started = time.time()
         self.redis.stop(signal.SIGTERM, grace=10)
-        visitor = threading.Thread(target=people, name="outage-probe", daemon=True)
-        visitor.start()
+        people = [threading.Thread(target=task, name=f"outage-{task.__name__}", daemon=True)
+                  for task in (reader, requester)]
+        for person in people:
+            person.start()
         time.sleep(max(0.0, started + OUTAGE_S - time.time()))
         self.redis.start()
         wait_for_redis(self.redis_port)
@@ -250,7 +256,8 @@ class Drill:
         back.set()
         self.outcome.outage = (started, ended)
         self.outcome.say(f"Redis : redémarré après {ended - started:.1f} s")
-        visitor.join(timeout=4 * PROBE_TIMEOUT_S)
+        for person in people:
+            person.join(timeout=4 * PROBE_TIMEOUT_S)
         for _ in range(2):
             self.probe_once(probe)
 

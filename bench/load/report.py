@@ -42,7 +42,8 @@ def drill_lines(result: RunResult) -> list[str]:
         if report.archive_id is None and report.status == "non demandé":
             continue
         verdict = "OK" if report.ok else "ÉCHEC"
-        caught = ", surpris en cours" if report.running_at_fault else ""
+        caught = (", surpris en cours" if report.running_at_fault else "") + (
+            ", enregistré sans Redis puis mis en file à son retour" if report.waited_for_redis else "")
         took = f" en {report.took_s:.0f} s" if report.took_s is not None else ""
         lines.append(
             f"- rapport {report.code or '—'} ({report.step}{caught}) : {report.status}{took}, "
