@@ -194,7 +194,7 @@ def _start_drill(settings: Settings, stack: Stack, url: str, plan: dict, first_i
                  supervisor: WorkerSupervisor) -> threading.Thread:
     """The fault drill in a thread, starting once every simulated user is signed in."""
     drill = Drill(stack.base_url, url, plan, stack.redis, stack.redis_port, supervisor,
-                  wait_s=max(30.0, settings.duration / 2))
+                  wait_s=max(60.0, float(settings.duration)))  # a saturated queue is slow
     drill.first_id = first_id
     delay = min(15.0, settings.duration / 4) + settings.users / settings.spawn_rate
     deadline = time.monotonic() + delay + settings.duration + settings.drain_s
