@@ -129,15 +129,17 @@ class Drill:
             return conn.scalar(sa.text(
                 "SELECT max(id) FROM report_archive WHERE requested_by = :u"), {"u": DRILL_ACCOUNT})
 
-    def request(self, step: str, which=None, session: ConsoleSession | None = None) -> DrillReport:
-        """Ask for a national report through the form, as a person would."""
-        session = session or self.session
+    def request(self, step: str, which=None, token: str | None = None) -> DrillReport:
+        """Ask for a national report through the form, as a person would (``token``: the
+        form's CSRF token, when the form was opened beforehand)."""
+        session = self.session
         report = DrillReport(step)
         self.outcome.reports.append(report)
         key, values = which or self.heavy
         before = self._newest_id()
+        token = token or session.token(f"/rapports/{key}/")
         response = session.post(f"/rapports/{key}/generer", allow_redirects=False,
-                                data=values | {"csrf_token": session.token(f"/rapports/{key}/")})
+                                data=values | {"csrf_token": token})
         if response.status_code != 302:
             report.status = f"HTTP {response.status_code}"
             report.error = response.text[:300]
@@ -233,14 +235,20 @@ class Drill:
             while not back.is_set():
                 self.probe_once(probe, stop=back)
 
+        # The form is open before the outage, as on a person's screen: the click that
+        # sends it is all that must reach the console while Redis is down.
+        token = self.session.token(f"/rapports/{LIGHT[0]}/")
+
         def requester() -> None:
-            # Early in the outage, so that the console handles it while Redis is down even
-            # when the server is saturated.
-            time.sleep(1.0)
             try:
-                self.request("Redis : demandé pendant la coupure", LIGHT)
+                report = self.request("Redis : demandé pendant la coupure", LIGHT, token)
             except Exception as error:  # noqa: BLE001 - recorded, the drill goes on
                 self.outcome.problems.append(f"demande de rapport pendant la coupure : {error}")
+            else:
+                if report.archive_id is not None and not report.waited_for_redis:
+                    self.outcome.problems.append(
+                        f"rapport {report.code} demandé pendant la coupure mais traité après le "
+                        "retour de Redis (serveur saturé) : ce cas n'a pas été exercé")
             self._login_during_outage()
 
         started = time.time()
