@@ -97,6 +97,12 @@ class CpuMeter(threading.Thread):
         used["autres processus"] = max(0.0, (self.ended_busy - self.started_busy) - sum(used.values()))
         return used
 
+    @property
+    def busy_share(self) -> float:
+        """The share of the machine's CPU that was busy during the load (0–1)."""
+        capacity = (self.ended_at - self.started_at) * (psutil.cpu_count() or 1)
+        return (self.ended_busy - self.started_busy) / capacity if capacity > 0 else 0.0
+
     def summary(self) -> str:
         """One French line: capacity, busy share, seconds per consumer."""
         wall = self.ended_at - self.started_at

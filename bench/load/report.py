@@ -8,6 +8,11 @@ from .runner import RunResult
 from .stats import endpoint_table, error_lines, summary_lines
 
 
+SATURATED = (" Les cœurs étaient saturés : chaque requête a attendu son tour, et les temps "
+             "ci-dessous sont surtout de l'attente (la section `bench` donne ceux d'une machine "
+             "au repos).")
+
+
 def _number(value: int) -> str:
     return f"{value:,}".replace(",", " ")
 
@@ -105,7 +110,7 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         "",
         *[f"**{line}**  " if i == 0 else line for i, line in enumerate(summary_lines(stats))],
         "",
-        result.cpu,
+        result.cpu + (SATURATED if result.cpu_busy >= 0.9 else ""),
         "",
         endpoint_table(stats),
         "",

@@ -62,6 +62,7 @@ class RunResult:
     problems: list[str] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)
     cpu: str = ""
+    cpu_busy: float = 0.0
 
 
 def _raise_interrupt(_signum, _frame):
@@ -260,7 +261,7 @@ def run(settings: Settings) -> RunResult:
             outcome if settings.drill else None,
             samples_between(samples, *outcome.outage) if outcome.outage else None, reports,
         )
-        result.cpu = meter.summary()
+        result.cpu, result.cpu_busy = meter.summary(), meter.busy_share
         _judge(result)
         result.tracebacks = [t for service in services for t in p.tracebacks(service.log)]
         return result
