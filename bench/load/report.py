@@ -7,7 +7,6 @@ import datetime as dt
 from .runner import RunResult
 from .stats import endpoint_table, error_lines, summary_lines
 
-
 SATURATED = (" Les cœurs étaient saturés : chaque requête a attendu son tour, et les temps "
              "ci-dessous sont surtout de l'attente (la section `bench` donne ceux d'une machine "
              "au repos).")
