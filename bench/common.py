@@ -39,20 +39,23 @@ def parse_scale(text: str) -> int:
         raise SystemExit(f"échelle inconnue : {text} (1m, 100k, 20k ou un nombre)") from error
 
 
-def create_database(tag: str) -> str:
-    """Create an empty, uniquely named database; return its SQLAlchemy URL."""
-    name = f"isoko_bench_{tag}_{uuid.uuid4().hex[:6]}"
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def create_database(tag: str, admin_url: str = PG_ADMIN_URL, prefix: str = "isoko_bench") -> str:
+    """Create an empty, uniquely named database; return its SQLAlchemy URL.
+
+    The tests make theirs with it too (tests/conftest.py), under their own prefix and URL.
+    """
+    name = f"{prefix}_{tag}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
+    return re.sub(r"/[^/]*$", f"/{name}", admin_url)
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, admin_url: str = PG_ADMIN_URL) -> None:
     """Drop a scratch database, closing whatever still holds it."""
     name = url.rsplit("/", 1)[1]
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(
             sa.text(

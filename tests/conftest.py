@@ -9,13 +9,12 @@ unreachable, except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
-import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from bench.common import create_database, drop_database
 from config import Config
 
 PG_ADMIN_URL = os.environ.get(
@@ -49,28 +48,12 @@ def require_postgres() -> None:
 
 def create_pg_database() -> str:
     """Create a uniquely named PostgreSQL database and return its URL."""
-    name = f"isoko_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
+    return create_database(str(os.getpid()), PG_ADMIN_URL, prefix="isoko_test")
 
 
 def drop_pg_database(url: str) -> None:
     """Drop a database made by create_pg_database, closing its connections first."""
-    name = url.rsplit("/", 1)[1]
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    engine.dispose()
+    drop_database(url, PG_ADMIN_URL)
 
 
 @pytest.fixture(scope="session")
