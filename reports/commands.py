@@ -76,9 +76,10 @@ def report_command(name, period, province, map_version, cooperative, assignment,
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Lance le travailleur RQ des rapports volumineux et des gros imports (ISOKO_REDIS_URL requis)."""
-    from rq import Worker
+    from rq import Queue, Worker
 
     from console.extensions import db
+    from importers.jobs import QUEUE as IMPORTS_QUEUE
 
     from .queue import MAINTENANCE_INTERVAL_S, queue_waiting, redis_connection, report_queue
 
@@ -89,33 +90,30 @@ def worker_command(burst: bool) -> None:
             "processus de la console et aucun travailleur n'est nécessaire."
         )
     # Reports first (people wait for them), then large imports (importers.jobs).
-    from rq import Queue
-
-    from importers.jobs import QUEUE as IMPORTS_QUEUE
-
     queues = [report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
-    # Each job runs in a forked child: close the parent's connections so that no socket
-    # is shared across the fork; children open their own.
-    db.engine.dispose()
     names = " et ".join(f"« {q.name} »" for q in queues)
     click.echo(f"Travailleur des rapports et des imports sur les files {names} "
                f"({current_app.config['REDIS_URL']}).")
     app = current_app._get_current_object()
+
+    def queue_waiting_reports() -> int:
+        """Queue reports left waiting by a Redis outage, then close the database connections:
+        each job runs in a forked child, and no socket may be shared across the fork."""
+        queued = queue_waiting(app)
+        db.session.remove()
+        db.engine.dispose()
+        return queued
 
     class ReportWorker(Worker):
         """RQ's worker, whose periodic maintenance also queues reports left waiting."""
 
         def run_maintenance_tasks(self):
             super().run_maintenance_tasks()
-            queued = queue_waiting(app)
-            db.session.remove()
-            db.engine.dispose()  # no database socket may cross the next fork
+            queued = queue_waiting_reports()
             if queued:
                 self.log.info("%s rapport(s) en attente mis dans la file", queued)
 
-    queue_waiting(app)
-    db.session.remove()
-    db.engine.dispose()
+    queue_waiting_reports()
     ReportWorker(queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S).work(
         burst=burst
     )
