@@ -44,6 +44,9 @@ class Config:
     # Optional read replica: dashboards and reports read from it; writes go to the primary.
     SQLALCHEMY_REPLICA_URI = os.environ.get("ISOKO_DATABASE_REPLICA_URL") or None
     REDIS_URL = os.environ.get("ISOKO_REDIS_URL") or None
+    # CPU priority of `isoko worker` and its jobs (nice increment, 0–19): a report's
+    # WeasyPrint rendering yields the cores to the console's pages, which people wait on.
+    WORKER_NICE = int(os.environ.get("ISOKO_WORKER_NICE") or 10)
 
     # Security. The key signs sessions and CSRF tokens: it must be stable and secret
     # in production, so start-up refuses to run without it (see console.create_app).

@@ -12,8 +12,11 @@ threads = int(os.environ.get("ISOKO_THREADS", 4))
 timeout = int(os.environ.get("ISOKO_TIMEOUT", 120))
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000  # recycle workers to bound memory growth
-max_requests_jitter = 200
+# No recycling by default: a gthread worker restarting at max_requests resets the
+# keep-alive connections it already accepted (gunicorn issue #3038), which the load test
+# saw as "connection reset by peer". Set it only to bound a proven memory leak.
+max_requests = int(os.environ.get("ISOKO_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
 # Structured access log: one JSON object per request, with its duration in ms.

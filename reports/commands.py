@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -92,8 +93,10 @@ def worker_command(burst: bool) -> None:
     # Reports first (people wait for them), then large imports (importers.jobs).
     queues = [report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
     names = " et ".join(f"« {q.name} »" for q in queues)
+    # Jobs run in forked children, which inherit the priority: pages come first.
+    niceness = os.nice(max(0, min(19, current_app.config["WORKER_NICE"])))
     click.echo(f"Travailleur des rapports et des imports sur les files {names} "
-               f"({current_app.config['REDIS_URL']}).")
+               f"({current_app.config['REDIS_URL']}), priorité CPU nice {niceness}.")
     app = current_app._get_current_object()
 
     def queue_waiting_reports() -> int:

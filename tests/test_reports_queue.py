@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -180,4 +184,24 @@ def test_a_report_whose_worker_was_killed_is_run_again(app, client, queue, db_se
     queue.started_job_registry.cleanup()  # RQ's maintenance, as the next worker runs it
     assert queue.count == 1
     work_burst(app, queue)
+    assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
+
+
+def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue, db_session):
+    """The deployed command, in its own process: it lowers its priority, then runs the job."""
+    login_as(client, "auditeur")
+    generate(client, "recettes-fiscales", period=PERIOD, province="", format="xlsx")
+    archive = latest_archive(app, "auditeur")
+    assert archive.status == m.ReportStatus.QUEUED
+    env = os.environ | {
+        "ISOKO_ENV": "development", "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ISOKO_REDIS_URL": REDIS_URL, "ISOKO_REPORTS_QUEUE": queue.name,
+        "ISOKO_REPORTS_DIR": app.config["REPORTS_DIR"], "ISOKO_WORKER_NICE": "5",
+    }
+    isoko = Path(sys.executable).with_name("isoko")
+    result = subprocess.run([str(isoko), "worker", "--burst"], env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    niceness = int(re.search(r"priorité CPU nice (\d+)", result.stdout).group(1))
+    assert niceness >= os.nice(0) + 5  # relative to whatever priority the tests run at
     assert _archive(db_session, archive.id).status == m.ReportStatus.DONE

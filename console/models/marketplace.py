@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import Model
@@ -14,6 +14,17 @@ from .cooperatives import Cooperative
 from .geography import Province
 from .labels import LabelledEnum
 from .types import Money, Quantity, Rate, UTCDateTime, enum_column
+
+
+def text_search_index(table: str, column: str) -> Index:
+    """A trigram index for the console's text searches (starts with, contains, ends with).
+
+    FAB searches with ILIKE, which no B-tree serves: on PostgreSQL a GIN index of
+    trigrams (pg_trgm, created by migration 0009) answers in milliseconds where a
+    sequential scan of half a million orders took 150 ms. SQLite gets a plain index.
+    """
+    return Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin",
+                 postgresql_ops={column: "gin_trgm_ops"})
 
 
 class ValueChain(Model):
@@ -106,6 +117,7 @@ class Buyer(Model):
     """Who buys: a consumer, a business, or a cooperative buying raw materials."""
 
     __tablename__ = "buyer"
+    __table_args__ = (text_search_index("buyer", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[BuyerKind] = mapped_column(enum_column(BuyerKind))
@@ -141,6 +153,7 @@ class Order(Model):
     """An order from one buyer to one seller."""
 
     __tablename__ = "sale_order"
+    __table_args__ = (text_search_index("sale_order", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(60), unique=True)
@@ -196,6 +209,7 @@ class Payment(Model):
     """Money received for an order, with the tax part it collects."""
 
     __tablename__ = "payment"
+    __table_args__ = (text_search_index("payment", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sale_order.id", ondelete="CASCADE"), index=True)

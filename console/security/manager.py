@@ -6,7 +6,8 @@ from flask import g, has_request_context
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import User, assoc_permissionview_role
-from sqlalchemy.orm import relationship
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, relationship
 
 from console.models.access import user_province
 from console.models.geography import Province
@@ -45,6 +46,21 @@ class IsokoSecurityManager(SecurityManager):
     # A second, JSON login would bypass the login form's rate limit: none is offered.
     security_api = NoJwtSecurityApi
 
+    def get_user_by_id(self, pk):
+        """The signed-in user with roles and provinces, in one query: every request loads it."""
+        return self.session.scalars(
+            select(self.user_model)
+            .options(joinedload(self.user_model.roles), joinedload(self.user_model.provinces))
+            .where(self.user_model.id == pk)
+        ).unique().one_or_none()
+
+    def get_user_roles(self, user) -> list:
+        """The user's roles. Groups are not used (their screens are read-only and empty):
+        FAB would query them on every permission check."""
+        if not user.is_authenticated:
+            return [self.get_public_role()]
+        return list(user.roles)
+
     def _role_permissions(self, role_ids: list[int]) -> frozenset[tuple[str, str]]:
         """Every (permission, resource) pair held by these roles, in one query."""
         pvm = self.permissionview_model
@@ -60,15 +76,39 @@ class IsokoSecurityManager(SecurityManager):
         )
         return frozenset((permission, resource) for permission, resource in rows)
 
-    def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
-        """FAB's check, answered from the roles' permissions loaded once per request.
+    def _grants_version(self) -> tuple[int, int]:
+        """What changes whenever a role gains or loses a permission: the grants' count and
+        the sum of their ids (ids are never reused, so a swap changes the sum)."""
+        grants = assoc_permissionview_role.c.id
+        count, total = self.session.execute(
+            select(func.count(grants), func.coalesce(func.sum(grants), 0))
+        ).one()
+        return int(count), int(total)
 
-        A page's menu asks dozens of times; one query instead of one per menu entry.
+    def _permissions_of(self, role_ids: tuple[int, ...]) -> frozenset[tuple[str, str]]:
+        """The roles' permissions, kept by the process while the grants do not change.
+
+        Every request checks permissions; the pairs are read again only when
+        ``isoko init-roles`` (the only writer of grants) changed them, in any process.
+        """
+        version = self._grants_version()
+        cache = self.__dict__.setdefault("_permissions_by_roles", {})  # one per app
+        cached = cache.get(role_ids)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        permissions = self._role_permissions(list(role_ids))
+        cache[role_ids] = (version, permissions)  # one dict store: atomic under the GIL
+        return permissions
+
+    def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
+        """FAB's check, answered from the roles' permissions read once per request.
+
+        A page's menu asks dozens of times; one cheap query instead of one per menu entry.
         """
         if not has_request_context():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
         cache = g.setdefault("_isoko_role_permissions", {})
         key = tuple(sorted(role_ids))
         if key not in cache:
-            cache[key] = self._role_permissions(list(key))
+            cache[key] = self._permissions_of(key)
         return (permission_name, view_name) in cache[key]

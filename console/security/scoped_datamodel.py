@@ -20,6 +20,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
+from sqlalchemy.orm import lazyload, selectinload
 
 from .scoping import apply_scope, current_scope
 
@@ -98,8 +99,37 @@ class ScopedSQLAInterface(SQLAInterface):
     def _scoped(self, query):
         return apply_scope(query, self.obj, current_scope())
 
-    def _apply_inner_all(self, query, *args, **kwargs):
-        return super()._apply_inner_all(self._scoped(query), *args, **kwargs)
+    def _apply_inner_all(self, query, filters=None, order_column="", order_direction="",
+                         page=None, page_size=None, select_columns=None, *args, **kwargs):
+        query = self._scoped(query)
+        if page_size and not select_columns:
+            # A page of whole rows (the console's lists) shows their many-to-one neighbours
+            # (an order's seller and buyer): one query per relation for the page instead of
+            # one per row. The REST API selects its columns itself and is left alone.
+            query = query.options(*(selectinload(getattr(self.obj, name))
+                                    for name in self._many_to_one()))
+        return super()._apply_inner_all(query, filters, order_column, order_direction,
+                                        page, page_size, select_columns, *args, **kwargs)
+
+    def _many_to_one(self) -> tuple[str, ...]:
+        names = self.__dict__.get("_many_to_one_names")
+        if names is None:
+            names = tuple(name for name in self.get_columns_list()
+                          if self.is_relation_many_to_one(name))
+            self.__dict__["_many_to_one_names"] = names
+        return names
+
+    def get_related_interface(self, col_name):
+        """The related model's interface, made once per column.
+
+        FAB asks for it again for every option of a drop-down (600 sellers: 600 interfaces
+        built per page). Its rows are choices, shown by their names: their own relations
+        load only if used (a cooperative's value chains are not read for its name).
+        """
+        cache = self.__dict__.setdefault("_related_interfaces", {})
+        if col_name not in cache:
+            cache[col_name] = ChoicesInterface(self.get_related_model(col_name))
+        return cache[col_name]
 
     def _get_base_query(self, query, *args, **kwargs):
         return super()._get_base_query(self._scoped(query), *args, **kwargs)
@@ -107,3 +137,10 @@ class ScopedSQLAInterface(SQLAInterface):
     def get_related_obj(self, col_name, value):
         related = self.get_related_interface(col_name)
         return related.get(value)
+
+
+class ChoicesInterface(ScopedSQLAInterface):
+    """The scoped interface of a related model, whose rows fill drop-downs and filters."""
+
+    def _apply_inner_all(self, query, *args, **kwargs):
+        return super()._apply_inner_all(query.options(lazyload("*")), *args, **kwargs)
