@@ -11,7 +11,10 @@ threads = int(os.environ.get("ISOKO_THREADS", 4))
 # A synchronous PDF must not hold a worker forever; large reports run in the RQ worker.
 timeout = int(os.environ.get("ISOKO_TIMEOUT", 120))
 graceful_timeout = 30
-keepalive = 5
+# Idle keep-alive connections stay open longer than nginx keeps its upstream ones (60 s):
+# the proxy closes first, and never reuses a connection gunicorn is closing at that
+# moment (a reset, seen by the load test with clients idle exactly 5 s).
+keepalive = int(os.environ.get("ISOKO_KEEPALIVE", 75))
 # No recycling by default: a gthread worker restarting at max_requests resets the
 # keep-alive connections it already accepted (gunicorn issue #3038), which the load test
 # saw as "connection reset by peer". Set it only to bound a proven memory leak.

@@ -22,6 +22,9 @@ def init_app(app, appbuilder) -> None:
     # Archived files live on disk (see console.models.reports.ReportArchive for why).
     app.config.setdefault("REPORTS_DIR", os.environ.get("ISOKO_REPORTS_DIR") or str(INSTANCE_DIR / "reports"))
     app.config.setdefault("REPORTS_QUEUE", os.environ.get("ISOKO_REPORTS_QUEUE") or "isoko-reports")
+    # How long a request waits for a worker to render a small report before pointing the
+    # user to « Mes rapports » (reports.queue.generate_while_waiting).
+    app.config.setdefault("REPORTS_WAIT_S", int(os.environ.get("ISOKO_REPORTS_WAIT_S") or 30))
     # Base URL printed in the QR code (e.g. https://isoko.example.bi); the code alone otherwise.
     app.config.setdefault("REPORTS_PUBLIC_URL", os.environ.get("ISOKO_PUBLIC_URL") or None)
     app.register_blueprint(Blueprint("reports_templates", __name__, template_folder="templates"))

@@ -90,9 +90,11 @@ def worker_command(burst: bool) -> None:
             "ISOKO_REDIS_URL n'est pas défini : sans Redis, les rapports sont générés dans le "
             "processus de la console et aucun travailleur n'est nécessaire."
         )
-    # Reports first (people wait for them), then large imports (importers.jobs).
-    queues = [report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
-    names = " et ".join(f"« {q.name} »" for q in queues)
+    # Small reports a request is waiting on first, then large reports (people wait for
+    # them too), then large imports (importers.jobs).
+    queues = [report_queue(current_app, connection, immediate=True),
+              report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
+    names = ", ".join(f"« {q.name} »" for q in queues)
     # Jobs run in forked children, which inherit the priority: pages come first.
     niceness = os.nice(max(0, min(19, current_app.config["WORKER_NICE"])))
     click.echo(f"Travailleur des rapports et des imports sur les files {names} "

@@ -23,12 +23,17 @@ def redis_connection(app: Flask):
     return Redis.from_url(url)
 
 
-def report_queue(app: Flask, connection=None):
-    """The app's RQ queue (ISOKO_REPORTS_QUEUE, default ``isoko-reports``)."""
+def report_queue(app: Flask, connection=None, immediate: bool = False):
+    """The app's RQ queue (ISOKO_REPORTS_QUEUE, default ``isoko-reports``).
+
+    ``immediate``: its sibling for small reports someone's request is waiting on
+    (``isoko-reports-immediats``); workers take from it first.
+    """
     from rq import Queue
 
     connection = connection or redis_connection(app)
-    return Queue(app.config["REPORTS_QUEUE"], connection=connection)
+    name = app.config["REPORTS_QUEUE"] + ("-immediats" if immediate else "")
+    return Queue(name, connection=connection)
 
 
 class QueueUnavailable(RuntimeError):
@@ -45,10 +50,10 @@ RETRIES = 2
 MAINTENANCE_INTERVAL_S = 60
 
 
-def _enqueue(app: Flask, connection, archive: ReportArchive) -> str:
+def _enqueue(app: Flask, connection, archive: ReportArchive, immediate: bool = False):
     from rq import Retry
 
-    job = report_queue(app, connection).enqueue(
+    return report_queue(app, connection, immediate).enqueue(
         run_archived_report,
         archive.id,
         job_id=f"isoko-report-{archive.code}",
@@ -58,7 +63,6 @@ def _enqueue(app: Flask, connection, archive: ReportArchive) -> str:
         description=archive.title,
         retry=Retry(max=RETRIES),
     )
-    return job.id
 
 
 def submit(app: Flask, archive: ReportArchive) -> None:
@@ -74,11 +78,41 @@ def submit(app: Flask, archive: ReportArchive) -> None:
     from redis.exceptions import RedisError
 
     try:
-        archive.job_id = _enqueue(app, connection, archive)
+        archive.job_id = _enqueue(app, connection, archive).id
     except RedisError as exc:
         raise QueueUnavailable(WAITING) from exc
     finally:
         db.session.commit()
+
+
+def generate_while_waiting(app: Flask, archive: ReportArchive) -> None:
+    """Generate a small report for the request waiting on it.
+
+    With Redis, a worker renders it while the request waits, up to REPORTS_WAIT_S
+    seconds: a province's PDF is seconds of WeasyPrint, which would otherwise take a web
+    worker's CPU (and its Python lock) from the pages of everyone else; the worker runs at
+    a lower priority. Past the wait the report stays queued, and « Mes rapports » offers
+    it when done. Without Redis, or with Redis down, it is rendered here, in the request.
+    Either way the archive entry records the outcome: read it afterwards.
+    """
+    connection = redis_connection(app)
+    if connection is not None:
+        from redis.exceptions import RedisError
+
+        try:
+            job = _enqueue(app, connection, archive, immediate=True)
+        except RedisError:
+            pass  # rendered here below, as without Redis
+        else:
+            archive.job_id = job.id
+            db.session.commit()
+            try:
+                job.latest_result(timeout=app.config["REPORTS_WAIT_S"])
+            except RedisError:
+                pass  # the worker still records the outcome in the archive
+            db.session.refresh(archive)
+            return
+    run_archived_report(archive.id)
 
 
 def queue_waiting(app: Flask) -> int:
@@ -97,7 +131,7 @@ def queue_waiting(app: Flask) -> int:
     queued = 0
     try:
         for archive in waiting:
-            archive.job_id = _enqueue(app, connection, archive)
+            archive.job_id = _enqueue(app, connection, archive).id
             queued += 1
     except RedisError:
         pass  # still down: the next pass queues the rest

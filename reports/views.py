@@ -18,9 +18,8 @@ from console.security.scoping import NATIONAL, current_scope
 from console.services.periods import add_months, today_local
 
 from .archive import MIME_TYPES, Requester, create_entry, may_download, stored_file
-from .generation import run_archived_report
 from .parameters import OutOfScope, ParameterError, resolve, visible_provinces
-from .queue import QueueUnavailable, reconcile_lost_jobs, submit
+from .queue import QueueUnavailable, generate_while_waiting, reconcile_lost_jobs, submit
 from .registry import ReportSpec
 from .verification import display_code, normalise_sha256, sha256_of_stream, verify
 
@@ -103,12 +102,18 @@ class ReportFormView(BaseView):
                       "prêt.", "info")
             return redirect(url_for("MyReportsView.list"))
         try:
-            run_archived_report(archive.id)
+            generate_while_waiting(current_app, archive)
         except Exception:  # the archive entry records the failure; the user sees it listed
             current_app.logger.exception("échec du rapport %s", archive.code)
+        archive = db.session.get(ReportArchive, archive.id)
+        if archive.status == ReportStatus.DONE:
+            return _send(archive)
+        if archive.status == ReportStatus.FAILED:
             flash("La génération du rapport a échoué ; le détail figure dans « Mes rapports ».", "danger")
-            return redirect(url_for("MyReportsView.list"))
-        return _send(db.session.get(ReportArchive, archive.id))
+        else:
+            flash(f"Rapport « {archive.title} » encore en préparation : il apparaît ci-dessous dès "
+                  "qu'il est prêt.", "info")
+        return redirect(url_for("MyReportsView.list"))
 
 
 def report_view(spec: ReportSpec) -> type[ReportFormView]:

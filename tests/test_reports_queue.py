@@ -53,11 +53,49 @@ def queue(app):
     connection = Redis.from_url(REDIS_URL)
     yield Queue(name, connection=connection)
     app.config.update(REDIS_URL=None, REPORTS_QUEUE="isoko-reports")
-    rq_queue = Queue(name, connection=connection)
-    for registry in (rq_queue.finished_job_registry, rq_queue.failed_job_registry):
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
-    rq_queue.delete(delete_jobs=True)
+    for rq_queue in (Queue(name, connection=connection), immediate_queue(queue_of(name, connection))):
+        for registry in (rq_queue.finished_job_registry, rq_queue.failed_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+        rq_queue.delete(delete_jobs=True)
+
+
+def queue_of(name, connection):
+    from rq import Queue
+
+    return Queue(name, connection=connection)
+
+
+def immediate_queue(queue):
+    """The sibling queue of small reports a request waits on (reports.queue.report_queue)."""
+    return queue_of(queue.name + "-immediats", queue.connection)
+
+
+def worker_env(app, queue, **extra: str) -> dict[str, str]:
+    """The environment of an `isoko worker` process on this app's database and queue."""
+    return os.environ | {
+        "ISOKO_ENV": "development", "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ISOKO_REDIS_URL": REDIS_URL, "ISOKO_REPORTS_QUEUE": queue.name,
+        "ISOKO_REPORTS_DIR": app.config["REPORTS_DIR"], **extra,
+    }
+
+
+def isoko_command() -> str:
+    return str(Path(sys.executable).with_name("isoko"))
+
+
+@pytest.fixture
+def running_worker(app, queue, tmp_path):
+    """`isoko worker` in its own process, serving the test's queues until the test ends."""
+    with open(tmp_path / "worker.log", "w") as log:
+        process = subprocess.Popen([isoko_command(), "worker"], env=worker_env(app, queue),
+                                   stdout=log, stderr=subprocess.STDOUT)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def work_burst(app, queue) -> None:
@@ -138,13 +176,46 @@ def test_without_redis_a_large_report_is_generated_in_process(app, client, db_se
     assert client.get(f"/rapports/mes-rapports/{archive.id}/telecharger").status_code == 200
 
 
-def test_small_report_is_sent_at_once_even_with_redis(app, client, queue, db_session):
+def test_a_small_report_is_rendered_by_the_worker_while_the_request_waits(
+    app, client, queue, running_worker, db_session
+):
     login_as(client, "ministere")
     response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    assert queue.count == 0
     archive = db_session.scalar(select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1))
-    assert archive.job_id is None
+    db_session.refresh(archive)
+    assert archive.job_id and archive.status == m.ReportStatus.DONE  # rendered by the worker
+    assert hashlib.sha256(response.data).hexdigest() == archive.sha256
+    assert queue.count == 0 and immediate_queue(queue).count == 0
+
+
+def test_a_small_report_not_ready_in_time_is_offered_in_my_reports(app, client, queue, db_session):
+    login_as(client, "ministere")
+    app.config["REPORTS_WAIT_S"] = 1  # and no worker runs
+    try:
+        response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
+    finally:
+        app.config["REPORTS_WAIT_S"] = 30
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/rapports/mes-rapports/")
+    page = html.unescape(client.get("/rapports/mes-rapports/").get_data(as_text=True))
+    assert "encore en préparation" in page
+    archive = latest_archive(app, "ministere")
+    assert archive.status == m.ReportStatus.QUEUED and immediate_queue(queue).count == 1
+    work_burst(app, immediate_queue(queue))
+    assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
+
+
+def test_with_redis_down_a_small_report_is_rendered_in_the_request(app, client, queue, db_session):
+    login_as(client, "ministere")
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
+    finally:
+        app.config["REDIS_URL"] = REDIS_URL
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    archive = latest_archive(app, "ministere")
+    assert archive.status == m.ReportStatus.DONE and archive.job_id is None
 
 
 def test_with_redis_down_a_large_report_waits_and_is_generated_when_redis_returns(
@@ -193,14 +264,9 @@ def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue,
     generate(client, "recettes-fiscales", period=PERIOD, province="", format="xlsx")
     archive = latest_archive(app, "auditeur")
     assert archive.status == m.ReportStatus.QUEUED
-    env = os.environ | {
-        "ISOKO_ENV": "development", "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "ISOKO_REDIS_URL": REDIS_URL, "ISOKO_REPORTS_QUEUE": queue.name,
-        "ISOKO_REPORTS_DIR": app.config["REPORTS_DIR"], "ISOKO_WORKER_NICE": "5",
-    }
-    isoko = Path(sys.executable).with_name("isoko")
-    result = subprocess.run([str(isoko), "worker", "--burst"], env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
+    result = subprocess.run([isoko_command(), "worker", "--burst"],
+                            env=worker_env(app, queue, ISOKO_WORKER_NICE="5"),
+                            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     niceness = int(re.search(r"priorité CPU nice (\d+)", result.stdout).group(1))
     assert niceness >= os.nice(0) + 5  # relative to whatever priority the tests run at

@@ -28,7 +28,7 @@ from .supervision import WorkerSupervisor, wait_for_reports
 HEAVY_REPORT = "recettes-fiscales"
 LIGHT = ("ventes-mensuel", {"period": "2026-05", "province": "", "map": "2015", "format": "pdf"})
 OUTAGE_S = 10.0
-STOP_GRACE_S = 120.0  # systemd waits TimeoutStopSec (600 s in deploy/isoko-worker.service); bounded here
+STOP_GRACE_S = 120.0  # systemd waits TimeoutStopSec (600 s in deploy/isoko-worker@.service); bounded here
 PROBE_PAUSE_S = 0.3
 PROBE_TIMEOUT_S = 15.0
 # Pages whose answer depends on Redis (cache, limiter, queue) or that every user opens; the

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .drill import DrillOutcome
     from .processes import Service
 
-RESTART_DELAY_S = 5.0  # deploy/isoko-worker.service: Restart=always, RestartSec=5
+RESTART_DELAY_S = 5.0  # deploy/isoko-worker@.service: Restart=always, RestartSec=5
 # Nothing moved for this long: give up. RQ requeues a killed worker's job at its next
 # maintenance, which an idle worker runs when its 405 s wait for a job ends: ~7 minutes.
 STALL_S = 450.0
