@@ -23,7 +23,10 @@ def parse(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--users", type=int, default=50, help="utilisateurs simulés (50)")
     parser.add_argument("--duration", type=int, default=120, help="durée de la charge, en secondes (120)")
     parser.add_argument("--workers", type=int, default=4, help="workers gunicorn (4)")
-    parser.add_argument("--spawn-rate", type=float, default=10, help="utilisateurs démarrés par seconde")
+    # People arrive at the console over minutes; 2 per second (all 50 within 25 s) is a
+    # crowd, not a stampede of simultaneous sign-ins, each a deliberate 0.1 s of scrypt.
+    parser.add_argument("--spawn-rate", type=float, default=2,
+                        help="utilisateurs qui arrivent (et se connectent) par seconde (2)")
     parser.add_argument("--database-url", help="réutiliser une base déjà construite (pas de semis)")
     parser.add_argument("--skip-drill", action="store_true", help="sans l'exercice de panne")
     parser.add_argument("--skip-order-lists", action="store_true",

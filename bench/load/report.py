@@ -102,7 +102,8 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         "un travailleur RQ, Redis privé (cache des tableaux de bord, file des rapports, limiteur "
         "de connexion), PostgreSQL ; tout sur 127.0.0.1, générateur de charge compris, sur la "
         f"même machine. {s.users} utilisateurs simulés (Ministère, PNUD, coordinateurs "
-        "provinciaux, auditeurs OBR), une action toutes les 1 à 3 s, pendant "
+        f"provinciaux, auditeurs OBR), arrivant à {s.spawn_rate:g} par seconde, une action "
+        "toutes les 1 à 3 s, pendant "
         f"{s.duration} s : connexion, accueil, listes et recherches, tableaux de bord (page puis "
         "rappels Dash), rapports (génération, file RQ, téléchargement)."
         + (" **Diagnostic : sans la liste ni la recherche des commandes.**" if s.skip_orders else ""),
