@@ -117,3 +117,13 @@ def test_text_searches_on_large_tables_have_a_trigram_index_on_postgresql(app):
             plan = "\n".join(conn.scalars(sa.text(
                 "EXPLAIN SELECT id FROM sale_order WHERE reference ILIKE 'CMD-2024%'")))
             assert "ix_sale_order_reference_trgm" in plan
+
+
+def test_a_user_is_found_by_an_id_given_as_text_and_garbage_finds_no_one(app, ministry):
+    """Session cookies and URLs carry the id as text (PostgreSQL refuses integer = text)."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        user = sm.find_user(username=ministry)
+        found = sm.get_user_by_id(str(user.id))
+        assert found.id == user.id and [r.name for r in found.roles] == ["Ministère"]
+        assert sm.get_user_by_id("3 OR 1=1") is None and sm.get_user_by_id(None) is None

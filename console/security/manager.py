@@ -47,11 +47,18 @@ class IsokoSecurityManager(SecurityManager):
     security_api = NoJwtSecurityApi
 
     def get_user_by_id(self, pk):
-        """The signed-in user with roles and provinces, in one query: every request loads it."""
+        """The user with roles and provinces, in one query: every request loads the signed-in one.
+
+        ``pk`` comes as text from the session or a URL; anything but a number is no user.
+        """
+        try:
+            user_id = int(pk)
+        except (TypeError, ValueError):
+            return None
         return self.session.scalars(
             select(self.user_model)
             .options(joinedload(self.user_model.roles), joinedload(self.user_model.provinces))
-            .where(self.user_model.id == pk)
+            .where(self.user_model.id == user_id)
         ).unique().one_or_none()
 
     def get_user_roles(self, user) -> list:
