@@ -82,7 +82,13 @@ def worker_command(burst: bool) -> None:
     from console.extensions import db
     from importers.jobs import QUEUE as IMPORTS_QUEUE
 
-    from .queue import MAINTENANCE_INTERVAL_S, queue_waiting, redis_connection, report_queue
+    from .queue import (
+        MAINTENANCE_INTERVAL_S,
+        WORKER_TTL_S,
+        queue_waiting,
+        redis_connection,
+        report_queue,
+    )
 
     connection = redis_connection(current_app)
     if connection is None:
@@ -119,6 +125,5 @@ def worker_command(burst: bool) -> None:
                 self.log.info("%s rapport(s) en attente mis dans la file", queued)
 
     queue_waiting_reports()
-    ReportWorker(queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S).work(
-        burst=burst
-    )
+    ReportWorker(queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S,
+                 worker_ttl=WORKER_TTL_S).work(burst=burst)

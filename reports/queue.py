@@ -48,6 +48,10 @@ RETRIES = 2
 # How often the worker runs that maintenance, and queues reports left waiting by a Redis
 # outage (RQ's default is 10 minutes).
 MAINTENANCE_INTERVAL_S = 60
+# An idle RQ worker runs its maintenance only between two waits on the queues, and waits
+# worker_ttl − 15 s (405 s by default): a killed worker's report then waited 7–9 minutes.
+# This TTL makes each wait last MAINTENANCE_INTERVAL_S.
+WORKER_TTL_S = MAINTENANCE_INTERVAL_S + 15
 
 
 def _enqueue(app: Flask, connection, archive: ReportArchive, immediate: bool = False):

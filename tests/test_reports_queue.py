@@ -271,3 +271,23 @@ def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue,
     niceness = int(re.search(r"priorité CPU nice (\d+)", result.stdout).group(1))
     assert niceness >= os.nice(0) + 5  # relative to whatever priority the tests run at
     assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
+
+
+def test_an_idle_isoko_worker_returns_to_its_maintenance_every_interval(app, queue, running_worker):
+    """RQ waits worker_ttl − 15 s on empty queues before its maintenance (405 s by default),
+    which held a killed worker's report or one left waiting by a Redis outage 7–9 minutes."""
+    import time
+
+    from rq import Worker
+
+    from reports.queue import MAINTENANCE_INTERVAL_S, WORKER_TTL_S
+
+    deadline = time.monotonic() + 60
+    workers = []
+    while not workers and time.monotonic() < deadline:
+        workers = Worker.all(queue=queue)
+        time.sleep(0.5)
+    assert len(workers) == 1, "isoko worker ne s'est pas enregistré sur la file"
+    worker = workers[0]
+    assert 0 < queue.connection.ttl(worker.key) <= WORKER_TTL_S + 60
+    assert WORKER_TTL_S - 15 <= MAINTENANCE_INTERVAL_S  # RQ's wait between two maintenances

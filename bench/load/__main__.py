@@ -35,7 +35,7 @@ def parse(argv: list[str] | None) -> tuple[Settings, argparse.Namespace]:
     parser.add_argument("--keep", action="store_true", help="garder la base et le dossier de travail")
     parser.add_argument("--drain", type=int, default=480,
                         help="attente maximale des rapports après la charge, en secondes (480 : "
-                             "RQ relance le travail d'un travailleur tué en ~7 min)")
+                             "RQ relance le travail d'un travailleur tué en 2 à 3 min)")
     args = parser.parse_args(argv)
     return Settings(
         order_lines=parse_scale(args.scale), users=args.users, duration=args.duration,
