@@ -87,9 +87,18 @@ def isoko_command() -> str:
 @pytest.fixture
 def running_worker(app, queue, tmp_path):
     """`isoko worker` in its own process, serving the test's queues until the test ends."""
+    import time
+
+    from rq import Worker
+
     with open(tmp_path / "worker.log", "w") as log:
         process = subprocess.Popen([isoko_command(), "worker"], env=worker_env(app, queue),
                                    stdout=log, stderr=subprocess.STDOUT)
+    # Starting the app takes seconds (longer on a busy CI machine): wait until it listens.
+    deadline = time.monotonic() + 120
+    while not Worker.all(queue=queue) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert Worker.all(queue=queue), (tmp_path / "worker.log").read_text()[-2000:]
     yield process
     process.terminate()
     try:
@@ -276,18 +285,12 @@ def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue,
 def test_an_idle_isoko_worker_returns_to_its_maintenance_every_interval(app, queue, running_worker):
     """RQ waits worker_ttl − 15 s on empty queues before its maintenance (405 s by default),
     which held a killed worker's report or one left waiting by a Redis outage 7–9 minutes."""
-    import time
-
     from rq import Worker
 
     from reports.queue import MAINTENANCE_INTERVAL_S, WORKER_TTL_S
 
-    deadline = time.monotonic() + 60
-    workers = []
-    while not workers and time.monotonic() < deadline:
-        workers = Worker.all(queue=queue)
-        time.sleep(0.5)
-    assert len(workers) == 1, "isoko worker ne s'est pas enregistré sur la file"
+    workers = Worker.all(queue=queue)  # running_worker waited for it to listen
+    assert len(workers) == 1
     worker = workers[0]
     assert 0 < queue.connection.ttl(worker.key) <= WORKER_TTL_S + 60
     assert WORKER_TTL_S - 15 <= MAINTENANCE_INTERVAL_S  # RQ's wait between two maintenances
