@@ -101,11 +101,13 @@ class ReportFormView(BaseView):
                 flash(f"Rapport « {archive.title} » en préparation : il apparaît ci-dessous dès qu'il est "
                       "prêt.", "info")
             return redirect(url_for("MyReportsView.list"))
+        archive_id, code = archive.id, archive.code
         try:
             generate_while_waiting(current_app, archive)
         except Exception:  # the archive entry records the failure; the user sees it listed
-            current_app.logger.exception("échec du rapport %s", archive.code)
-        archive = db.session.get(ReportArchive, archive.id)
+            current_app.logger.exception("échec du rapport %s", code)
+            db.session.rollback()  # the archive is read again below, from a clean session
+        archive = db.session.get(ReportArchive, archive_id)
         if archive.status == ReportStatus.DONE:
             return _send(archive)
         if archive.status == ReportStatus.FAILED:
