@@ -10,12 +10,12 @@ answers are compared.
 from __future__ import annotations
 
 import dataclasses
-import json
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 
 from .common import Dataset, logged_in_client, sample
+from .load.payloads import charts_body
 from .table import Row, heading, timing_row
 
 PERIOD = {"du": "2025-07", "au": "2026-06", "carte": "2015", "grain": "mois", "jours": 90}
@@ -32,35 +32,14 @@ def cases() -> list[tuple[str, str, dict]]:
     return found
 
 
-def payload(app, key: str, values: dict) -> dict:
-    """The JSON Dash's front end posts for chart ``key``, read from the registered callback."""
-    from dashboards.charts import FILTER_KEYS
+def payload(key: str, values: dict) -> dict:
+    """The JSON Dash's front end posts for a page showing chart ``key`` alone."""
+    from dashboards.charts import CHARTS, FILTER_KEYS
     from dashboards.shell import FILTER_IDS
 
-    def outputs_of(spec) -> list:
-        return spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
-
-    callbacks = app.extensions["isoko_dash"].callback_map
-    name = next((n for n, spec in callbacks.items()
-                 if any(o.component_id == key for o in outputs_of(spec))), None)
-    if name is None:
-        raise LookupError(f"aucun rappel Dash pour le graphique {key}")
-    spec, outputs = callbacks[name], outputs_of(callbacks[name])
-    filter_keys = dict(zip(FILTER_IDS, FILTER_KEYS, strict=True))
-    inputs = []
-    for item in spec["inputs"]:
-        # Pattern-matching ids (the page controls) are stored as JSON text.
-        wire = json.loads(item["id"]) if item["id"].startswith("{") else item["id"]
-        value = values.get(wire["name"] if isinstance(wire, dict) else filter_keys[wire])
-        inputs.append({"id": wire, "property": item["property"], "value": value})
-    wired = [{"id": o.component_id, "property": o.component_property} for o in outputs]
-    return {
-        "output": name,
-        "outputs": wired if isinstance(spec["output"], list) else wired[0],
-        "inputs": inputs,
-        "changedPropIds": [],
-        "state": [],
-    }
+    chart = CHARTS[key]
+    listed = {"key": key, "kind": chart.kind, "controls": list(chart.controls)}
+    return charts_body([listed], values, list(FILTER_KEYS), list(FILTER_IDS))
 
 
 def top_seller(app) -> int:
@@ -146,9 +125,9 @@ def live_flags(session, scope, filters):
     return pd.DataFrame(rows, columns=FLAG_COLUMNS).sort_values("amount", ascending=False)
 
 
-def callback(app, client, key: str, values: dict) -> tuple:
+def callback(client, key: str, values: dict) -> tuple:
     """A function posting the chart's callback, and the list that keeps its last answer."""
-    body = payload(app, key, values)
+    body = payload(key, values)
     answers: list[bytes] = []
 
     def post() -> None:
@@ -172,10 +151,10 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
     )]
     for label, key, extra in cases():
         values = {**PERIOD, **{k: (seller if v == "TOP_SELLER" else v) for k, v in extra.items()}}
-        post, answer = callback(app, client, key, values)
+        post, answer = callback(client, key, values)
         facts_ms = sample(post, repeat)
         with raw_lines():
-            raw_post, raw_answer = callback(app, client, key, values)
+            raw_post, raw_answer = callback(client, key, values)
             raw_ms = sample(raw_post, min(repeat, RAW_REPEAT), warm_up=False)
         # Stored leakage flags are judged over all the data at refresh; live ones over the
         # period only (sales drop, 12-month turnover): they may differ by design.

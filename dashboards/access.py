@@ -50,8 +50,9 @@ def with_csrf_cookie(view: Callable) -> Callable:
     return wrapped
 
 
-def callback_guard(view: Callable, resources: dict[str, str | None]) -> Callable:
-    """Check the permission of the dashboard whose component a callback updates."""
+def callback_guard(view: Callable, resources: dict) -> Callable:
+    """Check the permission of the dashboard whose component a callback updates (or, for
+    the charts' callback, of every chart the body names)."""
 
     @functools.wraps(view)
     def guarded(*args, **kwargs):
@@ -60,14 +61,18 @@ def callback_guard(view: Callable, resources: dict[str, str | None]) -> Callable
         if output not in resources:
             return jsonify({"message": "Requête de tableau de bord invalide."}), 400
         resource = resources[output]
-        if resource is not None and not current_app.appbuilder.sm.has_access(PERMISSION, resource):
+        if callable(resource):
+            allowed = resource(body)
+        else:
+            allowed = resource is None or current_app.appbuilder.sm.has_access(PERMISSION, resource)
+        if not allowed:
             return jsonify({"message": "Tableau de bord introuvable ou non autorisé."}), 404
         return view(*args, **kwargs)
 
     return guarded
 
 
-def guard_dash_routes(app: Flask, dash_app, resources: dict[str, str | None]) -> None:
+def guard_dash_routes(app: Flask, dash_app, resources: dict) -> None:
     """Wrap every Dash route; add one route per dashboard page with its own permission."""
     for rule in list(app.url_map.iter_rules()):
         if not rule.rule.startswith(PREFIX):

@@ -33,10 +33,18 @@ DROPDOWN_LABELS = {
 # Page controls beyond the shared filters, by dashboard; ids are {"type": "reglage", "name": …}.
 PAGE_CONTROLS = {"ventes": ("grain",), "mevente": ("jours",)}
 COOPERATIVE_OPTIONS_LIMIT = 30
+# The parts one callback fills for every chart on the page (ids {"type": part, "cle": key}):
+# a graph's figure, or a table's (or cards') body and its message line.
+FIGURE, BODY, MESSAGE = "graphique", "contenu", "message"
 
 
 def control_id(name: str) -> dict:
     return {"type": "reglage", "name": name}
+
+
+def part_id(part: str, key: str) -> dict:
+    """The id of one part (FIGURE, BODY, MESSAGE) of chart ``key``."""
+    return {"type": part, "cle": key}
 
 
 def app_shell() -> html.Div:
@@ -281,15 +289,14 @@ def chart_card(chart: Chart) -> html.Div:
             ),
         ]
     if chart.kind == GRAPH:
-        body = dcc.Loading(
-            dcc.Graph(id=chart.key, config=GRAPH_CONFIG), type="dot", color="#1e5631"
-        )
+        parts = dcc.Graph(id=part_id(FIGURE, chart.key), config=GRAPH_CONFIG)
     else:
-        body = dcc.Loading(
-            [html.Div(id=chart.key), html.Div(id=f"{chart.key}-message", className="text-muted")],
-            type="dot",
-            color="#1e5631",
-        )
+        parts = [
+            html.Div(id=part_id(BODY, chart.key)),
+            html.Div(id=part_id(MESSAGE, chart.key), className="text-muted"),
+        ]
+    # The plain id names the chart on the page (links, styles, browser tests).
+    body = html.Div(dcc.Loading(parts, type="dot", color="#1e5631"), id=chart.key)
     head = [html.H4(chart.title), html.Div(exports, className="isoko-chart-exports")]
     children = [html.Div(head, className="isoko-chart-head")]
     if chart.note:

@@ -28,7 +28,7 @@ class IsokoDash(Dash):
         )
 
 
-def mount_dash(app: Flask) -> tuple[IsokoDash, dict[str, str | None]]:
+def mount_dash(app: Flask) -> tuple[IsokoDash, dict]:
     """Create the Dash app on ``app`` with every declared callback; return it and the
     map from callback output to dashboard resource."""
     dash_app = IsokoDash(

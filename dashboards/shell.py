@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, ctx
+from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from dash.html import Div
+from werkzeug.exceptions import NotFound
 
 from console.database import read_session
 from console.security.scoping import current_scope
 
 from . import layout
 from .callbacks import dashboard_callback
-from .catalogue import BY_SLUG, PREFIX, dashboard_for_path
+from .catalogue import PREFIX, dashboard_for_path
 from .charts import (
-    CARDS,
     CHARTS,
     FILTER_KEYS,
     GRAPH,
@@ -23,6 +23,7 @@ from .charts import (
     chart_download,
     chart_output,
     may_open,
+    may_see,
 )
 from .filters import parse_filters, scope_problem, values_from_query
 
@@ -30,6 +31,8 @@ FILTER_IDS = ("f-du", "f-au", "f-carte", "f-province", "f-filiere", "f-cooperati
 FILTER_INPUTS = [Input(i, "value") for i in FILTER_IDS]
 FILTER_STATES = [State(i, "value") for i in FILTER_IDS]
 CONTROLS = {"type": "reglage", "name": ALL}
+# The chart parts one callback fills, in its outputs' order: part → property.
+CHART_PARTS = {layout.FIGURE: "figure", layout.BODY: "children", layout.MESSAGE: "children"}
 
 
 def filter_values(args, control_values=(), control_ids=()) -> dict:
@@ -135,32 +138,88 @@ def download(clicks, *args):
     return chart_download(str(trigger.get("chart")), str(trigger.get("format")), values)
 
 
-def _declare_chart_callback(chart: Chart) -> None:
-    inputs = FILTER_INPUTS + [Input(layout.control_id(name), "value") for name in chart.controls]
+def chart_keys(body: dict) -> set[str]:
+    """The charts a chart-parts update names in its outputs (as the renderer lists them)."""
+    keys = set()
+    for group in body.get("outputs") or []:
+        for item in group if isinstance(group, list) else [group]:
+            ident = item.get("id") if isinstance(item, dict) else None
+            if isinstance(ident, dict) and ident.get("type") in CHART_PARTS:
+                keys.add(str(ident.get("cle")))
+    return keys
+
+
+def may_fill(body: dict) -> bool:
+    """Whether the user may see every chart the update asks for (the route guard's check)."""
+    return all(key in CHARTS and may_see(CHARTS[key]) for key in chart_keys(body))
+
+
+def _chart_values(chart: Chart, values: dict) -> dict:
+    """The shared filters and the page controls this chart reads (its cache key)."""
+    own = {key: values.get(key) for key in FILTER_KEYS}
+    own.update({name: values.get(name) for name in chart.controls})
+    return own
+
+
+def changed_controls() -> set[str] | None:
+    """The page controls whose change triggered the update; None when anything else did
+    (a filter, or the page's first call), which redraws every chart."""
+    names = set()
+    for ident in ctx.triggered_prop_ids.values():
+        if not (isinstance(ident, dict) and ident.get("type") == "reglage"):
+            return None
+        names.add(ident.get("name"))
+    return names or None
+
+
+def _chart_result(key: str, values: dict, controls: set[str] | None):
+    """A chart's figure, or its (body, message); None when the change leaves it as it is."""
+    chart = CHARTS.get(key)
+    if chart is None:
+        raise NotFound("Graphique inconnu.")
+    if controls is not None and not controls & set(chart.controls):
+        return None
+    result = chart_output(key, _chart_values(chart, values))
     if chart.kind == GRAPH:
-        outputs = [Output(chart.key, "figure")]
-    else:
-        outputs = [Output(chart.key, "children"), Output(f"{chart.key}-message", "children")]
-
-    def callback(*args):
-        values = filter_values(args[: len(FILTER_KEYS)])
-        values.update(zip(chart.controls, args[len(FILTER_KEYS) :], strict=True))
-        result = chart_output(chart.key, values)
-        if chart.kind == GRAPH:
-            return result
-        items, message = result
-        if chart.kind == TABLE:
-            return layout.table(chart, items), message
-        return (layout.cards(items) if items else ""), message
-
-    callback.__name__ = "chart_" + chart.key.replace("-", "_")
-    dashboard_callback(BY_SLUG[chart.dashboard].resource, *outputs, *inputs)(callback)
+        return result
+    items, message = result
+    if chart.kind == TABLE:
+        return layout.table(chart, items), message
+    return (layout.cards(items) if items else ""), message
 
 
-def declare_chart_callbacks() -> None:
-    """One callback per registered chart (called once, after the pages are imported)."""
-    for chart in CHARTS.values():
-        _declare_chart_callback(chart)
+@dashboard_callback(
+    may_fill,
+    *[Output(layout.part_id(part, ALL), prop) for part, prop in CHART_PARTS.items()],
+    *FILTER_INPUTS,
+    Input(CONTROLS, "value"),
+    State(CONTROLS, "id"),
+)
+def fill_charts(*args):
+    """Every chart of the page in one request: figures, tables and their messages.
+
+    A change of one page control (grain, days) redraws only the charts that read it.
+    """
+    *filters_args, control_values, control_ids = args
+    values = filter_values(filters_args, control_values, control_ids)
+    changed = changed_controls()
+    figures, bodies, messages = ctx.outputs_list
+    results = {}
+    for spec in [*figures, *bodies]:
+        key = spec["id"]["cle"]
+        results[key] = _chart_result(key, values, changed)
+
+    def part(spec, index=None):
+        result = results.get(spec["id"]["cle"])
+        if result is None:
+            return no_update
+        return result if index is None else result[index]
+
+    return (
+        [part(spec) for spec in figures],
+        [part(spec, 0) for spec in bodies],
+        [part(spec, 1) for spec in messages],
+    )
 
 
-__all__ = ["CARDS", "declare_chart_callbacks", "download", "render_page", "sync_url"]
+__all__ = ["fill_charts", "download", "render_page", "sync_url"]

@@ -13,6 +13,7 @@ from flask import g
 from flask_login import login_user
 from sqlalchemy import func, select
 
+from bench.load.payloads import charts_body
 from console import models as m
 from console.services.periods import local_midnight_utc
 
@@ -241,31 +242,11 @@ FILTER_IDS = ("f-du", "f-au", "f-carte", "f-province", "f-filiere", "f-cooperati
 FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
 
 
-def update_payload(chart, values: dict) -> dict:
-    """The JSON Dash's renderer posts to /_dash-update-component for a chart's callback."""
-    inputs = [
-        {"id": fid, "property": "value", "value": values.get(key)}
-        for key, fid in zip(FILTER_KEYS, FILTER_IDS, strict=True)
-    ]
-    inputs += [
-        {"id": {"name": name, "type": "reglage"}, "property": "value", "value": values.get(name)}
-        for name in chart.controls
-    ]
-    if chart.kind == "graph":
-        output, outputs = f"{chart.key}.figure", {"id": chart.key, "property": "figure"}
-    else:
-        output = f"..{chart.key}.children...{chart.key}-message.children.."
-        outputs = [
-            {"id": chart.key, "property": "children"},
-            {"id": f"{chart.key}-message", "property": "children"},
-        ]
-    return {
-        "output": output,
-        "outputs": outputs,
-        "inputs": inputs,
-        "changedPropIds": [f"{FILTER_IDS[0]}.value"],
-        "state": [],
-    }
+def update_payload(chart, values: dict, changed: tuple[str, ...] = ()) -> dict:
+    """The JSON Dash's renderer posts to /_dash-update-component for a page showing only
+    ``chart`` (the charts' one callback fills whichever charts the page holds)."""
+    listed = {"key": chart.key, "kind": chart.kind, "controls": list(chart.controls)}
+    return charts_body([listed], values, list(FILTER_KEYS), list(FILTER_IDS), changed)
 
 
 FACT_TABLES = (

@@ -9,9 +9,11 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
+from bench.load.payloads import chart_part, part_key
 from console import models as m
 from console.services.periods import local_midnight_utc
 
@@ -304,13 +306,93 @@ def test_forged_province_over_http_answers_the_refusal_and_no_foreign_figures(se
     )
     response = client.post("/dashboards/_dash-update-component", json=payload)
     assert response.status_code == 200
-    refused = response.get_json()["response"]["ventes-provinces"]["figure"]
+    refused = chart_part(response.get_json(), "graphique", "ventes-provinces")["figure"]
     assert refused["data"] == []
     assert [a["text"] for a in refused["layout"]["annotations"]] == [REFUSED]
     own = update_payload(CHARTS["ventes-provinces"], {**PERIOD, "carte": "2015"})
     figure = json.loads(client.post("/dashboards/_dash-update-component", json=own).get_data())
-    bar = figure["response"]["ventes-provinces"]["figure"]["data"][0]
+    bar = chart_part(figure, "graphique", "ventes-provinces")["figure"]["data"][0]
     assert bar["y"] == ["Gitega"]
+
+
+def _listed(charts) -> list[dict]:
+    return [{"key": c.key, "kind": c.kind, "controls": list(c.controls)} for c in charts]
+
+
+def _post_charts(client, charts, values, changed=()):
+    from bench.load.payloads import charts_body
+    from dashboards.shell import FILTER_IDS
+
+    body = charts_body(_listed(charts), values, list(FILTER_KEYS), list(FILTER_IDS), changed)
+    return client.post("/dashboards/_dash-update-component", json=body)
+
+
+FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
+
+
+@pytest.mark.parametrize("slug", ["ventes", "mevente", "recettes", "pilote"])
+def test_one_request_fills_every_chart_of_a_page_as_each_chart_alone(seeded, slug):
+    from dashboards.charts import GRAPH, TABLE, charts_of
+    from dashboards.layout import table
+
+    charts = charts_of(slug)
+    client = seeded.test_client()
+    login(client, "ministere.dash")
+    values = {**PERIOD, "carte": "2015", "grain": "mois", "jours": 90}
+    response = _post_charts(client, charts, values)
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert len(answer["response"]) == sum(1 if c.kind == GRAPH else 2 for c in charts)
+    for chart in charts:
+        alone = output(seeded, "ministere.dash", chart.key, **values)
+        if chart.kind == GRAPH:
+            assert chart_part(answer, "graphique", chart.key)["figure"] == json.loads(
+                json.dumps(alone, cls=PlotlyJSONEncoder)
+            ), chart.key
+            continue
+        items, message = alone
+        assert chart_part(answer, "message", chart.key)["children"] == message, chart.key
+        body = chart_part(answer, "contenu", chart.key)["children"]
+        if chart.kind == TABLE:
+            assert body == (table(chart, items) or ""), chart.key
+        else:
+            assert bool(body) == bool(items), chart.key
+
+
+def test_changing_the_grain_redraws_only_the_charts_that_read_it(seeded):
+    from dashboards.charts import charts_of
+
+    charts = charts_of("ventes")
+    client = seeded.test_client()
+    login(client, "ministere.dash")
+    values = {**PERIOD, "carte": "2015", "grain": "semaine"}
+    changed = ('{"name":"grain","type":"reglage"}.value',)
+    answer = _post_charts(client, charts, values, changed).get_json()["response"]
+    readers = {c.key for c in charts if "grain" in c.controls}
+    assert readers == {"ventes-evolution"}
+    assert set(answer) == {part_key("graphique", "ventes-evolution")}
+    weekly = answer[part_key("graphique", "ventes-evolution")]["figure"]
+    assert len(weekly["data"][0]["x"]) > 40  # weeks of a year, not 12 months
+    everything = _post_charts(client, charts, values, ("f-du.value",)).get_json()["response"]
+    assert len(everything) > len(charts) - 1
+
+
+def test_a_charts_request_naming_one_chart_beyond_the_role_is_refused_whole(seeded):
+    from dashboards.charts import CHARTS, charts_of
+
+    client = seeded.test_client()
+    login(client, "pnud.dash")
+    allowed = [c for c in charts_of("recettes") if c.key != "recettes-alertes"]
+    assert _post_charts(client, allowed, PERIOD).status_code == 200
+    forged = _post_charts(client, [*allowed, CHARTS["recettes-alertes"]], PERIOD)
+    assert forged.status_code == 404
+    assert forged.get_json()["message"] == "Tableau de bord introuvable ou non autorisé."
+    unknown = type("Unknown", (), {"key": "inconnu", "kind": "graph", "controls": ()})
+    assert _post_charts(client, [*allowed, unknown], PERIOD).status_code == 404
+    coordinator = seeded.test_client()
+    login(coordinator, "coord.gitega")
+    assert _post_charts(coordinator, [CHARTS["recettes-mensuel"]], PERIOD).status_code == 404
+    assert _post_charts(coordinator, [CHARTS["ventes-provinces"]], PERIOD).status_code == 200
 
 
 def test_cached_figures_are_never_shared_between_scopes(seeded):

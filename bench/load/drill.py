@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from .client import ConsoleSession
-from .payloads import chart_body
+from .payloads import charts_body
 from .plan import DRILL_ACCOUNT, PROBE_ACCOUNT
 from .processes import Service, wait_for_redis
 from .supervision import WorkerSupervisor, wait_for_reports
@@ -95,14 +95,14 @@ class Drill:
     def __init__(self, base_url: str, database_url: str, plan: dict, redis: Service,
                  redis_port: int, supervisor: WorkerSupervisor, wait_s: float) -> None:
         self.base_url = base_url
-        # The probe's chart: the first sales chart, national, over the last twelve months.
-        chart = plan["charts"]["ministere"]["ventes"][0]
+        # The probe's charts: the sales page's, national, over the last twelve months.
+        charts = plan["charts"]["ministere"]["ventes"]
         start, end = plan["periods"][0]
         values = {"du": start, "au": end, "carte": "2015", "grain": "mois", "jours": 90}
-        self.callback_body = chart_body(chart, values, plan["filter_keys"], plan["filter_ids"])
+        self.callback_body = charts_body(charts, values, plan["filter_keys"], plan["filter_ids"])
         self.heavy = (HEAVY_REPORT, {"period": plan["drill_period"], "province": "", "map": "2015",
                                      "format": "xlsx"})
-        self.probes = (*PROBES[:4], ("CALLBACK", f"rappel {chart['key']}"), *PROBES[4:])
+        self.probes = (*PROBES[:4], ("CALLBACK", "rappel graphiques ventes"), *PROBES[4:])
         self.engine = sa.create_engine(database_url, pool_pre_ping=True)
         self.redis = redis
         self.redis_port = redis_port

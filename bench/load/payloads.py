@@ -2,22 +2,52 @@
 
 from __future__ import annotations
 
+import json
 
-def chart_body(chart: dict, values: dict, filter_keys: list[str], filter_ids: list[str]) -> dict:
-    """The body of one chart's callback (``chart``: key, kind, controls from the plan)."""
-    inputs = [{"id": fid, "property": "value", "value": values.get(key)}
-              for key, fid in zip(filter_keys, filter_ids, strict=True)]
-    inputs += [{"id": {"name": n, "type": "reglage"}, "property": "value", "value": values.get(n)}
-               for n in chart["controls"]]
-    key = chart["key"]
-    if chart["kind"] == "graph":
-        output, outputs = f"{key}.figure", {"id": key, "property": "figure"}
-    else:  # tables and cards fill their body and a message line
-        output = f"..{key}.children...{key}-message.children.."
-        outputs = [{"id": key, "property": "children"},
-                   {"id": f"{key}-message", "property": "children"}]
-    return {"output": output, "outputs": outputs, "inputs": inputs, "changedPropIds": [],
-            "state": []}
+# The charts' callback fills these parts of every chart on a page (dashboards.shell).
+PARTS = (("graphique", "figure"), ("contenu", "children"), ("message", "children"))
+
+
+def _wildcard(part: str) -> str:
+    return json.dumps({"cle": ["ALL"], "type": part}, separators=(",", ":"), sort_keys=True)
+
+
+# Dash's key of a multi-output callback: "..a.p...b.q..".
+CHARTS_OUTPUT = ".." + "...".join(f"{_wildcard(part)}.{prop}" for part, prop in PARTS) + ".."
+
+
+def part_key(part: str, key: str) -> str:
+    """How the response names a chart part: its id as JSON text, keys sorted."""
+    return json.dumps({"cle": key, "type": part}, separators=(",", ":"), sort_keys=True)
+
+
+def charts_body(
+    charts: list[dict], values: dict, filter_keys: list[str], filter_ids: list[str],
+    changed: tuple[str, ...] = (),
+) -> dict:
+    """The one request a page's charts make (``charts``: key, kind, controls, as the plan
+    lists them); ``changed`` names the inputs whose change triggered it (none: first call)."""
+    controls = sorted({name for chart in charts for name in chart["controls"]})
+    inputs: list = [{"id": fid, "property": "value", "value": values.get(key)}
+                    for key, fid in zip(filter_keys, filter_ids, strict=True)]
+    inputs.append([{"id": {"name": n, "type": "reglage"}, "property": "value",
+                    "value": values.get(n)} for n in controls])
+    state = [[{"id": {"name": n, "type": "reglage"}, "property": "id",
+               "value": {"name": n, "type": "reglage"}} for n in controls]]
+    graphs = [c["key"] for c in charts if c["kind"] == "graph"]
+    others = [c["key"] for c in charts if c["kind"] != "graph"]
+    outputs = [
+        [{"id": {"cle": key, "type": "graphique"}, "property": "figure"} for key in graphs],
+        [{"id": {"cle": key, "type": "contenu"}, "property": "children"} for key in others],
+        [{"id": {"cle": key, "type": "message"}, "property": "children"} for key in others],
+    ]
+    return {"output": CHARTS_OUTPUT, "outputs": outputs, "inputs": inputs,
+            "changedPropIds": list(changed), "state": state}
+
+
+def chart_part(response: dict, part: str, key: str):
+    """One chart part out of a charts' callback answer (``response``: its JSON)."""
+    return response["response"][part_key(part, key)]
 
 
 def page_body(path: str, search: str) -> dict:
