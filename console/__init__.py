@@ -81,6 +81,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from console.formatting import install_template_filters
 
     install_template_filters(app)
+    from console.navbar import install_navbar
+
+    install_navbar(app)
     from console.cli import register_commands
 
     register_commands(app)

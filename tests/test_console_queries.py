@@ -127,3 +127,51 @@ def test_a_user_is_found_by_an_id_given_as_text_and_garbage_finds_no_one(app, mi
         found = sm.get_user_by_id(str(user.id))
         assert found.id == user.id and [r.name for r in found.roles] == ["Ministère"]
         assert sm.get_user_by_id("3 OR 1=1") is None and sm.get_user_by_id(None) is None
+
+
+def _menu(client) -> str:
+    """The navbar of the home page."""
+    page = client.get("/").get_data(as_text=True)
+    return page[page.index('<header class="top"'):page.index("</header>")]
+
+
+def test_the_kept_menu_follows_grants_language_and_name(app, client, ministry):
+    """The navbar is kept per user between requests, never past a change it shows."""
+    from console.extensions import db
+
+    login(client, ministry)
+    menu = _menu(client)
+    assert 'href="/deviceview/list/"' in menu and "Équipements" in menu
+    assert _menu(client) == menu
+    grant = sa.text(
+        "SELECT pvr.* FROM ab_permission_view_role pvr "
+        "JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id "
+        "JOIN ab_permission p ON p.id = pv.permission_id JOIN ab_view_menu v ON v.id = pv.view_menu_id "
+        "JOIN ab_role r ON r.id = pvr.role_id "
+        "WHERE p.name = 'menu_access' AND v.name = 'DeviceView' AND r.name = 'Ministère'"
+    )
+    with app.app_context(), db.engine.begin() as conn:
+        row = conn.execute(grant).mappings().one()
+        conn.execute(sa.text("DELETE FROM ab_permission_view_role WHERE id = :id"), {"id": row["id"]})
+    try:
+        assert 'href="/deviceview/list/"' not in _menu(client)
+    finally:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO ab_permission_view_role (id, permission_view_id, role_id) "
+                                 "VALUES (:id, :permission_view_id, :role_id)"), dict(row))
+    assert _menu(client) == menu
+    client.get("/lang/en")
+    english = _menu(client)
+    assert "Equipment" in english and "Équipements" not in english
+    client.get("/lang/fr")
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=ministry)
+        first = user.first_name
+        user.first_name = "Renommée"
+        db.session.commit()
+    try:
+        assert "Renommée" in _menu(client)
+    finally:
+        with app.app_context():
+            app.appbuilder.sm.find_user(username=ministry).first_name = first
+            db.session.commit()

@@ -6,6 +6,7 @@ from flask import g, has_request_context
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import User, assoc_permissionview_role
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, relationship
 
@@ -107,6 +108,18 @@ class IsokoSecurityManager(SecurityManager):
         cache[role_ids] = (version, permissions)  # one dict store: atomic under the GIL
         return permissions
 
+    def _request_permissions(self, role_ids) -> frozenset[tuple[str, str]]:
+        """The roles' permissions, read once per request."""
+        cache = g.setdefault("_isoko_role_permissions", {})
+        key = tuple(sorted(role_ids))
+        if key not in cache:
+            cache[key] = self._permissions_of(key)
+        return cache[key]
+
+    def current_permissions(self) -> frozenset[tuple[str, str]]:
+        """Every (permission, resource) pair the signed-in user's roles hold (in a request)."""
+        return self._request_permissions(role.id for role in self.get_user_roles(current_user))
+
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         """FAB's check, answered from the roles' permissions read once per request.
 
@@ -114,8 +127,4 @@ class IsokoSecurityManager(SecurityManager):
         """
         if not has_request_context():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)
-        cache = g.setdefault("_isoko_role_permissions", {})
-        key = tuple(sorted(role_ids))
-        if key not in cache:
-            cache[key] = self._permissions_of(key)
-        return (permission_name, view_name) in cache[key]
+        return (permission_name, view_name) in self._request_permissions(role_ids)
