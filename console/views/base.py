@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from flask import abort, request
+from flask import abort, jsonify, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -26,6 +26,7 @@ from console.security.scoped_datamodel import ScopedSQLAInterface
 from console.security.scoping import current_scope, scope_clause
 from console.services.money import format_francs, format_rate
 
+from .choices import ChoiceSearchField, choices_page
 from .export import csv_export_response
 from .labels import COLUMN_LABELS
 
@@ -122,6 +123,9 @@ class IsokoModelView(ModelView):
 
     page_size = 25
     list_template = "isoko/list.html"
+    # Relation filters on large tables, their options fetched as the user types
+    # (console/views/choices.py): column → the related model's text column searched.
+    search_choice_columns: dict[str, str] = {}
     # The menu label, set by console.views.register_views; titles derive from it.
     menu_label = None
 
@@ -169,6 +173,15 @@ class IsokoModelView(ModelView):
         search_fields = {
             key: enum_select_field(cls, labels.get(key, key), True) for key, cls, _n in enum_columns
         }
+        search_fields |= {
+            column: ChoiceSearchField(
+                labels.get(column, column),
+                view=self,
+                column=column,
+                placeholder=_("Tapez pour chercher"),
+            )
+            for column in self.search_choice_columns
+        }
         self.add_form_extra_fields = form_fields | (self.add_form_extra_fields or {})
         self.edit_form_extra_fields = form_fields | (self.edit_form_extra_fields or {})
         self.search_form_extra_fields = search_fields | (self.search_form_extra_fields or {})
@@ -179,6 +192,8 @@ class IsokoModelView(ModelView):
         """FAB's routes this view has no use for: no permission declared, or no action."""
         declared = set(self.base_permissions or [])
         excluded = {route for route, perm in ROUTE_PERMISSIONS.items() if perm not in declared}
+        if not self.search_choice_columns:
+            excluded.add("choices")
         if not _has_actions(type(self)):
             excluded |= {"action", "action_post"}
         return excluded
@@ -254,6 +269,18 @@ class IsokoModelView(ModelView):
         action = self._permitted_action(request.form.get("action", ""))
         items = [self._scoped_item(pk) for pk in request.form.getlist("rowid")]
         return action.func(items)
+
+    # -- options of the relation filters on large tables ------------------------------
+
+    @expose("/choices/<column>/")
+    @has_access
+    @permission_name("list")
+    def choices(self, column):
+        """Options matching ``?q=`` for a relation filter, as select2 reads them (JSON)."""
+        text_column = self.search_choice_columns.get(column)
+        if text_column is None:
+            abort(404)
+        return jsonify(choices_page(self, column, text_column))
 
     # -- CSV export -----------------------------------------------------------------
 

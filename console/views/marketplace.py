@@ -113,15 +113,17 @@ class OrderView(IsokoModelView):
         "is_export",
         "payment_method",
     ]
-    # No filter on the buyer: its drop-down would hold every buyer of the platform.
     search_columns = [
         "reference",
         "placed_at",
         "seller",
+        "buyer",
         "status",
         "is_export",
         "payment_method",
     ]
+    # Every seller and buyer of the platform: options fetched as the user types.
+    search_choice_columns = {"seller": "name", "buyer": "name"}
     related_views = [OrderLineView, PaymentView]
     show_template = "appbuilder/general/model/show_cascade.html"
     base_order = ("placed_at", "desc")
