@@ -3,8 +3,8 @@
 Keys hold the data function, the user's ProvinceScope.cache_key, the filters and the
 id of the last aggregate refresh: refresh_facts writes a new id, so every cached frame
 is stale at once, in every process, with no explicit invalidation. Redis serves the
-cache when ISOKO_REDIS_URL is set (shared by gunicorn workers); otherwise a per-process
-SimpleCache.
+cache when ISOKO_REDIS_URL is set (shared by gunicorn workers), with a per-process
+SimpleCache while Redis is down; otherwise a per-process SimpleCache.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+from cachelib import SimpleCache
 from flask import Flask, has_request_context, request
 from flask_caching import Cache
 from redis.exceptions import RedisError
@@ -27,6 +28,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 cache = Cache()
 TIMEOUT_S = 15 * 60
+# This process's own cache while Redis does not answer (pickled copies, like Redis's).
+fallback = SimpleCache(threshold=500, default_timeout=TIMEOUT_S)
 
 
 def init_cache(app: Flask) -> None:
@@ -51,17 +54,24 @@ def data_version(session: Session) -> int:
 
 
 def cached(name: str, scope: ProvinceScope, key: str, session: Session, load: Callable[[], T]) -> T:
-    """``load()``'s result, cached under the scope, the view key and the data version."""
+    """``load()``'s result, cached under the scope, the view key and the data version.
+
+    While Redis is down, each process keeps what it computes in its own memory (the
+    same keys, so never stale): the dashboards slow down for a first visit, not for all.
+    """
     full_key = f"{name}|{scope.cache_key}|v{data_version(session)}|{key}"
+    store = cache
     try:
         value = cache.get(full_key)
-    except RedisError as error:  # Redis down: answer from the database, uncached
+    except RedisError as error:
         log.warning("cache des tableaux de bord indisponible : %s", error)
-        return load()
+        store = fallback
+        value = fallback.get(full_key)
     if value is None:
         value = load()
         try:
-            cache.set(full_key, value)
+            store.set(full_key, value)
         except RedisError as error:
             log.warning("cache des tableaux de bord indisponible : %s", error)
+            fallback.set(full_key, value)
     return value

@@ -106,7 +106,8 @@ class ChartData:
 def chart_data(
     key: str, values: dict, scope: ProvinceScope | None = None, *, every_row: bool = False
 ) -> ChartData:
-    """Check permission, parse and scope-check the filters, then load (cached) the frame."""
+    """Check permission, parse and scope-check the filters, then load (cached) the frame;
+    ``every_row``: the frame an export needs (``load_all`` when the screen shows a part)."""
     chart = CHARTS.get(key)
     if chart is None:
         raise NotFound("Graphique inconnu.")
@@ -119,12 +120,13 @@ def chart_data(
     problem = scope_problem(session, scope, filters)
     if problem:
         return ChartData(filters, None, (*errors, problem), refused=True)
+    load = chart.load_all if every_row and chart.load_all is not None else chart.load
     if chart.live:
-        frame = chart.load(session, scope, filters)
+        frame = load(session, scope, filters)
     else:
-        frame = cached(
-            key, scope, filters.cache_key, session, lambda: chart.load(session, scope, filters)
-        )
+        # Keyed by the data function: charts drawing the same frame share one entry.
+        name = f"{load.__module__}.{load.__qualname__}"
+        frame = cached(name, scope, filters.cache_key, session, lambda: load(session, scope, filters))
     return ChartData(filters, frame, tuple(errors))
 
 

@@ -19,6 +19,7 @@ from console.services.periods import local_midnight_utc
 
 from . import dashboards_support as support
 from .conftest import login
+from .test_console_queries import counted_queries
 from .dashboards_support import province_id, raw_sales, signed_in, update_payload
 
 # Fixtures: the seeded app and its session.
@@ -471,5 +472,42 @@ def test_with_the_redis_cache_down_charts_still_answer_from_the_database(seeded)
                                    "CACHE_KEY_PREFIX": "isoko:dash:"})
     try:
         assert bars(output(seeded, "ministere.dash", "ventes-provinces")) == expected
+        # Meanwhile the process keeps what it computed: the same view reads no aggregate.
+        with counted_queries() as statements:
+            assert bars(output(seeded, "ministere.dash", "ventes-provinces")) == expected
+        assert not [s for s in statements if "fact_sales" in s]
     finally:
         seeded.extensions["cache"][cache] = working
+
+
+def test_charts_drawing_the_same_frame_share_one_cache_entry(seeded):
+    output(seeded, "ministere.dash", "recettes-mensuel", du="2024-01", au="2024-06")
+    with counted_queries() as statements:
+        output(seeded, "ministere.dash", "recettes-ecart", du="2024-01", au="2024-06")
+    assert not [s for s in statements if "fact_sales" in s or "fact_payment" in s]
+
+
+def test_the_flags_export_holds_every_flag_when_the_screen_shows_the_first(
+    seeded, db_session, monkeypatch
+):
+    import dataclasses
+
+    from dashboards.charts import CHARTS, chart_data
+    from dashboards.data import tax
+
+    def first_three(session, scope, filters):
+        return tax.leakage(session, scope, filters, limit=3)
+
+    monkeypatch.setitem(
+        CHARTS, "recettes-alertes", dataclasses.replace(CHARTS["recettes-alertes"], load=first_three)
+    )
+    period = {"du": "2024-07", "au": "2025-06"}
+    with signed_in(seeded, "ministere.dash"):
+        shown = chart_data("recettes-alertes", period).frame
+        every = chart_data("recettes-alertes", period, every_row=True).frame
+    F = m.LeakageFlagFact
+    stored = db_session.scalar(
+        select(func.count()).select_from(F).where(F.period_end >= START, F.period_end <= END)
+    )
+    assert len(shown) == 3 < stored
+    assert len(every) == stored
