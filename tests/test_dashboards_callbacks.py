@@ -19,8 +19,8 @@ from console.services.periods import local_midnight_utc
 
 from . import dashboards_support as support
 from .conftest import login
-from .test_console_queries import counted_queries
 from .dashboards_support import province_id, raw_sales, signed_in, update_payload
+from .test_console_queries import counted_queries
 
 # Fixtures: the seeded app and its session.
 seeded, db_session = support.seeded, support.db_session
