@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .queue import lower_cpu_priority, session_niceness
 from .registry import reports
 
 
@@ -102,9 +102,11 @@ def worker_command(burst: bool) -> None:
               report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
     names = ", ".join(f"« {q.name} »" for q in queues)
     # Jobs run in forked children, which inherit the priority: pages come first.
-    niceness = os.nice(max(0, min(19, current_app.config["WORKER_NICE"])))
+    niceness = lower_cpu_priority(current_app.config["WORKER_NICE"])
+    session = session_niceness()
     click.echo(f"Travailleur des rapports et des imports sur les files {names} "
-               f"({current_app.config['REDIS_URL']}), priorité CPU nice {niceness}.")
+               f"({current_app.config['REDIS_URL']}), priorité CPU nice {niceness}"
+               + ("" if session is None else f", session nice {session}") + ".")
     app = current_app._get_current_object()
 
     def queue_waiting_reports() -> int:

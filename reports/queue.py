@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from flask import Flask
 
 from console.extensions import db
@@ -171,3 +174,32 @@ def reconcile_lost_jobs(app: Flask, archives: list[ReportArchive]) -> None:
                 changed = True
     if changed:
         db.session.commit()
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def lower_cpu_priority(increment: int) -> int:
+    """Lower this process's CPU priority by ``increment`` (0–19); the niceness reached.
+
+    Linux schedules each session as one group (autogroup) before the processes inside
+    it: the worker, started in its own session (systemd, setsid), would otherwise share
+    the cores half and half with the web server whatever its own nice. So the session's
+    group gets the same niceness (raising it needs no privilege; a worker started from a
+shell lowers that shell's session with it). Under systemd with a
+    CPU cgroup, the unit's CPUWeight plays that part (deploy/isoko-worker@.service).
+    """
+    niceness = os.nice(max(0, min(19, increment)))
+    try:
+        AUTOGROUP.write_text(str(niceness))
+    except OSError:
+        pass  # no autogroup (other kernels, cgroup-scheduled services): the nice stands alone
+    return niceness
+
+
+def session_niceness() -> int | None:
+    """The niceness of this process's session group (None without Linux autogroups)."""
+    try:
+        return int(AUTOGROUP.read_text().split("nice")[1])
+    except (OSError, IndexError, ValueError):
+        return None
