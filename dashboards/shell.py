@@ -138,20 +138,34 @@ def download(clicks, *args):
     return chart_download(str(trigger.get("chart")), str(trigger.get("format")), values)
 
 
-def chart_keys(body: dict) -> set[str]:
-    """The charts a chart-parts update names in its outputs (as the renderer lists them)."""
+def chart_keys(body: dict) -> set[str] | None:
+    """The charts a chart-parts update names, or None unless its outputs are the three
+    lists of parts the renderer sends (figures, bodies, messages)."""
+    outputs = body.get("outputs")
+    if not isinstance(outputs, list) or len(outputs) != len(CHART_PARTS):
+        return None
     keys = set()
-    for group in body.get("outputs") or []:
-        for item in group if isinstance(group, list) else [group]:
+    for (part, prop), group in zip(CHART_PARTS.items(), outputs, strict=True):
+        if not isinstance(group, list):
+            return None
+        for item in group:
             ident = item.get("id") if isinstance(item, dict) else None
-            if isinstance(ident, dict) and ident.get("type") in CHART_PARTS:
-                keys.add(str(ident.get("cle")))
+            if not (
+                isinstance(ident, dict)
+                and ident.get("type") == part
+                and isinstance(ident.get("cle"), str)
+                and item.get("property") == prop
+            ):
+                return None
+            keys.add(ident["cle"])
     return keys
 
 
 def may_fill(body: dict) -> bool:
-    """Whether the user may see every chart the update asks for (the route guard's check)."""
-    return all(key in CHARTS and may_see(CHARTS[key]) for key in chart_keys(body))
+    """Whether the update is well formed and the user may see every chart it asks for
+    (the route guard's check: otherwise 404, as for another province's record)."""
+    keys = chart_keys(body)
+    return keys is not None and all(key in CHARTS and may_see(CHARTS[key]) for key in keys)
 
 
 def _chart_values(chart: Chart, values: dict) -> dict:

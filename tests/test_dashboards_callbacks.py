@@ -396,6 +396,30 @@ def test_a_charts_request_naming_one_chart_beyond_the_role_is_refused_whole(seed
     assert _post_charts(coordinator, [CHARTS["ventes-provinces"]], PERIOD).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        None,
+        "ventes-provinces.figure",
+        [[{"id": {"cle": "ventes-provinces", "type": "graphique"}, "property": "figure"}]],
+        [[{"id": "ventes-provinces", "property": "figure"}], [], []],
+        [[{"id": {"cle": ["ventes-provinces"], "type": "graphique"}, "property": "figure"}], [], []],
+        [[{"id": {"cle": "ventes-provinces", "type": "contenu"}, "property": "figure"}], [], []],
+        [[], [{"id": {"cle": "ventes-top", "type": "contenu"}, "property": "figure"}], []],
+    ],
+)
+def test_a_malformed_charts_request_is_refused_without_an_error(seeded, outputs):
+    from bench.load.payloads import charts_body
+    from dashboards.shell import FILTER_IDS
+
+    client = seeded.test_client()
+    login(client, "ministere.dash")
+    body = charts_body([], PERIOD, list(FILTER_KEYS), list(FILTER_IDS)) | {"outputs": outputs}
+    response = client.post("/dashboards/_dash-update-component", json=body)
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "Tableau de bord introuvable ou non autorisé."
+
+
 def test_cached_figures_are_never_shared_between_scopes(seeded):
     national = output(seeded, "ministere.dash", "ventes-provinces")
     coordinator = output(seeded, "coord.gitega", "ventes-provinces")
