@@ -1,4 +1,4 @@
-"""Search filters on a large related table (sellers, buyers, products): options on demand.
+"""Search filters on a large related table (sellers, buyers): options fetched on demand.
 
 FAB renders every option of a relation filter into each list page, hidden until the
 user adds that filter: the orders list carried its 600 sellers, about half of the
@@ -16,6 +16,7 @@ import re
 from flask import request, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import func
+from sqlalchemy.orm import lazyload
 from wtforms import Field
 
 from console.security.scoping import apply_scope, current_scope
@@ -79,7 +80,8 @@ def choices_page(view, column: str, text_column: str) -> dict:
     except ValueError:
         page = 1
     text = getattr(model, text_column)
-    query = apply_scope(related.session.query(model), model, current_scope())
+    # Only names are shown: the rows' own relations (a cooperative's value chains) stay unloaded.
+    query = apply_scope(related.session.query(model), model, current_scope()).options(lazyload("*"))
     if term:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.filter(func.lower(text).like(f"%{escaped.lower()}%", escape="\\"))
