@@ -186,8 +186,8 @@ def lower_cpu_priority(increment: int) -> int:
     it: the worker, started in its own session (systemd, setsid), would otherwise share
     the cores half and half with the web server whatever its own nice. So the session's
     group gets the same niceness (raising it needs no privilege; a worker started from a
-shell lowers that shell's session with it). Under systemd with a
-    CPU cgroup, the unit's CPUWeight plays that part (deploy/isoko-worker@.service).
+    shell lowers that shell's session with it). Under systemd with a CPU cgroup, the
+    unit's CPUWeight plays that part (deploy/isoko-worker@.service).
     """
     niceness = os.nice(max(0, min(19, increment)))
     try:
