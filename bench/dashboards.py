@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from .common import Dataset, logged_in_client, sample
-from .load.payloads import charts_body
+from .load.payloads import charts_body, listed
 from .table import Row, heading, timing_row
 
 PERIOD = {"du": "2025-07", "au": "2026-06", "carte": "2015", "grain": "mois", "jours": 90}
@@ -37,9 +37,7 @@ def payload(key: str, values: dict) -> dict:
     from dashboards.charts import CHARTS, FILTER_KEYS
     from dashboards.shell import FILTER_IDS
 
-    chart = CHARTS[key]
-    listed = {"key": key, "kind": chart.kind, "controls": list(chart.controls)}
-    return charts_body([listed], values, list(FILTER_KEYS), list(FILTER_IDS))
+    return charts_body([listed(CHARTS[key])], values, list(FILTER_KEYS), list(FILTER_IDS))
 
 
 def top_seller(app) -> int:

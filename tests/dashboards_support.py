@@ -13,7 +13,7 @@ from flask import g
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from bench.load.payloads import charts_body
+from bench.load.payloads import charts_body, listed
 from console import models as m
 from console.services.periods import local_midnight_utc
 
@@ -242,11 +242,16 @@ FILTER_IDS = ("f-du", "f-au", "f-carte", "f-province", "f-filiere", "f-cooperati
 FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
 
 
+def charts_payload(charts, values: dict, changed: tuple[str, ...] = ()) -> dict:
+    """The JSON Dash's renderer posts to /_dash-update-component for a page showing
+    ``charts`` (the charts' one callback fills whichever charts the page holds)."""
+    return charts_body([listed(c) for c in charts], values, list(FILTER_KEYS), list(FILTER_IDS),
+                       changed)
+
+
 def update_payload(chart, values: dict, changed: tuple[str, ...] = ()) -> dict:
-    """The JSON Dash's renderer posts to /_dash-update-component for a page showing only
-    ``chart`` (the charts' one callback fills whichever charts the page holds)."""
-    listed = {"key": chart.key, "kind": chart.kind, "controls": list(chart.controls)}
-    return charts_body([listed], values, list(FILTER_KEYS), list(FILTER_IDS), changed)
+    """The same for a page showing only ``chart``."""
+    return charts_payload([chart], values, changed)
 
 
 FACT_TABLES = (

@@ -316,19 +316,9 @@ def test_forged_province_over_http_answers_the_refusal_and_no_foreign_figures(se
     assert bar["y"] == ["Gitega"]
 
 
-def _listed(charts) -> list[dict]:
-    return [{"key": c.key, "kind": c.kind, "controls": list(c.controls)} for c in charts]
-
-
 def _post_charts(client, charts, values, changed=()):
-    from bench.load.payloads import charts_body
-    from dashboards.shell import FILTER_IDS
-
-    body = charts_body(_listed(charts), values, list(FILTER_KEYS), list(FILTER_IDS), changed)
+    body = support.charts_payload(charts, values, changed)
     return client.post("/dashboards/_dash-update-component", json=body)
-
-
-FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
 
 
 @pytest.mark.parametrize("slug", ["ventes", "mevente", "recettes", "pilote"])
@@ -409,12 +399,9 @@ def test_a_charts_request_naming_one_chart_beyond_the_role_is_refused_whole(seed
     ],
 )
 def test_a_malformed_charts_request_is_refused_without_an_error(seeded, outputs):
-    from bench.load.payloads import charts_body
-    from dashboards.shell import FILTER_IDS
-
     client = seeded.test_client()
     login(client, "ministere.dash")
-    body = charts_body([], PERIOD, list(FILTER_KEYS), list(FILTER_IDS)) | {"outputs": outputs}
+    body = support.charts_payload([], PERIOD) | {"outputs": outputs}
     response = client.post("/dashboards/_dash-update-component", json=body)
     assert response.status_code == 404
     assert response.get_json()["message"] == "Tableau de bord introuvable ou non autorisé."

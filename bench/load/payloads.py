@@ -21,6 +21,11 @@ def part_key(part: str, key: str) -> str:
     return json.dumps({"cle": key, "type": part}, separators=(",", ":"), sort_keys=True)
 
 
+def listed(chart) -> dict:
+    """A chart as the plan and the bodies list it (``chart``: a dashboards.charts.Chart)."""
+    return {"key": chart.key, "kind": chart.kind, "controls": list(chart.controls)}
+
+
 def charts_body(
     charts: list[dict], values: dict, filter_keys: list[str], filter_ids: list[str],
     changed: tuple[str, ...] = (),

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.common import PASSWORD, add_user, bench_config
+from bench.load.payloads import listed
 
 SEED = 8
 
@@ -63,7 +64,7 @@ def _visible_charts(role: str) -> dict[str, list[dict]]:
         if not allows(role, PERMISSION, dashboard.resource):
             continue
         visible[dashboard.slug] = [
-            {"key": c.key, "kind": c.kind, "controls": list(c.controls)}
+            listed(c)
             for c in charts_of(dashboard.slug)
             if c.extra_permission is None or allows(role, *c.extra_permission)
         ]

@@ -15,7 +15,6 @@ import re
 
 from flask import request, url_for
 from markupsafe import Markup, escape
-from sqlalchemy import func
 from sqlalchemy.orm import lazyload
 from wtforms import Field
 
@@ -82,9 +81,8 @@ def choices_page(view, column: str, text_column: str) -> dict:
     text = getattr(model, text_column)
     # Only names are shown: the rows' own relations (a cooperative's value chains) stay unloaded.
     query = apply_scope(related.session.query(model), model, current_scope()).options(lazyload("*"))
-    if term:
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.filter(func.lower(text).like(f"%{escaped.lower()}%", escape="\\"))
+    if term:  # case-insensitive, with "%" and "_" matched as letters
+        query = query.filter(text.icontains(term, autoescape=True))
     rows = query.order_by(text, related.get_pk()).offset((page - 1) * PAGE).limit(PAGE + 1).all()
     return {
         "results": [{"id": related.get_pk_value(r), "text": str(r)} for r in rows[:PAGE]],
