@@ -1,8 +1,8 @@
 """A chart's data as CSV or Excel, safe to open in a spreadsheet.
 
 Text cells starting with = + - @ (or a tab or carriage return) would run as formulas
-in Excel or LibreOffice (CSV/formula injection, OWASP): they are prefixed with an
-apostrophe. Numbers stay numbers; dates read dd/mm/YYYY.
+in Excel or LibreOffice (CSV/formula injection, OWASP): they go through the one
+neutraliser, console.services.spreadsheet_cells. Numbers stay numbers; dates read dd/mm/YYYY.
 """
 
 from __future__ import annotations
@@ -17,15 +17,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from console.services.spreadsheet_cells import neutralise
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralise(value):
-    """Text that a spreadsheet would read as a formula, made inert."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _plain(value):

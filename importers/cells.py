@@ -15,6 +15,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+# Text cells starting with FORMULA_STARTS are refused: a spreadsheet would run them as
+# formulas when the data is exported again (CSV/formula injection). See importers/README.md.
+from console.services.spreadsheet_cells import FORMULA_STARTS
+
 from .headers import normalise
 
 BUJUMBURA = ZoneInfo("Africa/Bujumbura")
@@ -23,9 +27,6 @@ EARLIEST = dt.date(1950, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 # Spaces people and spreadsheets put between thousands: space, no-break, narrow no-break, thin.
 THOUSANDS_SPACES = (" ", "\u00a0", "\u202f", "\u2009")
-# Text cells starting with these are refused: a spreadsheet would run them as formulas
-# when the data is exported again (CSV/formula injection). See importers/README.md.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Separators of the date forms: between day, month and year; before the time; inside it.
 DATE_SEPARATORS = "/.-"

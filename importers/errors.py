@@ -6,6 +6,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from console.services.spreadsheet_cells import neutralise
+
 # Errors kept in detail (on screen, in the batch log, in the report); all are counted.
 KEPT_ERRORS = 10_000
 
@@ -71,13 +73,10 @@ def errors_csv(errors: list[RowError] | list[list], total: int | None = None) ->
     shown = 0
     for error in errors:
         row = error.as_list() if isinstance(error, RowError) else list(error)
-        # The value is echoed back: neutralise formula starts so Excel shows text.
-        row[2] = "'" + row[2] if str(row[2] or "")[:1] in FORMULA_STARTS else row[2]
-        writer.writerow(["" if v is None else v for v in row])
+        # The values are echoed back (the file's, and ours): Excel must show them as text.
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
         shown += 1
     if total is not None and total > shown:
         writer.writerow(["", "", "", f"… et {total - shown} autres erreurs non détaillées."])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

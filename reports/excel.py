@@ -19,9 +19,7 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-# Text that a spreadsheet would run as a formula (or DDE command) if it began the cell
-# (OWASP "CSV injection"): such text gets a leading apostrophe and stays plain text.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from console.services.spreadsheet_cells import neutralise
 
 NUMBER_FORMATS = {
     "francs": '#,##0 "FBu"',
@@ -39,13 +37,6 @@ DEFAULT_WIDTHS = {
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E3D")
 TITLE_FONT = Font(bold=True, size=13)
-
-
-def safe_text(value: str) -> str:
-    """The text with a leading apostrophe when it would start a formula."""
-    if value and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
@@ -91,7 +82,7 @@ class _Styles:
         """A function turning a raw value into what the sheet stores for that kind."""
         style = self.arrays.get(kind)
         if style is None:
-            return lambda value: safe_text(value) if isinstance(value, str) else value
+            return neutralise
 
         # One styled cell per column, its value replaced row after row: the write-only
         # sheet serialises each appended row at once, so the cell is free again after.
@@ -100,6 +91,8 @@ class _Styles:
         def convert(value):
             if value is None:
                 return None
+            if isinstance(value, str):  # a placeholder in a typed column is still text
+                return neutralise(value)
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
                 value = value.replace(tzinfo=None)  # callers pass Bujumbura time
             cell.value = value
@@ -132,7 +125,7 @@ def _values_to_row(self, values, row_idx):
 def _header_row(ws, columns: list[Column]) -> list:
     cells = []
     for column in columns:
-        cell = WriteOnlyCell(ws, value=safe_text(column.header))
+        cell = WriteOnlyCell(ws, value=neutralise(column.header))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -174,7 +167,7 @@ def write_workbook(
         ws.auto_filter.ref = f"A1:{last}{count + 1}"
         for note in section.notes:
             ws.append([])
-            ws.append([safe_text(note)])
+            ws.append([neutralise(note)])
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
     if progress is not None:
@@ -188,16 +181,16 @@ def _write_parameters(wb: Workbook, parameters: list[tuple[str, str]], used: set
     ws.column_dimensions["B"].width = 90
     for label, value in parameters:
         if label and not value:
-            title = WriteOnlyCell(ws, value=safe_text(label))
+            title = WriteOnlyCell(ws, value=neutralise(label))
             title.font = TITLE_FONT
             ws.append([title])
         else:
-            ws.append([safe_text(label), _plain(value)])
+            ws.append([neutralise(label), _plain(value)])
 
 
 def _plain(value):
     if isinstance(value, str):
-        return safe_text(value)
+        return neutralise(value)
     if isinstance(value, int | Decimal | float):
         return value
-    return safe_text(str(value)) if value is not None else None
+    return neutralise(str(value)) if value is not None else None

@@ -8,7 +8,8 @@ import io
 import pandas as pd
 from openpyxl import load_workbook
 
-from dashboards.exports import frame_to_csv, frame_to_xlsx, neutralise
+from console.services.spreadsheet_cells import neutralise
+from dashboards.exports import frame_to_csv, frame_to_xlsx
 
 HOSTILE = [
     '=HYPERLINK("http://example.invalid")',

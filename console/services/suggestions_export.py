@@ -15,6 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from console.formatting import format_date, format_datetime
+from console.services.spreadsheet_cells import neutralise
 
 HEADINGS = [
     ("seller_province", "Province du vendeur", 18),
@@ -43,18 +44,19 @@ CSV_DELIMITER = ";"  # French spreadsheets read ";" between fields and "," as de
 
 
 def _plain(column: str, value):
-    """A cell's value for the sheet: dates in Bujumbura time, reasons one per line."""
+    """A cell's value for the sheet: dates in Bujumbura time, reasons one per line, and
+    text inert in a spreadsheet (names come from the marketplace, notes from users)."""
     if value is None:
         return None
     if column == "reasons":
-        return "\n".join(value)
+        return neutralise("\n".join(value))
     if column == "oldest_listed_at":
         return format_date(value)
     if column == "status_changed_at":
         return format_datetime(value)
     if isinstance(value, Decimal):
         return float(value) if column == "score" else value
-    return value
+    return neutralise(value)
 
 
 def suggestions_xlsx(records: list[dict], title: str) -> bytes:

@@ -1,4 +1,7 @@
-"""CSV export of a console list, with the filters on screen and the user's scope."""
+"""CSV export of a console list, with the filters on screen and the user's scope.
+
+Text cells go through the one formula neutraliser (console.services.spreadsheet_cells).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from console.extensions import db
 from console.formatting import format_date, format_datetime
+from console.services.spreadsheet_cells import neutralise
 
 # Spreadsheets opened in French use ";" between fields and "," as decimal mark; the BOM
 # makes Excel read the file as UTF-8.
@@ -38,6 +42,14 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _export_cell(value, formatter=None) -> str:
+    """One CSV cell: the value as shown, inert in a spreadsheet unless it is a number."""
+    text = _cell(value if formatter is None else formatter(value))
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return text  # a number (negative ones included) is not a formula
+    return neutralise(text)
+
+
 def _rows(view, query, columns):
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=DELIMITER)
@@ -51,14 +63,7 @@ def _rows(view, query, columns):
             buffer.seek(0)
             buffer.truncate()
             writer.writerow(
-                [
-                    _cell(
-                        formatters[c](getattr(item, c, None))
-                        if c in formatters
-                        else getattr(item, c, None)
-                    )
-                    for c in columns
-                ]
+                [_export_cell(getattr(item, c, None), formatters.get(c)) for c in columns]
             )
             yield buffer.getvalue()
 
