@@ -97,6 +97,18 @@ def _device_clause(column):
     return clause
 
 
+def handover_clause(scope: ProvinceScope) -> ColumnElement:
+    """Hand-overs of the scope's cooperatives, wherever the device is now.
+
+    A hand-over names its cooperative, the ANACOOP number and the receiver: it belongs to
+    the cooperative's province. A tablet lent from Gitega to a Rutana cooperative, then
+    brought back, shows that hand-over to Rutana's coordinator and not to Gitega's (the
+    device's current province would say the opposite). List, detail, receipt and PDF all
+    read through this rule.
+    """
+    return m.DeviceAssignment.cooperative_id.in_(_cooperative_ids(scope))
+
+
 # How each scoped model reaches a province. A model missing here is national reference
 # data (value chains, categories, units, tax rules) that every role may read.
 SCOPE_RULES = {
@@ -126,7 +138,7 @@ SCOPE_RULES = {
         )
     ),
     m.Device: lambda scope: m.Device.province_id.in_(_province_ids_subquery(scope)),
-    m.DeviceAssignment: _device_clause(m.DeviceAssignment.device_id),
+    m.DeviceAssignment: handover_clause,
     m.DeviceIncident: _device_clause(m.DeviceIncident.device_id),
     m.DeviceAudit: _device_clause(m.DeviceAudit.device_id),
     m.TaxRemittance: _seller_clause(m.TaxRemittance.cooperative_id),
