@@ -61,14 +61,16 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # largest accepted upload (imports)
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    # Failed sign-ins only (console.security.login_throttle), counted in Redis when set:
+    # per account, and per client address (an office behind one NAT address shares it).
     AUTH_RATE_LIMITED = True
     RATELIMIT_ENABLED = True
-    # Sign-in attempts per client address (Flask-Limiter syntax); counted in Redis when set.
-    AUTH_RATE_LIMIT = os.environ.get("ISOKO_AUTH_RATE_LIMIT") or "10 per 5 minutes"
+    AUTH_RATE_LIMIT = os.environ.get("ISOKO_AUTH_RATE_LIMIT") or "10 per 15 minutes"
+    AUTH_ADDRESS_RATE_LIMIT = os.environ.get("ISOKO_AUTH_ADDRESS_RATE_LIMIT") or "50 per 15 minutes"
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     # Reverse proxies in front of gunicorn (deploy/nginx-isoko.conf: 1). Their
     # X-Forwarded-For gives each client its own address; without it every sign-in would
-    # share the proxy's address, and so its rate limit.
+    # share the proxy's address, and so its count of failures.
     PROXY_COUNT = int_or_none(os.environ.get("ISOKO_PROXY_COUNT")) or 0
     # Redis down must not take sign-in down: count in memory meanwhile, never answer 500.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -109,7 +109,25 @@ def create_admin_command(username: str, email: str, password: str | None) -> Non
         click.echo(f"Administrateur « {username} » créé.")
 
 
+@click.command("unlock-login")
+@click.option("--user", "username", default=None, help="Identifiant du compte à débloquer.")
+@click.option("--address", default=None, help="Adresse IP à débloquer.")
+@with_appcontext
+def unlock_login_command(username: str | None, address: str | None) -> None:
+    """Débloque la connexion d'un compte ou d'une adresse après trop d'échecs."""
+    from console.security.login_throttle import login_throttle
+
+    if not username and not address:
+        raise click.UsageError("Indiquez --user IDENTIFIANT ou --address IP (ou les deux).")
+    throttle = login_throttle()
+    if throttle is None:
+        raise click.ClickException("La limitation des connexions est désactivée (AUTH_RATE_LIMITED).")
+    throttle.unlock(username=username, address=address)
+    click.echo("Connexion débloquée : " + ", ".join(filter(None, [username, address])) + ".")
+
+
 def register_commands(app) -> None:
     """Attach Isoko's commands to the app's CLI."""
-    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command):
+    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command,
+                    unlock_login_command):
         app.cli.add_command(command)

@@ -1,5 +1,7 @@
-"""Which provinces each user may see: the root of province scoping."""
+"""Which provinces each user may see (the root of province scoping), and the version of
+a user's sessions (console.security.sessions)."""
 
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Column, ForeignKey, Integer, Table
 
 from console.extensions import Model
@@ -10,3 +12,9 @@ user_province = Table(
     Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True),
     Column("province_id", Integer, ForeignKey("province.id", ondelete="CASCADE"), primary_key=True),
 )
+
+# Every session carries the number it was opened under; raising it (sign-out, password,
+# deactivation, roles) ends all the user's earlier sessions. Declared on FAB's own User
+# with a server default, so `flask fab create-admin` and FAB's add_user keep working.
+if not hasattr(User, "session_epoch"):
+    User.session_epoch = Column(Integer, nullable=False, default=0, server_default="0")

@@ -7,6 +7,8 @@ users are deactivated rather than deleted, to keep the audit trail's names meani
 
 from __future__ import annotations
 
+from flask import flash, redirect
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import (
     PermissionModelView,
     PermissionViewModelView,
@@ -18,6 +20,8 @@ from flask_appbuilder.security.views import (
 from flask_babel import lazy_gettext as _
 from wtforms.validators import ValidationError
 
+from .login_throttle import login_throttle
+from .password_views import confirmation_field, new_password_field
 from .policy import COORDINATOR
 
 
@@ -39,6 +43,8 @@ class IsokoUserDBModelView(UserDBModelView):
     """FAB's user screen, plus each user's provinces and failed sign-ins; no deletion."""
 
     exclude_route_methods = {"delete", "download"}
+    # FAB's password fields, with the Isoko rules and French labels.
+    add_form_extra_fields = {"password": new_password_field(), "conf_password": confirmation_field()}
     list_columns = [
         "first_name",
         "last_name",
@@ -114,6 +120,24 @@ class IsokoUserDBModelView(UserDBModelView):
         "roles": [at_least_one_role],
         "provinces": [coordinator_needs_a_province],
     }
+
+    @action(
+        "unlocklogin",
+        _("Débloquer la connexion"),
+        _("Effacer les échecs de connexion de ces comptes ?"),
+        "fa-unlock",
+    )
+    def unlocklogin(self, items):
+        """Forget the accounts' failed sign-ins: they may sign in again at once."""
+        items = items if isinstance(items, list) else [items]
+        throttle = login_throttle()
+        for user in items:
+            if throttle is not None:
+                throttle.unlock(username=user.username)
+            user.fail_login_count = 0
+            self.appbuilder.sm.update_user(user)
+        flash(_("Connexion débloquée : %(names)s.", names=", ".join(u.username for u in items)), "info")
+        return redirect(self.get_redirect())
 
 
 class ReadOnlyRoleModelView(RoleModelView):

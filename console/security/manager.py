@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import User, assoc_permissionview_role
@@ -21,6 +21,9 @@ from .admin_views import (
     ReadOnlyRoleModelView,
     ReadOnlyViewMenuModelView,
 )
+from .login_throttle import login_throttle
+from .password_views import ResetMyPasswordView, ResetPasswordView
+from .sessions import end_sessions, session_is_current
 
 # A user's provinces (coordinators: the provinces they may see). Declared on FAB's own
 # User class through a separate table, so `flask fab create-admin` keeps working.
@@ -44,6 +47,8 @@ class IsokoSecurityManager(SecurityManager):
     viewmenumodelview = ReadOnlyViewMenuModelView
     permissionviewmodelview = ReadOnlyPermissionViewModelView
     userstatschartview = None
+    resetmypasswordview = ResetMyPasswordView
+    resetpasswordview = ResetPasswordView
     # A second, JSON login would bypass the login form's rate limit: none is offered.
     security_api = NoJwtSecurityApi
 
@@ -61,6 +66,35 @@ class IsokoSecurityManager(SecurityManager):
             .options(joinedload(self.user_model.roles), joinedload(self.user_model.provinces))
             .where(self.user_model.id == user_id)
         ).unique().one_or_none()
+
+    @property
+    def is_auth_limited(self) -> bool:
+        """FAB's limiter counts successful sign-ins too: console.security.login_throttle
+        counts failures instead (AUTH_RATE_LIMITED switches it)."""
+        return False
+
+    def auth_user_db(self, username, password):
+        """FAB's password check, counting failures per account and address."""
+        user = super().auth_user_db(username, password)
+        throttle = login_throttle()
+        if throttle is not None and has_request_context():
+            if user is None:
+                throttle.record_failure(username, request.remote_addr)
+            else:
+                throttle.record_success(username)
+        return user
+
+    def load_user(self, pk):
+        """The signed-in user of this request, unless their session was ended since."""
+        user = super().load_user(pk)
+        if user is not None and not session_is_current(user):
+            return None
+        return user
+
+    def on_user_logout(self, user) -> None:
+        """Signing out ends every session of the user, not only this browser's cookie."""
+        end_sessions(user)
+        self.update_user(user)
 
     def get_user_roles(self, user) -> list:
         """The user's roles. Groups are not used (their screens are read-only and empty):

@@ -11,6 +11,9 @@ from flask_babel import lazy_gettext as _
 
 from console.security.guards import install_login_wall
 from console.security.hardening import check_production_settings
+from console.security.login_throttle import install_login_throttle
+from console.security.passwords import check_complexity
+from console.security.sessions import install_session_versions
 from console.translations import install_translations
 
 from .api import APIS
@@ -90,6 +93,9 @@ def register_views(appbuilder) -> None:
     app = current_app._get_current_object()  # register_views runs in the app context
     check_production_settings(app)
     install_login_wall(app)
+    install_session_versions(app)
+    install_login_throttle(app)
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_complexity)
     install_translations(app)
     for view, label, icon, category in MENU:
         if getattr(view, "menu_label", "missing") is None:
