@@ -88,10 +88,10 @@ def install_login_wall(app: Flask) -> None:
         return None
 
     for status, (title, message) in ERROR_PAGES.items():
-        app.register_error_handler(status, _error_page(status, title, message))
+        app.register_error_handler(status, error_page(status, title, message))
     app.register_error_handler(
         CSRFError,
-        _error_page(
+        error_page(
             400,
             _("Formulaire expiré"),
             _(
@@ -106,15 +106,23 @@ ERROR_PAGES = {
     403: (_("Accès refusé"), _("Votre rôle ne permet pas cette opération.")),
     429: (
         _("Trop de tentatives"),
-        _("Trop de tentatives de connexion depuis cette adresse. Réessayez dans quelques minutes."),
+        _(
+            "Trop de tentatives de connexion échouées pour ce compte ou depuis cette adresse. "
+            "Réessayez dans quelques minutes, ou demandez à un administrateur de débloquer le compte."
+        ),
     ),
 }
 
 
-def _error_page(status: int, title, message):
-    """An error handler answering in French (or the user's language), HTML or JSON."""
+def error_page(status: int, title, message=None):
+    """An error handler answering in French (or the user's language), HTML or JSON.
 
-    def handler(_error):
+    Without ``message``, the error's own description is shown (raised with a French one).
+    """
+
+    def handler(error):
+        if message is None:
+            return error_page(status, title, error.description)(error)
         if _wants_json():
             return jsonify({"message": str(message)}), status
         return render_template("isoko/error.html", title=title, message=message), status

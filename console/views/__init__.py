@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _
 from console.security.guards import install_login_wall
 from console.security.hardening import check_production_settings
 from console.security.login_throttle import install_login_throttle
+from console.security.odd_input import install_odd_input_guards
 from console.security.passwords import check_complexity
 from console.security.sessions import install_session_versions
 from console.translations import install_translations
@@ -95,6 +96,7 @@ def register_views(appbuilder) -> None:
     install_login_wall(app)
     install_session_versions(app)
     install_login_throttle(app)
+    install_odd_input_guards(app)
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_complexity)
     install_translations(app)
     for view, label, icon, category in MENU:
