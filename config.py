@@ -72,6 +72,9 @@ class Config:
     # X-Forwarded-For gives each client its own address; without it every sign-in would
     # share the proxy's address, and so its count of failures.
     PROXY_COUNT = int_or_none(os.environ.get("ISOKO_PROXY_COUNT")) or 0
+    # /health says up/down to anyone; the detail of each check (database, Redis, with the
+    # error's kind) goes to a signed-in Admin or a monitor sending X-Health-Token.
+    HEALTH_TOKEN = os.environ.get("ISOKO_HEALTH_TOKEN") or None
     # Redis down must not take sign-in down: count in memory meanwhile, never answer 500.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True

@@ -11,11 +11,24 @@ class ConfigurationError(RuntimeError):
     """Start-up refused because a required setting is missing or unsafe."""
 
 
+# A shorter key can be guessed offline from one signed cookie, then sessions forged.
+MIN_SECRET_KEY_BYTES = 32
+
+
 def _check_secrets(app: Flask) -> None:
-    """Require ISOKO_SECRET_KEY outside development and demo mode."""
-    if app.config.get("SECRET_KEY"):
+    """Require ISOKO_SECRET_KEY, of at least 32 bytes, outside development and demo mode."""
+    relaxed = app.config.get("ENV_NAME") in {"development", "testing"} or app.config.get("DEMO_MODE")
+    key = app.config.get("SECRET_KEY")
+    if key:
+        size = len(key.encode("utf-8") if isinstance(key, str) else key)
+        if size < MIN_SECRET_KEY_BYTES and not relaxed:
+            raise ConfigurationError(
+                f"ISOKO_SECRET_KEY est trop courte ({size} octets) : il en faut au moins "
+                f"{MIN_SECRET_KEY_BYTES} (par exemple `python -c \"import secrets; "
+                f"print(secrets.token_hex(32))\"`)."
+            )
         return
-    if app.config.get("ENV_NAME") in {"development", "testing"} or app.config.get("DEMO_MODE"):
+    if relaxed:
         import secrets
 
         app.config["SECRET_KEY"] = secrets.token_hex(32)

@@ -40,13 +40,35 @@ def check_health(app: Flask) -> tuple[dict, bool]:
     return checks, healthy
 
 
+def may_read_health_details() -> bool:
+    """Up/down for anyone (a load balancer); which component failed, and why, only for a
+    signed-in Admin or a monitor sending ``X-Health-Token`` equal to ISOKO_HEALTH_TOKEN."""
+    import hmac
+
+    from flask import current_app
+    from flask_login import current_user
+
+    token = current_app.config.get("HEALTH_TOKEN")
+    sent = request.headers.get("X-Health-Token", "")
+    if token and hmac.compare_digest(sent.encode(), token.encode()):
+        return True
+    if not current_user.is_authenticated:
+        return False
+    from console.security.policy import ADMIN
+
+    return any(role.name == ADMIN for role in current_user.roles)
+
+
 def install_observability(app: Flask) -> None:
     """Register /health (public: a load balancer cannot log in) and per-request logs."""
 
     @app.route("/health")
     def health():
         checks, healthy = check_health(app)
-        return jsonify(status="ok" if healthy else "erreur", checks=checks), 200 if healthy else 503
+        body = {"status": "ok" if healthy else "erreur"}
+        if may_read_health_details():
+            body["checks"] = checks
+        return jsonify(body), 200 if healthy else 503
 
     @app.before_request
     def _start_timer():

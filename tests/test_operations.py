@@ -4,26 +4,49 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 import sqlalchemy as sa
 
 from console.models import Province
 
-from .conftest import build_app, dispose_database, make_database_url
+from .conftest import build_app, create_user, dispose_database, login, make_database_url
+
+MONITOR = {"X-Health-Token": "jeton-de-supervision"}
 
 
-def test_health_reports_database_ok_without_login(client):
+@pytest.fixture
+def monitored(app):
+    app.config["HEALTH_TOKEN"] = MONITOR["X-Health-Token"]
+    yield app
+    app.config["HEALTH_TOKEN"] = None
+
+
+def test_health_says_up_to_anyone_and_details_to_the_monitor(client, monitored):
     response = client.get("/health")
     assert response.status_code == 200
-    body = response.get_json()
+    assert response.get_json() == {"status": "ok"}  # nothing about the components
+    body = client.get("/health", headers=MONITOR).get_json()
     assert body["status"] == "ok"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["redis"] == "non configuré"
+    assert "checks" not in client.get("/health", headers={"X-Health-Token": "devine"}).get_json()
 
 
-def test_health_degrades_but_answers_when_redis_is_down(app):
+def test_health_details_for_a_signed_in_admin_only(app, client):
+    create_user(app, "admin.sante", "Admin")
+    create_user(app, "pnud.sante", "PNUD")
+    login(client, "pnud.sante")
+    assert "checks" not in client.get("/health").get_json()
+    admin = app.test_client()
+    login(admin, "admin.sante")
+    assert admin.get("/health").get_json()["checks"]["database"] == "ok"
+
+
+def test_health_degrades_but_answers_when_redis_is_down(monitored):
+    app = monitored
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
-        body = app.test_client().get("/health").get_json()
+        body = app.test_client().get("/health", headers=MONITOR).get_json()
     finally:
         app.config["REDIS_URL"] = None
     assert body["status"] == "ok"

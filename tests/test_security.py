@@ -173,7 +173,7 @@ def test_production_refuses_debug_mode(tmp_path):
     class ProductionDebug(Config):
         ENV_NAME = "production"
         DEMO_MODE = False
-        SECRET_KEY = "s3cret-for-this-test"
+        SECRET_KEY = "s3cret-for-this-test-long-enough-32b"
         DEBUG = True
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'debug.db'}"
 

@@ -109,6 +109,7 @@ class IsokoUserDBModelView(UserDBModelView):
     }
     description_columns = {
         **UserDBModelView.description_columns,
+        "roles": _("Ce que l'utilisateur peut faire dans la console."),
         "provinces": _(
             "Pour un coordinateur provincial : les provinces qu'il peut voir. "
             "Les autres rôles voient tout le pays."
