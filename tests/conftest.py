@@ -172,3 +172,11 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post(
         "/login/", data={"username": username, "password": password}, follow_redirects=True
     )
+
+
+def signed_in_client(app, username: str, role: str, provinces: list[str] | None = None):
+    """A test client signed in through the real form as a new user with ``role``."""
+    create_user(app, username, role, provinces)
+    client = app.test_client()
+    assert "/logout/" in login(client, username).get_data(as_text=True)
+    return client

@@ -7,15 +7,12 @@ import pytest
 from config import Config
 from console import ConfigurationError, create_app
 
-from .conftest import create_user, login
+from .conftest import signed_in_client
 
 
 @pytest.fixture(scope="module")
 def signed_in(app):
-    create_user(app, "agent.cache", "Ministère")
-    client = app.test_client()
-    login(client, "agent.cache")
-    return client
+    return signed_in_client(app, "agent.cache", "Ministère")
 
 
 @pytest.mark.parametrize("url", [

@@ -10,7 +10,7 @@ import re
 import pytest
 from flask_appbuilder import ModelView
 
-from .conftest import create_user, login
+from .conftest import signed_in_client
 
 HUGE = "9" * 30
 FRENCH = ("introuvable", "invalide", "hors limites", "ne peut pas être triée", "n'existe pas")
@@ -18,10 +18,7 @@ FRENCH = ("introuvable", "invalide", "hors limites", "ne peut pas être triée",
 
 @pytest.fixture(scope="module")
 def admin(app):
-    create_user(app, "admin.bizarre", "Admin")
-    client = app.test_client()
-    login(client, "admin.bizarre")
-    return client
+    return signed_in_client(app, "admin.bizarre", "Admin")
 
 
 def _list_views(app) -> list[ModelView]:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from console.models import Province
 
-from .conftest import build_app, create_user, dispose_database, login, make_database_url
+from .conftest import build_app, dispose_database, make_database_url, signed_in_client
 
 MONITOR = {"X-Health-Token": "jeton-de-supervision"}
 
@@ -32,13 +32,10 @@ def test_health_says_up_to_anyone_and_details_to_the_monitor(client, monitored):
     assert "checks" not in client.get("/health", headers={"X-Health-Token": "devine"}).get_json()
 
 
-def test_health_details_for_a_signed_in_admin_only(app, client):
-    create_user(app, "admin.sante", "Admin")
-    create_user(app, "pnud.sante", "PNUD")
-    login(client, "pnud.sante")
-    assert "checks" not in client.get("/health").get_json()
-    admin = app.test_client()
-    login(admin, "admin.sante")
+def test_health_details_for_a_signed_in_admin_only(app):
+    pnud = signed_in_client(app, "pnud.sante", "PNUD")
+    assert "checks" not in pnud.get("/health").get_json()
+    admin = signed_in_client(app, "admin.sante", "Admin")
     assert admin.get("/health").get_json()["checks"]["database"] == "ok"
 
 

@@ -7,7 +7,7 @@ import html
 
 import pytest
 
-from .conftest import PASSWORD, create_user, login
+from .conftest import PASSWORD, create_user, login, signed_in_client
 
 PROTECTED = "/cooperativeview/list/"
 NEW_PASSWORD = "Nouveau-Code-2024!"
@@ -32,8 +32,7 @@ def _opens_the_console(client) -> bool:
 
 @pytest.fixture(scope="module")
 def admin(app):
-    create_user(app, "admin.sessions", "Admin")
-    return _signed_in(app, "admin.sessions")
+    return signed_in_client(app, "admin.sessions", "Admin")
 
 
 def test_a_cookie_copied_before_sign_out_no_longer_works(app):
