@@ -69,3 +69,21 @@ def test_rutana_coordinator_sees_the_hand_over_to_their_cooperative(app, lent_an
     assert client.get(f"/deviceassignmentview/receipt/{lent_and_returned['kept']}").status_code == 404
     pdf = client.post("/rapports/bon-de-remise/generer", data={"assignment": str(lent), "format": "pdf"})
     assert pdf.status_code == 200
+
+
+def test_checking_out_a_tablet_lent_elsewhere_does_not_name_the_other_provinces_cooperative(app):
+    from console.extensions import db
+    from console.security.scoping import ProvinceScope
+    from console.services.inventory import CheckOutDevice
+
+    with app.app_context():
+        session = db.session
+        device = make_device(session, "BI-GI")
+        assign(session, device, make_cooperative(session, "BI-RT", name="Coopérative Prêt Rutana"))
+        gitega = make_cooperative(session, "BI-GI")
+        scope = ProvinceScope(False, frozenset({province(session, "BI-GI").id}))
+        errors = CheckOutDevice(session, scope, device_id=device.id, cooperative_id=gitega.id,
+                                received_by="Secrétaire", condition="good").validate()
+        session.rollback()
+    assert any("une coopérative d'une autre province" in e for e in errors)
+    assert not any("Prêt Rutana" in e for e in errors)

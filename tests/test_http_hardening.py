@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from config import Config
@@ -26,7 +28,9 @@ def test_pages_exports_and_dashboards_of_a_signed_in_user_are_not_stored(signed_
 
 
 def test_static_files_stay_cacheable(signed_in):
-    for url in ("/static/isoko/isoko.css", "/static/appbuilder/css/ab.css"):
+    page = signed_in.get("/dashboards/ventes").get_data(as_text=True)
+    dash_script = re.search(r'src="(/dashboards/_dash-component-suites/[^"]+)"', page).group(1)
+    for url in ("/static/isoko/isoko.css", "/static/appbuilder/css/ab.css", dash_script):
         response = signed_in.get(url)
         assert response.status_code == 200, url
         assert "no-store" not in response.headers.get("Cache-Control", ""), url

@@ -104,7 +104,7 @@ class CheckOutDevice(Command):
         if self.device is None:
             errors.append(_("Équipement introuvable."))
         else:
-            errors += availability_errors(self.session, self.device)
+            errors += availability_errors(self.session, self.device, self.scope)
         _check_recipient(self.cooperative, errors)
         self.received_by = _required(self.received_by, _("Reçu par"), errors)
         if not self.condition:
@@ -129,8 +129,9 @@ class CheckOutDevice(Command):
         return assignment
 
 
-def availability_errors(session: Session, device: m.Device) -> list[str]:
-    """Why ``device`` cannot be checked out now (empty when it can)."""
+def availability_errors(session: Session, device: m.Device, scope: ProvinceScope) -> list[str]:
+    """Why ``device`` cannot be checked out now (empty when it can); the holder is named
+    only when ``scope`` may see that hand-over."""
     if device.status in NOT_AVAILABLE:
         return [
             _(
@@ -141,7 +142,10 @@ def availability_errors(session: Session, device: m.Device) -> list[str]:
         ]
     current = open_assignment(session, device.id)
     if current is not None or device.status == DS.ASSIGNED:
-        holder = current.cooperative.name if current is not None else "—"
+        visible = current is not None and scoped_get(session, m.DeviceAssignment, current.id, scope)
+        holder = current.cooperative.name if visible else (
+            _("une coopérative d'une autre province") if current is not None else "—"
+        )
         return [
             _(
                 "L'équipement %(tag)s est déjà remis à « %(holder)s » : enregistrez sa "
