@@ -27,8 +27,6 @@ from console.models.mevente import (
 )
 from console.services.money import format_francs, round_franc
 
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
-
 # Scoring weights (they sum to 1). Each part of the score lies between 0 and 1.
 # Volume: a buyer who already takes quantities like the unsold stock can clear it in one deal.
 WEIGHT_VOLUME = 0.30

@@ -27,7 +27,6 @@ from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.money import round_franc
 
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
 from .weeks import (
     last_complete_week,
     monday_of,

@@ -19,7 +19,6 @@ from console.models.mevente import MatchSuggestion, MatchSuggestionEvent, Sugges
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope, scope_clause
 
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
 from .matchmaking import UNIT_LABELS
 from .mevente_errors import MeventeInputError, MeventeNotFound, clean_note, parse_id
 

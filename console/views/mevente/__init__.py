@@ -12,8 +12,6 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _
 
-from console.services import mevente_scope  # noqa: F401  (the mévente tables' scope rules)
-
 from .alerts import MeventeAlertView
 from .reference import (
     ForecastChoiceView,
