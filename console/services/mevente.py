@@ -26,6 +26,7 @@ from console.models.mevente import WeeklyIndicator
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.money import round_franc
+from console.services.sell_through import sell_through_rate
 
 from .weeks import (
     last_complete_week,
@@ -265,10 +266,8 @@ def compute_weekly_indicators(session: Session, as_of: dt.date) -> pd.DataFrame:
 def _indicator_row(r, map_of: dict) -> dict:
     offered, sold = _to_francs(r.off_v), _to_francs(r.sold_v)
     opening, unsold = _to_francs(r.opening_v), _to_francs(r.dv)
-    supply = opening + offered
-    sell_through = None
-    if supply > 0:
-        sell_through = min(Decimal(sold) / Decimal(supply), Decimal(1)).quantize(RATE_STEP, ROUND_HALF_UP)
+    rate = sell_through_rate(sold, opening, offered)
+    sell_through = None if rate is None else rate.quantize(RATE_STEP, ROUND_HALF_UP)
     age = None
     if r.dv > 0:
         seconds = week_end_seconds(r.week) - r.dage / r.dv
