@@ -67,8 +67,9 @@ def init_roles_command() -> None:
 @with_appcontext
 def seed_demo_command(orders: int, seed_value: int, until) -> None:
     """Génère des données de démonstration réalistes et déterministes."""
-    from console.demo.seed import SeedError, seed_demo, today_in_bujumbura
+    from console.demo.seed import SeedError, seed_demo
     from console.extensions import db
+    from console.services.periods import today_local
 
     started = time.perf_counter()
     try:
@@ -76,7 +77,7 @@ def seed_demo_command(orders: int, seed_value: int, until) -> None:
             db,
             order_lines=orders,
             seed=seed_value,
-            until=until.date() if until else today_in_bujumbura(),
+            until=until.date() if until else today_local(),
         )
     except SeedError as exc:  # database not empty, or an option to change: the user can fix it
         raise click.ClickException(str(exc)) from exc

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope, scope_clause
-from console.services.periods import add_months, month_end, month_value, parse_month, today_local
+from console.services.periods import (
+    add_months,
+    as_date,
+    month_end,
+    month_value,
+    parse_month,
+    today_local,
+)
 
 MAPS = ("2015", "2025")
 GRAINS = {"mois": "Mois", "semaine": "Semaine"}
@@ -112,15 +119,7 @@ def data_bounds(session: Session) -> DataBounds:
     if first is None:
         this_month = today_local().replace(day=1)
         return DataBounds(this_month, this_month)
-    return DataBounds(_as_date(first), _as_date(last))
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    return DataBounds(as_date(first), as_date(last))
 
 
 def default_filters(bounds: DataBounds) -> Filters:

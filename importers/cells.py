@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+
+from console.services.periods import BUJUMBURA
 
 from .headers import normalise
 
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 31/12/1899 in Excel's 1900 system, as Excel counts
 EARLIEST = dt.date(1950, 1, 1)
 LATEST = dt.date(2100, 12, 31)

@@ -35,20 +35,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from console import models as m
 from console.models.facts import NO_TAX_KIND
-from console.services.periods import local_midnight_utc, today_local
+from console.services.periods import as_date, local_day, local_midnight_utc, today_local
 
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------
-# Calendar expressions. Timestamps are stored as naive UTC; Bujumbura is UTC+2 all year
-# (no daylight saving), so its calendar day is the UTC timestamp shifted by two hours.
-
-
-class local_day(FunctionElement):  # noqa: N801  (reads as a SQL function)
-    """The Bujumbura calendar day of a naive-UTC timestamp column."""
-
-    type = Date()
-    inherit_cache = True
+# Calendar expressions over dates (the Bujumbura day of a timestamp is periods.local_day).
 
 
 class month_start(FunctionElement):  # noqa: N801
@@ -67,16 +59,6 @@ class week_start(FunctionElement):  # noqa: N801
 
 def _sql(compiler, element, **kw) -> str:
     return compiler.process(element.clauses, **kw)
-
-
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element, compiler, **kw):
-    return f"date({_sql(compiler, element, **kw)}, '+2 hours')"
-
-
-@compiles(local_day)
-def _local_day_default(element, compiler, **kw):
-    return f"CAST(({_sql(compiler, element, **kw)} + INTERVAL '2 hours') AS DATE)"
 
 
 @compiles(month_start, "sqlite")
@@ -356,7 +338,7 @@ def _refresh_listings(session: Session, since: dt.date | None) -> tuple[int, lis
         # Months whose rollup changes: where touched listings were, and where they are now.
         before = select(month_start(F.listed_on)).where(F.listing_id.in_(touched))
         now = select(month_start(local_day(listing.listed_at))).where(listing.id.in_(touched))
-        months = sorted({_as_date(d) for d in session.scalars(before.union(now))})
+        months = sorted({as_date(d) for d in session.scalars(before.union(now))})
         session.execute(delete(F).where(F.listing_id.in_(touched)))
     else:
         session.execute(delete(F))
@@ -383,7 +365,7 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
     if first is None:
         return 0
     today = today_local()
-    start = max(since_month, _as_date(first)) if since_month else _as_date(first)
+    start = max(since_month, as_date(first)) if since_month else as_date(first)
     if start > today:
         return 0
     try:
@@ -409,15 +391,6 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
     if rows:
         session.execute(insert(F), rows)
     return len(rows)
-
-
-def _as_date(value) -> dt.date:
-    """SQLite hands computed dates back as text."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def refresh_facts(session: Session, since: dt.date | None = None) -> RefreshResult:
@@ -450,7 +423,6 @@ __all__ = [
     "latest_refresh",
     "listing_month_select",
     "listing_select",
-    "local_day",
     "month_start",
     "payment_month_select",
     "refresh_facts",

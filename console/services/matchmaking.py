@@ -26,6 +26,7 @@ from console.models.mevente import (
     RawMaterialRelation,
 )
 from console.services.money import format_francs, round_franc
+from console.services.periods import local_midnight_utc
 
 # Scoring weights (they sum to 1). Each part of the score lies between 0 and 1.
 # Volume: a buyer who already takes quantities like the unsold stock can clear it in one deal.
@@ -161,7 +162,7 @@ class DistanceTable:
 @functools.lru_cache(maxsize=64)
 def _utc(day: dt.date) -> dt.datetime:
     """The end of ``day`` in Bujumbura, as aware UTC."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) - dt.timedelta(hours=2)
+    return local_midnight_utc(day + dt.timedelta(days=1))
 
 
 def stale_stock(session: Session, as_of: dt.date, age_days: dict[int, int], default_age: int) -> list[StaleStock]:

@@ -25,7 +25,7 @@ from console.services.sell_through import sell_through
 from ..charts import column_chart
 from ..excel import Column, Section
 from ..parameters import ReportParameters
-from ..queries import not_cancelled, to_local_naive
+from ..queries import not_cancelled
 from ..registry import ReportSpec
 
 WINDOW_MONTHS = 12

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import apply_scope
 from console.services.money import round_franc
+from console.services.periods import as_date, local_day
 from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
 from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
 from console.services.sell_through import sell_through_by
@@ -21,7 +22,7 @@ from console.services.sell_through import total as sell_through_total
 from ..charts import bar_chart, column_chart
 from ..excel import Column, Section
 from ..parameters import ReportParameters, period_label, previous_period
-from ..queries import as_date, in_period, local_day, not_cancelled, provinces_of_map, sales_select
+from ..queries import in_period, not_cancelled, provinces_of_map, sales_select
 from ..registry import ReportSpec, national
 
 TOP_SELLERS = 10
@@ -51,7 +52,7 @@ def sales_groups(session: Session, params: ReportParameters, period) -> list[tup
     Every table of the report is a regrouping of these rows, so the big table is read
     once rather than once per table.
     """
-    day = local_day(session, m.Order.placed_at)
+    day = local_day(m.Order.placed_at)
     stmt = (
         sales_select(
             params.data_scope, period, m.Order.seller_id, m.Category.value_chain_id, day,
