@@ -12,15 +12,12 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.periods import Period
+from console.services.sales import is_sale
 
 
 def in_period(period: Period) -> tuple:
     """Orders placed during the period (Bujumbura calendar)."""
     return (m.Order.placed_at >= period.utc_start, m.Order.placed_at < period.utc_end)
-
-
-def not_cancelled():
-    return m.Order.status != m.OrderStatus.CANCELLED
 
 
 def sales_select(scope: ProvinceScope, period: Period, *columns):
@@ -30,7 +27,7 @@ def sales_select(scope: ProvinceScope, period: Period, *columns):
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
         .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
-        .where(*in_period(period), not_cancelled())
+        .where(*in_period(period), is_sale())
     )
     return apply_scope(stmt, m.Order, scope)
 

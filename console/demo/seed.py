@@ -20,6 +20,7 @@ from console.models.types import utcnow
 from console.reference.loader import load_reference
 from console.services.audit import Actor, acting_as
 from console.services.periods import today_local
+from console.services.sales import is_sale_status
 
 from .buyers import generate_buyers
 from .catalogue import finalize_listings, generate_catalogue
@@ -223,7 +224,7 @@ def build_tables(
     starts = np.flatnonzero(np.r_[True, sales.line_order[1:] != sales.line_order[:-1]])
     order_gross = np.add.reduceat(stamps.gross, starts)
     order_tax = np.add.reduceat(stamps.tax, starts)
-    sold = sales.order_status[sales.line_order] != "cancelled"
+    sold = is_sale_status(sales.order_status[sales.line_order])
     listings = finalize_listings(
         streams[7],
         cat,

@@ -36,6 +36,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from console import models as m
 from console.models.facts import NO_TAX_KIND
 from console.services.periods import as_date, local_day, local_midnight_utc, today_local
+from console.services.sales import is_sale
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ _SALES_KEYS = ["seller_id", "category_id", "is_export", "buyer_is_cooperative", 
 def sales_day_select(since: dt.date | None = None):
     """Order lines of non-cancelled orders summed per day × seller × category × buyer × tax kind."""
     line, order = m.OrderLine, m.Order
-    live_orders = [order.status != m.OrderStatus.CANCELLED]
+    live_orders = [is_sale(order)]
     if since:
         live_orders.append(order.placed_at >= local_midnight_utc(since))
     first_line = (
@@ -217,7 +218,7 @@ def payment_month_select(since_month: dt.date | None = None):
             func.count().label("payment_count"),
         )
         .join(order, order.id == pay.order_id)
-        .where(order.status != m.OrderStatus.CANCELLED)
+        .where(is_sale(order))
         .group_by(month, order.seller_id)
     )
     if since_month:
@@ -283,7 +284,7 @@ def listing_select(touched=None):
             func.max(sold_day).label("last_on"),
         )
         .join(order, order.id == line.order_id)
-        .where(order.status != m.OrderStatus.CANCELLED, line.listing_id.is_not(None))
+        .where(is_sale(order), line.listing_id.is_not(None))
         .group_by(line.listing_id)
     )
     if touched is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.periods import local_date, local_midnight_utc, month_bounds, today_local
+from console.services.sales import is_sale
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         .where(
             m.Order.placed_at >= start,
             m.Order.placed_at < end,
-            m.Order.status != m.OrderStatus.CANCELLED,
+            is_sale(),
         ),
         m.Order,
         scope,
@@ -65,7 +66,7 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         .where(
             m.Cooperative.is_pioneer.is_(True),
             m.Order.placed_at >= since,
-            m.Order.status != m.OrderStatus.CANCELLED,
+            is_sale(),
         ),
         m.Order,
         scope,

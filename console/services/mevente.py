@@ -26,6 +26,7 @@ from console.models.mevente import WeeklyIndicator
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.money import round_franc
+from console.services.sales import is_sale
 from console.services.sell_through import sell_through_rate
 
 from .weeks import (
@@ -96,7 +97,7 @@ def _sold_lines(cutoff: dt.datetime, *columns):
         select(*columns)
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(m.Order.status != m.OrderStatus.CANCELLED, m.Order.placed_at < cutoff)
+        .where(is_sale(), m.Order.placed_at < cutoff)
     )
 
 

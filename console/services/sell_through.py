@@ -25,6 +25,7 @@ from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.money import round_franc
 from console.services.periods import local_midnight_utc
+from console.services.sales import is_sale
 
 LABEL = "Taux d'écoulement"
 DEFINITION = (
@@ -139,7 +140,7 @@ def sell_through_by(
         )
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
         .join(listing, listing.id == m.OrderLine.listing_id)
-        .where(m.Order.status != m.OrderStatus.CANCELLED, m.Order.placed_at < end_utc, *on_offer)
+        .where(is_sale(), m.Order.placed_at < end_utc, *on_offer)
         .group_by(m.OrderLine.listing_id)
         .subquery("sold")
     )

@@ -18,6 +18,7 @@ from console.services.periods import (
     to_local_naive,
 )
 from console.services.reconciliation import reconcile
+from console.services.sales import is_sale
 from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
 from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
 from console.services.sell_through import sell_through
@@ -25,7 +26,6 @@ from console.services.sell_through import sell_through
 from ..charts import column_chart
 from ..excel import Column, Section
 from ..parameters import ReportParameters
-from ..queries import not_cancelled
 from ..registry import ReportSpec
 
 WINDOW_MONTHS = 12
@@ -65,7 +65,7 @@ def listings(session: Session, coop_id: int, start, end) -> list[dict]:
             m.Listing.cooperative_id == coop_id,
             m.Listing.listed_at < end,
             or_(m.Listing.closed_at.is_(None), m.Listing.closed_at >= start),
-            or_(m.Order.id.is_(None), (m.Order.placed_at < end) & not_cancelled()),
+            or_(m.Order.id.is_(None), (m.Order.placed_at < end) & is_sale()),
         )
         .group_by(m.Listing.id)
         .order_by(m.Listing.listed_at.desc())

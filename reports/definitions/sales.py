@@ -14,6 +14,7 @@ from console import models as m
 from console.security.scoping import apply_scope
 from console.services.money import round_franc
 from console.services.periods import as_date, local_day
+from console.services.sales import is_sale
 from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
 from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
 from console.services.sell_through import sell_through_by
@@ -22,7 +23,7 @@ from console.services.sell_through import total as sell_through_total
 from ..charts import bar_chart, column_chart
 from ..excel import Column, Section
 from ..parameters import ReportParameters, period_label, previous_period
-from ..queries import in_period, not_cancelled, provinces_of_map, sales_select
+from ..queries import in_period, provinces_of_map, sales_select
 from ..registry import ReportSpec, national
 
 TOP_SELLERS = 10
@@ -69,7 +70,7 @@ def sales_groups(session: Session, params: ReportParameters, period) -> list[tup
 def orders_by_seller(session: Session, params: ReportParameters) -> tuple[dict[int, int], int]:
     """Orders per seller over the period (orders table only), and distinct buyers."""
     base = apply_scope(
-        select().select_from(m.Order).where(*in_period(params.period), not_cancelled()), m.Order, params.data_scope
+        select().select_from(m.Order).where(*in_period(params.period), is_sale()), m.Order, params.data_scope
     )
     per_seller = dict(session.execute(
         base.add_columns(m.Order.seller_id, func.count()).group_by(m.Order.seller_id)
