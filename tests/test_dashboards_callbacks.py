@@ -57,11 +57,11 @@ def gi_coops(session) -> set[int]:
 
 
 def test_sales_by_province_equal_the_order_lines_per_seller_province(seeded, db_session):
-    figure = output(seeded, "ministere.dash", "ventes-provinces")
+    figure = output(seeded, "ministere.dash", "ventes-provinces")  # on the default map, 2025's
     names = dict(db_session.execute(select(m.Province.id, m.Province.name)).all())
     expected = {
         names[pid]: int(gross)
-        for pid, gross, _tax, _n in raw_sales(db_session, START, END, m.Cooperative.province_id)
+        for pid, gross, _tax, _n in raw_sales(db_session, START, END, m.Cooperative.province_2025_id)
     }
     assert bars(figure) == expected
     assert sum(expected.values()) > 0

@@ -65,10 +65,11 @@ def test_the_rate_is_sold_over_opening_stock_plus_offered():
 
 
 def test_report_dashboard_and_service_give_the_same_rate_for_a_province_and_month(seeded, db_session):
+    from console.services.areas import Area
     from dashboards.data import mevente as dashboard
     from dashboards.filters import Filters
     from reports.definitions.sales import mevente as report
-    from reports.parameters import ProvinceRef, ReportParameters
+    from reports.parameters import ReportParameters
 
     gitega = province_id(db_session, PROVINCE)
     service = sell_through(db_session, NATIONAL, MONTH, MONTH_END, province_id=gitega, map_version="2015").rate
@@ -77,7 +78,7 @@ def test_report_dashboard_and_service_give_the_same_rate_for_a_province_and_mont
     assert service == sell_through(db_session, ProvinceScope(False, frozenset({gitega})), MONTH, MONTH_END).rate
 
     province = db_session.get(m.Province, gitega)
-    params = ReportParameters(period=period_of(MONTH), province=ProvinceRef(province.id, province.code, province.name,
+    params = ReportParameters(period=period_of(MONTH), province=Area(province.id, province.code, province.name,
                                                                             province.map_version),
                               map_version="2015")
     assert report(db_session, params)["rate"] == service

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
+from console.services.areas import default_map
 from console.services.periods import local_date, local_midnight_utc, month_bounds, today_local
 from console.services.sales import is_sale
 
@@ -94,10 +95,10 @@ class WeekAlerts:
 
 
 def week_alerts(session: Session, scope: ProvinceScope, limit: int = 5) -> WeekAlerts:
-    """Active alerts whose last week is the newest one, biggest projected shortfall first."""
+    """Active alerts whose last week is the newest one, on one map (each fact counted once)."""
     from console.services.alerts import alert_records
 
-    records = alert_records(session, scope)
+    records = alert_records(session, scope, map_version=default_map(session, scope))
     if not records:
         return WeekAlerts(None, 0, [])
     week = max(r["last_week"] for r in records)
