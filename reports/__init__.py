@@ -17,7 +17,7 @@ def init_app(app, appbuilder) -> None:
     """Console pages, templates and commands of the reports feature (settings: config.py)."""
     app.register_blueprint(Blueprint("reports_templates", __name__, template_folder="templates"))
 
-    from .commands import report_command, worker_command
+    from .cli import report_command, worker_command
     from .registry import reports
     from .views import MyReportsView, ReportVerificationView, report_view
 
