@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
-    Date,
     String,
     case,
     cast,
@@ -29,58 +28,21 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from console import models as m
 from console.models.facts import NO_TAX_KIND
-from console.services.periods import as_date, local_day, local_midnight_utc, today_local
+from console.services.periods import (
+    as_date,
+    local_day,
+    local_midnight_utc,
+    month_start,
+    today_local,
+    week_start,
+)
 from console.services.sales import is_sale
 
 log = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------
-# Calendar expressions over dates (the Bujumbura day of a timestamp is periods.local_day).
-
-
-class month_start(FunctionElement):  # noqa: N801
-    """The first day of a date's month."""
-
-    type = Date()
-    inherit_cache = True
-
-
-class week_start(FunctionElement):  # noqa: N801
-    """The Monday of a date's week (ISO weeks start on Monday)."""
-
-    type = Date()
-    inherit_cache = True
-
-
-def _sql(compiler, element, **kw) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(month_start, "sqlite")
-def _month_start_sqlite(element, compiler, **kw):
-    return f"date({_sql(compiler, element, **kw)}, 'start of month')"
-
-
-@compiles(month_start)
-def _month_start_default(element, compiler, **kw):
-    return f"CAST(date_trunc('month', CAST({_sql(compiler, element, **kw)} AS TIMESTAMP)) AS DATE)"
-
-
-@compiles(week_start, "sqlite")
-def _week_start_sqlite(element, compiler, **kw):
-    # 'weekday 0' moves forward to the next Sunday (or stays on one): six days back is Monday.
-    return f"date({_sql(compiler, element, **kw)}, 'weekday 0', '-6 days')"
-
-
-@compiles(week_start)
-def _week_start_default(element, compiler, **kw):
-    return f"CAST(date_trunc('week', CAST({_sql(compiler, element, **kw)} AS TIMESTAMP)) AS DATE)"
 
 
 def value_at_price(quantity, unit_price):
@@ -424,12 +386,10 @@ __all__ = [
     "latest_refresh",
     "listing_month_select",
     "listing_select",
-    "month_start",
     "payment_month_select",
     "refresh_facts",
     "sales_day_select",
     "sales_month_select",
     "sales_week_select",
     "value_at_price",
-    "week_start",
 ]
