@@ -13,7 +13,8 @@ from console.services import periods
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("console", "dashboards", "reports", "importers")
-OWNED_FUNCTIONS = {"as_date", "_as_date", "today_in_bujumbura", "month_bounds", "local_day", "to_local_naive"}
+OWNED_FUNCTIONS = {"as_date", "_as_date", "today_in_bujumbura", "month_bounds", "local_day", "month_start",
+                   "week_start", "to_local_naive"}
 
 
 def _sources():
