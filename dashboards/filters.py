@@ -22,6 +22,7 @@ from console.security.scoping import ProvinceScope, apply_scope
 from console.services.areas import (
     DEFAULT_MAP,
     MAPS,
+    default_map,
     is_province_code,
     pickable_province_ids,
     province_named,
@@ -220,6 +221,8 @@ def read_filters(
 ) -> tuple[Filters, list[str], str | None]:
     """Parse the values, resolve the province they name, check the scope: (filters, messages, refusal)."""
     filters, messages = parse_filters(values, bounds)
+    if values.get("carte") in (None, ""):
+        filters = replace(filters, map_version=default_map(session, scope))
     if filters.province_code is not None:
         area = province_named(session, filters.province_code)
         # An unknown province gets the same refusal as another's (nothing tells them apart).

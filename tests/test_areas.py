@@ -71,6 +71,11 @@ def test_dashboard_links_carry_the_code_and_an_old_id_link_is_rewritten(db_sessi
     _, _, refusal = read_filters(db_session, gitega_coordinator, {"province": "BI-NG", "carte": "2015"}, month)
     assert refusal == "Cette province ne fait pas partie de votre périmètre."
     assert Filters(start=month.first, end=month.last).map_version == areas.DEFAULT_MAP == "2025"
+    # No map chosen: 2025 nationally, 2015 for a coordinator of a 2015 province (one map, never both).
+    assert read_filters(db_session, NATIONAL, {}, month)[0].map_version == "2025"
+    assert read_filters(db_session, gitega_coordinator, {}, month)[0].map_version == "2015"
+    gitega_2025 = ProvinceScope(False, frozenset({_id(db_session, "BI25-GI")}))
+    assert read_filters(db_session, gitega_2025, {}, month)[0].map_version == "2025"
 
 
 def test_the_reconciliation_filter_takes_a_code_and_refuses_another_province(db_session, gitega_coordinator):
