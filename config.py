@@ -97,18 +97,26 @@ class Config:
 
     # Language: French first; English and Kirundi selectable.
     BABEL_DEFAULT_LOCALE = "fr"
-    BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"
+    BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"  # the zone console.services.periods.BUJUMBURA names
     LANGUAGES = {
         "fr": {"flag": "fr", "name": "Français"},
         "en": {"flag": "gb", "name": "English"},
         "rn": {"flag": "bi", "name": "Ikirundi"},
     }
-    DISPLAY_TIMEZONE = "Africa/Bujumbura"
 
     # Administrator created on first run (run.py); random and printed once when unset.
     ADMIN_PASSWORD = os.environ.get("ISOKO_ADMIN_PASSWORD") or None
 
     SLOW_QUERY_MS = int_or_none(os.environ.get("ISOKO_SLOW_QUERY_MS")) or 500
+
+    # Reports. Archived files live on disk (see console.models.reports.ReportArchive for why).
+    REPORTS_DIR = os.environ.get("ISOKO_REPORTS_DIR") or str(INSTANCE_DIR / "reports")
+    REPORTS_QUEUE = os.environ.get("ISOKO_REPORTS_QUEUE") or "isoko-reports"
+    # How long a request waits for a worker to render a small report before pointing the
+    # user to « Mes rapports » (reports.queue.generate_while_waiting).
+    REPORTS_WAIT_S = int(os.environ.get("ISOKO_REPORTS_WAIT_S") or 30)
+    # Base URL printed in the QR code (e.g. https://isoko.example.bi); the code alone otherwise.
+    REPORTS_PUBLIC_URL = os.environ.get("ISOKO_PUBLIC_URL") or None
 
 
 class DevelopmentConfig(Config):
@@ -119,8 +127,16 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 
-def config_for_environment() -> type[Config]:
-    """Pick the config class named by ISOKO_ENV (production unless told otherwise)."""
+class DemoConfig(DevelopmentConfig):
+    """``run.py --demo``: a first run on a laptop with demonstration data."""
+
+    DEMO_MODE = True
+
+
+def config_for_environment(demo: bool = False) -> type[Config]:
+    """Pick the config class named by ISOKO_ENV (production unless told otherwise); ``demo``: run.py --demo."""
+    if demo:
+        return DemoConfig
     env = os.environ.get("ISOKO_ENV", "production").lower()
     if env in {"development", "dev", "demo"} or parse_boolean(os.environ.get("ISOKO_DEMO")):
         return DevelopmentConfig

@@ -12,7 +12,6 @@ printed once). Production runs under gunicorn: see README.md.
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -101,13 +100,11 @@ def prepare(app, demo: bool, order_lines: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.demo:
-        # A first run on a laptop: embedded SQLite, plain-HTTP cookies, a generated key.
-        os.environ.setdefault("ISOKO_ENV", "development")
-        os.environ.setdefault("ISOKO_DEMO", "1")
+    from config import config_for_environment
     from console import create_app
 
-    app = create_app()
+    # --demo: a first run on a laptop (embedded SQLite, plain-HTTP cookies, a generated key).
+    app = create_app(config_for_environment(demo=args.demo))
     for message in prepare(app, args.demo, args.orders):
         print(message, flush=True)
     if args.prepare_only:

@@ -68,7 +68,6 @@ def raw_lines():
     week = facts.sales_week_select(day).subquery("raw_week")
     payments = facts.payment_month_select().subquery("raw_payments")
     listings = facts.listing_select().subquery("raw_listings")
-    listing_months = facts.listing_month_select(listings).subquery("raw_listing_months")
 
     def alias(model, subquery):
         return aliased(model, subquery, adapt_on_names=True)
@@ -78,7 +77,6 @@ def raw_lines():
         (sales, "D", alias(m.SalesDayFact, day)),
         (sales, "W", alias(m.SalesWeekFact, week)),
         (pilot, "D", alias(m.SalesDayFact, day)),
-        (mevente, "LM", alias(m.ListingMonthFact, listing_months)),
         (mevente, "LF", alias(m.ListingFact, listings)),
         (tax, "M", alias(m.SalesMonthFact, month)),
         (tax, "P", alias(m.PaymentMonthFact, payments)),

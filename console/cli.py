@@ -1,15 +1,21 @@
 """The `isoko` command: a Flask CLI group over the app factory.
 
-`isoko db upgrade`, `isoko fab …` (Flask-Migrate and Flask-AppBuilder) stay available.
+The console's own commands live here (reference data, roles, demo, administrator, the
+weekly mévente refresh, the leakage flags); dashboards, reports and importers each have
+their `cli` module. `isoko db upgrade`, `isoko fab …` (Flask-Migrate and Flask-AppBuilder)
+stay available.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+
+from console.services.periods import month_end, parse_month, today_local
 
 
 def _create_app():
@@ -67,8 +73,9 @@ def init_roles_command() -> None:
 @with_appcontext
 def seed_demo_command(orders: int, seed_value: int, until) -> None:
     """Génère des données de démonstration réalistes et déterministes."""
-    from console.demo.seed import SeedError, seed_demo, today_in_bujumbura
+    from console.demo.seed import SeedError, seed_demo
     from console.extensions import db
+    from console.services.periods import today_local
 
     started = time.perf_counter()
     try:
@@ -76,7 +83,7 @@ def seed_demo_command(orders: int, seed_value: int, until) -> None:
             db,
             order_lines=orders,
             seed=seed_value,
-            until=until.date() if until else today_in_bujumbura(),
+            until=until.date() if until else today_local(),
         )
     except SeedError as exc:  # database not empty, or an option to change: the user can fix it
         raise click.ClickException(str(exc)) from exc
@@ -126,8 +133,69 @@ def unlock_login_command(username: str | None, address: str | None) -> None:
     click.echo("Connexion débloquée : " + ", ".join(filter(None, [username, address])) + ".")
 
 
+@click.command("mevente-refresh")
+@click.option("--as-of", "as_of", default=None, help="Date du calcul (AAAA-MM-JJ), aujourd'hui par défaut.")
+@click.option("--no-backtest", is_flag=True, help="Garder les méthodes de prévision déjà retenues.")
+@with_appcontext
+def mevente_refresh_command(as_of: str | None, no_backtest: bool) -> None:
+    """Calcule les indicateurs hebdomadaires, les prévisions, les alertes et les suggestions."""
+    import datetime as dt
+
+    from console.extensions import db
+    from console.services.audit import Actor, acting_as
+    from console.services.mevente_refresh import refresh_mevente
+
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError as error:
+            raise click.BadParameter(f"date invalide « {as_of} » : utilisez AAAA-MM-JJ.") from error
+    with acting_as(Actor(None, "isoko mevente-refresh", "cli")):
+        summary = refresh_mevente(db.session, day, backtest=not no_backtest,
+                                  actor=(None, "isoko mevente-refresh"))
+        db.session.commit()
+    click.echo(summary.describe())
+
+
+@click.command("signalements")
+@click.option("--debut", required=True, help="Premier mois, AAAA-MM.")
+@click.option("--fin", required=True, help="Dernier mois, AAAA-MM.")
+@click.option("--au", "as_of", default=None, help="Date d'examen AAAA-MM-JJ (par défaut : aujourd'hui).")
+@click.option("--details/--resume", default=False, help="Afficher chaque signalement.")
+@with_appcontext
+def flags_command(debut: str, fin: str, as_of: str | None, details: bool) -> None:
+    """Compte les signalements fiscaux d'une période (toutes provinces)."""
+    import datetime as dt
+
+    from console.extensions import db
+    from console.security.scoping import NATIONAL
+    from console.services.leakage import KIND_LABELS, leakage_flags
+
+    start, end = parse_month(debut), parse_month(fin)
+    if start is None or end is None or end < start:
+        raise click.BadParameter("indiquez --debut et --fin au format AAAA-MM, dans l'ordre.")
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else today_local()
+    except ValueError as error:
+        raise click.BadParameter("--au attend une date AAAA-MM-JJ.") from error
+    from console.services.tax_engine import RuleConflictError
+
+    try:
+        flags = leakage_flags(db.session, NATIONAL, start, month_end(end), as_of=day)
+    except RuleConflictError as error:
+        raise click.ClickException(f"Règles fiscales en conflit, à corriger d'abord : {error}") from error
+    counts = Counter(flag.kind for flag in flags)
+    for kind, label in KIND_LABELS.items():
+        click.echo(f"{label} : {counts[kind]}")
+    if details:
+        for flag in flags:
+            click.echo(f"- [{flag.label}] {flag.seller_name} ({flag.period.label}) : {flag.explanation}")
+    db.session.rollback()
+
+
 def register_commands(app) -> None:
-    """Attach Isoko's commands to the app's CLI."""
+    """Attach the console's commands to the app's CLI (dashboards, reports and importers add theirs)."""
     for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command,
-                    unlock_login_command):
+                    unlock_login_command, mevente_refresh_command, flags_command):
         app.cli.add_command(command)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from console.services.money import format_francs, format_rate
-
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+from console.services.periods import BUJUMBURA
 
 
 def format_date(value: dt.date | dt.datetime | None) -> str:

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask
 from . import pages  # noqa: F401  (declares the charts and their callbacks)
 from .access import guard_dash_routes
 from .cache import init_cache
-from .commands import refresh_facts_command
+from .cli import refresh_facts_command
 from .menu import add_menu
 from .mount import mount_dash
 

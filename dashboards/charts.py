@@ -22,7 +22,7 @@ from .cache import cached
 from .catalogue import BY_SLUG, PERMISSION
 from .exports import XLSX_MIME, frame_to_csv, frame_to_xlsx
 from .figures import NO_DATA, message_figure
-from .filters import DataBounds, Filters, data_bounds, parse_filters, scope_problem
+from .filters import DataBounds, Filters, data_bounds, read_filters
 
 GRAPH, TABLE, CARDS = "graph", "table", "cards"
 TABLE_ROWS = 100  # rows shown on screen; exports carry them all
@@ -116,8 +116,7 @@ def chart_data(
         raise NotFound("Graphique non autorisé pour votre rôle.")
     scope = scope if scope is not None else current_scope()
     session = read_session()
-    filters, errors = parse_filters(values, bounds())
-    problem = scope_problem(session, scope, filters)
+    filters, errors, problem = read_filters(session, scope, values, bounds())
     if problem:
         return ChartData(filters, None, (*errors, problem), refused=True)
     load = chart.load_all if every_row and chart.load_all is not None else chart.load

@@ -2,7 +2,9 @@
 
 Both are untrusted: every value is parsed, bounded and checked against the user's
 province scope here, before any query runs. A link's query string reproduces a view:
-``/dashboards/ventes?du=2024-01&au=2024-12&carte=2025&province=3&filiere=2``.
+``/dashboards/ventes?du=2024-01&au=2024-12&carte=2025&province=BI25-GI&filiere=2``: the
+province by its code (console.services.areas), so a link means the same on another
+database; an old link's numeric id is still understood and rewritten as the code.
 """
 
 from __future__ import annotations
@@ -16,10 +18,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
-from console.security.scoping import ProvinceScope, apply_scope, scope_clause
-from console.services.periods import add_months, month_end, month_value, parse_month, today_local
+from console.security.scoping import ProvinceScope, apply_scope
+from console.services.areas import (
+    DEFAULT_MAP,
+    MAPS,
+    default_map,
+    is_province_code,
+    pickable_province_ids,
+    province_named,
+)
+from console.services.periods import (
+    add_months,
+    as_date,
+    month_end,
+    month_value,
+    parse_month,
+    today_local,
+)
 
-MAPS = ("2015", "2025")
 GRAINS = {"mois": "Mois", "semaine": "Semaine"}
 UNSOLD_DAYS = (30, 60, 90, 180)
 DEFAULT_MONTHS = 12
@@ -43,8 +59,9 @@ class Filters:
 
     start: dt.date
     end: dt.date  # first day of the last month shown (inclusive)
-    map_version: str = "2015"
+    map_version: str = DEFAULT_MAP
     province_id: int | None = None
+    province_code: str | None = None  # what URLs carry; read_filters resolves it to province_id
     value_chain_id: int | None = None
     cooperative_id: int | None = None
     grain: str = "mois"
@@ -80,7 +97,7 @@ class Filters:
             "du": month_value(self.start),
             "au": month_value(self.end),
             "carte": self.map_version,
-            "province": self.province_id,
+            "province": self.province_code or self.province_id,
             "filiere": self.value_chain_id,
             "cooperative": self.cooperative_id,
             "grain": self.grain,
@@ -112,15 +129,7 @@ def data_bounds(session: Session) -> DataBounds:
     if first is None:
         this_month = today_local().replace(day=1)
         return DataBounds(this_month, this_month)
-    return DataBounds(_as_date(first), _as_date(last))
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    return DataBounds(as_date(first), as_date(last))
 
 
 def default_filters(bounds: DataBounds) -> Filters:
@@ -168,8 +177,15 @@ def parse_filters(values: Mapping[str, object], bounds: DataBounds) -> tuple[Fil
             filters = replace(filters, map_version=str(carte))
         else:
             errors.append("Carte inconnue : choisissez 2015 ou 2025.")
+    province = values.get("province")
+    if province not in (None, ""):
+        if isinstance(province, int | str) and not isinstance(province, bool) and (
+            is_province_code(province) or str(province).strip().isdigit()
+        ):
+            filters = replace(filters, province_code=str(province).strip())
+        else:
+            errors.append("Province invalide : filtre ignoré.")
     for key, field, label in (
-        ("province", "province_id", "Province"),
         ("filiere", "value_chain_id", "Filière"),
         ("cooperative", "cooperative_id", "Coopérative"),
     ):
@@ -200,27 +216,26 @@ def values_from_query(search: str | None) -> dict[str, str]:
     return {key: value for key, value in pairs if key in PARAMS}
 
 
-def allowed_province_ids(session: Session, scope: ProvinceScope) -> set[int] | None:
-    """Provinces a user may filter on (None: all): their own and their 2025 successors."""
-    clause = scope_clause(m.Province, scope)
-    if clause is None:
-        return None
-    own = set(session.scalars(select(m.Province.id).where(clause)))
-    successors = set(
-        session.scalars(
-            select(m.Province.successor_id).where(
-                m.Province.id.in_(own), m.Province.successor_id.is_not(None)
-            )
-        )
-    )
-    return own | successors
+def read_filters(
+    session: Session, scope: ProvinceScope, values: Mapping[str, object], bounds: DataBounds
+) -> tuple[Filters, list[str], str | None]:
+    """Parse the values, resolve the province they name, check the scope: (filters, messages, refusal)."""
+    filters, messages = parse_filters(values, bounds)
+    if values.get("carte") in (None, ""):
+        filters = replace(filters, map_version=default_map(session, scope))
+    if filters.province_code is not None:
+        area = province_named(session, filters.province_code)
+        # An unknown province gets the same refusal as another's (nothing tells them apart).
+        filters = replace(filters, province_id=area.id if area else 0,
+                          province_code=area.code if area else None)
+    return filters, messages, scope_problem(session, scope, filters)
 
 
 def scope_problem(session: Session, scope: ProvinceScope, filters: Filters) -> str | None:
     """A French refusal when a filter names a province or cooperative outside the scope."""
     if filters.province_id is not None:
         province = session.get(m.Province, filters.province_id)
-        allowed = allowed_province_ids(session, scope)
+        allowed = pickable_province_ids(session, scope)
         if province is None or (allowed is not None and province.id not in allowed):
             return "Cette province ne fait pas partie de votre périmètre."
         if province.map_version != filters.map_version:

@@ -9,13 +9,14 @@ from console import models as m
 from console.database import read_session
 from console.formatting import format_datetime
 from console.security.scoping import ProvinceScope, apply_scope
+from console.services.areas import pickable_provinces
 from console.services.facts import latest_refresh
 from console.services.periods import month_value
 
 from .catalogue import DASHBOARDS, Dashboard
 from .charts import CARDS, GRAPH, TABLE, Chart, charts_of, may_open, may_see
 from .figures import month_label
-from .filters import GRAINS, UNSOLD_DAYS, DataBounds, Filters, allowed_province_ids
+from .filters import GRAINS, UNSOLD_DAYS, DataBounds, Filters
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -126,15 +127,9 @@ def month_options(bounds: DataBounds) -> list[dict]:
 
 
 def province_options(scope: ProvinceScope, map_version: str) -> list[dict]:
-    """The provinces of the chosen map the user may filter on."""
-    stmt = select(m.Province.id, m.Province.name).where(m.Province.map_version == map_version)
-    allowed = allowed_province_ids(read_session(), scope)
-    if allowed is not None:
-        stmt = stmt.where(m.Province.id.in_(allowed or {-1}))
-    return [
-        {"label": name, "value": pid}
-        for pid, name in read_session().execute(stmt.order_by(m.Province.name))
-    ]
+    """The provinces of the chosen map the user may filter on, by code."""
+    return [{"label": area.name, "value": area.code}
+            for area in pickable_provinces(read_session(), scope, map_version)]
 
 
 def value_chain_options() -> list[dict]:
@@ -212,7 +207,7 @@ def filter_bar(slug: str, filters: Filters, bounds: DataBounds, scope: ProvinceS
             dcc.Dropdown(
                 id="f-province",
                 options=province_options(scope, filters.map_version),
-                value=filters.province_id,
+                value=filters.province_code,
                 labels=DROPDOWN_LABELS,
                 placeholder="Toutes les provinces" if national else "Toutes mes provinces",
             ),

@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from console.database import read_session
 from console.security.scoping import current_scope
+from console.services.areas import MAPS
 
 from . import layout
 from .callbacks import dashboard_callback
@@ -25,7 +26,7 @@ from .charts import (
     may_open,
     may_see,
 )
-from .filters import parse_filters, scope_problem, values_from_query
+from .filters import read_filters, values_from_query
 
 FILTER_IDS = ("f-du", "f-au", "f-carte", "f-province", "f-filiere", "f-cooperative")
 FILTER_INPUTS = [Input(i, "value") for i in FILTER_IDS]
@@ -53,8 +54,7 @@ def render_page(pathname: str | None, search: str | None):
         return layout.not_found()
     scope = current_scope()
     data_bounds = bounds()
-    filters, messages = parse_filters(values_from_query(search), data_bounds)
-    problem = scope_problem(read_session(), scope, filters)
+    filters, messages, problem = read_filters(read_session(), scope, values_from_query(search), data_bounds)
     if problem:
         messages.append(problem)
     return layout.dashboard_page(dashboard, filters, data_bounds, scope, messages)
@@ -78,8 +78,7 @@ def sync_url(*args):
     """Write the filters into the URL (a link reproduces the view); explain bad values."""
     *filters_args, control_values, control_ids = args
     values = filter_values(filters_args, control_values, control_ids)
-    filters, messages = parse_filters(values, bounds())
-    problem = scope_problem(read_session(), current_scope(), filters)
+    filters, messages, problem = read_filters(read_session(), current_scope(), values, bounds())
     if problem:
         messages.append(problem)
     return "?" + filters.query_string(), [
@@ -95,12 +94,12 @@ def sync_url(*args):
     State("f-province", "value"),
     prevent_initial_call=True,
 )
-def provinces_of_map(map_version, province_id):
+def provinces_of_map(map_version, province_code):
     """The province list of the chosen map (only the user's own provinces)."""
-    if map_version not in ("2015", "2025"):
+    if map_version not in MAPS:
         raise PreventUpdate
     options = layout.province_options(current_scope(), map_version)
-    keep = province_id if province_id in {o["value"] for o in options} else None
+    keep = province_code if province_code in {o["value"] for o in options} else None
     return options, keep
 
 

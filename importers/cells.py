@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+
+from console.services.periods import BUJUMBURA
 
 # Text cells starting with FORMULA_STARTS are refused: a spreadsheet would run them as
 # formulas when the data is exported again (CSV/formula injection). See importers/README.md.
@@ -21,7 +22,6 @@ from console.services.spreadsheet_cells import FORMULA_STARTS
 
 from .headers import normalise
 
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 31/12/1899 in Excel's 1900 system, as Excel counts
 EARLIEST = dt.date(1950, 1, 1)
 LATEST = dt.date(2100, 12, 31)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
+from console.services.areas import province_ids_in_scope
 
 from .cells import CellError, is_blank
 from .headers import name_key
@@ -59,10 +60,7 @@ class References:
     @cached_property
     def allowed_province_ids(self) -> frozenset[int] | None:
         """Province ids (both maps) the user may import into; None means all."""
-        if self.scope.national:
-            return None
-        query = apply_scope(select(m.Province.id), m.Province, self.scope)
-        return frozenset(self.session.scalars(query))
+        return province_ids_in_scope(self.session, self.scope)
 
     def province_allowed(self, *province_ids: int | None) -> bool:
         """True when one of the given provinces is in the user's scope."""

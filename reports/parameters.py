@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.formatting import format_date
 from console.security.scoping import NATIONAL, ProvinceScope, apply_scope
+from console.services.areas import DEFAULT_MAP, MAPS, Area, is_province_code, province_in_scope
 from console.services.periods import QUARTER, RANGE, Period, parse_month, period_of
 
 FORMATS = ("pdf", "xlsx")
-MAPS = ("2015", "2025")
 _QUARTER_PATTERN = re.compile(r"^(\d{4})-[TtQq]([1-4])$")
 _YEAR_PATTERN = re.compile(r"^(\d{4})$")
 
@@ -71,20 +71,12 @@ def period_label(period: Period) -> str:
 
 
 @dataclass(frozen=True)
-class ProvinceRef:
-    id: int
-    code: str
-    name: str
-    map_version: str
-
-
-@dataclass(frozen=True)
 class ReportParameters:
     """Validated parameters of one report request."""
 
     period: Period | None = None
-    province: ProvinceRef | None = None
-    map_version: str = "2025"
+    province: Area | None = None
+    map_version: str = DEFAULT_MAP
     cooperative_id: int | None = None
     cooperative_name: str | None = None
     assignment_id: int | None = None
@@ -161,9 +153,9 @@ def resolve(
             )
         else:
             kept["period"] = period_value(period)
-    map_version = "2025"
+    map_version = DEFAULT_MAP
     if "map" in wanted:
-        map_version = values["map"] or "2025"
+        map_version = values["map"] or DEFAULT_MAP
         if map_version not in MAPS:
             errors.append("Carte : choisissez 2015 (18 provinces) ou 2025 (5 provinces).")
         kept["map"] = map_version
@@ -229,25 +221,13 @@ def resolve(
     )
 
 
-def _resolve_province(session: Session, code: str, scope: ProvinceScope) -> ProvinceRef | None:
-    """The province of that code visible to ``scope``; None (national) only for national users."""
+def _resolve_province(session: Session, code: str, scope: ProvinceScope) -> Area | None:
+    """The province of that code in ``scope``; None (national) only for national users."""
     if not code:
         if not scope.national:
             raise OutOfScope("rapport national refusé hors du périmètre national")
         return None
-    row = session.execute(
-        apply_scope(select(m.Province).where(m.Province.code == code.upper()), m.Province, scope)
-    ).scalar_one_or_none()
-    if row is None:
+    area = province_in_scope(session, scope, code) if is_province_code(code) else None
+    if area is None:
         raise OutOfScope("province introuvable")
-    return ProvinceRef(row.id, row.code, row.name, row.map_version)
-
-
-def visible_provinces(session: Session, scope: ProvinceScope) -> list[ProvinceRef]:
-    """Provinces a user may pick in a report form, 2025 map first."""
-    rows = session.scalars(
-        apply_scope(select(m.Province), m.Province, scope).order_by(
-            m.Province.map_version.desc(), m.Province.name
-        )
-    )
-    return [ProvinceRef(p.id, p.code, p.name, p.map_version) for p in rows]
+    return area

@@ -6,26 +6,18 @@ data scope; nothing re-implements province filtering.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import Date, cast, func, literal_column, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.periods import Period
-
-# Bujumbura is UTC+2 all year (no daylight saving): a local day is a fixed UTC shift.
-BUJUMBURA_OFFSET_HOURS = 2
+from console.services.sales import is_sale
 
 
 def in_period(period: Period) -> tuple:
     """Orders placed during the period (Bujumbura calendar)."""
     return (m.Order.placed_at >= period.utc_start, m.Order.placed_at < period.utc_end)
-
-
-def not_cancelled():
-    return m.Order.status != m.OrderStatus.CANCELLED
 
 
 def sales_select(scope: ProvinceScope, period: Period, *columns):
@@ -35,7 +27,7 @@ def sales_select(scope: ProvinceScope, period: Period, *columns):
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
         .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
-        .where(*in_period(period), not_cancelled())
+        .where(*in_period(period), is_sale())
     )
     return apply_scope(stmt, m.Order, scope)
 
@@ -49,20 +41,3 @@ def provinces_of_map(session: Session, scope: ProvinceScope, map_version: str) -
     """The provinces of a map visible in the scope, by id, in name order."""
     stmt = apply_scope(select(m.Province).where(m.Province.map_version == map_version), m.Province, scope)
     return {p.id: p for p in session.scalars(stmt.order_by(m.Province.name))}
-
-
-def local_day(session: Session, column):
-    """The Bujumbura calendar day of a UTC timestamp column, as SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(column + literal_column(f"interval '{BUJUMBURA_OFFSET_HOURS} hours'"), Date)
-    return func.date(column, f"+{BUJUMBURA_OFFSET_HOURS} hours")
-
-
-def as_date(value) -> dt.date:
-    """A day from SQL: a date (PostgreSQL) or an ISO string (SQLite)."""
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def to_local_naive(moment: dt.datetime) -> dt.datetime:
-    """An aware UTC instant as naive Bujumbura time (what a spreadsheet cell holds)."""
-    return (moment + dt.timedelta(hours=BUJUMBURA_OFFSET_HOURS)).replace(tzinfo=None)

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from console.extensions import db
 from console.models import Cohort, ReportArchive, ReportStatus
 from console.security.scoping import NATIONAL, current_scope
+from console.services.areas import provinces_in_scope
 from console.services.periods import add_months, today_local
 
 from .archive import MIME_TYPES, Requester, create_entry, may_download, stored_file
-from .parameters import OutOfScope, ParameterError, resolve, visible_provinces
+from .parameters import OutOfScope, ParameterError, resolve
 from .queue import QueueUnavailable, generate_while_waiting, reconcile_lost_jobs, submit
 from .registry import ReportSpec
 from .verification import display_code, normalise_sha256, sha256_of_stream, verify
@@ -56,7 +57,7 @@ class ReportFormView(BaseView):
             spec=spec,
             values=defaults | {k: v for k, v in values.items() if v},
             errors=errors,
-            provinces=visible_provinces(db.session, scope) if "province" in spec.parameters else [],
+            provinces=provinces_in_scope(db.session, scope) if "province" in spec.parameters else [],
             national_allowed=scope.national,
             cohorts=cohorts,
             formats=[(f, FORMAT_LABELS[f]) for f in spec.formats],

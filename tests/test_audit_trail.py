@@ -88,9 +88,9 @@ def test_trail_filters_by_user_table_record_and_date_range(app, edited):
     by_record = _rows(client, f"_flt_3_table_name=cooperative&_flt_0_row_id={edited}")
     assert [row.split(";")[-1] for row in by_record] == ["Modification", "Création"]
     # The date filters take Bujumbura days (UTC+2): from 22:00 UTC it is already tomorrow.
-    from console.services.commands import today_in_bujumbura
+    from console.services.periods import today_local
 
-    today = today_in_bujumbura().isoformat()
+    today = today_local().isoformat()
     assert len(
         _rows(client, f"_flt_3_username=dir.audit&_flt_1_at={today}&_flt_2_at={today}")
     ) == len(by_user)

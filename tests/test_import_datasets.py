@@ -61,7 +61,7 @@ def test_order_lines_are_stamped_by_the_tax_engine(loaded):
         lines = db.session.scalars(sa.select(OrderLine)).all()
         for line in lines:
             order, product = line.order, db.session.get(Product, line.product_id)
-            from importers.cells import BUJUMBURA
+            from console.services.periods import BUJUMBURA
 
             expected = compute_line(SaleLine(
                 order.seller.vat_registered, product.category_id, order.placed_at.astimezone(BUJUMBURA).date(),

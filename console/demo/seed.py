@@ -19,6 +19,8 @@ from console.models import AuditEvent, Cooperative, Province
 from console.models.types import utcnow
 from console.reference.loader import load_reference
 from console.services.audit import Actor, acting_as
+from console.services.periods import today_local
+from console.services.sales import is_sale_status
 
 from .buyers import generate_buyers
 from .catalogue import finalize_listings, generate_catalogue
@@ -115,18 +117,11 @@ class SeedSummary:
         return "\n".join(lines)
 
 
-def today_in_bujumbura() -> dt.date:
-    """Today's date in Africa/Bujumbura."""
-    from console.formatting import BUJUMBURA
-
-    return dt.datetime.now(BUJUMBURA).date()
-
-
 def seed_demo(
     db, *, order_lines: int = 20000, seed: int = 2023, until: dt.date | None = None
 ) -> SeedSummary:
     """Generate and load the demo data set into an empty database, in one transaction."""
-    until = until or today_in_bujumbura()
+    until = until or today_local()
     if until < EARLIEST_UNTIL:
         raise SeedError(
             f"La date de fin doit être au plus tôt le {EARLIEST_UNTIL:%d/%m/%Y} : la démonstration "
@@ -229,7 +224,7 @@ def build_tables(
     starts = np.flatnonzero(np.r_[True, sales.line_order[1:] != sales.line_order[:-1]])
     order_gross = np.add.reduceat(stamps.gross, starts)
     order_tax = np.add.reduceat(stamps.tax, starts)
-    sold = sales.order_status[sales.line_order] != "cancelled"
+    sold = is_sale_status(sales.order_status[sales.line_order])
     listings = finalize_listings(
         streams[7],
         cat,

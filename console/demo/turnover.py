@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from console.services.sales import is_sale_status
+
 from .orders import Sales
 from .sellers import Sellers
 from .stamps import line_amount
@@ -31,7 +33,7 @@ def _rescale(qty: np.ndarray, factor: np.ndarray, pieces: np.ndarray) -> np.ndar
 def adjust_turnover(sales: Sales, sellers: Sellers, line_pieces: np.ndarray, n_days: int) -> None:
     """Scale line quantities in place so the threshold flags hit exactly the chosen sellers."""
     seller = sales.order_seller[sales.line_order]
-    counted = sales.order_status[sales.line_order] != "cancelled"
+    counted = is_sale_status(sales.order_status[sales.line_order])
     n_sellers, n_months = len(sellers.ids), int(sales.order_month.max()) + 1
     capped = ~sellers.vat_registered & ~sellers.threshold_breach
     for _ in range(3):  # minimum quantities may leave a seller above: a second pass settles it
@@ -63,7 +65,7 @@ def sellers_above_threshold(
 ) -> int:
     """Unregistered sellers whose sales over the last 365 days exceed the threshold."""
     seller = sales.order_seller[sales.line_order]
-    keep = (sales.order_status[sales.line_order] != "cancelled") & (
+    keep = is_sale_status(sales.order_status[sales.line_order]) & (
         sales.order_day[sales.line_order] >= n_days - 365
     )
     total = np.bincount(seller[keep], weights=line_gross[keep], minlength=len(sellers.ids))

@@ -13,7 +13,6 @@ naive values with the aware UTC columns (and fail).
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from dateutil import parser
 from flask_appbuilder.models.filters import BaseFilter
@@ -22,9 +21,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import lazyload, selectinload
 
-from .scoping import apply_scope, current_scope
+from console.services.periods import BUJUMBURA
 
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+from .scoping import apply_scope, current_scope
 
 
 def _local_moment(value) -> dt.datetime | None:

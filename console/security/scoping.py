@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_appbuilder.security.sqla import models as _fab
 from sqlalchemy import false, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from console import models as m
+from console.models.mevente import (
+    MatchSuggestion,
+    MatchSuggestionEvent,
+    MeventeAlert,
+    MeventeAlertEvent,
+    MeventeForecast,
+    WeeklyIndicator,
+)
 
 # Roles that see the whole country. Everyone else sees only the provinces on their account.
 NATIONAL_ROLES = frozenset({"Admin", "Ministère", "PNUD", "Auditeur fiscal"})
@@ -109,14 +118,24 @@ def handover_clause(scope: ProvinceScope) -> ColumnElement:
     return m.DeviceAssignment.cooperative_id.in_(_cooperative_ids(scope))
 
 
-# How each scoped model reaches a province. A model missing here is national reference
-# data (value chains, categories, units, tax rules) that every role may read.
+def _province_clause(*columns):
+    """Rows whose province column (any of ``columns``) is one of the scope's provinces."""
+    return lambda scope: or_(*(column.in_(_province_ids_subquery(scope)) for column in columns))
+
+
+def _mevente_alert_ids(scope: ProvinceScope):
+    return select(MeventeAlert.id).where(MeventeAlert.province_id.in_(_province_ids_subquery(scope)))
+
+
+def _suggestion_ids(scope: ProvinceScope):
+    return select(MatchSuggestion.id).where(MatchSuggestion.seller_id.in_(_cooperative_ids(scope)))
+
+
+# How each province-bound model reaches a province. Every mapped model is either here
+# or in NATIONAL_MODELS; scope_clause raises for a model in neither (fails closed).
 SCOPE_RULES = {
     m.Province: lambda scope: _expanded_ids(scope),
-    m.Commune: lambda scope: or_(
-        m.Commune.province_id.in_(_province_ids_subquery(scope)),
-        m.Commune.former_province_id.in_(_province_ids_subquery(scope)),
-    ),
+    m.Commune: _province_clause(m.Commune.province_id, m.Commune.former_province_id),
     m.Cooperative: cooperative_clause,
     m.Product: _seller_clause(m.Product.cooperative_id),
     m.Listing: _seller_clause(m.Listing.cooperative_id),
@@ -137,12 +156,44 @@ SCOPE_RULES = {
             m.Attendance.cooperative_id.in_(_cooperative_ids(scope))
         )
     ),
-    m.Device: lambda scope: m.Device.province_id.in_(_province_ids_subquery(scope)),
+    m.Device: _province_clause(m.Device.province_id),
     m.DeviceAssignment: handover_clause,
     m.DeviceIncident: _device_clause(m.DeviceIncident.device_id),
     m.DeviceAudit: _device_clause(m.DeviceAudit.device_id),
     m.TaxRemittance: _seller_clause(m.TaxRemittance.cooperative_id),
+    # Derived facts: a seller's, or a province's under either map.
+    m.SalesDayFact: _seller_clause(m.SalesDayFact.seller_id),
+    m.SalesMonthFact: _seller_clause(m.SalesMonthFact.seller_id),
+    m.SalesWeekFact: _province_clause(m.SalesWeekFact.province_id, m.SalesWeekFact.province_2025_id),
+    m.PaymentMonthFact: _seller_clause(m.PaymentMonthFact.seller_id),
+    m.ListingFact: _seller_clause(m.ListingFact.seller_id),
+    m.ListingMonthFact: _seller_clause(m.ListingMonthFact.seller_id),
+    m.LeakageFlagFact: _seller_clause(m.LeakageFlagFact.seller_id),
+    # Mévente: a suggestion belongs to the seller's province (the buyer may be anywhere).
+    WeeklyIndicator: _province_clause(WeeklyIndicator.province_id),
+    MeventeForecast: _province_clause(MeventeForecast.province_id),
+    MeventeAlert: _province_clause(MeventeAlert.province_id),
+    MeventeAlertEvent: lambda scope: MeventeAlertEvent.alert_id.in_(_mevente_alert_ids(scope)),
+    MatchSuggestion: _seller_clause(MatchSuggestion.seller_id),
+    MatchSuggestionEvent: lambda scope: MatchSuggestionEvent.suggestion_id.in_(_suggestion_ids(scope)),
 }
+
+# Models every role may read whole (the role policy decides who sees their views):
+# reference data, and records that belong to no province.
+NATIONAL_MODELS = frozenset({
+    # Reference data.
+    m.ValueChain, m.Category, m.Unit, m.TaxRule, m.TaxSetting, m.Cohort,
+    m.MeventeThreshold, m.RawMaterialRelation, m.ProvinceDistance, m.ForecastChoice,
+    # Records of the platform itself, not of a province.
+    m.AuditEvent, m.ImportBatch, m.ImportBatchRow, m.ReportArchive, m.FactRefresh,
+    # Flask-AppBuilder's security tables (accounts, roles, permissions).
+    _fab.User, _fab.Role, _fab.Permission, _fab.ViewMenu, _fab.PermissionView,
+    _fab.RegisterUser, _fab.Group, _fab.ApiKey,
+})
+
+
+class UnscopedModelError(LookupError):
+    """A model has no province rule and is not declared national: refuse rather than show all."""
 
 
 def is_scoped(model) -> bool:
@@ -151,8 +202,18 @@ def is_scoped(model) -> bool:
 
 
 def scope_clause(model, scope: ProvinceScope) -> ColumnElement | None:
-    """The WHERE clause limiting ``model`` to ``scope``; None when nothing needs limiting."""
-    if scope.national or model not in SCOPE_RULES:
+    """The WHERE clause limiting ``model`` to ``scope``; None when nothing needs limiting.
+
+    Raises UnscopedModelError for a model in neither SCOPE_RULES nor NATIONAL_MODELS.
+    """
+    if model not in SCOPE_RULES:
+        if model in NATIONAL_MODELS:
+            return None
+        raise UnscopedModelError(
+            f"{getattr(model, '__name__', model)} has no province rule and is not declared "
+            "national (console/security/scoping.py)"
+        )
+    if scope.national:
         return None
     if not scope.province_ids:
         return false()

@@ -33,7 +33,6 @@ from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.money import format_francs, round_franc
 
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
 from .forecast import MODEL, Forecast, forecast_series, step_components
 from .forecast_backtest import fill_gaps
 from .mevente_errors import MeventeInputError, MeventeNotFound, clean_note, parse_id

@@ -8,9 +8,6 @@ caller (a view, an importer, the command line) owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
-
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
 
 
 class CommandError(Exception):
@@ -36,11 +33,6 @@ class Command:
         if errors:
             raise CommandError(errors)
         return self.apply()
-
-
-def today_in_bujumbura() -> dt.date:
-    """Today's date where the programme runs (Africa/Bujumbura, UTC+2)."""
-    return dt.datetime.now(BUJUMBURA).date()
 
 
 def french_date(day: dt.date) -> str:

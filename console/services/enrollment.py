@@ -21,7 +21,8 @@ from console.models.types import utcnow
 from console.services.audit import current_actor
 from console.translations import gettext as _
 
-from .commands import Command, today_in_bujumbura
+from .commands import Command
+from .periods import today_local
 
 FORWARD = (S.NOMINATED, S.SELECTED, S.TRAINED, S.EQUIPPED, S.ACTIVE)
 PREVIOUS = {later: earlier for earlier, later in zip(FORWARD, FORWARD[1:], strict=False)}
@@ -134,13 +135,13 @@ class TransitionEnrollments(Command):
         self.enrollments = list(enrollments)
         self.target = S(target)
         self.note = (note or "").strip() or None
-        self.on = on or today_in_bujumbura()
+        self.on = on or today_local()
 
     def validate(self) -> list[str]:
         if not self.enrollments:
             return [_("Sélectionnez au moins une inscription.")]
         errors = []
-        if self.on > today_in_bujumbura():
+        if self.on > today_local():
             errors.append(_("La date ne peut pas être dans le futur."))
         for enrollment in self.enrollments:
             reason = refusal(self.session, enrollment, self.target, self.note)
@@ -174,7 +175,7 @@ def record_nomination(enrollment: m.Enrollment) -> m.EnrollmentTransition:
     """The first line of a new enrollment's history (written with the enrollment)."""
     actor = current_actor()
     enrollment.status = S.NOMINATED
-    enrollment.nominated_on = enrollment.nominated_on or today_in_bujumbura()
+    enrollment.nominated_on = enrollment.nominated_on or today_local()
     transition = m.EnrollmentTransition(
         from_status=None,
         to_status=S.NOMINATED.value,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
-    Date,
     String,
     case,
     cast,
@@ -29,75 +28,21 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from console import models as m
 from console.models.facts import NO_TAX_KIND
-from console.services.periods import local_midnight_utc, today_local
+from console.services.periods import (
+    as_date,
+    local_day,
+    local_midnight_utc,
+    month_start,
+    today_local,
+    week_start,
+)
+from console.services.sales import is_sale
 
 log = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------
-# Calendar expressions. Timestamps are stored as naive UTC; Bujumbura is UTC+2 all year
-# (no daylight saving), so its calendar day is the UTC timestamp shifted by two hours.
-
-
-class local_day(FunctionElement):  # noqa: N801  (reads as a SQL function)
-    """The Bujumbura calendar day of a naive-UTC timestamp column."""
-
-    type = Date()
-    inherit_cache = True
-
-
-class month_start(FunctionElement):  # noqa: N801
-    """The first day of a date's month."""
-
-    type = Date()
-    inherit_cache = True
-
-
-class week_start(FunctionElement):  # noqa: N801
-    """The Monday of a date's week (ISO weeks start on Monday)."""
-
-    type = Date()
-    inherit_cache = True
-
-
-def _sql(compiler, element, **kw) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element, compiler, **kw):
-    return f"date({_sql(compiler, element, **kw)}, '+2 hours')"
-
-
-@compiles(local_day)
-def _local_day_default(element, compiler, **kw):
-    return f"CAST(({_sql(compiler, element, **kw)} + INTERVAL '2 hours') AS DATE)"
-
-
-@compiles(month_start, "sqlite")
-def _month_start_sqlite(element, compiler, **kw):
-    return f"date({_sql(compiler, element, **kw)}, 'start of month')"
-
-
-@compiles(month_start)
-def _month_start_default(element, compiler, **kw):
-    return f"CAST(date_trunc('month', CAST({_sql(compiler, element, **kw)} AS TIMESTAMP)) AS DATE)"
-
-
-@compiles(week_start, "sqlite")
-def _week_start_sqlite(element, compiler, **kw):
-    # 'weekday 0' moves forward to the next Sunday (or stays on one): six days back is Monday.
-    return f"date({_sql(compiler, element, **kw)}, 'weekday 0', '-6 days')"
-
-
-@compiles(week_start)
-def _week_start_default(element, compiler, **kw):
-    return f"CAST(date_trunc('week', CAST({_sql(compiler, element, **kw)} AS TIMESTAMP)) AS DATE)"
 
 
 def value_at_price(quantity, unit_price):
@@ -159,7 +104,7 @@ _SALES_KEYS = ["seller_id", "category_id", "is_export", "buyer_is_cooperative", 
 def sales_day_select(since: dt.date | None = None):
     """Order lines of non-cancelled orders summed per day × seller × category × buyer × tax kind."""
     line, order = m.OrderLine, m.Order
-    live_orders = [order.status != m.OrderStatus.CANCELLED]
+    live_orders = [is_sale(order)]
     if since:
         live_orders.append(order.placed_at >= local_midnight_utc(since))
     first_line = (
@@ -235,7 +180,7 @@ def payment_month_select(since_month: dt.date | None = None):
             func.count().label("payment_count"),
         )
         .join(order, order.id == pay.order_id)
-        .where(order.status != m.OrderStatus.CANCELLED)
+        .where(is_sale(order))
         .group_by(month, order.seller_id)
     )
     if since_month:
@@ -301,7 +246,7 @@ def listing_select(touched=None):
             func.max(sold_day).label("last_on"),
         )
         .join(order, order.id == line.order_id)
-        .where(order.status != m.OrderStatus.CANCELLED, line.listing_id.is_not(None))
+        .where(is_sale(order), line.listing_id.is_not(None))
         .group_by(line.listing_id)
     )
     if touched is not None:
@@ -356,7 +301,7 @@ def _refresh_listings(session: Session, since: dt.date | None) -> tuple[int, lis
         # Months whose rollup changes: where touched listings were, and where they are now.
         before = select(month_start(F.listed_on)).where(F.listing_id.in_(touched))
         now = select(month_start(local_day(listing.listed_at))).where(listing.id.in_(touched))
-        months = sorted({_as_date(d) for d in session.scalars(before.union(now))})
+        months = sorted({as_date(d) for d in session.scalars(before.union(now))})
         session.execute(delete(F).where(F.listing_id.in_(touched)))
     else:
         session.execute(delete(F))
@@ -383,7 +328,7 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
     if first is None:
         return 0
     today = today_local()
-    start = max(since_month, _as_date(first)) if since_month else _as_date(first)
+    start = max(since_month, as_date(first)) if since_month else as_date(first)
     if start > today:
         return 0
     try:
@@ -409,15 +354,6 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
     if rows:
         session.execute(insert(F), rows)
     return len(rows)
-
-
-def _as_date(value) -> dt.date:
-    """SQLite hands computed dates back as text."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def refresh_facts(session: Session, since: dt.date | None = None) -> RefreshResult:
@@ -450,13 +386,10 @@ __all__ = [
     "latest_refresh",
     "listing_month_select",
     "listing_select",
-    "local_day",
-    "month_start",
     "payment_month_select",
     "refresh_facts",
     "sales_day_select",
     "sales_month_select",
     "sales_week_select",
     "value_at_price",
-    "week_start",
 ]

@@ -26,7 +26,8 @@ from console.security.scoping import get_in_scope as scoped_get
 from console.translations import N_
 from console.translations import gettext as _
 
-from .commands import BUJUMBURA, Command, french_date, parse_enum, today_in_bujumbura
+from .commands import Command, french_date, parse_enum
+from .periods import BUJUMBURA, local_date, local_midnight_utc, today_local
 
 # Statuses from which a device can never be handed out without first being dealt with.
 NOT_AVAILABLE = {
@@ -48,13 +49,13 @@ def open_assignment(session: Session, device_id: int) -> m.DeviceAssignment | No
 
 def _moment(day: dt.date | None) -> dt.datetime:
     """An aware UTC instant for a day entered in Bujumbura: now if today or unset."""
-    if day is None or day == today_in_bujumbura():
+    if day is None or day == today_local():
         return utcnow()
     return dt.datetime.combine(day, dt.time(12), tzinfo=BUJUMBURA).astimezone(dt.UTC)
 
 
 def _check_day(day: dt.date | None, errors: list[str]) -> None:
-    if day is not None and day > today_in_bujumbura():
+    if day is not None and day > today_local():
         errors.append(_("La date ne peut pas être dans le futur (%(day)s).", day=french_date(day)))
 
 
@@ -184,7 +185,7 @@ class CheckInDevice(Command):
         if not self.condition:
             errors.append(_("Indiquez l'état de l'équipement au retour."))
         _check_day(self.day, errors)
-        if self.day and self.day < self.assignment.checked_out_at.astimezone(BUJUMBURA).date():
+        if self.day and self.day < local_date(self.assignment.checked_out_at):
             errors.append(_("La restitution ne peut pas précéder la remise."))
         return errors
 
@@ -463,8 +464,8 @@ def handover_receipt(
     if assignment is None:
         return None
     device, cooperative = assignment.device, assignment.cooperative
-    day = assignment.checked_out_at.astimezone(BUJUMBURA).date()
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=BUJUMBURA).astimezone(dt.UTC)
+    day = local_date(assignment.checked_out_at)
+    start = local_midnight_utc(day)
     others = session.scalars(
         select(m.DeviceAssignment)
         .where(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
-
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+from console.services.areas import default_map
+from console.services.periods import local_date, local_midnight_utc, month_bounds, today_local
+from console.services.sales import is_sale
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,9 @@ class KeyFigures:
     pioneers_active_30_days: int = 0
 
 
-def month_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The current Bujumbura month as aware UTC bounds [start, end)."""
-    start = dt.datetime(today.year, today.month, 1, tzinfo=BUJUMBURA)
-    nxt = dt.datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=BUJUMBURA)
-    return start.astimezone(dt.UTC), nxt.astimezone(dt.UTC)
-
-
 def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = None) -> KeyFigures:
     """Counts and this month's sales and tax for the home page."""
-    today = today or dt.datetime.now(BUJUMBURA).date()
+    today = today or today_local()
     start, end = month_bounds(today)
 
     def count(model, *where) -> int:
@@ -60,21 +53,21 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         .where(
             m.Order.placed_at >= start,
             m.Order.placed_at < end,
-            m.Order.status != m.OrderStatus.CANCELLED,
+            is_sale(),
         ),
         m.Order,
         scope,
     )
     gross, tax, orders = session.execute(sales).one()
     # A pioneer is active when it sold something (not cancelled) in the last 30 days.
-    since = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), BUJUMBURA).astimezone(dt.UTC)
+    since = local_midnight_utc(today - dt.timedelta(days=30))
     active = apply_scope(
         select(func.count(func.distinct(m.Order.seller_id)))
         .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
         .where(
             m.Cooperative.is_pioneer.is_(True),
             m.Order.placed_at >= since,
-            m.Order.status != m.OrderStatus.CANCELLED,
+            is_sale(),
         ),
         m.Order,
         scope,
@@ -87,7 +80,7 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         sales_this_month=int(gross),
         tax_due_this_month=int(tax),
         orders_this_month=int(orders),
-        month_start=start.astimezone(BUJUMBURA).date(),
+        month_start=local_date(start),
         pioneers_active_30_days=session.scalar(active) or 0,
     )
 
@@ -102,10 +95,10 @@ class WeekAlerts:
 
 
 def week_alerts(session: Session, scope: ProvinceScope, limit: int = 5) -> WeekAlerts:
-    """Active alerts whose last week is the newest one, biggest projected shortfall first."""
+    """Active alerts whose last week is the newest one, on one map (each fact counted once)."""
     from console.services.alerts import alert_records
 
-    records = alert_records(session, scope)
+    records = alert_records(session, scope, map_version=default_map(session, scope))
     if not records:
         return WeekAlerts(None, 0, [])
     week = max(r["last_week"] for r in records)

@@ -26,8 +26,8 @@ from console.models.mevente import (
     RawMaterialRelation,
 )
 from console.services.money import format_francs, round_franc
-
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
+from console.services.periods import local_midnight_utc
+from console.services.sales import is_sale
 
 # Scoring weights (they sum to 1). Each part of the score lies between 0 and 1.
 # Volume: a buyer who already takes quantities like the unsold stock can clear it in one deal.
@@ -163,7 +163,7 @@ class DistanceTable:
 @functools.lru_cache(maxsize=64)
 def _utc(day: dt.date) -> dt.datetime:
     """The end of ``day`` in Bujumbura, as aware UTC."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) - dt.timedelta(hours=2)
+    return local_midnight_utc(day + dt.timedelta(days=1))
 
 
 def stale_stock(session: Session, as_of: dt.date, age_days: dict[int, int], default_age: int) -> list[StaleStock]:
@@ -172,7 +172,7 @@ def stale_stock(session: Session, as_of: dt.date, age_days: dict[int, int], defa
     sold = (
         select(m.OrderLine.listing_id, func.sum(m.OrderLine.quantity).label("qty"))
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(m.OrderLine.listing_id.is_not(None), m.Order.status != m.OrderStatus.CANCELLED,
+        .where(m.OrderLine.listing_id.is_not(None), is_sale(),
                m.Order.placed_at < now)
         .group_by(m.OrderLine.listing_id)
         .subquery()
@@ -236,7 +236,7 @@ def purchases_by_buyer(session: Session, as_of: dt.date, category_ids: set[int])
         .where(
             m.Product.category_id.in_(category_ids),
             m.Buyer.kind.in_(BUYER_KINDS),
-            m.Order.status != m.OrderStatus.CANCELLED,
+            is_sale(),
             m.Order.placed_at < now,
             m.Order.placed_at >= now - dt.timedelta(days=PURCHASE_LOOKBACK_DAYS),
         )

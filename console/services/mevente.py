@@ -26,8 +26,9 @@ from console.models.mevente import WeeklyIndicator
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.money import round_franc
+from console.services.sales import is_sale
+from console.services.sell_through import sell_through_rate
 
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
 from .weeks import (
     last_complete_week,
     monday_of,
@@ -96,7 +97,7 @@ def _sold_lines(cutoff: dt.datetime, *columns):
         select(*columns)
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(m.Order.status != m.OrderStatus.CANCELLED, m.Order.placed_at < cutoff)
+        .where(is_sale(), m.Order.placed_at < cutoff)
     )
 
 
@@ -266,10 +267,8 @@ def compute_weekly_indicators(session: Session, as_of: dt.date) -> pd.DataFrame:
 def _indicator_row(r, map_of: dict) -> dict:
     offered, sold = _to_francs(r.off_v), _to_francs(r.sold_v)
     opening, unsold = _to_francs(r.opening_v), _to_francs(r.dv)
-    supply = opening + offered
-    sell_through = None
-    if supply > 0:
-        sell_through = min(Decimal(sold) / Decimal(supply), Decimal(1)).quantize(RATE_STEP, ROUND_HALF_UP)
+    rate = sell_through_rate(sold, opening, offered)
+    sell_through = None if rate is None else rate.quantize(RATE_STEP, ROUND_HALF_UP)
     age = None
     if r.dv > 0:
         seconds = week_end_seconds(r.week) - r.dage / r.dv

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -18,10 +17,9 @@ from .alerts import AlertRefresh, load_thresholds, refresh_alerts
 from .forecast import MODEL, SEASONAL_NAIVE
 from .forecast_backtest import DEFAULT_ORIGINS, choose_methods, chosen_methods
 from .mevente import refresh_weekly_indicators
+from .periods import today_local
 from .suggestion_refresh import SuggestionRefresh, refresh_suggestions
 from .weeks import last_complete_week
-
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
 
 
 @dataclass
@@ -58,7 +56,7 @@ def refresh_mevente(
     actor: tuple[int | None, str] = (None, "système"),
 ) -> MeventeRefresh:
     """Recompute everything up to the last full week before ``as_of``. Does not commit."""
-    as_of = as_of or dt.datetime.now(BUJUMBURA).date()
+    as_of = as_of or today_local()
     summary = MeventeRefresh(as_of=as_of, last_week=last_complete_week(as_of))
     national, by_chain = load_thresholds(session)
 

@@ -1,4 +1,7 @@
-"""Tax periods (months, quarters) on the Africa/Bujumbura calendar, with their UTC bounds.
+"""Time on the Africa/Bujumbura calendar: the zone, today, days, months and quarters with their UTC bounds.
+
+The one owner of these rules: nothing else defines the zone, « today », ``as_date`` or a
+month's bounds.
 
 Timestamps are stored in UTC; a sale belongs to the Bujumbura day, month or quarter in
 which it happened. Bujumbura is UTC+2 with no daylight saving, so a local period
@@ -15,7 +18,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Date
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
 BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+# Bujumbura is UTC+2 all year (no daylight saving): SQL and array code shift by this.
+UTC_OFFSET = BUJUMBURA.utcoffset(dt.datetime(2000, 1, 1))
+UTC_OFFSET_S = int(UTC_OFFSET.total_seconds())
+UTC_OFFSET_HOURS = UTC_OFFSET_S // 3600
 MONTH = "month"
 QUARTER = "quarter"
 GRAINS = (MONTH, QUARTER)
@@ -41,6 +52,32 @@ def local_date(moment: dt.datetime) -> dt.date:
 def today_local() -> dt.date:
     """Today in Bujumbura."""
     return dt.datetime.now(BUJUMBURA).date()
+
+
+def to_local_naive(moment: dt.datetime) -> dt.datetime:
+    """An aware UTC instant as naive Bujumbura time (what a spreadsheet cell holds)."""
+    return (moment + UTC_OFFSET).replace(tzinfo=None)
+
+
+def as_date(value) -> dt.date:
+    """A day from SQL or a form: a date, a datetime (its date) or ISO text (SQLite computes dates as text)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The Bujumbura month of ``day`` as aware UTC bounds [start, end)."""
+    month = period_of(day, MONTH)
+    return month.utc_start, month.utc_end
+
+
+def quarter_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The Bujumbura quarter of ``day`` as aware UTC bounds [start, end)."""
+    quarter = period_of(day, QUARTER)
+    return quarter.utc_start, quarter.utc_end
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -148,3 +185,29 @@ def parse_month(text: str | None) -> dt.date | None:
 def month_value(day: dt.date) -> str:
     """The ``YYYY-MM`` form of a day's month, as used in URLs and ``<input type=month>``."""
     return f"{day.year}-{day.month:02d}"
+
+
+# SQL calendar expressions, the same on SQLite and PostgreSQL.
+
+
+def _calendar_function(name: str, doc: str, sqlite: str, default: str) -> type[FunctionElement]:
+    """A SQL function of one date or timestamp argument, returning a date; ``{}`` is the argument."""
+    function = type(name, (FunctionElement,), {"__doc__": doc, "type": Date(), "inherit_cache": True})
+    compiles(function, "sqlite")(lambda element, compiler, **kw: sqlite.format(compiler.process(element.clauses, **kw)))
+    compiles(function)(lambda element, compiler, **kw: default.format(compiler.process(element.clauses, **kw)))
+    return function
+
+
+local_day = _calendar_function(
+    "local_day", "The Bujumbura calendar day of a naive-UTC timestamp column.",
+    f"date({{}}, '+{UTC_OFFSET_HOURS} hours')", f"CAST(({{}} + INTERVAL '{UTC_OFFSET_HOURS} hours') AS DATE)",
+)
+month_start = _calendar_function(
+    "month_start", "The first day of a date's month.",
+    "date({}, 'start of month')", "CAST(date_trunc('month', CAST({} AS TIMESTAMP)) AS DATE)",
+)
+# SQLite: 'weekday 0' moves forward to the next Sunday (or stays on one): six days back is Monday.
+week_start = _calendar_function(
+    "week_start", "The Monday of a date's week (ISO weeks start on Monday).",
+    "date({}, 'weekday 0', '-6 days')", "CAST(date_trunc('week', CAST({} AS TIMESTAMP)) AS DATE)",
+)

@@ -72,6 +72,8 @@ from console import models as m
 from console.security.scoping import ProvinceScope, scope_clause
 from console.services.periods import MONTH, Period, local_midnight_utc, periods_between
 
+from .sales import is_sale
+
 
 @dataclass(frozen=True)
 class ReconciliationRow:
@@ -223,7 +225,7 @@ def sale_filters(periods: Sequence[Period], scope: ProvinceScope, province_id: i
     return [
         m.Order.placed_at >= periods[0].utc_start,
         m.Order.placed_at < periods[-1].utc_end,
-        m.Order.status != m.OrderStatus.CANCELLED,
+        is_sale(),
         *scope_filters(m.Order, scope, province_id),
     ]
 
@@ -497,7 +499,7 @@ def lines_for_seller(
         *scope_filters(m.Order, scope),
     ]
     if not include_cancelled:
-        filters.append(m.Order.status != m.OrderStatus.CANCELLED)
+        filters.append(is_sale())
     stmt = (
         select(
             m.OrderLine.id,

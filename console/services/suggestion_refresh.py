@@ -22,6 +22,7 @@ from console.models.mevente import MatchSuggestion, MatchSuggestionEvent, Sugges
 from console.models.types import utcnow
 
 from .matchmaking import compute_suggestions
+from .sales import is_sale
 
 
 @dataclass
@@ -97,7 +98,7 @@ def link_later_orders(session: Session, actor: tuple[int | None, str] = (None, "
         select(m.Order.id, m.Order.reference, m.Order.seller_id, m.Order.buyer_id, m.Buyer.cooperative_id,
                m.Order.placed_at)
         .join(m.Buyer, m.Buyer.id == m.Order.buyer_id)
-        .where(m.Order.seller_id.in_(sellers), m.Order.status != m.OrderStatus.CANCELLED)
+        .where(m.Order.seller_id.in_(sellers), is_sale())
         .order_by(m.Order.placed_at, m.Order.id)
     ).all()
     by_seller = defaultdict(list)

@@ -19,9 +19,9 @@ from console.models.mevente import MatchSuggestion, MatchSuggestionEvent, Sugges
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope, scope_clause
 
-from . import mevente_scope  # noqa: F401  (registers the scope rules)
 from .matchmaking import UNIT_LABELS
 from .mevente_errors import MeventeInputError, MeventeNotFound, clean_note, parse_id
+from .sales import is_sale
 
 STATUS_BY_VALUE = {s.value: s for s in SuggestionStatus}
 
@@ -74,7 +74,7 @@ def _order_between(session: Session, suggestion: MatchSuggestion, reference: str
             f"La commande « {reference[:60]} » date du {format_date(order.placed_at)}, avant la suggestion "
             f"du {format_date(suggestion.created_at)} : elle ne peut pas en être le résultat."
         )
-    if order.status == m.OrderStatus.CANCELLED:
+    if not is_sale(order):
         raise MeventeInputError(f"La commande « {reference[:60]} » est annulée.")
     return order
 

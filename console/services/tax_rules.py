@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.translations import gettext as _
 
-from .commands import BUJUMBURA, Command, french_date
+from .commands import Command, french_date
+from .periods import local_date
 from .tax_engine import RuleSpec, find_overlaps, validate_rule
 
 
@@ -42,7 +43,7 @@ def last_use(session: Session, rule_id: int) -> dt.date | None:
         return None
     if latest.tzinfo is None:  # max() bypasses the UTCDateTime type on some backends
         latest = latest.replace(tzinfo=dt.UTC)
-    return latest.astimezone(BUJUMBURA).date()
+    return local_date(latest)
 
 
 def _other_specs(session: Session, rule_id: int | None) -> list[RuleSpec]:

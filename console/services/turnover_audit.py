@@ -39,6 +39,8 @@ from console.services.periods import (
 from console.services.reconciliation import period_index, sale_filters, scope_filters
 from console.services.tax_settings import settings_on
 
+from .sales import is_sale
+
 _ONE = Decimal(1)
 _RATIO_PLACES = Decimal("0.0001")
 
@@ -214,7 +216,7 @@ def _trends(ctx: FlagContext, history_start: dt.date, recent_start: dt.date, unt
         .where(
             m.Order.placed_at >= local_midnight_utc(history_start),
             m.Order.placed_at < local_midnight_utc(until),
-            m.Order.status != m.OrderStatus.CANCELLED,
+            is_sale(),
             *scope_filters(m.Order, ctx.scope, ctx.province_id),
         )
         .subquery()

@@ -13,9 +13,10 @@ from sqlalchemy import BigInteger
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from .periods import UTC_OFFSET_S as LOCAL_OFFSET_S
+
 WEEK_S = 7 * 86400
-# Bujumbura is UTC+2 all year; 1970-01-01 was a Thursday, so Monday weeks start 4 days later.
-LOCAL_OFFSET_S = 2 * 3600
+# 1970-01-01 was a Thursday, so Monday weeks start 4 days later.
 FIRST_MONDAY = dt.date(1970, 1, 5)
 _SHIFT_S = LOCAL_OFFSET_S - 4 * 86400
 

@@ -8,7 +8,6 @@ provinces it carries, which selects the same cooperatives.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope, scope_clause
+from console.services.periods import as_date
 
 from ..filters import Filters
 
@@ -73,15 +73,6 @@ def area_narrowed(stmt: Select, W, scope: ProvinceScope, filters: Filters) -> Se
 def frame(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
     """Run ``stmt`` into a DataFrame with the given column names."""
     return pd.DataFrame(session.execute(stmt).all(), columns=columns)
-
-
-def as_date(value) -> dt.date:
-    """A DATE from either database (SQLite computes dates as text)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def dates(series: pd.Series) -> pd.Series:

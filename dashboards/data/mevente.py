@@ -1,8 +1,8 @@
-"""Mévente figures from the listing aggregates.
+"""Mévente figures: the « taux d'écoulement » from the mévente service, stock from the listing aggregates.
 
-Sell-through is value sold over value offered at the listed price (quantities of
-different units cannot be added), for the listings listed in the period's months;
-sales are those of non-cancelled orders to date.
+The rate and its terms (stock at the start, offered, sold) come from
+console.services.sell_through, the one definition the report and the weekly indicators
+share; stock ageing, unsold offers and the price comparison read the listing aggregates.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope
 from console.services.facts import value_at_price
+from console.services.periods import month_end
+from console.services.sell_through import SupplyAndSales, sell_through_by
 
 from ..filters import Filters
-from .common import dates, frame, ints, names, narrowed, province_column
+from .common import dates, frame, ints, names, narrowed
 
-LM, LF = m.ListingMonthFact, m.ListingFact
+LF = m.ListingFact
 AGE_BUCKETS = (
     (30, "0 à 30 jours"),
     (60, "31 à 60 jours"),
@@ -34,60 +36,63 @@ UNSOLD_LIMIT = 50
 FALL_POINTS = 5.0
 
 
-def rate(sold, offered):
-    """Sell-through as a fraction (NaN when nothing was offered)."""
+def _share(sold, offered):
+    """Part of the offered value sold, as a fraction (NaN when nothing was offered)."""
     sold = np.asarray(sold, dtype=float)
     offered = np.asarray(offered, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(offered > 0, sold / offered, np.nan)
 
 
-def _months(scope: ProvinceScope, filters: Filters, *columns):
-    return narrowed(select(*columns).select_from(LM), LM, scope, filters, period_column=LM.month)
+RATE_COLUMNS = ["opening", "offered", "sold", "listings", "unsold", "rate"]
 
 
-def _value_sums():
-    return (
-        func.sum(LM.value_offered),
-        func.sum(LM.value_sold),
-        func.sum(LM.listing_count),
-        func.sum(LM.unsold_listing_count),
+def _sell_through(session: Session, scope: ProvinceScope, filters: Filters, start: dt.date, end: dt.date,
+                  group_by: tuple[str, ...] = ()) -> dict:
+    """The service's figures for [start, end] under the dashboard's filters."""
+    return sell_through_by(
+        session, scope, start, end, group_by=group_by, province_id=filters.province_id,
+        map_version=filters.map_version, value_chain_id=filters.value_chain_id,
+        cooperative_id=filters.cooperative_id,
     )
 
 
-def _with_rate(result: pd.DataFrame) -> pd.DataFrame:
-    result = ints(result, "offered", "sold", "listings", "unsold")
-    result["rate"] = rate(result["sold"], result["offered"])
-    return result
+def _rate_row(figures: SupplyAndSales) -> list:
+    return [figures.opening, figures.offered, figures.sold, figures.listings, figures.unsold, figures.rate]
+
+
+def _grouped(session, scope, filters, group: str, column: str) -> pd.DataFrame:
+    found = _sell_through(session, scope, filters, filters.start, filters.last_day, (group,))
+    return pd.DataFrame([[key, *_rate_row(figures)] for (key,), figures in found.items()],
+                        columns=[column, *RATE_COLUMNS])
+
+
+def _sorted_by_rate(result: pd.DataFrame, label: str) -> pd.DataFrame:
+    order = result["rate"].map(lambda r: 2 if r is None else r)
+    return result.assign(_order=order).sort_values(["_order", label], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
 
 
 def offered_vs_sold(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
-    """Per month listed: value offered and sold, listings, never-sold listings, rate."""
-    stmt = _months(scope, filters, LM.month, *_value_sums()).group_by(LM.month).order_by(LM.month)
-    result = frame(session, stmt, ["month", "offered", "sold", "listings", "unsold"])
-    result["month"] = dates(result["month"])
-    return _with_rate(result)
+    """Per month: stock at its start, value offered and sold during it, offers, rate."""
+    rows = []
+    for month in filters.months:
+        figures = _sell_through(session, scope, filters, month, month_end(month)).get((), SupplyAndSales())
+        rows.append([month, *_rate_row(figures)])
+    return pd.DataFrame(rows, columns=["month", *RATE_COLUMNS])
 
 
 def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
-    chain = m.Category.value_chain_id
-    stmt = _months(scope, filters, chain, *_value_sums()).group_by(chain)
-    result = _with_rate(
-        frame(session, stmt, ["value_chain_id", "offered", "sold", "listings", "unsold"])
-    )
+    result = _grouped(session, scope, filters, "value_chain", "value_chain_id")
     chains = names(session).value_chains
     result["value_chain"] = result["value_chain_id"].map(lambda i: chains.get(int(i), "—"))
-    return result.sort_values(["rate", "value_chain"], kind="stable").reset_index(drop=True)
+    return _sorted_by_rate(result, "value_chain")
 
 
 def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
-    column = province_column(filters)
-    stmt = _months(scope, filters, column, *_value_sums()).group_by(column)
-    result = _with_rate(
-        frame(session, stmt, ["province_id", "offered", "sold", "listings", "unsold"])
-    )
+    result = _grouped(session, scope, filters, f"province_{filters.map_version}", "province_id")
     result["province"] = result["province_id"].map(names(session).province)
-    return result.sort_values(["rate", "province"], kind="stable").reset_index(drop=True)
+    return _sorted_by_rate(result, "province")
 
 
 def _open_at(ref: dt.date):
@@ -218,7 +223,8 @@ def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filte
         filters,
     ).group_by(m.Category.value_chain_id, band)
     result = frame(session, stmt, ["value_chain_id", "band", "offered", "sold", "listings"])
-    result = _with_rate(result.assign(unsold=0))
+    result = ints(result, "offered", "sold", "listings")
+    result["rate"] = _share(result["sold"], result["offered"])
     chains = names(session).value_chains
     result["value_chain"] = result["value_chain_id"].map(lambda i: chains.get(int(i), "—"))
     result["price_band"] = result["band"].map(lambda i: PRICE_BUCKETS[int(i)][1])
@@ -227,22 +233,24 @@ def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filte
 
 def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
     """Per value chain: the least-squares trend of monthly sell-through, in points a month."""
-    chain = m.Category.value_chain_id
-    stmt = _months(
-        scope, filters, chain, LM.month, func.sum(LM.value_offered), func.sum(LM.value_sold)
-    ).group_by(chain, LM.month)
-    monthly = ints(
-        frame(session, stmt, ["value_chain_id", "month", "offered", "sold"]), "offered", "sold"
+    monthly = pd.DataFrame(
+        [
+            [chain_id, month, figures.rate]
+            for month in filters.months
+            for (chain_id,), figures in _sell_through(
+                session, scope, filters, month, month_end(month), ("value_chain",)
+            ).items()
+        ],
+        columns=["value_chain_id", "month", "rate"],
     )
-    monthly["month"] = dates(monthly["month"])
     chains = names(session).value_chains
     rows = []
     for chain_id, part in monthly.groupby("value_chain_id"):
-        part = part[part["offered"] > 0].sort_values("month")
+        part = part[part["rate"].notna()].sort_values("month")
         if len(part) < 3:
             continue
         x = np.array([(d.year * 12 + d.month) for d in part["month"]], dtype=float)
-        y = rate(part["sold"], part["offered"]) * 100
+        y = np.array([float(r) for r in part["rate"]]) * 100
         slope = float(np.polyfit(x - x[0], y, 1)[0])
         change = slope * (x[-1] - x[0])
         rows.append(
@@ -274,9 +282,9 @@ def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> 
 
 
 def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
-    """One row: offered, sold, rate over the period; unsold listings after N days."""
-    stmt = _months(scope, filters, *_value_sums())
-    result = _with_rate(frame(session, stmt, ["offered", "sold", "listings", "unsold"]))
+    """One row: the rate and its terms over the period; unsold listings after N days."""
+    figures = _sell_through(session, scope, filters, filters.start, filters.last_day).get((), SupplyAndSales())
+    result = pd.DataFrame([_rate_row(figures)], columns=RATE_COLUMNS)
     ref = filters.reference_day
     cutoff = ref - dt.timedelta(days=filters.days)
     unsold = narrowed(

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope
-from console.services.facts import week_start
 from console.services.money import round_franc
+from console.services.periods import week_start
 
 from ..filters import Filters
 from .common import area_narrowed, dates, frame, ints, names, narrowed, province_column

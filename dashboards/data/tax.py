@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services.facts import month_start
 from console.services.leakage import KIND_LABELS
+from console.services.periods import month_start
 from console.services.reconciliation import lines_for_seller, seller_in_scope
 
 from ..filters import Filters

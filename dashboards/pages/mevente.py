@@ -7,6 +7,8 @@ import pandas as pd
 
 from console.formatting import format_number, format_quantity
 from console.services.money import format_francs
+from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
+from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
 
 from ..charts import CARDS, TABLE, Chart, register
 from ..data import mevente
@@ -24,6 +26,13 @@ from ..figures import (
 from ..filters import Filters
 
 SLUG = "mevente"
+RATE_EXPORT = {
+    "opening": "Stock au début (FBu)",
+    "offered": "Valeur offerte (FBu)",
+    "sold": "Valeur vendue (FBu)",
+    "listings": "Offres en ligne",
+    "unsold": "Offres sans vente",
+}
 RATE_AXIS = {"tickformat": ".0%", "rangemode": "tozero"}
 
 
@@ -37,10 +46,10 @@ def draw_totals(frame: pd.DataFrame, filters: Filters) -> list[tuple[str, str, s
         (
             "Valeur offerte",
             format_francs(int(row["offered"])),
-            "offres publiées sur la période, au prix affiché",
+            f"publiée sur la période, en plus d'un stock de {format_francs(int(row['opening']))} au début",
         ),
-        ("Valeur vendue", format_francs(int(row["sold"])), "ventes de ces offres à ce jour"),
-        ("Taux d'écoulement", _percent(row["rate"]), "valeur vendue / valeur offerte"),
+        ("Valeur vendue", format_francs(int(row["sold"])), "ventes des offres pendant la période"),
+        (SELL_THROUGH_LABEL, _percent(row["rate"]), SELL_THROUGH_DEFINITION),
         (
             f"Invendues après {filters.days} jours",
             format_number(int(row["unsold_after"])),
@@ -52,14 +61,17 @@ def draw_totals(frame: pd.DataFrame, filters: Filters) -> list[tuple[str, str, s
 def export_totals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(
         columns={
-            "offered": "Valeur offerte (FBu)",
-            "sold": "Valeur vendue (FBu)",
-            "listings": "Offres",
-            "unsold": "Offres jamais vendues",
-            "rate": "Taux d'écoulement",
+            **RATE_EXPORT,
             "unsold_after": "Invendues après N jours",
         }
     )
+
+
+def _rate_export(frame: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
+    """A rate table for a spreadsheet: the key column, the rate's terms, the rate."""
+    result = frame[[key, *RATE_EXPORT]].rename(columns={key: label, **RATE_EXPORT})
+    result[SELL_THROUGH_LABEL] = [None if r is None or r != r else float(r) for r in frame["rate"]]
+    return result
 
 
 def draw_offered_sold(frame: pd.DataFrame, filters: Filters) -> dict:
@@ -84,7 +96,7 @@ def draw_offered_sold(frame: pd.DataFrame, filters: Filters) -> dict:
         line(
             x,
             _rates(frame["rate"]),
-            name="Taux d'écoulement",
+            name=SELL_THROUGH_LABEL,
             yaxis="y2",
             line={"color": RED},
             customdata=percent_text(frame["rate"]),
@@ -99,21 +111,12 @@ def draw_offered_sold(frame: pd.DataFrame, filters: Filters) -> dict:
 
 
 def _rates(values) -> list:
-    """Rates for JSON: NaN (nothing offered) becomes a gap."""
-    return [None if v != v else float(v) for v in values]
+    """Rates for JSON: None or NaN (nothing on offer) becomes a gap."""
+    return [None if v is None or v != v else float(v) for v in values]
 
 
 def export_offered_sold(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[["month", "offered", "sold", "rate", "listings", "unsold"]].rename(
-        columns={
-            "month": "Mois de publication",
-            "offered": "Valeur offerte (FBu)",
-            "sold": "Valeur vendue (FBu)",
-            "rate": "Taux d'écoulement",
-            "listings": "Offres",
-            "unsold": "Offres jamais vendues",
-        }
-    )
+    return _rate_export(frame, "month", "Mois")
 
 
 def _rate_bars(labels, rates, offered) -> dict:
@@ -140,16 +143,7 @@ def draw_by_chain(frame: pd.DataFrame, filters: Filters) -> dict:
 
 
 def export_by_chain(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[["value_chain", "offered", "sold", "rate", "listings", "unsold"]].rename(
-        columns={
-            "value_chain": "Filière",
-            "offered": "Valeur offerte (FBu)",
-            "sold": "Valeur vendue (FBu)",
-            "rate": "Taux d'écoulement",
-            "listings": "Offres",
-            "unsold": "Offres jamais vendues",
-        }
-    )
+    return _rate_export(frame, "value_chain", "Filière")
 
 
 def draw_by_province(frame: pd.DataFrame, filters: Filters) -> dict:
@@ -157,16 +151,7 @@ def draw_by_province(frame: pd.DataFrame, filters: Filters) -> dict:
 
 
 def export_by_province(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[["province", "offered", "sold", "rate", "listings", "unsold"]].rename(
-        columns={
-            "province": "Province",
-            "offered": "Valeur offerte (FBu)",
-            "sold": "Valeur vendue (FBu)",
-            "rate": "Taux d'écoulement",
-            "listings": "Offres",
-            "unsold": "Offres jamais vendues",
-        }
-    )
+    return _rate_export(frame, "province", "Province")
 
 
 def draw_ageing(frame: pd.DataFrame, filters: Filters) -> dict:
@@ -243,8 +228,8 @@ def draw_price(frame: pd.DataFrame, filters: Filters) -> dict:
         "zmin": 0,
         "zmax": 1,
         "colorscale": [[0, RED], [0.5, "#f6e7a1"], [1, GREEN]],
-        "colorbar": {"tickformat": ".0%", "title": {"text": "écoulement"}},
-        "hovertemplate": "%{y}, prix %{x} de la moyenne<br>écoulement : %{text}<extra></extra>",
+        "colorbar": {"tickformat": ".0%", "title": {"text": "part vendue"}},
+        "hovertemplate": "%{y}, prix %{x} de la moyenne<br>part vendue : %{text}<extra></extra>",
     }
     return figure(
         [trace],
@@ -262,8 +247,8 @@ def export_price(frame: pd.DataFrame) -> pd.DataFrame:
             "price_band": "Prix / moyenne de la catégorie",
             "listings": "Offres",
             "offered": "Valeur offerte (FBu)",
-            "sold": "Valeur vendue (FBu)",
-            "rate": "Taux d'écoulement",
+            "sold": "Valeur vendue à ce jour (FBu)",
+            "rate": "Part vendue",
         }
     )
 
@@ -304,8 +289,8 @@ def export_trend(frame: pd.DataFrame) -> pd.DataFrame:
     return result.rename(
         columns={
             "value_chain": "Filière",
-            "first_rate": "Taux du premier mois (%)",
-            "last_rate": "Taux du dernier mois (%)",
+            "first_rate": f"{SELL_THROUGH_LABEL} du premier mois (%)",
+            "last_rate": f"{SELL_THROUGH_LABEL} du dernier mois (%)",
             "slope": "Tendance (points par mois)",
             "change": "Évolution sur la période (points)",
             "months": "Mois observés",
@@ -377,33 +362,34 @@ register(
     Chart(
         "mevente-offre-vente",
         SLUG,
-        "Offert et vendu par mois de publication",
+        "Offert et vendu par mois",
         mevente.offered_vs_sold,
         draw_offered_sold,
         export_offered_sold,
         width=12,
-        note="Valeurs au prix affiché ; ventes des commandes non annulées à ce jour.",
+        note=SELL_THROUGH_DEFINITION,
     )
 )
 register(
     Chart(
         "mevente-filieres",
         SLUG,
-        "Taux d'écoulement par filière",
+        f"{SELL_THROUGH_LABEL} par filière",
         mevente.by_value_chain,
         draw_by_chain,
         export_by_chain,
-        note="En rouge : moins de la moitié de la valeur offerte vendue.",
+        note=f"{SELL_THROUGH_DEFINITION} En rouge : moins de la moitié.",
     )
 )
 register(
     Chart(
         "mevente-provinces",
         SLUG,
-        "Taux d'écoulement par province",
+        f"{SELL_THROUGH_LABEL} par province",
         mevente.by_province,
         draw_by_province,
         export_by_province,
+        note=SELL_THROUGH_DEFINITION,
     )
 )
 register(
@@ -415,7 +401,7 @@ register(
         draw_trend,
         export_trend,
         note=f"Tendance linéaire du taux mensuel sur la période ; en rouge : baisse d'au moins "
-        f"{mevente.FALL_POINTS:.0f} points.",
+        f"{mevente.FALL_POINTS:.0f} points. {SELL_THROUGH_DEFINITION}",
     )
 )
 register(
@@ -456,12 +442,12 @@ register(
     Chart(
         "mevente-prix",
         SLUG,
-        "Prix et écoulement",
+        "Prix et part vendue des offres",
         mevente.price_vs_sell_through,
         draw_price,
         export_price,
         width=12,
-        note="Offres publiées sur la période, par filière et par écart de prix à la moyenne "
-        "de leur catégorie : les offres chères s'écoulent-elles moins ?",
+        note="Part vendue à ce jour de la valeur des offres publiées sur la période, par filière "
+        "et par écart de prix à la moyenne de leur catégorie : les offres chères se vendent-elles moins ?",
     )
 )

@@ -10,13 +10,22 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.services.money import round_franc
-from console.services.periods import MONTH, add_months, local_midnight_utc, period_of
+from console.services.periods import (
+    MONTH,
+    add_months,
+    local_midnight_utc,
+    period_of,
+    to_local_naive,
+)
 from console.services.reconciliation import reconcile
+from console.services.sales import is_sale
+from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
+from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
+from console.services.sell_through import sell_through
 
 from ..charts import column_chart
 from ..excel import Column, Section
 from ..parameters import ReportParameters
-from ..queries import not_cancelled, to_local_naive
 from ..registry import ReportSpec
 
 WINDOW_MONTHS = 12
@@ -56,7 +65,7 @@ def listings(session: Session, coop_id: int, start, end) -> list[dict]:
             m.Listing.cooperative_id == coop_id,
             m.Listing.listed_at < end,
             or_(m.Listing.closed_at.is_(None), m.Listing.closed_at >= start),
-            or_(m.Order.id.is_(None), (m.Order.placed_at < end) & not_cancelled()),
+            or_(m.Order.id.is_(None), (m.Order.placed_at < end) & is_sale()),
         )
         .group_by(m.Listing.id)
         .order_by(m.Listing.listed_at.desc())
@@ -132,8 +141,10 @@ def collect(session: Session, params: ReportParameters) -> dict:
         "window_label": f"de {series[0]['label']} à {series[-1]['label']}",
         "chart_sales": column_chart([(f"{s['month']:%m/%y}", s["gross"]) for s in series]),
         "offers": offers,
-        "mevente": {"offered": offered, "sold": sold, "rate": Decimal(sold) / offered if offered else None,
-                    "unsold": sum(1 for o in offers if o["sold"] == 0)},
+        "mevente": {"offered": offered, "sold": sold, "unsold": sum(1 for o in offers if o["sold"] == 0),
+                    "rate": sell_through(session, params.data_scope, window_start, last.end,
+                                         cooperative_id=coop.id).rate,
+                    "label": SELL_THROUGH_LABEL, "definition": SELL_THROUGH_DEFINITION},
         "assignments": assignments,
         "enrollments": enrollments,
         "attendance": {g.label: (int(n), int(d)) for g, n, d in attendance},
@@ -153,7 +164,7 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
             Column("Produit", width=30), Column("Unité", width=10), Column("Publiée le", "datetime"),
             Column("Clôturée le", "datetime"), Column("Quantité offerte", "quantity"),
             Column("Quantité vendue", "quantity"), Column("Prix unitaire", "francs"),
-            Column("Valeur offerte", "francs"), Column("Valeur vendue", "francs"), Column("Écoulement", "percent"),
+            Column("Valeur offerte", "francs"), Column("Valeur vendue", "francs"), Column("Part vendue", "percent"),
         ], [(o["product"], o["unit"], to_local_naive(o["listed_at"]),
              to_local_naive(o["closed_at"]) if o["closed_at"] else None, o["offered"], o["sold"], o["price"],
              o["offered_value"], o["sold_value"], o["rate"]) for o in data["offers"]]),

@@ -10,11 +10,10 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import apply_scope
-from console.services.periods import today_local
+from console.services.periods import to_local_naive, today_local
 
 from ..excel import Column, Section
 from ..parameters import ReportParameters
-from ..queries import to_local_naive
 from ..registry import ReportSpec, national
 
 # A device in the field should be seen at least twice a year (programme practice).

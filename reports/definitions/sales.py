@@ -7,17 +7,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import apply_scope
 from console.services.money import round_franc
+from console.services.periods import as_date, local_day
+from console.services.sales import is_sale
+from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
+from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
+from console.services.sell_through import sell_through_by
+from console.services.sell_through import total as sell_through_total
 
 from ..charts import bar_chart, column_chart
 from ..excel import Column, Section
 from ..parameters import ReportParameters, period_label, previous_period
-from ..queries import as_date, in_period, local_day, not_cancelled, provinces_of_map, sales_select
+from ..queries import in_period, provinces_of_map, sales_select
 from ..registry import ReportSpec, national
 
 TOP_SELLERS = 10
@@ -47,7 +53,7 @@ def sales_groups(session: Session, params: ReportParameters, period) -> list[tup
     Every table of the report is a regrouping of these rows, so the big table is read
     once rather than once per table.
     """
-    day = local_day(session, m.Order.placed_at)
+    day = local_day(m.Order.placed_at)
     stmt = (
         sales_select(
             params.data_scope, period, m.Order.seller_id, m.Category.value_chain_id, day,
@@ -64,7 +70,7 @@ def sales_groups(session: Session, params: ReportParameters, period) -> list[tup
 def orders_by_seller(session: Session, params: ReportParameters) -> tuple[dict[int, int], int]:
     """Orders per seller over the period (orders table only), and distinct buyers."""
     base = apply_scope(
-        select().select_from(m.Order).where(*in_period(params.period), not_cancelled()), m.Order, params.data_scope
+        select().select_from(m.Order).where(*in_period(params.period), is_sale()), m.Order, params.data_scope
     )
     per_seller = dict(session.execute(
         base.add_columns(m.Order.seller_id, func.count()).group_by(m.Order.seller_id)
@@ -163,61 +169,23 @@ def summarise(session: Session, params: ReportParameters) -> dict:
 
 
 def mevente(session: Session, params: ReportParameters) -> dict:
-    """Offers open during the period and how much of them sold, in value, per value chain.
+    """Offers on sale during the period and the « taux d'écoulement » per value chain.
 
-    Sell-through in value (sold quantity × listed price over offered quantity × listed
-    price) compares offers of different units; sales up to the end of the period count.
+    The rate is the mévente service's (console.services.sell_through), the same as the
+    dashboard's for the same month and province.
     """
-    period, scope = params.period, params.data_scope
-    open_listings = apply_scope(
-        select(m.Listing.id, m.Listing.quantity_offered, m.Listing.unit_price, m.ValueChain.name,
-               m.Listing.listed_at)
-        .join(m.Product, m.Product.id == m.Listing.product_id)
-        .join(m.Category, m.Category.id == m.Product.category_id)
-        .join(m.ValueChain, m.ValueChain.id == m.Category.value_chain_id)
-        .where(
-            m.Listing.listed_at < period.utc_end,
-            or_(m.Listing.closed_at.is_(None), m.Listing.closed_at >= period.utc_start),
-        ),
-        m.Listing, scope,
-    )
-    listings = session.execute(open_listings).all()
-    listing_ids = select(open_listings.subquery().c.id)
-    # Nothing sells from an offer before it is listed: the oldest open offer bounds the scan.
-    earliest = min((row.listed_at for row in listings), default=period.utc_start)
-    sold = dict(
-        session.execute(
-            select(m.OrderLine.listing_id, func.sum(m.OrderLine.quantity))
-            .join(m.Order, m.Order.id == m.OrderLine.order_id)
-            .where(m.OrderLine.listing_id.in_(listing_ids), m.Order.placed_at >= earliest,
-                   m.Order.placed_at < period.utc_end, not_cancelled())
-            .group_by(m.OrderLine.listing_id)
-        ).all()
-    )
-    chains: dict[str, dict] = defaultdict(lambda: {"listings": 0, "unsold": 0, "offered": 0, "sold": 0})
-    for listing_id, offered_qty, price, chain, _listed_at in listings:
-        offered_qty = Decimal(offered_qty)
-        sold_qty = min(Decimal(sold.get(listing_id) or 0), offered_qty)
-        row = chains[chain]
-        row["listings"] += 1
-        row["unsold"] += sold_qty == 0
-        row["offered"] += round_franc(offered_qty * price)
-        row["sold"] += round_franc(sold_qty * price)
-    rows = [
-        {"chain": chain, **values, "rate": _ratio(values["sold"], values["offered"])}
-        for chain, values in chains.items()
-    ]
+    period = params.period
+    per_chain = sell_through_by(session, params.data_scope, period.start, period.end, group_by=("value_chain",))
+    chains = dict(session.execute(select(m.ValueChain.id, m.ValueChain.name)).all())
+    rows = [_mevente_row(chains.get(chain_id, "—"), figures) for (chain_id,), figures in per_chain.items()]
     rows.sort(key=lambda r: (r["rate"] if r["rate"] is not None else Decimal(2), r["chain"]))
-    offered = sum(r["offered"] for r in rows)
-    sold_total = sum(r["sold"] for r in rows)
-    return {
-        "rows": rows,
-        "listings": sum(r["listings"] for r in rows),
-        "unsold": sum(r["unsold"] for r in rows),
-        "offered": offered,
-        "sold": sold_total,
-        "rate": _ratio(sold_total, offered),
-    }
+    return {"rows": rows, **_mevente_row(None, sell_through_total(per_chain.values())),
+            "label": SELL_THROUGH_LABEL, "definition": SELL_THROUGH_DEFINITION}
+
+
+def _mevente_row(chain: str | None, figures) -> dict:
+    return {"chain": chain, "listings": figures.listings, "unsold": figures.unsold, "opening": figures.opening,
+            "offered": figures.offered, "sold": figures.sold, "rate": figures.rate}
 
 
 def collect(session: Session, params: ReportParameters) -> dict:
@@ -264,12 +232,12 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
                                        Column("Taxes", "francs"), Column("Commandes", "int")],
                 [(i, r["name"], "Oui" if r["pioneer"] else "Non", r["province"], r["gross"], r["tax"], r["orders"])
                  for i, r in enumerate(data["top"], 1)]),
-        Section("Mévente", [Column("Filière"), Column("Offres ouvertes", "int"), Column("Offres sans vente", "int"),
-                            Column("Valeur offerte", "francs"), Column("Valeur vendue", "francs"),
-                            Column("Taux d'écoulement", "percent")],
-                [(r["chain"], r["listings"], r["unsold"], r["offered"], r["sold"], r["rate"]) for r in mv["rows"]],
-                notes=["Taux d'écoulement en valeur : quantité vendue × prix de l'offre, rapportée à la "
-                       "quantité offerte × prix de l'offre, ventes jusqu'à la fin de la période."]),
+        Section("Mévente", [Column("Filière"), Column("Offres en ligne", "int"), Column("Offres sans vente", "int"),
+                            Column("Stock au début", "francs"), Column("Valeur offerte", "francs"),
+                            Column("Valeur vendue", "francs"), Column(SELL_THROUGH_LABEL, "percent")],
+                [(r["chain"], r["listings"], r["unsold"], r["opening"], r["offered"], r["sold"], r["rate"])
+                 for r in mv["rows"]],
+                notes=[SELL_THROUGH_DEFINITION]),
         Section("Ventes par jour", [Column("Jour", "date"), Column("Ventes TTC", "francs")], data["days"]),
     ]
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import apply_scope
 from console.services.leakage import leakage_flags
-from console.services.periods import MONTH, QUARTER
+from console.services.periods import MONTH, QUARTER, to_local_naive
 from console.services.reconciliation import reconcile, reconciliation_totals
 
 from ..excel import Column, Section
 from ..parameters import ReportParameters, period_label
-from ..queries import in_period, to_local_naive
+from ..queries import in_period
 from ..registry import ReportSpec, national
 
 STREAM_BATCH = 5000  # rows fetched per round trip from the server-side cursor

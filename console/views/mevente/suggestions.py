@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -15,6 +12,7 @@ from console.extensions import db
 from console.models.mevente import SuggestionStatus
 from console.security.scoping import current_scope
 from console.services.mevente_errors import MeventeInputError, MeventeNotFound, parse_id
+from console.services.periods import today_local
 from console.services.suggestions import (
     change_status,
     scoped_cooperative,
@@ -24,7 +22,6 @@ from console.services.suggestions import (
 )
 from console.services.suggestions_export import suggestions_csv, suggestions_xlsx
 
-BUJUMBURA = ZoneInfo("Africa/Bujumbura")
 STATUS_FILTERS = {
     "en-cours": ("En cours (proposées ou contactées)", [SuggestionStatus.PROPOSED, SuggestionStatus.CONTACTED]),
     "toutes": ("Toutes", None),
@@ -143,7 +140,7 @@ class MatchSuggestionView(BaseView):
         status, chain_id = _filters()
         records = suggestion_records(db.session, current_scope(), cooperative_id=coop_id,
                                      statuses=STATUS_FILTERS[status][1], value_chain_id=chain_id)
-        today = dt.datetime.now(BUJUMBURA).date()
+        today = today_local()
         title = f"Suggestions d'acheteurs — {STATUS_FILTERS[status][0]} — au {today:%d/%m/%Y}"
         body = suggestions_xlsx(records, title) if kind == "xlsx" else suggestions_csv(records)
         filename = f"suggestions-acheteurs-{today:%Y%m%d}.{kind}"

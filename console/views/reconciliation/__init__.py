@@ -22,10 +22,7 @@ MENU = [
 
 
 def init_app(app, appbuilder) -> None:
-    """Add the pages to the console, under the "Fiscalité" menu, and `isoko signalements`."""
-    from .commands import flags_command
-
-    app.cli.add_command(flags_command)
+    """Add the pages to the console, under the "Fiscalité" menu (`isoko signalements`: console.cli)."""
     for view, label, icon in MENU:
         appbuilder.add_view(
             view, view.__name__, label=label, icon=icon, category=CATEGORY,

@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope
+from console.services.areas import province_in_scope
 from console.services.periods import (
     GRAINS,
     MONTH,
@@ -24,7 +24,6 @@ from console.services.periods import (
     parse_month,
     today_local,
 )
-from console.services.reconciliation import scope_filters
 from console.services.tax_engine import KIND_VAT, RuleSpec
 from console.services.tax_what_if import DraftError, draft_with_new_rule, draft_with_rate
 
@@ -40,6 +39,7 @@ class PageFilters:
     end: dt.date  # last day of the last month
     grain: str = MONTH
     province_id: int | None = None
+    province_code: str | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -53,8 +53,8 @@ class PageFilters:
     def query(self, **extra) -> dict:
         """These filters as URL parameters, for links between the pages."""
         params = {"debut": self.start_value, "fin": self.end_value, "grain": self.grain}
-        if self.province_id is not None:
-            params["province"] = self.province_id
+        if self.province_code is not None:
+            params["province"] = self.province_code
         params.update(extra)
         return params
 
@@ -63,16 +63,6 @@ def default_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The twelve months ending with the current one."""
     current = (today or today_local()).replace(day=1)
     return add_months(current, -11), month_end(current)
-
-
-def visible_provinces(session: Session, scope: ProvinceScope) -> list[m.Province]:
-    """Provinces of both maps the scope may see, 2025 map first."""
-    stmt = (
-        select(m.Province)
-        .where(*scope_filters(m.Province, scope))
-        .order_by(m.Province.map_version.desc(), m.Province.name)
-    )
-    return list(session.scalars(stmt))
 
 
 def parse_filters(
@@ -109,13 +99,9 @@ def parse_filters(
             filters.errors.append(f"Regroupement inconnu : « {grain} » ; regroupement par mois.")
     raw_province = args.get("province")
     if raw_province:
-        visible = {p.id for p in visible_provinces(session, scope)}
-        try:
-            province_id = int(raw_province)
-        except ValueError:
-            province_id = None
-        if province_id in visible:
-            filters.province_id = province_id
+        area = province_in_scope(session, scope, raw_province)
+        if area is not None:
+            filters.province_id, filters.province_code = area.id, area.code
         else:
             filters.errors.append(
                 f"Province inconnue ou hors de votre périmètre : « {raw_province} » ; "

@@ -18,6 +18,7 @@ from console.formatting import format_quantity
 from console.models.tax_settings import TaxSetting
 from console.reference.tax_settings import TAX_SETTINGS
 from console.security.scoping import current_scope
+from console.services.areas import provinces_in_scope
 from console.services.leakage import KIND_LABELS, leakage_flags
 from console.services.periods import GRAINS
 from console.services.reconciliation import (
@@ -31,7 +32,7 @@ from console.services.tax_stamping import load_rules
 from console.services.tax_what_if import what_if_period
 
 from ..base import IsokoModelView
-from .filters import GRAIN_LABELS, parse_draft, parse_filters, visible_provinces
+from .filters import GRAIN_LABELS, parse_draft, parse_filters
 
 DRILL_DOWN_LIMIT = 2000  # lines shown on one drill-down page
 PAGE_SIZE = 250  # rows of the summary and flags tables per page
@@ -72,7 +73,7 @@ def _common(filters) -> dict:
     """What every page's filter bar needs."""
     return {
         "filters": filters,
-        "provinces": visible_provinces(db.session, current_scope()),
+        "provinces": provinces_in_scope(db.session, current_scope()),
         "grains": [(g, GRAIN_LABELS[g]) for g in GRAINS],
     }
 
