@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +26,11 @@ from console.services.audit import Actor, acting_as
 from . import registry
 from .batches import record_batch, record_trace
 from .errors import ErrorLog, FileRefused, RowError
-from .reading import EMPTY, FileFacts, inspect_file, iter_rows
+from .progress import AGGREGATES, READ, WRITE, Progress
+from .reading import FileFacts, inspect_file, iter_rows
 from .references import References
 from .rowwise import CREATE, UNCHANGED, UPDATE, Written
-from .schema import match_headers, parse_rows
+from .schema import find_header, match_headers, parse_rows
 
 log = logging.getLogger("isoko.importers")
 
@@ -39,8 +39,6 @@ CONCURRENT = (
     "fichier ?) : rien n'a été écrit, relancez l'import."
 )
 NO_ROWS = "Aucune ligne de données sous la ligne d'en-têtes."
-
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -79,6 +77,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     message: str | None = None
     details: dict = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # heading row used, columns ignored…
 
     @property
     def ok(self) -> bool:
@@ -126,11 +125,10 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         facts = inspect_file(request.path, request.file_name)
         lock_dataset(session, request.kind)
         rows = iter_rows(request.path, facts, request.sheet)
-        try:
-            _, header_cells = next(rows)
-        except StopIteration:
-            raise FileRefused(EMPTY) from None
-        header = match_headers(dataset, header_cells)
+        header_row, header_cells = find_header(dataset, rows)
+        header = match_headers(dataset, header_cells, header_row)
+        for notice in header.notices():
+            errors.notice(notice)
         width = len(header_cells) if facts.kind == "csv" else None
         refs = References(session, request.scope)
         actor = Actor(request.user_id, request.username, "import")
@@ -170,7 +168,7 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         sheet=request.sheet, user_id=request.user_id, username=request.username,
         source=request.source, dry_run=request.dry_run, started_at=started, outcome=outcome,
         rows_total=rows_total, created=created, updated=updated, unchanged=unchanged,
-        errors_log=errors, message=message,
+        errors_log=errors, message=message, notices=errors.notices or None,
     )
     if outcome == ImportOutcome.APPLIED:
         # Same transaction as the writes: the batch and its trace commit with them.
@@ -185,6 +183,8 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
             # Orders recompute only from the first day they change.
             from console.services.facts import refresh_facts
 
+            if progress:
+                progress(0, AGGREGATES)
             refresh_facts(session, since=refresh_since)
     else:
         batch_id = record_batch(session, batch_id=request.batch_id, **fields)
@@ -192,7 +192,7 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
     return ImportResult(
         batch_id=batch_id, kind=request.kind, outcome=outcome, rows_total=rows_total,
         created=created, updated=updated, unchanged=unchanged, error_count=errors.count,
-        errors=errors.sorted(), message=message, details=details,
+        errors=errors.sorted(), message=message, details=details, notices=list(errors.notices),
     )
 
 
@@ -202,9 +202,9 @@ def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, p
     for row in parse_rows(dataset, header, rows, errors, width):
         parsed.append(row)
         if progress and len(parsed) % 500 == 0:
-            progress(500)
+            progress(500, READ)
     if progress:
-        progress(len(parsed) % 500)
+        progress(len(parsed) % 500, READ)
     if not parsed:
         raise FileRefused(NO_ROWS)
     can_create = dataset.create_permission is None or request.may(*dataset.create_permission)
@@ -218,5 +218,7 @@ def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, p
     if not errors and not request.dry_run:
         with acting_as(actor):
             importer.apply(operations, written)
+        if progress:
+            progress(len(parsed), WRITE)
     return (len(parsed), created, updated, unchanged), written
 

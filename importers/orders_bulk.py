@@ -25,13 +25,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .batches import record_bulk_audit, record_trace
+from .cells import is_blank
 from .errors import ErrorLog, FileRefused
+from .headers import normalise
 from .orders_chunk import Lookups, process_chunk
 from .orders_sql import Sql, check_lines, create_buyers, fill_buyers, plan, record_ranges, upsert
 from .orders_stage import Stager, create_stage, drop_stage
-from .reading import FileFacts, chunked, iter_data_chunks
+from .progress import READ, WRITE
+from .reading import FileFacts, RowChunk, chunked, iter_data_chunks, without_rows
 from .references import References
-from .schema import HeaderMap
+from .schema import TOTAL_WORDS, Dataset, HeaderMap, is_total_row, total_row_notice
 
 # Rows per chunk: large enough that per-chunk costs (distinct cells, rule table) vanish,
 # small enough that a chunk's arrays stay a few megabytes.
@@ -57,6 +60,26 @@ def _nothing(batch_id: int) -> None:
     return None
 
 
+def _without_totals(chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors: ErrorLog) -> RowChunk:
+    """The chunk less its totals rows (« TOTAL », sums), each skipped with a notice.
+
+    Only rows whose order reference is blank or a total word are looked at closely.
+    """
+    position = header.positions["order_reference"]
+    if chunk.columns is not None:
+        references = chunk.columns[position]
+        cells_of = lambda i: [column[i] for column in chunk.columns]  # noqa: E731
+    else:
+        references = [cells[position] if position < len(cells) else None for cells in chunk.rows]
+        cells_of = chunk.rows.__getitem__
+    suspects = [i for i, cell in enumerate(references)
+                if is_blank(cell) or (isinstance(cell, str) and normalise(cell) in TOTAL_WORDS)]
+    dropped = [i for i in suspects if is_total_row(dataset, header, cells_of(i))]
+    for i in dropped:
+        errors.notice(total_row_notice(int(chunk.numbers[i])))
+    return without_rows(chunk, dropped) if dropped else chunk
+
+
 def import_order_lines(session: Session, request, rows, header: HeaderMap, width, refs: References,
                        errors: ErrorLog, progress, actor, facts: FileFacts | None = None) -> BulkResult:
     """Stage, check and (unless errors or dry run) upsert the order lines of a file."""
@@ -74,7 +97,7 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
     lookups = Lookups(session, refs)
     if facts is not None and facts.kind == "csv":
         rows.close()  # the header is known: read the data rows again, by chunks
-        chunks, texts = iter_data_chunks(request.path, facts, CHUNK_ROWS), True
+        chunks, texts = iter_data_chunks(request.path, facts, CHUNK_ROWS, header_row=header.row), True
     else:
         chunks, texts = chunked(rows, CHUNK_ROWS), False
     stager = Stager(session)
@@ -85,10 +108,12 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
     gc.disable()
     try:
         for chunk in chunks:
+            read = len(chunk)
+            chunk = _without_totals(chunk, DATASET, header, errors)
             total += len(chunk)
             stager.add(process_chunk(chunk, DATASET, header, width, texts, lookups, errors))
             if progress:
-                progress(len(chunk))
+                progress(read, READ)
     except BaseException:
         stager.close(failed=True)
         raise
@@ -113,6 +138,8 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         return BulkResult(counts, _nothing, details)
     details.update({"commandes créées": planned.orders_created, "commandes mises à jour": planned.orders_updated})
     ranges = upsert(session, sql, planned) if created or updated else []
+    if progress:
+        progress(total, WRITE)
     summary = {"lines_created": created, "lines_updated": updated, "buyers_created": len(buyer_ids),
                "orders_created": planned.orders_created, "orders_updated": planned.orders_updated}
 

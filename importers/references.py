@@ -131,6 +131,9 @@ class References:
         commune_id, _, _, province_id, former_id = found[0]
         return commune_id, province_id, former_id
 
+    def commune_name(self, commune_id: int) -> str:
+        return next(c[2] for c in self._communes if c[0] == commune_id)
+
     # -- catalogue ----------------------------------------------------------------------
     def _coded(self, model, raw, what: str, example: str) -> int:
         cache = self.__dict__.setdefault(f"_coded_{model.__tablename__}", None)

@@ -149,7 +149,7 @@ def small_chunks(monkeypatch):
     """Chunks of 3 rows and read blocks of 40 characters: every check crosses chunk borders."""
     monkeypatch.setattr("importers.orders_bulk.CHUNK_ROWS", 3)
     monkeypatch.setattr("importers.reading.BLOCK", 40)
-    monkeypatch.setattr("importers.reading.iter_data_chunks.__defaults__", (40,))
+    monkeypatch.setattr("importers.reading.iter_data_chunks.__defaults__", (40, 1))
 
 
 def _errors(result):
