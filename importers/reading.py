@@ -105,9 +105,11 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def _delimiter(sample: str) -> str:
-    """The separator of the header line: the most frequent of ; , and tab (ties: ;)."""
-    header = sample.lstrip("\ufeff").splitlines()[0] if sample.strip() else ""
-    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    """The separator of the heading row: of ; , and tab, the one a line of the first ten
+    holds most often (ties: ;). A title above the headings (« Ministère de l'Intérieur, du
+    Développement… ») must not decide it from its one comma."""
+    lines = [line for line in sample.lstrip("\ufeff").splitlines() if line.strip()][:10]
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in (";", ",", "\t")}
     best = max(counts, key=lambda d: (counts[d], d == ";"))
     return best if counts[best] else ";"
 

@@ -142,7 +142,7 @@ def find_header(dataset: Dataset, rows: Iterator[tuple[int, list]]) -> tuple[int
     names the closest row and the required columns it lacks.
     """
     required = [c for c in dataset.columns if c.required]
-    best: tuple[int, int, set[str]] | None = None
+    best: tuple[int, int, set[str], list] | None = None
     seen = 0
     for number, cells in rows:
         seen += 1
@@ -150,7 +150,7 @@ def find_header(dataset: Dataset, rows: Iterator[tuple[int, list]]) -> tuple[int
         if all(c.key in found for c in required):
             return number, cells
         if found and (best is None or len(found) > best[1]):
-            best = (number, len(found), found)
+            best = (number, len(found), found, cells)
         if seen >= HEADER_SEARCH_ROWS:
             break
     if seen == 0:
@@ -162,13 +162,16 @@ def find_header(dataset: Dataset, rows: Iterator[tuple[int, list]]) -> tuple[int
         message = (f"Ligne d'en-têtes introuvable : aucune des {seen} premières lignes ne porte les "
                    f"intitulés attendus (obligatoires : {expected}). Téléchargez le modèle.")
         raise FileRefused(message)
-    number, _, found = best
+    number, _, found, cells = best
     missing = [c for c in required if c.key not in found]
-    errors = [RowError(number, c.header, "", f"Colonne obligatoire manquante : « {c.header} ».") for c in missing]
     names = ", ".join(f"« {c.header} »" for c in missing)
     message = (f"Ligne d'en-têtes introuvable : la ligne {number} s'en approche le plus "
                f"({len(found)} colonne(s) reconnue(s)) mais il y manque {names}.")
-    raise FileRefused(message, [RowError(None, None, "", message), *errors])
+    try:  # what that row lacks, and why (an ambiguous heading, a duplicate…)
+        match_headers(dataset, cells, number)
+    except FileRefused as exc:
+        raise FileRefused(message, [RowError(None, None, "", message), *exc.errors]) from None
+    raise AssertionError("a row without every required column cannot match")  # pragma: no cover
 
 
 def match_headers(dataset: Dataset, cells: list, row: int = 1) -> HeaderMap:

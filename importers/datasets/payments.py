@@ -28,7 +28,7 @@ from .orders import PAYMENT_WORDS
 LOOKUP_CHUNK = 500
 
 COLUMNS = (
-    Column("reference", "Référence du paiement", cells.text(60), required=True,
+    Column("payment_reference", "Référence du paiement", cells.text(60), required=True,
            aliases=("reference paiement", "reference de paiement", "n° de paiement", "n° paiement",
                     "n° de transaction", "reference de transaction", "n° de recu", "recu",
                     "payment reference", "payment ref", "transaction id"),
@@ -76,7 +76,7 @@ class PaymentImporter(RowImporter):
     model = m.Payment
 
     def key(self, row: ParsedRow):
-        reference = row.values.get("reference")
+        reference = row.values.get("payment_reference")
         return (code_key(reference),) if reference else None
 
     def plan(self, rows: list[ParsedRow]) -> list[Operation]:
@@ -130,7 +130,7 @@ class PaymentImporter(RowImporter):
                 "(ou vérifiez sa référence)."))
             return None
         if target is not None and target.order_id != order.id:
-            self.error(row, "reference", "Ce paiement est déjà enregistré pour une autre commande.")
+            self.error(row, "payment_reference", "Ce paiement est déjà enregistré pour une autre commande.")
             return None
         if order.status == m.OrderStatus.CANCELLED:
             self.error(row, "order_reference", "Commande annulée : un paiement ne peut pas y être enregistré.")
@@ -153,7 +153,7 @@ class PaymentImporter(RowImporter):
         values = {"order_id": order.id, "paid_at": v["paid_at"], "amount": amount, "tax_amount": tax,
                   "method": v.get("method") or (target.method if target is not None else order.payment_method)}
         if target is None:
-            values["reference"] = v["reference"]
+            values["reference"] = v["payment_reference"]
         return values
 
 
@@ -161,7 +161,7 @@ DATASET = Dataset(
     kind="payments",
     label="Paiements",
     columns=COLUMNS,
-    key=("reference",),
+    key=("payment_reference",),
     resource="PaymentImportView",
     description="Les paiements reçus pour les commandes (espèces, banque, mobile money), par référence de paiement.",
     importer=PaymentImporter,
