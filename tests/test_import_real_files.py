@@ -320,3 +320,18 @@ def test_a_running_import_records_its_phase_and_lines_in_the_journal(loaded):
         db.session.expire_all()
         batch = db.session.get(ImportBatch, batch_id)
         assert (batch.phase, batch.lines_read, batch.lines_written) == ("écriture", 50_000, 50_000)
+
+
+def test_the_readme_lists_each_datasets_synonyms_as_the_code_does():
+    import re
+    from pathlib import Path
+
+    from importers import registry
+
+    readme = (Path(__file__).resolve().parent.parent / "importers" / "README.md").read_text(encoding="utf-8")
+    for dataset in registry.all_datasets():
+        section = readme.split(f"### `{dataset.kind}` — {dataset.label}\n", 1)[1].split("\n\n", 1)[0].strip()
+        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()[2:]]
+        assert rows == [[c.header, "oui" if c.required else "non", ", ".join(c.aliases)]
+                        for c in dataset.columns], dataset.kind
+        assert re.search(rf"\| `{dataset.kind}` \|", readme), f"{dataset.kind} missing from the datasets table"
