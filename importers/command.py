@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from .progress import AGGREGATES, READ, WRITE, Progress
 from .reading import FileFacts, inspect_file, iter_rows
 from .references import References
 from .rowwise import CREATE, UNCHANGED, UPDATE, Written
-from .schema import find_header, match_headers, parse_rows
+from .schema import Dataset, HeaderMap, find_header, match_headers, parse_rows
 
 log = logging.getLogger("isoko.importers")
 
@@ -60,6 +61,24 @@ class ImportRequest:
     def may(self, permission: str, resource: str) -> bool:
         """Whether one of the user's roles grants this console permission (policy table)."""
         return self.roles is None or any(allows(role, permission, resource) for role in self.roles)
+
+
+@dataclass
+class ImportInput:
+    """What a dataset's importer works from: the request, the file's data rows under its
+    heading row, the lookups of the user's scope, and where errors and progress go."""
+
+    session: Session
+    request: ImportRequest
+    dataset: Dataset
+    facts: FileFacts
+    rows: Iterator[tuple[int, list]]  # (file row number, cells), the heading row consumed
+    header: HeaderMap
+    width: int | None  # a CSV's heading width (rows must match it); None for a workbook
+    refs: References
+    errors: ErrorLog
+    progress: Progress | None
+    actor: Actor
 
 
 @dataclass
@@ -129,17 +148,16 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         header = match_headers(dataset, header_cells, header_row)
         for notice in header.notices():
             errors.notice(notice)
-        width = len(header_cells) if facts.kind == "csv" else None
-        refs = References(session, request.scope)
-        actor = Actor(request.user_id, request.username, "import")
+        work = ImportInput(
+            session=session, request=request, dataset=dataset, facts=facts, rows=rows, header=header,
+            width=len(header_cells) if facts.kind == "csv" else None, refs=References(session, request.scope),
+            errors=errors, progress=progress, actor=Actor(request.user_id, request.username, "import"))
         if dataset.bulk is not None:
-            result = dataset.bulk(session, request, rows, header, width, refs, errors, progress, actor,
-                                  facts=facts)
+            result = dataset.bulk(work)
             counts, details = result.counts, result.details
             written, refresh_since = result.written, result.refresh_since
         else:
-            counts, written = _run_rowwise(session, dataset, request, rows, header, width, refs,
-                                           errors, progress, actor)
+            counts, written = _run_rowwise(work)
         if errors:
             session.rollback()
         elif request.dry_run:
@@ -196,10 +214,11 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
     )
 
 
-def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, progress, actor):
+def _run_rowwise(work: ImportInput) -> tuple[tuple[int, int, int, int], Written]:
     """Parse every row, plan, and (unless errors or dry run) write through the ORM."""
+    dataset, request, errors, progress = work.dataset, work.request, work.errors, work.progress
     parsed = []
-    for row in parse_rows(dataset, header, rows, errors, width):
+    for row in parse_rows(dataset, work.header, work.rows, errors, work.width):
         parsed.append(row)
         if progress and len(parsed) % 500 == 0:
             progress(500, READ)
@@ -208,7 +227,7 @@ def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, p
     if not parsed:
         raise FileRefused(NO_ROWS)
     can_create = dataset.create_permission is None or request.may(*dataset.create_permission)
-    importer = dataset.importer(session, refs, errors, header, can_create)
+    importer = dataset.importer(work.session, work.refs, errors, work.header, can_create)
     importer.dataset = dataset
     operations = importer.plan(parsed)
     created = sum(op.action == CREATE for op in operations)
@@ -216,7 +235,7 @@ def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, p
     unchanged = sum(op.action == UNCHANGED for op in operations)
     written = Written()
     if not errors and not request.dry_run:
-        with acting_as(actor):
+        with acting_as(work.actor):
             importer.apply(operations, written)
         if progress:
             progress(len(parsed), WRITE)

@@ -19,10 +19,10 @@ import datetime as dt
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from .batches import record_bulk_audit, record_trace
 from .cells import is_blank
@@ -32,9 +32,11 @@ from .orders_chunk import Lookups, process_chunk
 from .orders_sql import Sql, check_lines, create_buyers, fill_buyers, plan, record_ranges, upsert
 from .orders_stage import Stager, create_stage, drop_stage
 from .progress import READ, WRITE
-from .reading import FileFacts, RowChunk, chunked, iter_data_chunks, without_rows
-from .references import References
+from .reading import RowChunk, chunked, iter_data_chunks, without_rows
 from .schema import TOTAL_WORDS, Dataset, HeaderMap, is_total_row, total_row_notice
+
+if TYPE_CHECKING:
+    from .command import ImportInput
 
 # Rows per chunk: large enough that per-chunk costs (distinct cells, rule table) vanish,
 # small enough that a chunk's arrays stay a few megabytes.
@@ -66,12 +68,13 @@ def _without_totals(chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors
     Only rows whose order reference is blank or a total word are looked at closely.
     """
     position = header.positions["order_reference"]
+    def cells_of(i: int) -> list:
+        return [column[i] for column in chunk.columns] if chunk.columns is not None else chunk.rows[i]
+
     if chunk.columns is not None:
         references = chunk.columns[position]
-        cells_of = lambda i: [column[i] for column in chunk.columns]  # noqa: E731
     else:
         references = [cells[position] if position < len(cells) else None for cells in chunk.rows]
-        cells_of = chunk.rows.__getitem__
     suspects = [i for i, cell in enumerate(references)
                 if is_blank(cell) or (isinstance(cell, str) and normalise(cell) in TOTAL_WORDS)]
     dropped = [i for i in suspects if is_total_row(dataset, header, cells_of(i))]
@@ -80,11 +83,10 @@ def _without_totals(chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors
     return without_rows(chunk, dropped) if dropped else chunk
 
 
-def import_order_lines(session: Session, request, rows, header: HeaderMap, width, refs: References,
-                       errors: ErrorLog, progress, actor, facts: FileFacts | None = None) -> BulkResult:
+def import_order_lines(work: ImportInput) -> BulkResult:
     """Stage, check and (unless errors or dry run) upsert the order lines of a file."""
-    from .datasets.orders import DATASET
-
+    session, request, header, errors, progress = work.session, work.request, work.header, work.errors, work.progress
+    dataset, facts = work.dataset, work.facts
     sql = Sql(session.get_bind().dialect.name)
     if sql.pg:
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
@@ -94,12 +96,12 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         except DBAPIError:
             pass  # this connection's temporary buffers are already sized: keep them
     create_stage(session)
-    lookups = Lookups(session, refs)
-    if facts is not None and facts.kind == "csv":
-        rows.close()  # the header is known: read the data rows again, by chunks
+    lookups = Lookups(session, work.refs)
+    if facts.kind == "csv":
+        work.rows.close()  # the header is known: read the data rows again, by chunks
         chunks, texts = iter_data_chunks(request.path, facts, CHUNK_ROWS, header_row=header.row), True
     else:
-        chunks, texts = chunked(rows, CHUNK_ROWS), False
+        chunks, texts = chunked(work.rows, CHUNK_ROWS), False
     stager = Stager(session)
     total = 0
     # Millions of short-lived strings and tuples, no reference cycle: the cyclic garbage
@@ -109,9 +111,9 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
     try:
         for chunk in chunks:
             read = len(chunk)
-            chunk = _without_totals(chunk, DATASET, header, errors)
+            chunk = _without_totals(chunk, dataset, header, errors)
             total += len(chunk)
-            stager.add(process_chunk(chunk, DATASET, header, width, texts, lookups, errors))
+            stager.add(process_chunk(chunk, dataset, header, work.width, texts, lookups, errors))
             if progress:
                 progress(read, READ)
     except BaseException:
@@ -147,7 +149,7 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         record_trace(session, batch_id, {("buyer", "insert"): buyer_ids} if buyer_ids else {})
         record_ranges(session, batch_id, ranges)
         if created or updated or buyer_ids:
-            record_bulk_audit(session, actor, "order_line", batch_id, summary)
+            record_bulk_audit(session, work.actor, "order_line", batch_id, summary)
         drop_stage(session)
 
     return BulkResult(counts, trace, details, refresh_since=planned.first_day)

@@ -193,6 +193,11 @@ class References:
             )
         return found
 
+    def preload_cooperatives(self) -> None:
+        """Load the cooperatives and the user's scope now (no query may run later, e.g.
+        while the orders import's staging COPY holds the connection)."""
+        self._cooperatives, self.allowed_cooperative_ids  # noqa: B018
+
     def cooperative_by_id(self, cooperative_id: int) -> CooperativeRef | None:
         return next((c for c in self._cooperatives if c.id == cooperative_id), None)
 

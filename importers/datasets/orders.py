@@ -79,10 +79,10 @@ COLUMNS = (
 )
 
 
-def _bulk(*args, **kwargs):
+def _bulk(work):
     from ..orders_bulk import import_order_lines
 
-    return import_order_lines(*args, **kwargs)
+    return import_order_lines(work)
 
 
 DATASET = Dataset(
