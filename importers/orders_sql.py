@@ -26,19 +26,9 @@ from console.models.imports import ImportBatchRow
 from .batches import id_ranges
 from .errors import ErrorLog
 from .orders_chunk import Lookups
-from .orders_stage import BUYERS, CHUNK
+from .orders_stage import BOOLEAN_FIELDS, BUYERS, CHUNK, LINE_FIELDS, ORDER_FIELDS, ORDER_WRITTEN
 from .schema import HeaderMap
 
-# Order-level staging columns and the file column each comes from (for messages).
-ORDER_FIELDS = (("placed_at", "placed_at"), ("seller_id", "seller"), ("buyer_ref", "buyer"),
-                ("status", "status"), ("is_export", "is_export"),
-                ("payment_method", "payment_method"), ("includes_tax", "prices_include_tax"))
-# sale_order column ← imp_order_plan column, for the values an import may change.
-ORDER_WRITTEN = (("buyer_id", "buyer_id"), ("placed_at", "placed_at"), ("status", "status"),
-                 ("is_export", "is_export"), ("payment_method", "payment_method"),
-                 ("prices_include_tax", "includes_tax"))
-LINE_FIELDS = ("product_id", "quantity", "unit_price", "net", "tax", "gross", "tax_rule_id", "tax_rate", "tax_note")
-BOOLEAN_FIELDS = frozenset({"is_export", "includes_tax"})
 NULL = "\\N"  # NULL in COPY's text format
 
 

@@ -318,3 +318,13 @@ def test_references_with_backslashes_and_tabs_are_stored_exactly(loaded):
     assert [tuple(r) for r in stored] == [("B\\\\1", "C:\\clients\\Marie")]
     again = run_as(loaded, "orders", content, username="ministere")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_the_staging_schema_names_columns_the_models_and_the_dataset_have():
+    from console import models as m
+    from importers.datasets.orders import DATASET
+    from importers.orders_stage import LINE_FIELDS, ORDER_WRITTEN, STAGE_FIELDS
+
+    assert set(LINE_FIELDS) <= set(m.OrderLine.__table__.columns.keys())
+    assert {column for column, _ in ORDER_WRITTEN} <= set(m.Order.__table__.columns.keys())
+    assert {f.source for f in STAGE_FIELDS if f.source} <= {c.key for c in DATASET.columns}
