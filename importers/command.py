@@ -235,6 +235,8 @@ def _run_rowwise(work: ImportInput) -> tuple[tuple[int, int, int, int], Written]
     unchanged = sum(op.action == UNCHANGED for op in operations)
     written = Written()
     if not errors and not request.dry_run:
+        if progress:
+            progress(0, WRITE)
         with acting_as(work.actor):
             importer.apply(operations, written)
         if progress:

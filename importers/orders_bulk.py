@@ -130,6 +130,8 @@ def import_order_lines(work: ImportInput) -> BulkResult:
     check_lines(session, sql, header, errors)
     if errors:
         return BulkResult((total, 0, 0, 0), _nothing)
+    if progress and not request.dry_run:
+        progress(0, WRITE)  # the write phase's rate counts from here
     buyer_ids = [] if request.dry_run else create_buyers(session, lookups)
     fill_buyers(session, sql, lookups)
     planned = plan(session, sql)

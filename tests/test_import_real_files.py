@@ -322,3 +322,16 @@ def test_the_readme_lists_each_datasets_synonyms_as_the_code_does():
         assert rows == [[c.header, "oui" if c.required else "non", ", ".join(c.aliases)]
                         for c in dataset.columns], dataset.kind
         assert re.search(rf"\| `{dataset.kind}` \|", readme), f"{dataset.kind} missing from the datasets table"
+
+
+def test_the_command_line_imports_payments_and_prints_its_notices(loaded):
+    from .import_support import write_file
+
+    path = write_file("Observations;Référence du paiement;Référence de commande;Date de paiement;Montant\n"
+                      "RAS;CLI-0001;CMD-2;28/06/2023;1 000 FBu\n", "paiements.csv")
+    before = fingerprint(loaded)
+    result = loaded.test_cli_runner().invoke(args=["import", "payments", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Simulation, rien n'a été écrit — 1 ligne(s) : 1 à créer" in result.output
+    assert "Note : Colonne(s) inconnue(s) ignorée(s) : « Observations »." in result.output
+    assert fingerprint(loaded) == before
