@@ -335,3 +335,18 @@ def test_the_command_line_imports_payments_and_prints_its_notices(loaded):
     assert "Simulation, rien n'a été écrit — 1 ligne(s) : 1 à créer" in result.output
     assert "Note : Colonne(s) inconnue(s) ignorée(s) : « Observations »." in result.output
     assert fingerprint(loaded) == before
+
+
+def test_the_payments_upload_page_dry_runs_and_says_which_heading_row_it_used(loaded):
+    client = loaded.test_client()
+    login(client, "ministere")
+    assert client.get("/imports/payments/").status_code == 200
+    content = f"{TITLE};;;;\n;;;;\nRéférence du paiement;N° commande;Date de paiement;Montant;Mode\n" \
+              "PAGE-0001;CMD-2;28/06/2023;1 000;EcoCash\n"
+    before = fingerprint(loaded)
+    page = client.post("/imports/payments/", data={"file": (io.BytesIO(content.encode()), "paiements.csv"),
+                                                   "dry_run": "1"}, content_type="multipart/form-data")
+    text = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and "Simulation, rien n'a été écrit — 1 ligne(s) : 1 à créer" in text
+    assert "Ligne d'en-têtes trouvée à la ligne 3" in text
+    assert fingerprint(loaded) == before
