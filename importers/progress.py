@@ -18,6 +18,8 @@ READ, WRITE, AGGREGATES = "lecture", "écriture", "agrégats"
 PHASE_LABELS = {READ: "Lecture et contrôle", WRITE: "Écriture", AGGREGATES: "Tableaux de bord"}
 # Phases that advance line by line, in order (the aggregates take no lines).
 COUNTED = (READ, WRITE)
+# How long a progress report may wait for a lock before it is skipped.
+LOCK_TIMEOUT_MS = 200
 
 
 class Progress(Protocol):
@@ -31,7 +33,8 @@ class BatchProgress:
 
     Written on a connection of its own, committed at once, so that the journal shows it
     while the import's own transaction is still open. A database that cannot take the
-    write now (SQLite, locked by the import's writes) is skipped: the next report retries.
+    write now (SQLite locked by the import's writes; the batch row locked by the import's
+    own transaction as it finishes) is skipped: the next report retries.
     """
 
     def __init__(self, engine, batch_id: int, every_s: float = 2.0) -> None:
@@ -56,10 +59,14 @@ class BatchProgress:
         values = {"phase": self.phase, "lines_read": self.lines[READ], "lines_written": self.lines[WRITE]}
         try:
             with self.engine.connect() as conn:
+                # Never wait for the import's own locks: once its transaction has written the
+                # batch row (at the end), waiting here would wait for ourselves.
                 sqlite = conn.dialect.name == "sqlite"
-                if sqlite:  # never wait for the import's own lock (restored before the pool gets it back)
+                if sqlite:  # (restored before the pool gets the connection back)
                     waited = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
                     conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                else:
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
                 try:
                     conn.execute(update(ImportBatch.__table__)
                                  .where(ImportBatch.__table__.c.id == self.batch_id).values(**values))

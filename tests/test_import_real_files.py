@@ -350,3 +350,23 @@ def test_the_payments_upload_page_dry_runs_and_says_which_heading_row_it_used(lo
     assert page.status_code == 200 and "Simulation, rien n'a été écrit — 1 ligne(s) : 1 à créer" in text
     assert "Ligne d'en-têtes trouvée à la ligne 3" in text
     assert fingerprint(loaded) == before
+
+
+def test_a_progress_report_never_waits_for_the_imports_own_lock_on_the_batch(loaded):
+    """The import's transaction writes its batch row as it finishes, then refreshes the
+    aggregates, reporting that phase: the report must skip, not wait for that transaction."""
+    from console.extensions import db
+    from console.models.imports import ImportBatch
+    from importers.batches import record_batch
+    from importers.progress import AGGREGATES, BatchProgress
+
+    with loaded.app_context():
+        batch_id = record_batch(db.session, dataset="orders", file_name="gros.csv", file_sha256="0" * 64,
+                                file_size=1, username="ministere", source="job", outcome=ImportOutcome.RUNNING,
+                                finished_at=None)
+        db.session.commit()
+        record_batch(db.session, batch_id=batch_id, outcome=ImportOutcome.APPLIED, rows_total=7)  # not committed
+        BatchProgress(db.engine, batch_id, every_s=0)(0, AGGREGATES)  # returns: skipped
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(ImportBatch, batch_id).rows_total == 7
