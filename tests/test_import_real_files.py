@@ -5,6 +5,7 @@ real, its stored values checked, and imported again to change nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 from decimal import Decimal
@@ -69,7 +70,7 @@ COOPS_1252 = (
     ";;;;;;;;\n"
     "N°;N° ANACOOP;Nom de la coopérative;Province;Commune;Téléphone;Adresse e-mail;Date de création;Observations\n"
     "1;ANACOOP/MW/010;Coopérative Twiteze Imbere;Mwaro;Mwaro;79 12 34 56;N/A;néant;RAS\n"
-    "2;ANACOOP/GI/011;Coopérative Dufatanye Mwétu;BI-GI;Gitega;+257 71-23-45-67;dufatanye@coop.bi;-;Élevage\n"
+    "2;ANACOOP/GI/011;Coopérative Dufatanye Mwétu;BI-GI;Gitega;+257 71-23-45-67;dufatanye@coop.bi;15/03/2019;Élevage\n"
 )
 
 
@@ -83,8 +84,8 @@ def test_windows_1252_csv_under_a_title_with_extra_columns_is_imported(loaded):
         SELECT c.name, p.code, c.phone, c.email, c.founded_on FROM cooperative c
         JOIN province p ON p.id = c.province_id
         WHERE c.registration_number IN ('ANACOOP/MW/010', 'ANACOOP/GI/011') ORDER BY c.registration_number""")
-    assert stored == [
-        ("Coopérative Dufatanye Mwétu", "BI-GI", "+25771234567", "dufatanye@coop.bi", None),
+    assert [(*row[:4], row[4] and str(row[4])[:10]) for row in stored] == [
+        ("Coopérative Dufatanye Mwétu", "BI-GI", "+25771234567", "dufatanye@coop.bi", "2019-03-15"),
         ("Coopérative Twiteze Imbere", "BI-MW", "+25779123456", None, None),
     ]
     # The same cooperatives with their phones spaced otherwise: unchanged, not updated.
@@ -169,6 +170,12 @@ def test_xlsx_with_a_merged_title_synonyms_units_and_a_totals_row_is_imported(lo
         SELECT o.status, b.name, l.line_no, l.quantity, l.unit_price, l.gross, l.tax, l.net
         FROM order_line l JOIN sale_order o ON o.id = l.order_id JOIN buyer b ON b.id = o.buyer_id
         WHERE o.reference = 'CMD-XL-1' ORDER BY l.line_no""")
+    from console.extensions import db
+    from console.models import Order
+
+    with loaded.app_context():
+        order = db.session.scalars(sa.select(Order).where(Order.reference == "CMD-XL-1")).one()
+        assert order.placed_at == dt.datetime(2023, 7, 3, 7, 15, tzinfo=dt.UTC)  # 09:15 in Bujumbura
     assert [(*row[:3], Decimal(str(row[3])), *row[4:]) for row in stored] == [
         ("delivered", "Épicerie Ndikumana", 1, Decimal("12.5"), 2900, 36250, 3295, 32955),
         ("delivered", "Épicerie Ndikumana", 2, Decimal("2"), 25000, 50000, 7627, 42373),
