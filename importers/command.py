@@ -27,11 +27,12 @@ from console.services.audit import Actor, acting_as
 from . import registry
 from .batches import record_batch, record_trace
 from .errors import ErrorLog, FileRefused, RowError
+from .heading_row import HeaderMap, find_header, match_headers
 from .progress import AGGREGATES, READ, WRITE, Progress
 from .reading import FileFacts, inspect_file, iter_rows
 from .references import References
 from .rowwise import CREATE, UNCHANGED, UPDATE, Written
-from .schema import Dataset, HeaderMap, find_header, match_headers, parse_rows
+from .schema import Dataset, parse_rows
 
 log = logging.getLogger("isoko.importers")
 

@@ -28,12 +28,13 @@ from .batches import record_bulk_audit, record_trace
 from .cells import is_blank
 from .errors import ErrorLog, FileRefused
 from .headers import normalise
+from .heading_row import TOTAL_WORDS, HeaderMap, is_total_row, total_row_notice
 from .orders_chunk import Lookups, process_chunk
 from .orders_sql import Sql, check_lines, create_buyers, fill_buyers, plan, record_ranges, upsert
 from .orders_stage import Stager, create_stage, drop_stage
 from .progress import READ, WRITE
 from .reading import RowChunk, chunked, iter_data_chunks, without_rows
-from .schema import TOTAL_WORDS, Dataset, HeaderMap, is_total_row, total_row_notice
+from .schema import Dataset
 
 if TYPE_CHECKING:
     from .command import ImportInput

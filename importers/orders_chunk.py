@@ -31,9 +31,10 @@ from .cell_arrays import LOCAL_OFFSET_S, MICROS, ParsedColumn, micros_to_datetim
 from .cells import CellError, is_blank
 from .errors import ErrorLog
 from .headers import name_key
+from .heading_row import HeaderMap
 from .reading import RowChunk
 from .references import References, code_key
-from .schema import Dataset, HeaderMap
+from .schema import Dataset
 
 # Where a check comes in a row's sequence of errors: width (0), columns (1 + their
 # index in the dataset), then seller, SKU and the file's amounts.

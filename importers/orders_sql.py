@@ -25,9 +25,9 @@ from console.models.imports import ImportBatchRow
 
 from .batches import id_ranges
 from .errors import ErrorLog
+from .heading_row import HeaderMap
 from .orders_chunk import Lookups
 from .orders_stage import BOOLEAN_FIELDS, BUYERS, CHUNK, LINE_FIELDS, ORDER_FIELDS, ORDER_WRITTEN
-from .schema import HeaderMap
 
 NULL = "\\N"  # NULL in COPY's text format
 
