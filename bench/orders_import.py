@@ -13,6 +13,10 @@ references BENCH-…). In the same run:
    importer pays, whatever its parsing.
 
 It runs last: the imported orders stay in the database.
+
+Then, on SQLite (the first-run database), a small seeded database of its own imports
+files of 50 000 and 200 000 new lines: the import must grow linearly with the file, so
+both rates are printed with their ratio (the two should agree within ±25 %).
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .common import Dataset
+from .common import SEED, UNTIL, Dataset, bench_config, isoko
 from .table import Row, heading, number, rate_row
+
+# Lines of the two SQLite files, and the orders seeded in their database first.
+SQLITE_SIZES = (50_000, 200_000)
+SQLITE_SEEDED_LINES = 5_000
 
 HEADER = ("Référence de commande;Ligne;Date de commande;Vendeur;Acheteur;Statut;Mode de paiement;"
           "SKU;Quantité;Prix unitaire\n")
@@ -38,14 +46,17 @@ def sellers(app) -> list[tuple[str, list[str]]]:
 
     with app.app_context():
         rows = db.session.execute(sa.text(
-            "SELECT c.registration_number, array_agg(p.sku ORDER BY p.sku) FROM cooperative c "
-            "JOIN product p ON p.cooperative_id = c.id WHERE c.status = 'active' "
-            "GROUP BY c.registration_number ORDER BY 1"
+            "SELECT c.registration_number, p.sku FROM cooperative c "
+            "JOIN product p ON p.cooperative_id = c.id WHERE c.status = 'active' ORDER BY 1, 2"
         )).all()
-    return [(number, list(skus)) for number, skus in rows]
+    skus: dict[str, list[str]] = {}
+    for registration, sku in rows:
+        skus.setdefault(registration, []).append(sku)
+    return list(skus.items())
 
 
-def write_orders(path: Path, lines: int, known: list[tuple[str, list[str]]], seed: int = 2023) -> None:
+def write_orders(path: Path, lines: int, known: list[tuple[str, list[str]]], seed: int = 2023,
+                 prefix: str = "BENCH") -> None:
     """An export: ~3 lines per order, French dates, decimal commas, spaced thousands."""
     rng = random.Random(seed)
     statuses = ["Livrée", "Payée", "Passée"]
@@ -62,7 +73,7 @@ def write_orders(path: Path, lines: int, known: list[tuple[str, list[str]]], see
             for line_no in range(1, min(1 + rng.randrange(5), lines - written) + 1):
                 quantity = f"{rng.randrange(1, 500)},{rng.randrange(10)}"
                 price = f"{rng.randrange(1, 60)} {rng.randrange(1000):03d}"
-                out.write(f"BENCH-{order:08d};{line_no};{placed};{seller};{buyer};{status};"
+                out.write(f"{prefix}-{order:08d};{line_no};{placed};{seller};{buyer};{status};"
                           f"{payment};{rng.choice(skus)};{quantity};{price}\n")
                 written += 1
 
@@ -174,6 +185,8 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
         if again.created or again.updated:
             raise RuntimeError("le réimport du même fichier a modifié des lignes")
     write_s = write_only(app)
+    with tempfile.TemporaryDirectory(prefix="isoko-bench-sqlite-") as folder:
+        on_sqlite = sqlite_rows(sqlite_rates(Path(folder)))
     copy_note = "baseline: COPY of the file into a bare table of text columns"
     return [
         heading(
@@ -189,4 +202,47 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
                  "lines/s", f"baseline: INSERT … SELECT of the imported rows into the indexed "
                  f"`sale_order` and `order_line` ({number(write_s, 1)} s, rolled back): "
                  "the ceiling of any importer"),
+        *on_sqlite,
+    ]
+
+
+def sqlite_rates(folder: Path) -> list[tuple[int, float, int]]:
+    """(lines, seconds, created) of importing 50 000 then 200 000 new lines on SQLite."""
+    from console import create_app
+
+    url = f"sqlite:///{folder / 'isoko-bench.db'}"
+    for command in (("db", "upgrade", "heads"), ("load-reference",), ("init-roles",),
+                    ("seed-demo", "--orders", str(SQLITE_SEEDED_LINES), "--seed", str(SEED),
+                     "--until", UNTIL.isoformat())):
+        isoko(url, *command)
+    app = create_app(bench_config(url))
+    known = sellers(app)
+    measured = []
+    for lines in SQLITE_SIZES:
+        path = folder / f"commandes-{lines}.csv"
+        write_orders(path, lines, known, prefix=f"SQLITE{lines}")
+        seconds, result, _ = timed_import(app, path)
+        print(f"   SQLite, {number(lines)} lignes : {seconds:.1f} s, {number(lines / seconds)} lignes/s",
+              flush=True)
+        measured.append((lines, seconds, result.created))
+        path.unlink()
+    with app.app_context():
+        from console.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    return measured
+
+
+def sqlite_rows(measured: list[tuple[int, float, int]]) -> list[Row]:
+    """The SQLite rates, the larger file against the smaller (linear: a ratio near 1)."""
+    (small, small_s, _), (large, large_s, created) = measured
+    return [
+        heading("Orders import on SQLite (first-run database), new lines",
+                f"{number(SQLITE_SEEDED_LINES)} seeded lines first; the rate must not fall with the file's size"),
+        Row(f"SQLite import, {number(large)} lines against {number(small)}",
+            f"{number(large / large_s)} lines/s", f"{number(small / small_s)} lines/s",
+            (large / large_s) / (small / small_s),
+            f"{number(large_s, 1)} s against {number(small_s, 1)} s; {number(created)} created; baseline: "
+            "the same import of the smaller file (linear: ratio within ±25 % of 1)"),
     ]

@@ -52,15 +52,35 @@ class ParserSpec:
     places: int = 0
 
 
+# What people write in a cell to say « nothing here »: the cell counts as empty (an
+# optional cell stays unset, a required one is missing). Compared lower-cased, trimmed.
+PLACEHOLDERS = frozenset({"-", "–", "—", "--", "n/a", "néant", "neant", "ras", "r.a.s", "r.a.s."})
+
+
+def is_placeholder(value) -> bool:
+    """« - », « – », « N/A », « néant », « RAS »: written for an empty cell."""
+    return isinstance(value, str) and value.strip().lower() in PLACEHOLDERS
+
+
 def is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+    """An empty cell: nothing, spaces, or a placeholder (« - », « N/A », « néant », « RAS »)."""
+    return value is None or (isinstance(value, str) and (value.strip() == "" or is_placeholder(value)))
+
+
+def formula_error(value) -> CellError | None:
+    """The error for a formula left in a value cell (``=2+3``), naming the formula."""
+    if isinstance(value, str) and value.strip().startswith("="):
+        formula = value.strip()
+        shown = formula if len(formula) <= 40 else formula[:39] + "…"
+        return CellError(f"Formule {shown} : collez les valeurs (Collage spécial → Valeurs), pas la formule.")
+    return None
 
 
 def _strip(value) -> str:
     return str(value).strip()
 
 
-def text(max_length: int, *, allow_phone: bool = False) -> Callable[[object], str | None]:
+def text(max_length: int) -> Callable[[object], str | None]:
     """Plain text up to ``max_length`` characters; formula starts refused."""
 
     def parse(value) -> str | None:
@@ -71,7 +91,7 @@ def text(max_length: int, *, allow_phone: bool = False) -> Callable[[object], st
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         result = " ".join(_strip(value).split())
-        if result.startswith(FORMULA_STARTS) and not (allow_phone and _PHONE.fullmatch(result)):
+        if result.startswith(FORMULA_STARTS):
             raise CellError(
                 "Formule refusée : un texte ne peut pas commencer par =, +, - ou @ "
                 "(retirez ce caractère ou collez la valeur comme texte)."
@@ -83,7 +103,6 @@ def text(max_length: int, *, allow_phone: bool = False) -> Callable[[object], st
     return parse
 
 
-_PHONE = re.compile(r"\+?[0-9 ]{6,24}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -94,11 +113,34 @@ def email(value) -> str | None:
     return result
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
+PHONE_HELP = "Numéro de téléphone invalide : 8 chiffres au Burundi (ex. +257 79 123 456 ou 79 12 34 56)."
+
+
 def phone(value) -> str | None:
-    result = text(40, allow_phone=True)(value)
-    if result is not None and not _PHONE.fullmatch(result):
-        raise CellError("Numéro de téléphone invalide (chiffres, espaces et + initial, ex. +257 79 123 456).")
-    return result
+    """A phone number stored in one form: ``+257`` and eight digits (other countries: + and digits).
+
+    Spacing, dots, dashes and the ``00`` prefix vary from file to file; storing one form
+    makes a re-import with other spacing « unchanged », not an update.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise CellError(PHONE_HELP)
+    digits = _PHONE_SEPARATORS.sub("", str(value).strip())
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if re.fullmatch(r"\d{8}", digits):
+        return "+257" + digits
+    if re.fullmatch(r"257\d{8}", digits):
+        return "+" + digits
+    if re.fullmatch(r"\+257\d{8}", digits):
+        return digits
+    if re.fullmatch(r"\+(?!257)[1-9]\d{6,14}", digits):
+        return digits  # a foreign number, in international form
+    raise CellError(PHONE_HELP)
 
 
 def _unspaced(value: str) -> str:
@@ -140,6 +182,8 @@ def _to_decimal(value) -> Decimal:
         return value
     if isinstance(value, dt.date):
         raise CellError("Nombre attendu, pas une date.")
+    if error := formula_error(value):
+        raise error
     s = _decimal_text(_strip(value))
     if not _PLAIN_NUMBER.fullmatch(s):
         raise CellError("Nombre attendu (exemples : 1 234,5 ou 1234.5).")
@@ -179,7 +223,11 @@ def _fr(number) -> str:
     return f"{number:,}".replace(",", "\u202f").replace(".", ",")
 
 
-def _integer_value(value, what: str) -> int:
+# Currency written after an amount: « 1 500 FBu », « 1500 BIF », « 1 500 F ».
+_CURRENCY = re.compile(r"\s*(fbu|bif|frs?|f)\.?$", re.IGNORECASE)
+
+
+def _integer_value(value, what: str, currency: bool = False) -> int:
     if isinstance(value, bool):
         raise CellError(f"{what} attendu.")
     if isinstance(value, int):
@@ -190,7 +238,12 @@ def _integer_value(value, what: str) -> int:
         return int(value)
     if isinstance(value, dt.date):
         raise CellError(f"{what} attendu, pas une date.")
-    s = _unspaced(_strip(value))
+    if error := formula_error(value):
+        raise error
+    s = _strip(value)
+    if currency:
+        s = _CURRENCY.sub("", s)
+    s = _unspaced(s)
     # Money and counts have no decimals, so "1.500" and "1,500" are thousands here.
     if _GROUPED_DOTS.fullmatch(s) or _GROUPED_COMMAS.fullmatch(s):
         s = s.replace(".", "").replace(",", "")
@@ -200,13 +253,14 @@ def _integer_value(value, what: str) -> int:
     return int(s)
 
 
-def integer(minimum: int | None = 0, maximum: int | None = None, what: str = "Nombre entier"):
-    """A whole number within bounds."""
+def integer(minimum: int | None = 0, maximum: int | None = None, what: str = "Nombre entier",
+            currency: bool = False):
+    """A whole number within bounds (``currency``: « FBu », « BIF » after it accepted)."""
 
     def parse(value) -> int | None:
         if is_blank(value):
             return None
-        number = _integer_value(value, what)
+        number = _integer_value(value, what, currency)
         _check_range(number, minimum, maximum)
         return number
 
@@ -216,7 +270,7 @@ def integer(minimum: int | None = 0, maximum: int | None = None, what: str = "No
 
 def money(minimum: int = 0, maximum: int = 10**12):
     """Whole Burundi francs (BIF has no minor unit): ``1 234 567``, ``1.234.567``, ``1234567``."""
-    return integer(minimum, maximum, what="Montant en francs entiers")
+    return integer(minimum, maximum, what="Montant en francs entiers", currency=True)
 
 
 def _excel_serial(number: Decimal) -> dt.datetime:
@@ -237,8 +291,27 @@ _SERIAL = re.compile(r"\d{4,6}([.,]\d+)?")
 DATE_HELP = "Date attendue : 26/06/2023, 2023-06-26 ou numéro de série Excel."
 
 
+_YEAR = re.compile(r"(?:(\d{1,2})[/.\-])?(\d{4})")
+
+
+def _incomplete(value) -> CellError | None:
+    """A year alone (« 2019 », or 2019 typed as a number) or a month and year: not a date."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and float(value).is_integer() and 1000 <= value <= LATEST.year:
+        return CellError(f"Date incomplète : {int(value)} (écrivez le jour, le mois et l'année, ex. 26/06/{int(value)}).")
+    if isinstance(value, str) and (match := _YEAR.fullmatch(value.strip())):
+        month, year = match.groups()
+        if 1000 <= int(year) <= LATEST.year and (month is None or 1 <= int(month) <= 12):
+            return CellError(f"Date incomplète : {value.strip()} (écrivez le jour, le mois et l'année, "
+                             f"ex. 26/{int(month or 6):02d}/{year}).")
+    return None
+
+
 def _naive_datetime(value) -> tuple[dt.datetime, bool]:
     """(naive local datetime, was an aware ISO time in UTC) from any accepted form."""
+    if error := _incomplete(value) or formula_error(value):
+        raise error
     if isinstance(value, str):
         return _naive_from_text(value)
     if isinstance(value, dt.datetime):
@@ -317,14 +390,34 @@ def boolean(value) -> bool | None:
     raise CellError("Oui ou non attendu.")
 
 
+def _stem(word: str) -> str:
+    """A choice word without its French feminine/plural ending: Livré(e), Actif/Active, Suspendu(e)s."""
+    plain = normalise(word).replace("_", "")
+    if plain.endswith("if"):
+        plain = plain[:-2] + "iv"  # actif / active
+    return plain.rstrip("es") or plain
+
+
 def choice(enum_cls, extra: dict[str, str] | None = None):
-    """A LabelledEnum member by stored value, French label, member name or extra alias."""
+    """A LabelledEnum member by stored value, French label, member name or extra alias.
+
+    Words also match without their feminine or plural ending (« Livré(e) », « Actif »,
+    « Suspendu »), unless two choices would then read alike.
+    """
     table: dict[str, object] = {}
     for member in enum_cls:
         for word in (member.value, member.label, member.name):
             table.setdefault(normalise(word), member)
     for word, value in (extra or {}).items():
         table[normalise(word)] = enum_cls(value)
+    stems: dict[str, object] = {}
+    clashes: set[str] = set()
+    for word, member in table.items():
+        stem = _stem(word)
+        if stems.setdefault(stem, member) is not member:
+            clashes.add(stem)
+    for stem in clashes:
+        del stems[stem]
     allowed = ", ".join(m.label for m in enum_cls)
 
     def parse(value):
@@ -332,7 +425,7 @@ def choice(enum_cls, extra: dict[str, str] | None = None):
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        member = table.get(normalise(value))
+        member = table.get(normalise(value)) or stems.get(_stem(str(value)))
         if member is None:
             raise CellError(f"Valeur inconnue : choisissez parmi {allowed}.")
         return member

@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from . import registry
+from .progress import COUNTED, PHASE_LABELS, READ
+
+
+class PhaseBar:
+    """One bar for the whole import: reading and checking, then writing (each worth the
+    file's lines), then the dashboards' aggregates; the label names the phase, the end
+    of the line the phase's rate in lines per second."""
+
+    def __init__(self, estimate: int) -> None:
+        self.estimate = max(estimate, 1)
+        self.bar = click.progressbar(length=self.estimate * len(COUNTED), label=PHASE_LABELS[READ],
+                                     item_show_func=self._rate, file=click.get_text_stream("stderr"),
+                                     show_pos=False, show_percent=True)
+        self.phase, self.lines, self.started = READ, 0, time.perf_counter()
+        self.done = 0
+
+    def __enter__(self) -> PhaseBar:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+    def __call__(self, lines: int, phase: str = READ) -> None:
+        if phase != self.phase:
+            if self.phase in COUNTED:  # the phase is over: its share of the bar is full
+                step = self.estimate * (COUNTED.index(self.phase) + 1) - self.done
+                self._advance(max(step, 0))
+            self.phase, self.lines, self.started = phase, 0, time.perf_counter()
+            self.bar.label = PHASE_LABELS.get(phase, phase)
+        self.lines += lines
+        if phase in COUNTED:
+            ceiling = self.estimate * (COUNTED.index(phase) + 1)
+            self._advance(max(min(lines, ceiling - self.done), 0))
+        else:
+            self.bar.render_progress()
+
+    def _advance(self, steps: int) -> None:
+        self.done += steps
+        self.bar.update(steps)
+
+    def _rate(self, _item) -> str:
+        elapsed = time.perf_counter() - self.started
+        if not self.lines or elapsed <= 0:
+            return ""
+        return f"{self.lines / elapsed:,.0f} lignes/s".replace(",", "\u202f")
 
 
 @click.command("import")
@@ -19,7 +66,7 @@ from . import registry
 @click.option("--sheet", default=None, help="Feuille du classeur Excel (défaut : la première).")
 @with_appcontext
 def import_command(kind: str, file: Path, dry_run: bool, username: str | None, sheet: str | None) -> None:
-    """Importe un fichier CSV ou Excel (coopératives, produits, offres, commandes, équipements…)."""
+    """Importe un fichier CSV ou Excel (coopératives, produits, offres, commandes, paiements, équipements…)."""
     from flask import current_app
 
     from console.extensions import db
@@ -42,9 +89,11 @@ def import_command(kind: str, file: Path, dry_run: bool, username: str | None, s
         estimate = 0
     request = ImportRequest(kind=kind, path=file, file_name=file.name, user_id=user_id, username=username,
                             scope=scope, dry_run=dry_run, sheet=sheet, source="cli", roles=roles)
-    with click.progressbar(length=max(estimate, 1), label="Lignes lues", file=click.get_text_stream("stderr")) as bar:
-        result = run_import(db.session, request, progress=bar.update)
+    with PhaseBar(estimate) as bar:
+        result = run_import(db.session, request, progress=bar)
     click.echo(f"Import n°{result.batch_id} ({kind}) : {result.summary()}")
+    for notice in result.notices:
+        click.echo(f"  Note : {notice}")
     for label, value in result.details.items():
         click.echo(f"  {label} : {value}")
     if not result.ok:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +27,12 @@ from console.services.audit import Actor, acting_as
 from . import registry
 from .batches import record_batch, record_trace
 from .errors import ErrorLog, FileRefused, RowError
-from .reading import EMPTY, FileFacts, inspect_file, iter_rows
+from .heading_row import HeaderMap, find_header, match_headers
+from .progress import AGGREGATES, READ, WRITE, Progress
+from .reading import FileFacts, inspect_file, iter_rows
 from .references import References
 from .rowwise import CREATE, UNCHANGED, UPDATE, Written
-from .schema import match_headers, parse_rows
+from .schema import Dataset, parse_rows
 
 log = logging.getLogger("isoko.importers")
 
@@ -39,8 +41,6 @@ CONCURRENT = (
     "fichier ?) : rien n'a été écrit, relancez l'import."
 )
 NO_ROWS = "Aucune ligne de données sous la ligne d'en-têtes."
-
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -65,6 +65,24 @@ class ImportRequest:
 
 
 @dataclass
+class ImportInput:
+    """What a dataset's importer works from: the request, the file's data rows under its
+    heading row, the lookups of the user's scope, and where errors and progress go."""
+
+    session: Session
+    request: ImportRequest
+    dataset: Dataset
+    facts: FileFacts
+    rows: Iterator[tuple[int, list]]  # (file row number, cells), the heading row consumed
+    header: HeaderMap
+    width: int | None  # a CSV's heading width (rows must match it); None for a workbook
+    refs: References
+    errors: ErrorLog
+    progress: Progress | None
+    actor: Actor
+
+
+@dataclass
 class ImportResult:
     """What an import did (or would do, for a dry run)."""
 
@@ -79,6 +97,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     message: str | None = None
     details: dict = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # heading row used, columns ignored…
 
     @property
     def ok(self) -> bool:
@@ -126,22 +145,20 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         facts = inspect_file(request.path, request.file_name)
         lock_dataset(session, request.kind)
         rows = iter_rows(request.path, facts, request.sheet)
-        try:
-            _, header_cells = next(rows)
-        except StopIteration:
-            raise FileRefused(EMPTY) from None
-        header = match_headers(dataset, header_cells)
-        width = len(header_cells) if facts.kind == "csv" else None
-        refs = References(session, request.scope)
-        actor = Actor(request.user_id, request.username, "import")
+        header_row, header_cells = find_header(dataset, rows)
+        header = match_headers(dataset, header_cells, header_row)
+        for notice in header.notices():
+            errors.notice(notice)
+        work = ImportInput(
+            session=session, request=request, dataset=dataset, facts=facts, rows=rows, header=header,
+            width=len(header_cells) if facts.kind == "csv" else None, refs=References(session, request.scope),
+            errors=errors, progress=progress, actor=Actor(request.user_id, request.username, "import"))
         if dataset.bulk is not None:
-            result = dataset.bulk(session, request, rows, header, width, refs, errors, progress, actor,
-                                  facts=facts)
+            result = dataset.bulk(work)
             counts, details = result.counts, result.details
             written, refresh_since = result.written, result.refresh_since
         else:
-            counts, written = _run_rowwise(session, dataset, request, rows, header, width, refs,
-                                           errors, progress, actor)
+            counts, written = _run_rowwise(work)
         if errors:
             session.rollback()
         elif request.dry_run:
@@ -170,7 +187,7 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         sheet=request.sheet, user_id=request.user_id, username=request.username,
         source=request.source, dry_run=request.dry_run, started_at=started, outcome=outcome,
         rows_total=rows_total, created=created, updated=updated, unchanged=unchanged,
-        errors_log=errors, message=message,
+        errors_log=errors, message=message, notices=errors.notices or None,
     )
     if outcome == ImportOutcome.APPLIED:
         # Same transaction as the writes: the batch and its trace commit with them.
@@ -185,6 +202,8 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
             # Orders recompute only from the first day they change.
             from console.services.facts import refresh_facts
 
+            if progress:
+                progress(0, AGGREGATES)
             refresh_facts(session, since=refresh_since)
     else:
         batch_id = record_batch(session, batch_id=request.batch_id, **fields)
@@ -192,23 +211,24 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
     return ImportResult(
         batch_id=batch_id, kind=request.kind, outcome=outcome, rows_total=rows_total,
         created=created, updated=updated, unchanged=unchanged, error_count=errors.count,
-        errors=errors.sorted(), message=message, details=details,
+        errors=errors.sorted(), message=message, details=details, notices=list(errors.notices),
     )
 
 
-def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, progress, actor):
+def _run_rowwise(work: ImportInput) -> tuple[tuple[int, int, int, int], Written]:
     """Parse every row, plan, and (unless errors or dry run) write through the ORM."""
+    dataset, request, errors, progress = work.dataset, work.request, work.errors, work.progress
     parsed = []
-    for row in parse_rows(dataset, header, rows, errors, width):
+    for row in parse_rows(dataset, work.header, work.rows, errors, work.width):
         parsed.append(row)
         if progress and len(parsed) % 500 == 0:
-            progress(500)
+            progress(500, READ)
     if progress:
-        progress(len(parsed) % 500)
+        progress(len(parsed) % 500, READ)
     if not parsed:
         raise FileRefused(NO_ROWS)
     can_create = dataset.create_permission is None or request.may(*dataset.create_permission)
-    importer = dataset.importer(session, refs, errors, header, can_create)
+    importer = dataset.importer(work.session, work.refs, errors, work.header, can_create)
     importer.dataset = dataset
     operations = importer.plan(parsed)
     created = sum(op.action == CREATE for op in operations)
@@ -216,7 +236,11 @@ def _run_rowwise(session, dataset, request, rows, header, width, refs, errors, p
     unchanged = sum(op.action == UNCHANGED for op in operations)
     written = Written()
     if not errors and not request.dry_run:
-        with acting_as(actor):
+        if progress:
+            progress(0, WRITE)
+        with acting_as(work.actor):
             importer.apply(operations, written)
+        if progress:
+            progress(len(parsed), WRITE)
     return (len(parsed), created, updated, unchanged), written
 

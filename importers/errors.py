@@ -10,6 +10,8 @@ from console.services.spreadsheet_cells import neutralise
 
 # Errors kept in detail (on screen, in the batch log, in the report); all are counted.
 KEPT_ERRORS = 10_000
+# Notices kept (heading row used, columns ignored, totals rows skipped…).
+KEPT_NOTICES = 100
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,13 @@ class ErrorLog:
     def __init__(self) -> None:
         self.count = 0
         self.kept: list[RowError] = []
+        # What the import tells without refusing anything: the heading row it used, the
+        # columns it ignored, the totals rows it skipped.
+        self.notices: list[str] = []
+
+    def notice(self, message: str) -> None:
+        if len(self.notices) < KEPT_NOTICES and message not in self.notices:
+            self.notices.append(message)
 
     def add(self, row: int | None, column: str | None, value, message: str) -> None:
         self.count += 1

@@ -85,8 +85,10 @@ def run_import_job(batch_id: int, kind: str, path: str, file_name: str, user_id:
                                 username=username, scope=scope, dry_run=dry_run, sheet=sheet,
                                 source="job", batch_id=batch_id,
                                 roles=frozenset(roles) if roles is not None else None)
+        from .progress import BatchProgress
+
         try:
-            return run_import(db.session, request).batch_id
+            return run_import(db.session, request, progress=BatchProgress(db.engine, batch_id)).batch_id
         finally:
             Path(path).unlink(missing_ok=True)
 

@@ -19,19 +19,25 @@ import datetime as dt
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from .batches import record_bulk_audit, record_trace
+from .cells import is_blank
 from .errors import ErrorLog, FileRefused
+from .headers import normalise
+from .heading_row import TOTAL_WORDS, HeaderMap, is_total_row, total_row_notice
 from .orders_chunk import Lookups, process_chunk
 from .orders_sql import Sql, check_lines, create_buyers, fill_buyers, plan, record_ranges, upsert
 from .orders_stage import Stager, create_stage, drop_stage
-from .reading import FileFacts, chunked, iter_data_chunks
-from .references import References
-from .schema import HeaderMap
+from .progress import READ, WRITE
+from .reading import RowChunk, chunked, iter_data_chunks, without_rows
+from .schema import Dataset
+
+if TYPE_CHECKING:
+    from .command import ImportInput
 
 # Rows per chunk: large enough that per-chunk costs (distinct cells, rule table) vanish,
 # small enough that a chunk's arrays stay a few megabytes.
@@ -57,11 +63,31 @@ def _nothing(batch_id: int) -> None:
     return None
 
 
-def import_order_lines(session: Session, request, rows, header: HeaderMap, width, refs: References,
-                       errors: ErrorLog, progress, actor, facts: FileFacts | None = None) -> BulkResult:
-    """Stage, check and (unless errors or dry run) upsert the order lines of a file."""
-    from .datasets.orders import DATASET
+def _without_totals(chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors: ErrorLog) -> RowChunk:
+    """The chunk less its totals rows (« TOTAL », sums), each skipped with a notice.
 
+    Only rows whose order reference is blank or a total word are looked at closely.
+    """
+    position = header.positions["order_reference"]
+    def cells_of(i: int) -> list:
+        return [column[i] for column in chunk.columns] if chunk.columns is not None else chunk.rows[i]
+
+    if chunk.columns is not None:
+        references = chunk.columns[position]
+    else:
+        references = [cells[position] if position < len(cells) else None for cells in chunk.rows]
+    suspects = [i for i, cell in enumerate(references)
+                if is_blank(cell) or (isinstance(cell, str) and normalise(cell) in TOTAL_WORDS)]
+    dropped = [i for i in suspects if is_total_row(dataset, header, cells_of(i))]
+    for i in dropped:
+        errors.notice(total_row_notice(int(chunk.numbers[i])))
+    return without_rows(chunk, dropped) if dropped else chunk
+
+
+def import_order_lines(work: ImportInput) -> BulkResult:
+    """Stage, check and (unless errors or dry run) upsert the order lines of a file."""
+    session, request, header, errors, progress = work.session, work.request, work.header, work.errors, work.progress
+    dataset, facts = work.dataset, work.facts
     sql = Sql(session.get_bind().dialect.name)
     if sql.pg:
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
@@ -71,12 +97,12 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         except DBAPIError:
             pass  # this connection's temporary buffers are already sized: keep them
     create_stage(session)
-    lookups = Lookups(session, refs)
-    if facts is not None and facts.kind == "csv":
-        rows.close()  # the header is known: read the data rows again, by chunks
-        chunks, texts = iter_data_chunks(request.path, facts, CHUNK_ROWS), True
+    lookups = Lookups(session, work.refs)
+    if facts.kind == "csv":
+        work.rows.close()  # the header is known: read the data rows again, by chunks
+        chunks, texts = iter_data_chunks(request.path, facts, CHUNK_ROWS, header_row=header.row), True
     else:
-        chunks, texts = chunked(rows, CHUNK_ROWS), False
+        chunks, texts = chunked(work.rows, CHUNK_ROWS), False
     stager = Stager(session)
     total = 0
     # Millions of short-lived strings and tuples, no reference cycle: the cyclic garbage
@@ -85,10 +111,12 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
     gc.disable()
     try:
         for chunk in chunks:
+            read = len(chunk)
+            chunk = _without_totals(chunk, dataset, header, errors)
             total += len(chunk)
-            stager.add(process_chunk(chunk, DATASET, header, width, texts, lookups, errors))
+            stager.add(process_chunk(chunk, dataset, header, work.width, texts, lookups, errors))
             if progress:
-                progress(len(chunk))
+                progress(read, READ)
     except BaseException:
         stager.close(failed=True)
         raise
@@ -103,6 +131,8 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
     check_lines(session, sql, header, errors)
     if errors:
         return BulkResult((total, 0, 0, 0), _nothing)
+    if progress and not request.dry_run:
+        progress(0, WRITE)  # the write phase's rate counts from here
     buyer_ids = [] if request.dry_run else create_buyers(session, lookups)
     fill_buyers(session, sql, lookups)
     planned = plan(session, sql)
@@ -113,6 +143,8 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         return BulkResult(counts, _nothing, details)
     details.update({"commandes créées": planned.orders_created, "commandes mises à jour": planned.orders_updated})
     ranges = upsert(session, sql, planned) if created or updated else []
+    if progress:
+        progress(total, WRITE)
     summary = {"lines_created": created, "lines_updated": updated, "buyers_created": len(buyer_ids),
                "orders_created": planned.orders_created, "orders_updated": planned.orders_updated}
 
@@ -120,7 +152,7 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         record_trace(session, batch_id, {("buyer", "insert"): buyer_ids} if buyer_ids else {})
         record_ranges(session, batch_id, ranges)
         if created or updated or buyer_ids:
-            record_bulk_audit(session, actor, "order_line", batch_id, summary)
+            record_bulk_audit(session, work.actor, "order_line", batch_id, summary)
         drop_stage(session)
 
     return BulkResult(counts, trace, details, refresh_since=planned.first_day)

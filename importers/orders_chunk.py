@@ -25,15 +25,16 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.services.money import format_francs, format_rate
 from console.services.tax_stamping import NOTE_LENGTH, load_rules, sale_day
-from console.services.tax_vectorised import BPS, epoch_day, stamp_lines
+from console.services.tax_vectorised import BPS, LineStamps, epoch_day, stamp_lines
 
 from .cell_arrays import LOCAL_OFFSET_S, MICROS, ParsedColumn, micros_to_datetime, parse_column
 from .cells import CellError, is_blank
 from .errors import ErrorLog
 from .headers import name_key
+from .heading_row import HeaderMap
 from .reading import RowChunk
 from .references import References, code_key
-from .schema import Dataset, HeaderMap
+from .schema import Dataset
 
 # Where a check comes in a row's sequence of errors: width (0), columns (1 + their
 # index in the dataset), then seller, SKU and the file's amounts.
@@ -50,8 +51,7 @@ class Lookups:
 
     def __init__(self, session: Session, refs: References) -> None:
         self.refs = refs
-        # Loaded now: no query may run on the connection while the staging COPY is open.
-        refs._cooperatives, refs.allowed_cooperative_ids  # noqa: B018
+        refs.preload_cooperatives()  # no query may run on the connection while the staging COPY is open
         self.sellers: dict[tuple, object] = {}
         self.products = {
             code_key(sku): (pid, coop, cat)
@@ -132,6 +132,19 @@ class StagedLines:
 
     def __len__(self) -> int:
         return len(self.row_no)
+
+
+@dataclass
+class Resolved:
+    """A chunk's lines after sellers, products and tax: which lines stage, with what."""
+
+    lines: np.ndarray  # positions in the chunk of the lines to stage
+    stamps: LineStamps  # of the stampable lines
+    keep: np.ndarray  # positions among the stampable lines of those whose amounts agree
+    notes: list  # the stamps' notes, cut to the column's length
+    seller_id: np.ndarray  # per distinct seller cell: the cooperative id (-1: none)
+    product_id: np.ndarray  # per distinct SKU cell: the product id (-1: none)
+    includes: np.ndarray  # « prices include tax » of the staged lines
 
 
 @dataclass
@@ -220,7 +233,7 @@ def _present(parsed: dict[str, ParsedColumn], key: str, n: int) -> np.ndarray:
 
 
 def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMap,
-                       lookups: Lookups, errors: _Errors) -> dict:
+                       lookups: Lookups, errors: _Errors) -> Resolved:
     """Sellers, products, tax stamps and the file's amounts; what the staging needs."""
     # Sellers: each distinct cell whose text is valid, resolved once.
     seller = parsed["seller"]
@@ -276,8 +289,8 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
     notes = [note[:NOTE_LENGTH] if note else note for note in stamps.notes]
     agree = _amounts_agree(lines, stamps, notes, parsed, header, lookups, errors)
     keep = np.flatnonzero(agree)
-    return {"lines": lines[keep], "stamps": stamps, "keep": keep, "notes": notes,
-            "seller_id": s_id, "product_id": p_id, "includes": includes[keep]}
+    return Resolved(lines=lines[keep], stamps=stamps, keep=keep, notes=notes, seller_id=s_id, product_id=p_id,
+                    includes=includes[keep])
 
 
 def _flag(parsed: dict[str, ParsedColumn], key: str, n: int, default: bool) -> np.ndarray:
@@ -331,9 +344,9 @@ def _coded(parsed: dict[str, ParsedColumn], key: str, lines: np.ndarray, per_dis
     return Coded(pc.codes[lines], pc.numbers if per_distinct is None else per_distinct)
 
 
-def _staged(chunk: RowChunk, staged: dict, parsed: dict[str, ParsedColumn], lookups: Lookups) -> StagedLines:
+def _staged(chunk: RowChunk, staged: Resolved, parsed: dict[str, ParsedColumn], lookups: Lookups) -> StagedLines:
     """The staged lines' columns; buyers named for the first time are registered in file order."""
-    lines, keep, stamps = staged["lines"], staged["keep"], staged["stamps"]
+    lines, keep, stamps = staged.lines, staged.keep, staged.stamps
     buyer = parsed["buyer"]
     kinds = _choice_values(parsed, "buyer_kind", m.BuyerKind.CONSUMER, lines).rows()
     b_codes = buyer.codes[lines]
@@ -348,16 +361,16 @@ def _staged(chunk: RowChunk, staged: dict, parsed: dict[str, ParsedColumn], look
         reference=parsed["order_reference"].rows(parsed["order_reference"].values)[lines],
         line_no=_coded(parsed, "line_no", lines),
         placed_us=_coded(parsed, "placed_at", lines),
-        seller_id=_coded(parsed, "seller", lines, staged["seller_id"]),
+        seller_id=_coded(parsed, "seller", lines, staged.seller_id),
         buyer_ref=Coded(b_codes, refs),
         status=_choice_values(parsed, "status", m.OrderStatus.PLACED, lines),
         is_export=_flag(parsed, "is_export", len(chunk), default=False)[lines],
         payment_method=_choice_values(parsed, "payment_method", m.PaymentMethod.CASH, lines),
-        includes_tax=staged["includes"],
-        product_id=_coded(parsed, "sku", lines, staged["product_id"]),
+        includes_tax=staged.includes,
+        product_id=_coded(parsed, "sku", lines, staged.product_id),
         qty_milli=_coded(parsed, "quantity", lines),
         unit_price=_coded(parsed, "unit_price", lines),
         net=stamps.net[keep], tax=stamps.tax[keep], gross=stamps.gross[keep],
         tax_rule_id=stamps.rule_id[keep], rate_bps=stamps.rate_bps[keep],
-        tax_note=Coded(stamps.note_code[keep], np.asarray(staged["notes"], dtype=object)),
+        tax_note=Coded(stamps.note_code[keep], np.asarray(staged.notes, dtype=object)),
     )

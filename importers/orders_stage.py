@@ -8,6 +8,7 @@ rollback on PostgreSQL, by the import itself on SQLite.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -24,16 +25,53 @@ from .orders_chunk import Coded, StagedLines
 CHUNK = 5000
 TEMP_TABLES = ("imp_order_line", "imp_buyer", "imp_order", "imp_order_plan", "imp_order_id", "imp_line_written")
 
+
+@dataclass(frozen=True)
+class StageField:
+    """One column of a staged order line: the one description the staging table, the
+    checks across lines, the plan and the upsert derive from."""
+
+    name: str  # staging column (and order_line column, for a line field)
+    type: object  # SQLAlchemy type
+    level: str  # "key": identifies the line; "order": repeated on each line of an order, must
+    # agree; "line": written to order_line
+    source: str | None = None  # the file column (dataset key) messages about it name
+    written_as: str | None = None  # sale_order column an order field is written to
+
+
+STAGE_FIELDS = (
+    StageField("row_no", Integer, "key"),
+    StageField("reference", String(60), "key", "order_reference"),
+    StageField("line_no", Integer, "key", "line_no"),
+    StageField("placed_at", UTCDateTime, "order", "placed_at", "placed_at"),
+    StageField("seller_id", Integer, "order", "seller"),  # checked, never changed on a stored order
+    StageField("buyer_ref", Integer, "order", "buyer"),  # written as buyer_id, once buyers are known
+    StageField("status", String(32), "order", "status", "status"),
+    StageField("is_export", Boolean, "order", "is_export", "is_export"),
+    StageField("payment_method", String(32), "order", "payment_method", "payment_method"),
+    StageField("includes_tax", Boolean, "order", "prices_include_tax", "prices_include_tax"),
+    StageField("product_id", Integer, "line", "sku"),
+    StageField("quantity", Quantity, "line", "quantity"),
+    StageField("unit_price", BigInteger, "line", "unit_price"),
+    StageField("net", BigInteger, "line", "net"),
+    StageField("tax", BigInteger, "line", "tax"),
+    StageField("gross", BigInteger, "line", "gross"),
+    StageField("tax_rule_id", Integer, "line"),
+    StageField("tax_rate", Rate, "line", "tax_rate"),
+    StageField("tax_note", String(200), "line"),
+)
+# Order-level staging columns and the file column each comes from (for messages).
+ORDER_FIELDS = tuple((f.name, f.source) for f in STAGE_FIELDS if f.level == "order")
+# sale_order column ← imp_order_plan column, for the values an import may change (the
+# buyer's id comes from the buyers the plan joins).
+ORDER_WRITTEN = (("buyer_id", "buyer_id"),
+                 *((f.written_as, f.name) for f in STAGE_FIELDS if f.level == "order" and f.written_as))
+LINE_FIELDS = tuple(f.name for f in STAGE_FIELDS if f.level == "line")
+BOOLEAN_FIELDS = frozenset(f.name for f in STAGE_FIELDS if f.type is Boolean)
+
 _meta = MetaData()
 STAGE = Table(
-    "imp_order_line", _meta,
-    Column("row_no", Integer), Column("reference", String(60)), Column("line_no", Integer),
-    Column("placed_at", UTCDateTime), Column("seller_id", Integer), Column("buyer_ref", Integer),
-    Column("status", String(32)), Column("is_export", Boolean), Column("payment_method", String(32)),
-    Column("includes_tax", Boolean), Column("product_id", Integer), Column("quantity", Quantity),
-    Column("unit_price", BigInteger), Column("net", BigInteger), Column("tax", BigInteger),
-    Column("gross", BigInteger), Column("tax_rule_id", Integer), Column("tax_rate", Rate),
-    Column("tax_note", String(200)),
+    "imp_order_line", _meta, *(Column(f.name, f.type) for f in STAGE_FIELDS),
     prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
 )
 BUYERS = Table(
@@ -104,15 +142,34 @@ def _stamps(lines: StagedLines) -> list[str]:
     return np.asarray(texts, dtype=object)[codes].tolist()
 
 
+# How each staging column is written as COPY text, in STAGE_FIELDS order (checked below);
+# the tax rule, rate and note are formatted together, once per distinct stamp.
+COPY_FORMATS = (
+    (("row_no",), lambda lines: _ints(lines.row_no)),
+    (("reference",), lambda lines: _escaped(lines.reference)),
+    (("line_no",), lambda lines: _texts(lines.line_no, _ints)),
+    (("placed_at",), lambda lines: _texts(lines.placed_us, _moments)),
+    (("seller_id",), lambda lines: _texts(lines.seller_id, _ints)),
+    (("buyer_ref",), lambda lines: _texts(lines.buyer_ref, _ints)),
+    (("status",), lambda lines: _texts(lines.status, _escaped)),
+    (("is_export",), lambda lines: _flags(lines.is_export)),
+    (("payment_method",), lambda lines: _texts(lines.payment_method, _escaped)),
+    (("includes_tax",), lambda lines: _flags(lines.includes_tax)),
+    (("product_id",), lambda lines: _texts(lines.product_id, _ints)),
+    (("quantity",), lambda lines: _texts(lines.qty_milli, _quantities)),
+    (("unit_price",), lambda lines: _texts(lines.unit_price, _ints)),
+    (("net",), lambda lines: _ints(lines.net)),
+    (("tax",), lambda lines: _ints(lines.tax)),
+    (("gross",), lambda lines: _ints(lines.gross)),
+    (("tax_rule_id", "tax_rate", "tax_note"), _stamps),
+)
+if [name for names, _ in COPY_FORMATS for name in names] != [f.name for f in STAGE_FIELDS]:
+    raise RuntimeError("COPY_FORMATS must follow STAGE_FIELDS, column for column")
+
+
 def copy_text(lines: StagedLines) -> str:
     """The lines as COPY text rows, in STAGE_COLUMNS order."""
-    columns = [
-        _ints(lines.row_no), _escaped(lines.reference), _texts(lines.line_no, _ints),
-        _texts(lines.placed_us, _moments), _texts(lines.seller_id, _ints), _texts(lines.buyer_ref, _ints),
-        _texts(lines.status, _escaped), _flags(lines.is_export), _texts(lines.payment_method, _escaped),
-        _flags(lines.includes_tax), _texts(lines.product_id, _ints), _texts(lines.qty_milli, _quantities),
-        _texts(lines.unit_price, _ints), _ints(lines.net), _ints(lines.tax), _ints(lines.gross), _stamps(lines),
-    ]
+    columns = [write(lines) for _, write in COPY_FORMATS]
     return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 

@@ -105,9 +105,11 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def _delimiter(sample: str) -> str:
-    """The separator of the header line: the most frequent of ; , and tab (ties: ;)."""
-    header = sample.lstrip("\ufeff").splitlines()[0] if sample.strip() else ""
-    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    """The separator of the heading row: of ; , and tab, the one a line of the first ten
+    holds most often (ties: ;). A title above the headings (« Ministère de l'Intérieur, du
+    Développement… ») must not decide it from its one comma."""
+    lines = [line for line in sample.lstrip("\ufeff").splitlines() if line.strip()][:10]
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in (";", ",", "\t")}
     best = max(counts, key=lambda d: (counts[d], d == ";"))
     return best if counts[best] else ";"
 
@@ -155,8 +157,10 @@ class RowChunk:
 BLOCK = 4 << 20
 
 
-def iter_data_chunks(path: Path | str, facts: FileFacts, size: int, block: int = BLOCK) -> Iterator[RowChunk]:
-    """The data rows of a CSV (header skipped) by chunks: the rows and numbers of iter_rows.
+def iter_data_chunks(path: Path | str, facts: FileFacts, size: int, block: int = BLOCK,
+                     header_row: int = 1) -> Iterator[RowChunk]:
+    """The data rows of a CSV below its heading row (file row ``header_row``; title rows
+    above it skipped) by chunks: the rows and numbers of iter_rows.
 
     A block of whole lines with no quote and no lone carriage return, each line holding
     exactly the header's number of separators, is split with two ``str`` calls: that is
@@ -176,7 +180,7 @@ def iter_data_chunks(path: Path | str, facts: FileFacts, size: int, block: int =
                 return
             except csv.Error as exc:
                 raise _broken(start, exc) from exc
-            if any(cell.strip() for cell in cells):
+            if start >= header_row and any(cell.strip() for cell in cells):
                 width = len(cells)
         line_base, carry = reader.line_num, ""
         while True:
@@ -266,6 +270,14 @@ def _broken(start: int, exc: csv.Error) -> FileRefused:
     return FileRefused(
         f"Ligne {start} : structure CSV invalide ({_csv_reason(exc)}). "
         "Le fichier est peut-être tronqué ou un guillemet n'est pas fermé.")
+
+
+def without_rows(chunk: RowChunk, dropped: list[int]) -> RowChunk:
+    """The chunk less the rows at these positions."""
+    kept = np.setdiff1d(np.arange(len(chunk)), dropped)
+    if chunk.columns is not None:
+        return RowChunk(chunk.numbers[kept], columns=[[column[i] for i in kept.tolist()] for column in chunk.columns])
+    return RowChunk(chunk.numbers[kept], rows=[chunk.rows[i] for i in kept.tolist()])
 
 
 def chunked(rows: Iterator[tuple[int, list]], size: int) -> Iterator[RowChunk]:

@@ -129,6 +129,9 @@ class References:
         commune_id, _, _, province_id, former_id = found[0]
         return commune_id, province_id, former_id
 
+    def commune_name(self, commune_id: int) -> str:
+        return next(c[2] for c in self._communes if c[0] == commune_id)
+
     # -- catalogue ----------------------------------------------------------------------
     def _coded(self, model, raw, what: str, example: str) -> int:
         cache = self.__dict__.setdefault(f"_coded_{model.__tablename__}", None)
@@ -187,6 +190,11 @@ class References:
                 "d'enregistrement ou son nom exact."
             )
         return found
+
+    def preload_cooperatives(self) -> None:
+        """Load the cooperatives and the user's scope now (no query may run later, e.g.
+        while the orders import's staging COPY holds the connection)."""
+        self._cooperatives, self.allowed_cooperative_ids  # noqa: B018
 
     def cooperative_by_id(self, cooperative_id: int) -> CooperativeRef | None:
         return next((c for c in self._cooperatives if c.id == cooperative_id), None)

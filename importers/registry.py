@@ -12,6 +12,7 @@ DATASET_MODULES = (
     "importers.datasets.products",
     "importers.datasets.listings",
     "importers.datasets.orders",
+    "importers.datasets.payments",
     "importers.datasets.devices",
     "importers.datasets.attendance",
     "importers.datasets.remittances",

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from .cells import CellError
 from .errors import ErrorLog
+from .heading_row import HeaderMap
 from .references import References
-from .schema import Dataset, HeaderMap, ParsedRow
+from .schema import Dataset, ParsedRow
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 

@@ -1,4 +1,4 @@
-"""How a dataset's file looks: its columns, their aliases and parsers, and header matching."""
+"""How a dataset's file looks: its columns, their aliases and parsers, and its typed rows."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .cells import CellError, is_blank
-from .errors import ErrorLog, FileRefused, RowError
+from .errors import ErrorLog
 from .headers import normalise
+from .heading_row import HeaderMap, is_total_row, total_row_notice
 
 
 @dataclass(frozen=True)
@@ -47,50 +48,10 @@ class Dataset:
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
 
-
-@dataclass
-class HeaderMap:
-    """Which file position holds which column, and the headers as the user wrote them."""
-
-    positions: dict[str, int]  # column key → index in the row
-    written: dict[str, str]  # column key → header as written
-
-    def shown(self, key: str) -> str:
-        return self.written.get(key, key)
-
-
-def match_headers(dataset: Dataset, cells: list) -> HeaderMap:
-    """Map header cells to columns; FileRefused listing every unknown, duplicate or missing column."""
-    lookup = {alias: column for column in dataset.columns for alias in column.accepted}
-    positions: dict[str, int] = {}
-    written: dict[str, str] = {}
-    errors: list[RowError] = []
-    for index, cell in enumerate(cells):
-        if is_blank(cell):
-            continue
-        label = str(cell).strip().lstrip("\ufeff")
-        column = lookup.get(normalise(label))
-        if column is None:
-            errors.append(RowError(1, label, label, (
-                f"Colonne inconnue « {label} » : retirez-la ou renommez-la "
-                f"(colonnes acceptées : {', '.join(c.header for c in dataset.columns)})."
-            )))
-        elif column.key in positions:
-            errors.append(RowError(1, label, label, (
-                f"Colonne en double : « {label} » désigne la même colonne que "
-                f"« {written[column.key]} »."
-            )))
-        else:
-            positions[column.key] = index
-            written[column.key] = label
-    for column in dataset.columns:
-        if column.required and column.key not in positions:
-            errors.append(RowError(1, column.header, "", (
-                f"Colonne obligatoire manquante : « {column.header} »."
-            )))
-    if errors:
-        raise FileRefused(f"{len(errors)} problème(s) dans la ligne d'en-têtes.", errors)
-    return HeaderMap(positions, written)
+    @property
+    def synonyms(self) -> dict[str, Column]:
+        """Every accepted heading spelling, normalised → its column (the dataset's synonym table)."""
+        return {alias: column for column in self.columns for alias in column.accepted}
 
 
 @dataclass
@@ -107,10 +68,13 @@ def parse_rows(dataset: Dataset, header: HeaderMap, rows: Iterator[tuple[int, li
     """Typed rows; every cell problem goes to ``errors`` (rows with errors are still yielded).
 
     ``width`` is the header's width for a CSV (rows must match it); None for a workbook,
-    whose rows lose their trailing blank cells.
+    whose rows lose their trailing blank cells. Totals rows are skipped with a notice.
     """
     columns = [c for c in dataset.columns if c.key in header.positions]
     for number, cells in rows:
+        if is_total_row(dataset, header, cells):
+            errors.notice(total_row_notice(number))
+            continue
         if width is None:
             pass
         elif len(cells) > width and any(not is_blank(c) for c in cells[width:]):

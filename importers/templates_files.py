@@ -7,6 +7,16 @@ import io
 
 from .schema import Dataset
 
+# What every file may hold, said on the « Aide » sheet of every template (importers/README.md).
+FILE_RULES = (
+    "Des lignes de titre peuvent précéder la ligne d'en-têtes : elle est cherchée parmi les 10 premières lignes.",
+    "Les intitulés sont reconnus sans tenir compte des majuscules, des accents ni d'une unité entre "
+    "parenthèses (« Prix unitaire (FBu) »). Une colonne inconnue (« N° », « Observations ») est ignorée.",
+    "« - », « – », « N/A », « néant » et « RAS » valent une cellule vide.",
+    "Les montants sont en francs entiers ; « FBu » ou « BIF » après le nombre sont acceptés.",
+    "Une ligne de totaux (« TOTAL ») est ignorée. Collez des valeurs, pas des formules.",
+)
+
 
 def blank_csv(dataset: Dataset) -> bytes:
     """The header row, UTF-8 with BOM and semicolons, as French Excel expects."""
@@ -38,6 +48,9 @@ def blank_xlsx(dataset: Dataset) -> bytes:
     for column in dataset.columns:
         help_sheet.append([column.header, "oui" if column.required else "non", ", ".join(column.aliases),
                            column.help, column.example])
+    help_sheet.append([])
+    for rule in FILE_RULES:
+        help_sheet.append([rule])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -24,6 +24,9 @@ from .reading import estimate_rows, inspect_file
 from .templates_files import blank_csv, blank_xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+# Where an import came from, as the journal shows it.
+SOURCES = {"console": "Console", "cli": "Ligne de commande", "job": "Arrière-plan (file d'attente)"}
 
 
 class DatasetImportView(BaseView):
@@ -48,7 +51,7 @@ class DatasetImportView(BaseView):
     def blank(self, fmt: str):
         dataset = self.dataset
         if fmt == "csv":
-            return _download(blank_csv(dataset), f"modele-{dataset.kind}.csv", "text/csv; charset=utf-8")
+            return _download(blank_csv(dataset), f"modele-{dataset.kind}.csv", CSV_TYPE)
         if fmt == "xlsx":
             return _download(blank_xlsx(dataset), f"modele-{dataset.kind}.xlsx", XLSX_MIME)
         return Response("Format inconnu : csv ou xlsx.", status=404)
@@ -89,8 +92,21 @@ def _limit_mb() -> int:
     return int((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024))
 
 
-def _download(data: bytes, name: str, mimetype: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def _download(data: bytes, name: str, content_type: str) -> Response:
+    # content_type, not mimetype: Werkzeug adds a second « charset » to a text/* mimetype.
+    return Response(data, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _dataset_label(kind: str) -> str:
+    try:
+        return registry.get(kind).label
+    except KeyError:
+        return kind
+
+
+def _notices(notices) -> str:
+    return " · ".join(notices) if notices else "—"
 
 
 def dataset_views() -> list[type[DatasetImportView]]:
@@ -126,12 +142,17 @@ class ImportBatchView(IsokoModelView):
     base_permissions = ["can_list", "can_show", "can_download"]
     base_order = ("id", "desc")
     base_filters = [["id", OwnBatchesFilter, lambda: None]]
+    list_title = "Journal des imports"
+    show_title = "Détail de l'import"
     list_columns = ["id", "started_at", "dataset", "file_name", "username", "outcome",
                     "rows_total", "created", "updated", "unchanged", "error_count"]
     show_template = "importers/batch_show.html"
     show_columns = ["id", "dataset", "file_name", "sheet", "file_sha256", "file_size", "username",
-                    "source", "dry_run", "started_at", "finished_at", "outcome", "rows_total",
-                    "created", "updated", "unchanged", "error_count", "message"]
+                    "source", "dry_run", "started_at", "finished_at", "outcome", "phase", "lines_read",
+                    "lines_written", "rows_total", "created", "updated", "unchanged", "error_count",
+                    "message", "notices"]
+    formatters_columns = {"dataset": _dataset_label, "source": lambda s: SOURCES.get(s, s),
+                          "notices": _notices}
     search_columns = ["dataset", "file_name", "username", "outcome", "file_sha256"]
     label_columns = {
         "dataset": "Jeu de données", "file_name": "Fichier", "sheet": "Feuille",
@@ -139,6 +160,8 @@ class ImportBatchView(IsokoModelView):
         "source": "Origine", "dry_run": "Simulation", "started_at": "Début", "finished_at": "Fin",
         "outcome": "Résultat", "rows_total": "Lignes", "created": "Créées", "updated": "Mises à jour",
         "unchanged": "Inchangées", "error_count": "Erreurs", "message": "Message",
+        "notices": "Remarques", "phase": "Étape en cours", "lines_read": "Lignes lues",
+        "lines_written": "Lignes écrites",
     }
 
     @expose("/errors/<int:pk>")
@@ -148,4 +171,4 @@ class ImportBatchView(IsokoModelView):
         if batch is None:
             return Response("Import introuvable.", status=404)
         return _download(errors_csv(batch.errors or [], batch.error_count),
-                         f"erreurs-import-{batch.id}.csv", "text/csv; charset=utf-8")
+                         f"erreurs-import-{batch.id}.csv", CSV_TYPE)

@@ -33,7 +33,7 @@ def test_money_is_whole_francs_with_any_thousands_separator(raw, expected):
     assert cells.money()(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12,5", "abc", "1 500 FBu", 1500.5, "-10"])
+@pytest.mark.parametrize("raw", ["12,5", "abc", "1 500 USD", 1500.5, "-10"])
 def test_money_with_decimals_text_or_negative_is_refused_in_french(raw):
     with pytest.raises(cells.CellError) as error:
         cells.money()(raw)
@@ -67,8 +67,55 @@ def test_text_starting_like_a_formula_is_refused(raw):
     assert "Formule refusée" in str(error.value)
 
 
-def test_a_phone_number_may_start_with_plus():
-    assert cells.phone("+257 79 123 456") == "+257 79 123 456"
+@pytest.mark.parametrize("raw", ["+257 79 123 456", "79 12 34 56", "79123456", 79123456, 79123456.0,
+                                 "00257 79-12-34-56", "257.79.12.34.56", "(+257) 79 123 456"])
+def test_a_burundi_phone_number_is_stored_in_one_form(raw):
+    assert cells.phone(raw) == "+25779123456"
+
+
+@pytest.mark.parametrize("raw", ["79 12 34", "+257 79 12 34 567", "=79123456", "abc"])
+def test_a_phone_number_without_eight_digits_is_refused(raw):
+    with pytest.raises(cells.CellError, match="8 chiffres"):
+        cells.phone(raw)
+
+
+@pytest.mark.parametrize("raw", ["-", "–", "N/A", "néant", "Néant", " RAS ", "n/a"])
+def test_placeholders_mean_an_empty_cell(raw):
+    assert cells.text(120)(raw) is None
+    assert cells.email(raw) is None
+    assert cells.money()(raw) is None
+    assert cells.date(raw) is None
+    assert cells.phone(raw) is None
+
+
+@pytest.mark.parametrize(("raw", "francs"), [("1 500 FBu", 1500), ("1500 BIF", 1500), ("25 000 Fbu", 25000),
+                                             ("2.900 FBU", 2900)])
+def test_amounts_may_carry_their_currency(raw, francs):
+    assert cells.money()(raw) == francs
+
+
+@pytest.mark.parametrize("raw", ["2019", 2019, 2019.0, "06/2019"])
+def test_a_year_alone_is_an_incomplete_date(raw):
+    with pytest.raises(cells.CellError) as error:
+        cells.date(raw)
+    assert str(error.value).startswith(f"Date incomplète : {raw if isinstance(raw, str) else 2019}")
+
+
+@pytest.mark.parametrize("parse", [cells.money(), cells.decimal(), cells.date])
+def test_a_formula_in_a_value_cell_is_named_as_a_formula(parse):
+    with pytest.raises(cells.CellError) as error:
+        parse("=2+3")
+    assert str(error.value).startswith("Formule =2+3 : collez les valeurs")
+
+
+@pytest.mark.parametrize(("enum_name", "word", "value"), [
+    ("CooperativeStatus", "Actif", "active"), ("CooperativeStatus", "Suspendu", "suspended"),
+    ("OrderStatus", "Livré(e)", "delivered"), ("OrderStatus", "livre", "delivered"),
+    ("DeviceStatus", "Remis", "assigned"), ("DeviceStatus", "remise", "assigned")])
+def test_french_spellings_of_a_choice_are_accepted(enum_name, word, value):
+    from console import models as m
+
+    assert cells.choice(getattr(m, enum_name))(word).value == value
 
 
 def test_headers_match_without_case_accents_or_spacing():

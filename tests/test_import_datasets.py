@@ -96,8 +96,8 @@ ORDER_HEADER = "Référence de commande;Ligne;Date de commande;Vendeur;Acheteur;
 
 MALFORMED = {
     "missing_column": ("cooperatives", "Numéro d'enregistrement;Nom\nANACOOP/X/1;Coop X\n", "obligatoire manquante"),
-    "extra_column": ("cooperatives", COOP_HEADER.strip() + ";Couleur\nANACOOP/X/1;Coop X;Gitega;12;bleu\n",
-                     "Colonne inconnue"),
+    "ambiguous_column": ("orders", ORDER_HEADER.strip() + ";Montant\n"
+                         "CMD-8;1;26/06/2023;ANACOOP/KI/001;A;KI-HAR-001;1;100;100\n", "Intitulé ambigu"),
     "bad_date": ("orders", ORDER_HEADER + "CMD-8;1;31/02/2023;ANACOOP/KI/001;A;KI-HAR-001;1;100\n", "Date impossible"),
     "negative_quantity": ("orders", ORDER_HEADER + "CMD-8;1;26/06/2023;ANACOOP/KI/001;A;KI-HAR-001;-3;100\n",
                           "strictement positif"),
@@ -246,7 +246,7 @@ def test_xlsx_first_or_named_sheet_is_imported(loaded):
     assert (result.outcome, result.created) == (ImportOutcome.APPLIED, 1), result.errors
     first_sheet = run_as(loaded, "devices", out.getvalue(), username="ministere", name="stock.xlsx")
     assert first_sheet.outcome == ImportOutcome.REJECTED
-    assert any("Colonne inconnue" in e.message for e in first_sheet.errors)
+    assert any("Ligne d'en-têtes introuvable" in e.message for e in first_sheet.errors)
 
 
 def test_remittances_and_listings_and_attendance_import(loaded):

@@ -149,7 +149,7 @@ def small_chunks(monkeypatch):
     """Chunks of 3 rows and read blocks of 40 characters: every check crosses chunk borders."""
     monkeypatch.setattr("importers.orders_bulk.CHUNK_ROWS", 3)
     monkeypatch.setattr("importers.reading.BLOCK", 40)
-    monkeypatch.setattr("importers.reading.iter_data_chunks.__defaults__", (40,))
+    monkeypatch.setattr("importers.reading.iter_data_chunks.__defaults__", (40, 1))
 
 
 def _errors(result):
@@ -318,3 +318,13 @@ def test_references_with_backslashes_and_tabs_are_stored_exactly(loaded):
     assert [tuple(r) for r in stored] == [("B\\\\1", "C:\\clients\\Marie")]
     again = run_as(loaded, "orders", content, username="ministere")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_the_staging_schema_names_columns_the_models_and_the_dataset_have():
+    from console import models as m
+    from importers.datasets.orders import DATASET
+    from importers.orders_stage import LINE_FIELDS, ORDER_WRITTEN, STAGE_FIELDS
+
+    assert set(LINE_FIELDS) <= set(m.OrderLine.__table__.columns.keys())
+    assert {column for column, _ in ORDER_WRITTEN} <= set(m.Order.__table__.columns.keys())
+    assert {f.source for f in STAGE_FIELDS if f.source} <= {c.key for c in DATASET.columns}

@@ -48,6 +48,13 @@ class ImportBatch(Model):
     # [[row, column, value, message], …], capped (importers.errors.KEPT_ERRORS).
     errors: Mapped[list | None] = mapped_column(JSON)
     message: Mapped[str | None] = mapped_column(Text)
+    # What the import told without refusing anything (heading row used, columns ignored,
+    # totals rows skipped), in French.
+    notices: Mapped[list | None] = mapped_column(JSON)
+    # A running import's phase and lines so far (importers.progress), shown in the journal.
+    phase: Mapped[str | None] = mapped_column(String(20))
+    lines_read: Mapped[int | None] = mapped_column(Integer)
+    lines_written: Mapped[int | None] = mapped_column(Integer)
 
     rows = relationship("ImportBatchRow", back_populates="batch", passive_deletes=True)
 

@@ -15,7 +15,7 @@ from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
     Column("registration_number", "Numéro d'enregistrement", cells.text(40), required=True,
-           aliases=("numero", "n° d'enregistrement", "numero anacoop", "matricule",
+           aliases=("numero", "n° d'enregistrement", "numero anacoop", "n° anacoop", "matricule",
                     "registration number", "registration no", "reg number"),
            help="Numéro ANACOOP : la clé de la coopérative (une ligne par numéro).",
            example="ANACOOP/2021/0042"),
@@ -52,12 +52,15 @@ COLUMNS = (
            aliases=("rc", "numero rc", "trade register", "trade register number"), example="RC/GI/2020/117"),
     Column("vat_registered", "Assujetti TVA", cells.boolean,
            aliases=("assujetti a la tva", "tva", "vat registered", "vat"), example="non"),
-    Column("status", "Statut", cells.choice(m.CooperativeStatus), aliases=("status",), example="Active"),
+    Column("status", "Statut", cells.choice(m.CooperativeStatus, {"dissous": "dissolved"}), aliases=("status",),
+           help="Active, Suspendue ou Dissoute (Actif, Suspendu… acceptés).", example="Active"),
     Column("is_pioneer", "Pionnière", cells.boolean, aliases=("pionniere", "pioneer"), example="oui"),
     Column("contact_name", "Contact", cells.text(120), aliases=("personne de contact", "contact name"),
            example="Jeanne Niyonzima"),
-    Column("phone", "Téléphone", cells.phone, aliases=("tel", "telephone", "phone"), example="+257 79 123 456"),
-    Column("email", "Courriel", cells.email, aliases=("e-mail", "email", "adresse electronique"),
+    Column("phone", "Téléphone", cells.phone, aliases=("tel", "telephone", "n° de telephone", "phone"),
+           help="Enregistré sous une seule forme : +257 et huit chiffres (79 12 34 56 → +25779123456).",
+           example="+257 79 123 456"),
+    Column("email", "Courriel", cells.email, aliases=("e-mail", "email", "mail", "adresse e-mail", "adresse email", "adresse electronique"),
            example="contact@coduha.bi"),
 )
 
@@ -115,15 +118,26 @@ class CooperativeImporter(RowImporter):
         return values
 
     def _location(self, row: ParsedRow):
-        """(2015 province, 2025 province, commune) from the province and commune cells."""
+        """(2015 province, 2025 province, commune) from the province and commune cells.
+
+        The commune decides: its former province is the 2015 one, its province the 2025
+        one. A province cell that names another province is an error naming both, so a
+        wrong province cell can never file a cooperative under another province.
+        """
         province = self.resolve(row, "province", self.refs.province)
         commune = self.resolve(row, "commune", self.refs.commune)
-        if province is None or (row.raw.get("commune") not in (None, "") and commune is None):
+        if province is None or (not cells.is_blank(row.raw.get("commune")) and commune is None):
             return None
         if commune is not None:
             commune_id, commune_province, former = commune
-            if province.map_version == "2025" and commune_province != province.id or (
-                    province.map_version == "2015" and commune_province != province.successor_id):
+            expected = former if province.map_version == "2015" else commune_province
+            if expected is not None and province.id != expected:
+                self.error(row, "province", (
+                    f"La commune {self.refs.commune_name(commune_id)} est dans la province "
+                    f"{self.refs.province_by_id(expected).name} (carte de {province.map_version}), "
+                    f"pas dans {province.name} : corrigez la province ou la commune."))
+                return None
+            if former is None and province.map_version == "2015" and commune_province != province.successor_id:
                 self.error(row, "commune", f"Cette commune n'est pas dans la province {province.name}.")
                 return None
             if province.map_version == "2015":

@@ -15,7 +15,7 @@ from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
     Column("asset_tag", "Numéro d'inventaire", cells.text(40), required=True,
-           aliases=("etiquette", "n° inventaire", "numero inventaire", "asset tag", "tag"),
+           aliases=("etiquette", "n° inventaire", "n° d'inventaire", "numero inventaire", "asset tag", "tag"),
            help="Étiquette d'inventaire unique ; avec le numéro de série, c'est la clé.",
            example="PNUD-TAB-0042"),
     Column("serial", "Numéro de série", cells.text(60), required=True,
@@ -30,7 +30,8 @@ COLUMNS = (
            aliases=("cout", "prix d'achat", "purchase cost", "cost"), help="Francs entiers.",
            example="450 000"),
     Column("funder", "Bailleur", cells.text(80), aliases=("financement", "funder", "donor"), example="PNUD"),
-    Column("status", "Statut", cells.choice(m.DeviceStatus), aliases=("etat", "status"),
+    Column("status", "Statut", cells.choice(m.DeviceStatus, {"affecte": "assigned", "attribue": "assigned"}),
+           aliases=("etat", "status"),
            help="En stock, Remis, En réparation, Perdu, Volé ou Réformé.", example="En stock"),
     Column("province", "Province", cells.text(80), aliases=("province code",),
            help="Province où l'équipement est détenu (nom ou code, l'une ou l'autre carte).",

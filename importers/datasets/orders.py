@@ -25,12 +25,16 @@ def tax_rate(value) -> Decimal | None:
     return (number / 100 if number > 1 else number).quantize(Decimal("0.0001"))
 
 
-PAYMENT_WORDS = {"especes": "1", "cash": "1", "banque": "2", "bank": "2", "virement": "2",
-                 "credit": "3", "mobile money": "4", "autre": "4", "other": "4"}
+# OBR's four payment types, as people write them; mobile money (Lumicash, EcoCash) is « 4 Autre ».
+PAYMENT_WORDS = {"especes": "1", "cash": "1", "liquide": "1", "banque": "2", "bank": "2", "virement": "2",
+                 "cheque": "2", "virement bancaire": "2", "credit": "3", "a credit": "3",
+                 "mobile money": "4", "lumicash": "4", "ecocash": "4", "e-cash": "4", "mpesa": "4",
+                 "m-pesa": "4", "autre": "4", "other": "4"}
 
 COLUMNS = (
     Column("order_reference", "Référence de commande", cells.text(60), required=True,
-           aliases=("commande", "reference", "n° de commande", "order", "order reference", "order ref"),
+           aliases=("commande", "reference", "n° de commande", "n° commande", "numero de commande",
+                    "order", "order reference", "order ref"),
            help="Avec le numéro de ligne, la clé de la ligne.", example="CMD-2023-000001"),
     Column("line_no", "Ligne", cells.integer(1, 10_000), required=True,
            aliases=("numero de ligne", "n° de ligne", "line", "line no", "line number"), example="1"),
@@ -60,24 +64,25 @@ COLUMNS = (
     Column("sku", "SKU", cells.text(40), required=True, aliases=("code produit", "product", "product sku"),
            help="Le produit, qui doit appartenir au vendeur.", example="KI-HAR-001"),
     Column("quantity", "Quantité", cells.decimal(Decimal(0), Decimal(1_000_000), positive=True),
-           required=True, aliases=("qte", "quantity", "qty"), example="12,5"),
+           required=True, aliases=("qte", "qté", "quantite", "quantity", "qty"), example="12,5"),
     Column("unit_price", "Prix unitaire", cells.money(0, 10**9), required=True,
-           aliases=("prix", "unit price", "price"), help="Francs entiers.", example="2 900"),
+           aliases=("prix", "pu", "p.u.", "prix unitaire ttc", "unit price", "price"),
+           help="Francs entiers (« FBu » ou « BIF » après le nombre accepté).", example="2 900"),
     Column("net", "Montant HT", cells.money(0, 10**13), aliases=("hors taxe", "ht", "net", "net amount"),
            help="Facultatif : s'il est donné, il doit égaler celui du moteur fiscal.", example="30 720"),
     Column("tax", "TVA", cells.money(0, 10**13), aliases=("montant tva", "tax", "vat", "tax amount"),
            help="Facultatif : contrôlé contre le moteur fiscal.", example="5 530"),
-    Column("gross", "Montant TTC", cells.money(0, 10**13), aliases=("ttc montant", "total", "gross", "gross amount"),
+    Column("gross", "Montant TTC", cells.money(0, 10**13), aliases=("ttc montant", "total", "total ttc", "montant total", "gross", "gross amount"),
            help="Facultatif : contrôlé contre le moteur fiscal.", example="36 250"),
-    Column("tax_rate", "Taux de TVA", tax_rate, aliases=("taux", "tax rate", "vat rate"),
+    Column("tax_rate", "Taux de TVA", tax_rate, aliases=("taux", "taux tva", "taux de la tva", "tax rate", "vat rate"),
            help="Facultatif (18 %, 0,18…) : contrôlé contre le moteur fiscal.", example="18 %"),
 )
 
 
-def _bulk(*args, **kwargs):
+def _bulk(work):
     from ..orders_bulk import import_order_lines
 
-    return import_order_lines(*args, **kwargs)
+    return import_order_lines(work)
 
 
 DATASET = Dataset(

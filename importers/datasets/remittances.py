@@ -15,7 +15,8 @@ from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
     Column("obr_receipt_ref", "Référence de la quittance OBR", cells.text(60), required=True,
-           aliases=("quittance", "reference quittance", "numero de quittance", "reference obr",
+           aliases=("quittance", "reference quittance", "numero de quittance", "n° de quittance", "n° quittance",
+                    "reference obr",
                     "obr receipt", "receipt reference", "receipt"),
            help="La clé : une ligne par quittance.", example="OBR-2023-000123"),
     Column("cooperative", "Coopérative", cells.text(200), required=True,
