@@ -2,8 +2,8 @@
 
 ``register_views`` also puts up what every console page relies on: the production
 settings check (no debug, secure cookies), the login wall (sign-in required everywhere
-but the login page and static files), French error pages and the compiled translation
-catalogues.
+but the login page and static files) and French error pages. The translation catalogues
+are installed earlier, by ``create_app``, before FAB translates anything.
 """
 
 from flask import current_app
@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _
 
 from console.security.guards import install_login_wall
 from console.security.hardening import check_production_settings
-from console.translations import install_translations
 
 from .api import APIS
 from .audit import AuditEventView
@@ -90,7 +89,6 @@ def register_views(appbuilder) -> None:
     app = current_app._get_current_object()  # register_views runs in the app context
     check_production_settings(app)
     install_login_wall(app)
-    install_translations(app)
     for view, label, icon, category in MENU:
         if getattr(view, "menu_label", "missing") is None:
             view.menu_label = label  # IsokoModelView derives its page titles from it
