@@ -65,7 +65,7 @@ def _text(label, length: int = 160) -> StringField:
 def _long_text(label, description=None) -> TextAreaField:
     return TextAreaField(
         label,
-        description=description,
+        description="" if description is None else description,  # FAB prints it: never "None"
         validators=[Optional(), Length(max=2000)],
         widget=BS3TextAreaFieldWidget(),
     )
