@@ -11,6 +11,20 @@ from flask import Flask
 from console.services.money import format_francs, format_rate
 
 BUJUMBURA = ZoneInfo("Africa/Bujumbura")
+DATE_SHOWN = "%d/%m/%Y"
+# What a person may type: French first, ISO too (as older forms and exports wrote it).
+DATES_TYPED = (DATE_SHOWN, "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+
+
+def parse_date(text) -> dt.date:
+    """``03/12/2026`` or ``2026-12-03`` → 3 December 2026 (never month first); else ValueError."""
+    text = str(text or "").strip()
+    for pattern in DATES_TYPED:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
 
 
 def format_date(value: dt.date | dt.datetime | None) -> str:
@@ -19,7 +33,7 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
         return "—"
     if isinstance(value, dt.datetime):
         value = to_local(value)
-    return value.strftime("%d/%m/%Y")
+    return value.strftime(DATE_SHOWN)
 
 
 def format_datetime(value: dt.datetime | None) -> str:

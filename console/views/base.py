@@ -35,6 +35,7 @@ from console.security.scoping import current_scope, scope_clause
 from console.services.money import format_francs, format_rate
 
 from .choices import ChoiceSearchField, choices_page
+from .dates import FrenchDateField, date_fields_for
 from .export import csv_export_response
 from .labels import COLUMN_LABELS
 
@@ -189,6 +190,12 @@ class IsokoModelView(ModelView):
             )
             for column in self.search_choice_columns
         }
+        dates = date_fields_for(model, labels, self.description_columns or {})
+        form_fields = dates | form_fields
+        search_fields = {
+            key: FrenchDateField(field.args[0], validators=[Optional()])
+            for key, field in dates.items()
+        } | search_fields
         self.add_form_extra_fields = form_fields | (self.add_form_extra_fields or {})
         self.edit_form_extra_fields = form_fields | (self.edit_form_extra_fields or {})
         self.search_form_extra_fields = search_fields | (self.search_form_extra_fields or {})
