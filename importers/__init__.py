@@ -31,7 +31,7 @@ def init_app(app, appbuilder) -> None:
         label = next(d.label for d in _datasets() if d.kind == dataset)
         appbuilder.add_view(view, view.__name__, label=_(label), icon="fa-upload",
                             category=MENU_CATEGORY, category_label=_(MENU_CATEGORY))
-    appbuilder.add_view(ImportBatchView, "ImportBatchView", label=_("Journal des imports"), icon="fa-history",
+    appbuilder.add_view(ImportBatchView, "ImportBatchView", label=ImportBatchView.menu_label, icon="fa-history",
                         category=MENU_CATEGORY, category_label=_(MENU_CATEGORY))
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.cli.add_command(import_command)

@@ -10,6 +10,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _
 from werkzeug.utils import secure_filename
 
 from console.extensions import db
@@ -139,6 +140,7 @@ class ImportBatchView(IsokoModelView):
     """The import log: who imported what, when, with what result; error report download."""
 
     datamodel = SQLAInterface(ImportBatch)
+    menu_label = _("Journal des imports")  # titles of its pages (not FAB's "List Import Batch")
     base_permissions = ["can_list", "can_show", "can_download"]
     base_order = ("id", "desc")
     base_filters = [["id", OwnBatchesFilter, lambda: None]]

@@ -99,17 +99,21 @@ def test_trail_filters_by_user_table_record_and_date_range(app, edited):
     assert "Modification" in page
 
 
-def test_event_detail_shows_old_and_new_values(app, edited):
+def _update_event(app, cooperative_id) -> int:
     from console.extensions import db
 
     with app.app_context():
-        event_id = db.session.scalar(
+        return db.session.scalar(
             sa.select(m.AuditEvent.id).where(
-                m.AuditEvent.row_id == edited,
+                m.AuditEvent.row_id == cooperative_id,
                 m.AuditEvent.action == "update",
                 m.AuditEvent.table_name == "cooperative",
             )
         )
+
+
+def test_event_detail_shows_old_and_new_values(app, edited):
+    event_id = _update_event(app, edited)
     client = app.test_client()
     login(client, "obr.audit")
     page = _page(client, f"/auditeventview/show/{event_id}")
@@ -155,3 +159,26 @@ def test_filtered_trail_exports_as_csv(app, edited):
     assert rows[0].lstrip("\ufeff").startswith("Date;Utilisateur")
     assert len(rows) == 3  # header, creation, renaming
     assert rows[1].split(";")[-1] == "Modification"
+
+
+def test_event_names_the_record_by_its_label_with_a_link_not_a_table_and_id(app, edited):
+    event_id = _update_event(app, edited)
+    client = app.test_client()
+    login(client, "dir.audit")
+    page = _page(client, f"/auditeventview/show/{event_id}")
+    link = page.index(f'href="/cooperativeview/show/{edited}"')
+    assert "Coopératives : Abakorerabushake Bururi (renommée)</a>" in page[link : link + 200]
+    listing = _page(client, "/auditeventview/list/?_flt_3_username=dir.audit")
+    assert f"/cooperativeview/show/{edited}" in listing and ">cooperative<" not in listing
+
+
+def test_values_read_as_people_write_them():
+    from console.formatting import format_value
+
+    assert format_value(["Café", "Haricot"]) == "Café, Haricot"
+    assert format_value(None) == "—" and format_value("") == "—"
+    assert format_value(True) in {"Oui", "Yes"} and format_value(False) in {"Non", "No"}
+    # UTC with microseconds, as the audit trail's JSON keeps it → Bujumbura, minutes.
+    assert format_value("2026-12-03T08:15:42.123456+00:00") == "03/12/2026 10:15"
+    assert format_value(dt.date(2026, 12, 3)) == "03/12/2026"
+    assert format_value(1234567) == "1\u202f234\u202f567"

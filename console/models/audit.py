@@ -26,3 +26,8 @@ class AuditEvent(Model):
     row_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(10))  # insert, update, delete
     changes: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def record(self) -> tuple[str, int | None]:
+        """Which row the event is about: (table name, row id)."""
+        return self.table_name, self.row_id

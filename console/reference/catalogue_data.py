@@ -66,7 +66,7 @@ RAW_MATERIAL_OF = {
 UNITS = [("kg", "Kilogramme"), ("l", "Litre"), ("piece", "Pièce")]
 
 VAT_LAW = "Loi n°1/02 du 17 février 2009 portant institution de la TVA, révisée en 2013"
-DIVIDEND_LAW = "Retenue de 15 % sur les dividendes versés aux membres (DOMAIN.md)"
+DIVIDEND_LAW = "Retenue de 15 % sur les dividendes versés aux membres"
 VAT_START = dt.date(2013, 7, 1)
 
 # code, name, kind, base, rate, exemption?, category code or None, seller condition,

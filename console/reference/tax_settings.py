@@ -32,7 +32,7 @@ REMITTANCE_TOLERANCE = "remittance_short_tolerance"
 TAX_SETTINGS: list[tuple[str, Decimal, str]] = [
     (VAT_THRESHOLD, Decimal(100_000_000),
      "Seuil d'assujettissement à la TVA : chiffre d'affaires sur 12 mois glissants, en FBu "
-     "(100 millions selon DOMAIN.md, à confirmer auprès de l'OBR)."),
+     "(100 millions, seuil à confirmer auprès de l'OBR)."),
     (DROP_RECENT_MONTHS, Decimal(3),
      "Baisse soudaine des ventes : nombre de mois récents comparés à l'historique."),
     (DROP_HISTORY_MONTHS, Decimal(12),
@@ -57,6 +57,20 @@ TAX_SETTINGS: list[tuple[str, Decimal, str]] = [
     (REMITTANCE_TOLERANCE, Decimal(0),
      "Versement insuffisant : écart toléré (FBu) entre la TVA due et la TVA versée."),
 ]
+
+
+# What people call each setting (the keys are for code).
+SETTING_NAMES: dict[str, str] = {
+    VAT_THRESHOLD: "Seuil d'assujettissement à la TVA (FBu)",
+    DROP_RECENT_MONTHS: "Baisse des ventes : mois récents comparés",
+    DROP_HISTORY_MONTHS: "Baisse des ventes : mois d'historique",
+    DROP_RATIO: "Baisse des ventes : fraction signalée",
+    DROP_MIN_MONTHLY_AVERAGE: "Baisse des ventes : moyenne mensuelle minimale (FBu)",
+    DROP_MIN_HISTORY_MONTHS: "Baisse des ventes : historique minimal (mois)",
+    DROP_MIN_MONTHLY_LINES: "Baisse des ventes : lignes minimales par mois",
+    UNPAID_GRACE_DAYS: "Commandes non payées : délai (jours)",
+    REMITTANCE_TOLERANCE: "Versement insuffisant : écart toléré (FBu)",
+}
 
 
 def load_tax_settings(session: Session, report=None) -> int:

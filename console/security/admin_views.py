@@ -17,8 +17,12 @@ from flask_appbuilder.security.views import (
     UserGroupModelView,
     ViewMenuModelView,
 )
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext as _
+from markupsafe import Markup
 from wtforms.validators import ValidationError
+
+from console.formatting import format_datetime, format_value, format_yes_no
 
 from .login_throttle import login_throttle
 from .password_views import confirmation_field, new_password_field
@@ -115,6 +119,18 @@ class IsokoUserDBModelView(UserDBModelView):
             "Les autres rôles voient tout le pays."
         ),
     }
+    # People read « Oui », « Admin, PNUD » and Bujumbura time, not True, [Admin] or UTC.
+    formatters_columns = {
+        "active": format_yes_no,
+        "roles": format_value,
+        "groups": format_value,
+        "provinces": format_value,
+        "last_login": format_datetime,
+        "fail_login_count": format_value,
+        "login_count": format_value,
+        "created_on": format_datetime,
+        "changed_on": format_datetime,
+    }
     # Groups are not used (roles come from the policy): FAB's roles-or-groups check
     # becomes "at least one role".
     validators_columns = {
@@ -147,11 +163,33 @@ class ReadOnlyRoleModelView(RoleModelView):
     include_route_methods = {"list", "show"}
     base_permissions = ["can_list", "can_show"]
     copy_role = None
+    label_columns = {
+        **RoleModelView.label_columns,
+        "user": _("Utilisateurs"),
+        "groups": _("Groupes"),
+    }
+    # FAB's role list prints the permissions as a Python list; the detail page lists them.
+    list_widget = ListWidget
+    show_widget = ShowWidget
+    list_columns = ["name", "user"]
+    formatters_columns = {
+        "user": format_value,
+        # One permission a line, named as in the policy table (console/security/policy.py).
+        "permissions": lambda permissions: Markup("<br>").join(str(p) for p in permissions),
+    }
 
 
 class ReadOnlyGroupModelView(UserGroupModelView):
     include_route_methods = {"list", "show"}
     base_permissions = ["can_list", "can_show"]
+    # FAB derives these headers from the column names, in English.
+    label_columns = {
+        "name": _("Nom"),
+        "label": _("Libellé"),
+        "description": _("Description"),
+        "roles": _("Rôles"),
+        "users": _("Utilisateurs"),
+    }
 
 
 class ReadOnlyPermissionModelView(PermissionModelView):
@@ -164,3 +202,4 @@ class ReadOnlyViewMenuModelView(ViewMenuModelView):
 
 class ReadOnlyPermissionViewModelView(PermissionViewModelView):
     include_route_methods = {"list"}
+    label_columns = {**PermissionViewModelView.label_columns, "role": _("Rôle")}

@@ -21,6 +21,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import lazyload, selectinload
 
+from console.formatting import parse_date
 from console.services.periods import BUJUMBURA
 
 from .scoping import apply_scope, current_scope
@@ -79,12 +80,30 @@ class FilterUntil(_MomentFilter):
         return query.filter(field <= moment)
 
 
+def _typed_date(filter_class):
+    """FAB's date filter reading ``03/12/2026`` as 3 December (FAB: 12 March); junk: no filter."""
+
+    class TypedDateFilter(filter_class):
+        def apply(self, query, value):
+            if not isinstance(value, dt.date):
+                try:
+                    value = parse_date(value)
+                except ValueError:
+                    return query
+            return super().apply(query, value)
+
+    TypedDateFilter.__name__ = filter_class.__name__
+    return TypedDateFilter
+
+
 class IsokoFilterConverter(SQLAFilterConverter):
-    """FAB's filters, with date-time ones that understand Bujumbura dates."""
+    """FAB's filters, with date and date-time ones that understand dates as people type them."""
 
     conversion_table = tuple(
         ("is_datetime", [FilterOnDay, FilterFrom, FilterUntil])
         if test == "is_datetime"
+        else ("is_date", [_typed_date(f) for f in filters])
+        if test == "is_date"
         else (test, filters)
         for test, filters in SQLAFilterConverter.conversion_table
     )

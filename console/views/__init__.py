@@ -2,8 +2,8 @@
 
 ``register_views`` also puts up what every console page relies on: the production
 settings check (no debug, secure cookies), the login wall (sign-in required everywhere
-but the login page and static files), French error pages and the compiled translation
-catalogues.
+but the login page and static files) and French error pages. The translation catalogues
+are installed earlier, by ``create_app``, before FAB translates anything.
 """
 
 from flask import current_app
@@ -15,7 +15,6 @@ from console.security.login_throttle import install_login_throttle
 from console.security.odd_input import install_odd_input_guards
 from console.security.passwords import check_complexity
 from console.security.sessions import install_session_versions
-from console.translations import install_translations
 
 from .api import APIS
 from .audit import AuditEventView
@@ -98,7 +97,6 @@ def register_views(appbuilder) -> None:
     install_login_throttle(app)
     install_odd_input_guards(app)
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_complexity)
-    install_translations(app)
     for view, label, icon, category in MENU:
         if getattr(view, "menu_label", "missing") is None:
             view.menu_label = label  # IsokoModelView derives its page titles from it

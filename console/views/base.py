@@ -11,6 +11,7 @@ import enum
 
 from flask import abort, jsonify, request
 from flask_appbuilder import ModelView, expose
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -18,15 +19,23 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 from sqlalchemy import Boolean, Date, Numeric
 from wtforms import BooleanField, SelectField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Optional
 
-from console.formatting import format_date, format_datetime, format_quantity
+from console.formatting import (
+    format_date,
+    format_datetime,
+    format_quantity,
+    format_value,
+    format_yes_no,
+)
 from console.models.types import Money, Quantity, Rate, UTCDateTime
 from console.security.scoped_datamodel import ScopedSQLAInterface
 from console.security.scoping import current_scope, scope_clause
 from console.services.money import format_francs, format_rate
 
 from .choices import ChoiceSearchField, choices_page
+from .dates import FrenchDateField, date_fields_for
 from .export import csv_export_response
 from .labels import COLUMN_LABELS
 
@@ -89,18 +98,6 @@ def _enum_formatter(enum_cls):
     return label
 
 
-def _yes_no(value) -> str:
-    """French yes/no for a boolean column."""
-    if value is None:
-        return "—"
-    return gettext("Oui") if value else gettext("Non")
-
-
-def _text_or_dash(value):
-    """An empty value reads as a dash, never as "None"."""
-    return "—" if value is None or value == "" else value
-
-
 def enum_select_field(enum_cls, label, nullable: bool) -> SelectField:
     """A French select for an enum column (FAB's EnumField expects member names, not values)."""
 
@@ -112,6 +109,14 @@ def enum_select_field(enum_cls, label, nullable: bool) -> SelectField:
     choices = ([("", "—")] if nullable else []) + [(m.value, _(m.label)) for m in enum_cls]
     validators = [Optional()] if nullable else [DataRequired()]
     return SelectField(label, choices=choices, coerce=coerce, validators=validators)
+
+
+def _dash_for_empty_choice(form) -> None:
+    """FAB's relation selects offer an empty choice whose text WTForms shows as "__None"."""
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if isinstance(field, UnboundField) and field.field_class is QuerySelectField:
+            field.kwargs["blank_text"] = "—"
 
 
 def _has_actions(cls) -> bool:
@@ -145,9 +150,12 @@ class IsokoModelView(ModelView):
             elif getattr(column.type, "enum_class", None) is not None:
                 formatters[column.key] = _enum_formatter(column.type.enum_class)
             elif isinstance(column.type, Boolean):
-                formatters[column.key] = _yes_no
+                formatters[column.key] = format_yes_no
             elif column.nullable:
-                formatters[column.key] = _text_or_dash
+                formatters[column.key] = format_value
+        # Relations read as their labels (« Café, Haricot »), an empty one as « — ».
+        for relation in model.__mapper__.relationships:
+            formatters.setdefault(relation.key, format_value)
         # The view's own formatters (labels, not francs or dates) also shape its CSV export.
         self.export_formatters = dict(self.formatters_columns or {})
         formatters.update(self.export_formatters)
@@ -182,11 +190,19 @@ class IsokoModelView(ModelView):
             )
             for column in self.search_choice_columns
         }
+        dates = date_fields_for(model, labels, self.description_columns or {})
+        form_fields = dates | form_fields
+        search_fields = {
+            key: FrenchDateField(field.args[0], validators=[Optional()])
+            for key, field in dates.items()
+        } | search_fields
         self.add_form_extra_fields = form_fields | (self.add_form_extra_fields or {})
         self.edit_form_extra_fields = form_fields | (self.edit_form_extra_fields or {})
         self.search_form_extra_fields = search_fields | (self.search_form_extra_fields or {})
         self.exclude_route_methods = set(self.exclude_route_methods) | self._routes_not_permitted()
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form, self.search_form):
+            _dash_for_empty_choice(form)
 
     def _routes_not_permitted(self) -> set[str]:
         """FAB's routes this view has no use for: no permission declared, or no action."""

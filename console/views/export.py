@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask import Response, stream_with_context
 from flask_appbuilder.urltools import get_filter_args, get_order_args
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from console.extensions import db
@@ -29,6 +30,8 @@ def _cell(value) -> str:
     """A value as a French spreadsheet reads it: no currency sign, comma decimals."""
     if value is None:
         return ""
+    if isinstance(value, Markup):  # a page's formatter (a link): its text only
+        return value.striptags()
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, enum.Enum):

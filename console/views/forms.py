@@ -9,15 +9,16 @@ from __future__ import annotations
 from flask_appbuilder.fieldwidgets import (
     BS3TextAreaFieldWidget,
     BS3TextFieldWidget,
-    DatePickerWidget,
     Select2Widget,
 )
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from console.models import CooperativeStatus, DeviceCondition, IncidentKind
+
+from .dates import FrenchDateField
 
 
 def _enum_choices(enum_cls, blank: bool = True) -> list[tuple[str, str]]:
@@ -52,8 +53,8 @@ def _enum_select(label, enum_cls) -> SelectField:
     )
 
 
-def _date(label) -> DateField:
-    return DateField(label, format="%Y-%m-%d", validators=[Optional()], widget=DatePickerWidget())
+def _date(label) -> FrenchDateField:
+    return FrenchDateField(label, validators=[Optional()])
 
 
 def _text(label, length: int = 160) -> StringField:
@@ -65,7 +66,7 @@ def _text(label, length: int = 160) -> StringField:
 def _long_text(label, description=None) -> TextAreaField:
     return TextAreaField(
         label,
-        description=description,
+        description="" if description is None else description,  # FAB prints it: never "None"
         validators=[Optional(), Length(max=2000)],
         widget=BS3TextAreaFieldWidget(),
     )

@@ -17,7 +17,7 @@ MENU = [
     (TaxReconciliationView, _("Rapprochement fiscal"), "fa-balance-scale"),
     (LeakageFlagView, _("Signalements"), "fa-flag"),
     (TaxWhatIfView, _("Simulation (what-if)"), "fa-calculator"),
-    (TaxSettingView, _("Paramètres fiscaux"), "fa-sliders"),
+    (TaxSettingView, TaxSettingView.menu_label, "fa-sliders"),
 ]
 
 

@@ -8,6 +8,7 @@ from flask import abort, flash, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.validators import DataRequired
@@ -16,7 +17,7 @@ from console import models as m
 from console.extensions import db
 from console.formatting import format_quantity
 from console.models.tax_settings import TaxSetting
-from console.reference.tax_settings import TAX_SETTINGS
+from console.reference.tax_settings import SETTING_NAMES, TAX_SETTINGS
 from console.security.scoping import current_scope
 from console.services.areas import provinces_in_scope
 from console.services.leakage import KIND_LABELS, leakage_flags
@@ -208,16 +209,20 @@ class TaxSettingView(IsokoModelView):
     """Paramètres fiscaux: dated thresholds (VAT registration, flag heuristics)."""
 
     datamodel = SQLAInterface(TaxSetting)
+    menu_label = _("Paramètres fiscaux")  # titles of its pages (not FAB's "List Tax Setting")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     list_columns = ["key", "value", "valid_from", "description"]
     add_columns = edit_columns = show_columns = ["key", "value", "valid_from", "description"]
     label_columns = {"key": "Paramètre", "value": "Valeur", "valid_from": "En vigueur à partir du"}
     # Numeric(18, 4) would otherwise display as a rate: these are plain numbers.
-    formatters_columns = {"value": format_quantity}
+    formatters_columns = {
+        "value": format_quantity,
+        "key": lambda key: SETTING_NAMES.get(key, key),
+    }
     add_form_extra_fields = edit_form_extra_fields = {
         "key": SelectField(
             "Paramètre",
-            choices=[(key, key) for key, _value, _text in TAX_SETTINGS],
+            choices=[(key, SETTING_NAMES[key]) for key, _value, _text in TAX_SETTINGS],
             validators=[DataRequired()],
         )
     }
