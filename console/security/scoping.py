@@ -130,6 +130,15 @@ SCOPE_RULES = {
     m.DeviceIncident: _device_clause(m.DeviceIncident.device_id),
     m.DeviceAudit: _device_clause(m.DeviceAudit.device_id),
     m.TaxRemittance: _seller_clause(m.TaxRemittance.cooperative_id),
+    # Integration API clients belong to their tablet's cooperative (the storefront to none:
+    # national roles only); their calls and idempotency keys follow the client.
+    m.ApiClient: _seller_clause(m.ApiClient.cooperative_id),
+    m.ApiCall: lambda scope: m.ApiCall.client_id.in_(
+        select(m.ApiClient.id).where(m.ApiClient.cooperative_id.in_(_cooperative_ids(scope)))
+    ),
+    m.ApiIdempotencyKey: lambda scope: m.ApiIdempotencyKey.client_id.in_(
+        select(m.ApiClient.id).where(m.ApiClient.cooperative_id.in_(_cooperative_ids(scope)))
+    ),
 }
 
 

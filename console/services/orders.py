@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
+from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse
 from console.services.tax_stamping import sale_day, stamp_order
@@ -219,9 +220,7 @@ def new_reference(prefix: str = "API") -> str:
 
 def mark_day_changed(session: Session, moment: dt.datetime) -> None:
     """Queue the sale's Bujumbura day for the incremental refresh of the aggregates."""
-    day = sale_day(moment)
-    if session.get(m.FactPendingDay, day) is None:
-        session.add(m.FactPendingDay(day=day))
+    mark_day_pending(session, sale_day(moment))
 
 
 def create_order(session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None) -> m.Order:
@@ -243,6 +242,8 @@ def create_order(session: Session, writer: Writer, request: OrderRequest, now: d
 
 def order_for(session: Session, writer: Writer, order_id: int, *, lock: bool = False) -> m.Order:
     """The writer's order, or 404 (another client's order is not found, as in the console)."""
+    if not 0 < order_id < 2**31:
+        raise refuse("order_id", order_id, "Commande introuvable.", NOT_FOUND)
     query = select(m.Order).where(m.Order.id == order_id)
     if lock:
         query = query.with_for_update()

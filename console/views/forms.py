@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from console.models import CooperativeStatus, DeviceCondition, IncidentKind
+from console.models import ApiClientKind, CooperativeStatus, DeviceCondition, IncidentKind
 
 
 def _enum_choices(enum_cls, blank: bool = True) -> list[tuple[str, str]]:
@@ -128,3 +128,14 @@ class AuditForm(DynamicForm):
 
 class CloseRuleForm(DynamicForm):
     valid_to = _date(_("Dernier jour d'application"))
+
+
+class ApiClientForm(DynamicForm):
+    name = _text(_("Nom du client"), 120)
+    kind = _enum_select(_("Type"), ApiClientKind)
+    cooperative = _id_select(_("Coopérative (tablette)"))
+    device = _id_select(_("Tablette"))
+
+
+class RevokeForm(DynamicForm):
+    reason = _long_text(_("Motif de la révocation"))
