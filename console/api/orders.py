@@ -133,7 +133,7 @@ class IntegrationApi(BaseApi):
             operation["security"] = [{"client_token": []}]
             if "{order_id}" in path:
                 operation.setdefault("parameters", []).append(dict(_ORDER_PARAMETER))
-            if method != "GET":
+            if method != "GET" and func.__name__ != "quote":
                 operation.setdefault("parameters", []).append(dict(_KEY_PARAMETER))
             responses = operation.setdefault("responses", {})
             for code, text in (("400", "Requête mal formée"), ("401", "Jeton absent ou révoqué"),

@@ -70,6 +70,8 @@ def moment(**kwargs) -> fields.AwareDateTime:
 
 
 def quantity(**kwargs) -> fields.Decimal:
+    # The bounds as numbers in the OpenAPI document (apispec writes Decimal bounds as text).
+    kwargs.setdefault("metadata", {}).update(minimum=0, exclusiveMinimum=True, maximum=int(MAX_QUANTITY))
     return fields.Decimal(
         validate=validate.Range(Decimal(0), MAX_QUANTITY, min_inclusive=False,
                                 error=f"Quantité supérieure à 0 et au plus {MAX_QUANTITY} attendue."),
@@ -104,7 +106,7 @@ BUYER_KINDS = {"particulier": "consumer", "entreprise": "business", "cooperative
 
 
 class BuyerSchema(FrenchSchema):
-    name = text(200)
+    name = text(200, required=True)
     kind = choice(list(BUYER_KINDS), load_default="particulier")
     cooperative_id = identifier(load_default=None, allow_none=True)
 

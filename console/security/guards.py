@@ -75,6 +75,9 @@ def require_permission(permission: str, resource: str) -> Callable:
     return decorate
 
 
+INTEGRATION_PREFIX = "/api/v1/integration/"
+
+
 def install_login_wall(app: Flask) -> None:
     """Require sign-in for every endpoint except the login page and static files."""
 
@@ -117,6 +120,9 @@ def _error_page(status: int, title, message):
     """An error handler answering in French (or the user's language), HTML or JSON."""
 
     def handler(_error):
+        if request.path.startswith(INTEGRATION_PREFIX):
+            # The integration API's clients read one shape of refusal: field, value, message.
+            return jsonify({"errors": [{"field": "url", "value": request.path, "message": str(message)}]}), status
         if _wants_json():
             return jsonify({"message": str(message)}), status
         return render_template("isoko/error.html", title=title, message=message), status

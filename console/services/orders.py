@@ -29,6 +29,10 @@ from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse
 from console.services.tax_stamping import sale_day, stamp_order
 
+# The largest line amount accepted: a trillion francs, far above any sale, far below the
+# 64-bit columns that hold amounts.
+MAX_LINE_AMOUNT = 10**12
+
 # Clock skew allowed between a till and the server before a sale time is "in the future".
 FUTURE_SKEW = dt.timedelta(minutes=5)
 
@@ -127,9 +131,12 @@ def check_request(session: Session, writer: Writer, request: OrderRequest, now: 
             refusals.append(Refusal(f"{where}.quantity", str(line.quantity), "La quantité a 3 décimales au plus."))
         if line.unit_price < 0:
             refusals.append(Refusal(f"{where}.unit_price", line.unit_price, "Le prix unitaire ne peut être négatif."))
-        elif line.amount is not None and line.quantity > 0:
+        elif line.quantity > 0:
             expected = round_franc(Decimal(line.unit_price) * line.quantity)
-            if line.amount != expected:
+            if expected > MAX_LINE_AMOUNT:
+                refusals.append(Refusal(f"{where}.quantity", str(line.quantity),
+                                        f"Quantité × prix unitaire dépasse {MAX_LINE_AMOUNT} F : vérifiez la ligne."))
+            elif line.amount is not None and line.amount != expected:
                 refusals.append(Refusal(
                     f"{where}.amount", line.amount,
                     f"Le montant ne correspond pas à quantité × prix unitaire : {expected} F attendus "
