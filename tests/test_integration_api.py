@@ -365,3 +365,51 @@ def test_the_openapi_document_describes_every_integration_endpoint(app):
     assert create_op["security"] == [{"client_token": []}]
     order = document["components"]["schemas"]["Order"]
     assert "seller_id" in order["required"] and order["additionalProperties"] is False
+
+
+def test_concurrent_retries_of_one_key_create_one_order(app, world):
+    """Eight clients send the same order with the same key at once: one order, one answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = order_body(world)
+    before = count(app, m.Order)
+
+    def send(_):
+        response = app.test_client().post(f"{API}/orders", json=body,
+                                          headers=headers(world.storefront_token, "course-1"))
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert count(app, m.Order) == before + 1
+    created = [body for status, body in answers if status == 201]
+    # Every attempt got the order (first answer or its replay), or was told to retry (409).
+    assert created and all(answer == created[0] for answer in created)
+    assert all(status in (201, 409) for status, _ in answers)
+
+
+def test_an_api_write_reaches_the_dashboards_without_anyone_refreshing(app, api, world):
+    import time
+
+    from console.extensions import db
+    from console.services.facts import refresh_facts
+
+    with app.app_context():
+        refresh_facts(db.session)
+        db.session.commit()
+    app.config["FACTS_REFRESH_DELAY_S"] = 0.2
+    try:
+        create(api, world, placed_at="2026-10-05T10:00:00+02:00")
+        deadline = time.monotonic() + 30
+        tax = None
+        while time.monotonic() < deadline:
+            with app.app_context():
+                tax = db.session.scalar(select(func.sum(m.SalesDayFact.tax)).where(
+                    m.SalesDayFact.day == dt.date(2026, 10, 5)))
+                db.session.remove()
+            if tax:
+                break
+            time.sleep(0.2)
+        assert tax == 1270
+    finally:
+        app.config["FACTS_REFRESH_DELAY_S"] = None
