@@ -413,3 +413,12 @@ def test_an_api_write_reaches_the_dashboards_without_anyone_refreshing(app, api,
         assert tax == 1270
     finally:
         app.config["FACTS_REFRESH_DELAY_S"] = None
+
+
+def test_the_policy_table_decides_what_a_client_kind_may_call(api, world, monkeypatch):
+    from console.security import policy
+
+    monkeypatch.setitem(policy.CLIENT_POLICY, ("can_quote", "IntegrationApi"), frozenset({"vitrine"}))
+    refused = post(api, f"{API}/quotes", world.tablet_token, order_body(world), key=None)
+    assert refused.status_code == 403 and "n'a pas accès" in errors(refused)["Authorization"]
+    assert post(api, f"{API}/quotes", world.storefront_token, order_body(world), key=None).status_code == 200
