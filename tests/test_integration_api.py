@@ -422,3 +422,4 @@ def test_the_policy_table_decides_what_a_client_kind_may_call(api, world, monkey
     refused = post(api, f"{API}/quotes", world.tablet_token, order_body(world), key=None)
     assert refused.status_code == 403 and "n'a pas accès" in errors(refused)["Authorization"]
     assert post(api, f"{API}/quotes", world.storefront_token, order_body(world), key=None).status_code == 200
+

@@ -257,13 +257,11 @@ def client_rate_key() -> str:
     return f"api-client:{key_id}" if key_id else f"api-address:{request.remote_addr}"
 
 
-def rate_limited(limit):
-    """Flask-Limiter's breach: a French JSON 429, recorded in the call log."""
-    answer = fail(429, "Authorization", None, "Trop de requêtes pour ce client : réessayez dans un instant.").answer
+def rate_limited(limit) -> None:
+    """Flask-Limiter's breach: record the refused call; the app's 429 handler answers in French JSON."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     key_id = key_id_of(token.strip()) if scheme.lower() == "bearer" else None
     client_id = db.session.scalar(select(m.ApiClient.id).where(m.ApiClient.key_id == key_id)) if key_id else None
+    answer = fail(429, "Authorization", None, "Trop de requêtes pour ce client.").answer
     _audit(client_id, request.headers.get(KEY_HEADER), answer)
     db.session.commit()
-    answer.headers["Retry-After"] = "60"
-    return json_response(answer)

@@ -76,6 +76,7 @@ def require_permission(permission: str, resource: str) -> Callable:
 
 
 INTEGRATION_PREFIX = "/api/v1/integration/"
+INTEGRATION_MESSAGES = {429: "Trop de requêtes pour ce client : réessayez dans une minute."}
 
 
 def install_login_wall(app: Flask) -> None:
@@ -122,7 +123,8 @@ def _error_page(status: int, title, message):
     def handler(_error):
         if request.path.startswith(INTEGRATION_PREFIX):
             # The integration API's clients read one shape of refusal: field, value, message.
-            return jsonify({"errors": [{"field": "url", "value": request.path, "message": str(message)}]}), status
+            text = INTEGRATION_MESSAGES.get(status, message)
+            return jsonify({"errors": [{"field": "url", "value": request.path, "message": str(text)}]}), status
         if _wants_json():
             return jsonify({"message": str(message)}), status
         return render_template("isoko/error.html", title=title, message=message), status
