@@ -239,6 +239,13 @@ def client_endpoint(permission: str, *, writes: bool = False, schema: type[Schem
                     STATUS_OF[refusal.kind], {"errors": [r.as_dict() for r in refusal.refusals]})
                 _audit(client_id, key, answer)
                 db.session.commit()
+            except IntegrityError:
+                # A concurrent write took the same unique value (a payment reference) first.
+                db.session.rollback()
+                answer = fail(409, "body", None, "Écriture concurrente d'une même valeur unique : "
+                                                 "relisez l'état puis réessayez.").answer
+                _audit(client_id, key, answer)
+                db.session.commit()
             except HTTPException:
                 db.session.rollback()
                 raise
