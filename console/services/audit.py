@@ -26,7 +26,8 @@ from console.models.types import utcnow
 UNAUDITED_PREFIXES = ("audit_event", "ab_permission", "ab_view_menu", "ab_register_user", "fact_",
                       "api_call", "api_idempotency_key")
 # Login bookkeeping FAB updates on every sign-in: not an administrative change.
-LOGIN_BOOKKEEPING = frozenset({"last_login", "login_count", "fail_login_count", "changed_on"})
+# An API client's last call (console.api.guard) is bookkeeping of the same kind.
+LOGIN_BOOKKEEPING = frozenset({"last_login", "login_count", "fail_login_count", "changed_on", "last_used_at"})
 
 
 @dataclass(frozen=True)
