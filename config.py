@@ -85,7 +85,16 @@ class Config:
     AUTH_TYPE = 1  # AUTH_DB: local accounts managed by the administrator
     AUTH_USER_REGISTRATION = False
     FAB_ADD_SECURITY_VIEWS = True
-    FAB_API_SWAGGER_UI = False
+    # The OpenAPI document (/api/v1/_openapi) and its Swagger UI (/swagger/v1) describe the
+    # integration API to the storefront's and the tablets' developers.
+    FAB_API_SWAGGER_UI = True
+    # Integration API: the largest JSON body accepted, and calls per client (Flask-Limiter
+    # syntax, counted in Redis when set, keyed by the client's public key id).
+    API_MAX_BODY_BYTES = int_or_none(os.environ.get("ISOKO_API_MAX_BODY_BYTES")) or 64 * 1024
+    API_RATE_LIMIT = os.environ.get("ISOKO_API_RATE_LIMIT") or "1200 per minute"
+    # Seconds between an API write and the incremental refresh of the dashboards'
+    # aggregates (batched per process; the dashboards promise to show writes within 60 s).
+    FACTS_REFRESH_DELAY_S = float(os.environ.get("ISOKO_FACTS_REFRESH_DELAY_S") or 5)
     # Alembic owns every table, FAB's ab_* included (see migrations/).
     FAB_CREATE_DB = False
     # Permissions are synced by `isoko init-roles` (run by run.py and at upgrade), never at

@@ -44,7 +44,7 @@ def refresh_derived_data(session) -> str:
     return f"Agrégats des tableaux de bord et alertes de mévente calculés ({facts.rows_written} lignes)."
 
 
-def prepare(app, demo: bool, order_lines: int) -> list[str]:
+def prepare(app, demo: bool, order_lines: int, base_url: str = "http://127.0.0.1:8080/") -> list[str]:
     """Migrate, load reference data, sync roles, seed and create accounts. Returns messages."""
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -68,6 +68,10 @@ def prepare(app, demo: bool, order_lines: int) -> list[str]:
             summary = seed_demo(db, order_lines=order_lines, seed=2023)
             messages.append(summary.describe())
             messages.append(refresh_derived_data(db.session))
+            from console.demo.api_clients import create_demo_api_clients
+
+            messages.extend(create_demo_api_clients(db.session, base_url))
+            db.session.commit()
         if not any_admin_exists(app.appbuilder):
             created = create_admin(
                 app.appbuilder, "admin", "admin@isoko.local", app.config.get("ADMIN_PASSWORD")
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # --demo: a first run on a laptop (embedded SQLite, plain-HTTP cookies, a generated key).
     app = create_app(config_for_environment(demo=args.demo))
-    for message in prepare(app, args.demo, args.orders):
+    for message in prepare(app, args.demo, args.orders, f"http://{args.host}:{args.port}/"):
         print(message, flush=True)
     if args.prepare_only:
         return

@@ -13,18 +13,20 @@ import datetime as dt
 import sys
 import time
 
-from . import console_pages, dashboards, orders_import, reconciliation, reports, seeding
+from . import console_pages, dashboards, ingest, orders_import, reconciliation, reports, seeding
 from .common import PG_ADMIN_URL, bench_config, build_dataset, drop_database, parse_scale
 from .results import machine_description, write_section
 from .table import markdown, number
 
-# In this order: the import runs last, since it adds its orders to the dataset.
+# In this order: the ingest and the import run last, since they add orders to the dataset.
 SECTIONS = {
     "seeding": seeding.measure,
     "dashboards": dashboards.measure,
     "console": console_pages.measure,
     "reports": reports.measure,
     "reconciliation": reconciliation.measure,
+    "ingest": ingest.measure,
+    "drill": ingest.measure_drill,
     "import": orders_import.measure,
 }
 RATIO = (

@@ -90,6 +90,7 @@ def make_test_config(database_url: str) -> type[Config]:
         AUTH_RATE_LIMITED = False
         SESSION_COOKIE_SECURE = False
         REDIS_URL = None
+        FACTS_REFRESH_DELAY_S = None  # tests refresh the aggregates themselves
 
     return TestConfig
 

@@ -289,3 +289,26 @@ def test_a_plain_route_without_policy_is_reported(app):
         del app.view_functions["test.unknown"]
         ROUTE_PERMISSIONS.discard(("can_read", "RapportInexistant"))
     assert "RapportInexistant" in problem
+
+
+def test_integration_endpoints_answer_api_clients_only(app, world):
+    from console.security.endpoints import CLIENT
+
+    requirements = endpoint_requirements(app)
+    integration = {e: r for e, r in requirements.items() if e.startswith("IntegrationApi.")}
+    assert set(integration) == {f"IntegrationApi.{name}" for name in (
+        "quote", "create_order", "read_order", "record_payment", "change_status", "return_goods")}
+    for requirement in integration.values():
+        assert requirement.kind == CLIENT and requirement.checks[0] in policy.CLIENT_POLICY
+        assert not any(requirement.allows(role) for role in policy.ROLES)
+    # A signed-in administrator is not an API client: the session opens no integration call.
+    client = app.test_client()
+    login(client, USERNAMES[policy.ADMIN])
+    response = client.get("/api/v1/integration/orders/1")
+    assert response.status_code == 401 and response.get_json()["errors"][0]["field"] == "Authorization"
+
+
+def test_client_policy_names_the_kinds_that_may_call():
+    assert policy.client_allows("tablette", "can_create", "IntegrationApi")
+    assert not policy.client_allows("inconnu", "can_create", "IntegrationApi")
+    assert not policy.client_allows("vitrine", "can_delete", "IntegrationApi")

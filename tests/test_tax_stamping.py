@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from console import models as m
 from console.services.tax_engine import NOTE_NOT_REGISTERED, RuleSpec
-from console.services.tax_stamping import LineInput, LineStamp, load_rules, stamp_order, stamp_sale
+from console.services.tax_stamping import load_rules, stamp_order
 
 from . import tax_data
 from .tax_data import local
@@ -23,42 +24,55 @@ def _vat(code, rate, *, category_id=None, valid_from=dt.date(2013, 7, 1), valid_
                     valid_from, valid_to, legal_reference)
 
 
-def test_stamp_sale_gives_net_tax_gross_rule_and_rate_per_line():
-    rules = (_vat("TVA-18", "0.18", id=1), _vat("TVA-10", "0.10", category_id=7, id=2))
-    stamps = stamp_sale(
-        rules,
-        seller_vat_registered=True,
-        sold_on=dt.date(2024, 3, 1),
-        prices_include_tax=False,
-        lines=[LineInput(1, 1000, D("3")), LineInput(7, 2500, D("4")), LineInput(1, 25, D("1"))],
-    )
+def _pending_order(session, *, vat: bool, inclusive: bool, lines, key="S"):
+    """An order not yet stamped: (product code, unit price, quantity) per line."""
+    buyer = _buyer(session)
+    seller = tax_data.make_seller(session, key, "BI-GI", vat=vat)
+    order = m.Order(reference=f"CMD-{key}", buyer_id=buyer.id, seller_id=seller.id,
+                    placed_at=local(2024, 3, 1), prices_include_tax=inclusive)
+    for number, (code, price, quantity) in enumerate(lines, start=1):
+        order.lines.append(m.OrderLine(line_no=number, product_id=tax_data.product(session, seller, code).id,
+                                       unit_price=price, quantity=D(quantity)))
+    session.add(order)
+    return order
+
+
+def _stamps(order):
+    return [(li.net, li.tax, li.gross, li.tax_rule_id, li.tax_rate, li.tax_note) for li in order.lines]
+
+
+def test_stamp_order_gives_net_tax_gross_rule_and_rate_per_line(db_session):
+    beans = db_session.scalars(select(m.Category.id).where(m.Category.code == "haricot-sec")).one()
+    order = _pending_order(db_session, vat=True, inclusive=False,
+                           lines=[("savon", 1000, "3"), ("haricot-sec", 2500, "4"), ("savon", 25, "1")])
+    rules = (_vat("TVA-18", "0.18", id=1), _vat("TVA-10", "0.10", category_id=beans, id=2))
+    assert stamp_order(db_session, order, rules) == 3
     # 3000 × 18 % = 540; 10000 × 10 % = 1000; 25 × 18 % = 4.5 → 5 (half-up)
-    assert stamps == [
-        LineStamp(3000, 540, 3540, 1, D("0.18"), None),
-        LineStamp(10000, 1000, 11000, 2, D("0.10"), None),
-        LineStamp(25, 5, 30, 1, D("0.18"), None),
+    assert _stamps(order) == [
+        (3000, 540, 3540, 1, D("0.18"), None),
+        (10000, 1000, 11000, 2, D("0.10"), None),
+        (25, 5, 30, 1, D("0.18"), None),
     ]
 
 
-def test_an_unregistered_seller_is_stamped_with_no_tax_and_the_reason():
-    stamps = stamp_sale(
-        (_vat("TVA-18", "0.18"),),
-        seller_vat_registered=False,
-        sold_on=dt.date(2024, 3, 1),
-        prices_include_tax=True,
-        lines=[LineInput(1, 1180, D("1"))],
-    )
-    assert stamps == [LineStamp(1180, 0, 1180, None, D(0), NOTE_NOT_REGISTERED)]
+def test_an_unregistered_seller_is_stamped_with_no_tax_and_the_reason(db_session):
+    order = _pending_order(db_session, vat=False, inclusive=True, lines=[("savon", 1180, "1")])
+    stamp_order(db_session, order, (_vat("TVA-18", "0.18"),))
+    assert _stamps(order) == [(1180, 0, 1180, None, D(0), NOTE_NOT_REGISTERED)]
 
 
-def test_a_long_exemption_reference_is_cut_to_the_note_column_length():
-    rule = _vat("EXO", "0", exempt=True, legal_reference="Loi " + "x" * 400)
-    [stamp] = stamp_sale(
-        (rule,), seller_vat_registered=True, sold_on=dt.date(2024, 3, 1),
-        prices_include_tax=False, lines=[LineInput(1, 1000, D("1"))],
-    )
-    assert stamp.tax == 0 and stamp.tax_rule_id == 1
-    assert stamp.tax_note.startswith("Exonéré : Loi xxx") and len(stamp.tax_note) == 200
+def test_a_long_exemption_reference_is_cut_to_the_note_column_length(db_session):
+    order = _pending_order(db_session, vat=True, inclusive=False, lines=[("savon", 1000, "1")])
+    stamp_order(db_session, order, (_vat("EXO", "0", exempt=True, legal_reference="Loi " + "x" * 400),))
+    [line] = order.lines
+    assert line.tax == 0 and line.tax_rule_id == 1
+    assert line.tax_note.startswith("Exonéré : Loi xxx") and len(line.tax_note) == 200
+
+
+def test_a_quantity_finer_than_the_thousandth_is_refused(db_session):
+    order = _pending_order(db_session, vat=True, inclusive=False, lines=[("savon", 1000, "1.0005")])
+    with pytest.raises(ValueError, match="3 décimales"):
+        stamp_order(db_session, order, (_vat("TVA-18", "0.18"),))
 
 
 def _buyer(session) -> m.Buyer:

@@ -4,6 +4,7 @@
 from flask_appbuilder.security.sqla import models as _fab_security_models  # noqa: F401
 
 from .access import user_province
+from .api_clients import ApiCall, ApiClient, ApiClientKind, ApiClientState, ApiIdempotencyKey
 from .audit import AuditEvent
 from .cooperatives import (
     Cooperative,
@@ -13,6 +14,7 @@ from .cooperatives import (
     cooperative_value_chain,
 )
 from .facts import (
+    FactPendingDay,
     FactRefresh,
     LeakageFlagFact,
     ListingFact,

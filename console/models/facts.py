@@ -173,3 +173,16 @@ class FactRefresh(Model):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FactPendingDay(Model):
+    """A Bujumbura day whose sales changed since the aggregates were built (API writes).
+
+    Written in the same transaction as the change; ``refresh_pending_facts`` refreshes
+    from the earliest pending day and clears what it covered.
+    """
+
+    __tablename__ = "fact_pending_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

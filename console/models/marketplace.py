@@ -164,10 +164,16 @@ class Order(Model):
     is_export: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod), default=PaymentMethod.CASH)
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A return of goods is an order of its own, dated when the goods came back, whose
+    # negative lines undo the original's stamps (console.services.returns).
+    returns_order_id: Mapped[int | None] = mapped_column(ForeignKey("sale_order.id"), index=True)
+    # The integration API client that wrote the order (None: imported or seeded).
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id"), index=True)
 
     buyer: Mapped[Buyer] = relationship()
     seller: Mapped[Cooperative] = relationship()
-    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no")
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no",
+                                                  foreign_keys="OrderLine.order_id")
     payments: Mapped[list[Payment]] = relationship(back_populates="order")
 
     def __repr__(self) -> str:
@@ -196,6 +202,8 @@ class OrderLine(Model):
     tax_rule_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rule.id"), index=True)
     tax_rate: Mapped[Decimal] = mapped_column(Rate)
     tax_note: Mapped[str | None] = mapped_column(String(200))
+    # On a return's line: the original line whose goods came back.
+    returns_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

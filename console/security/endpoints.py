@@ -16,11 +16,12 @@ from flask import Flask
 from flask_appbuilder.baseviews import BaseCRUDView
 from flask_appbuilder.const import PERMISSION_PREFIX
 
-from .policy import PUBLIC_ENDPOINTS, SIGNED_IN_ENDPOINTS, allows, is_declared
+from .policy import CLIENT_POLICY, PUBLIC_ENDPOINTS, SIGNED_IN_ENDPOINTS, allows, is_declared
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 PERMISSION = "permission"
+CLIENT = "api_client"  # called with an API client's token (policy.CLIENT_POLICY), never by people
 ACTIONS = "actions"
 UNDECLARED = "undeclared"
 
@@ -42,7 +43,7 @@ class Requirement:
         """Whether the policy lets ``role`` through (for ACTIONS: run ``action``)."""
         if self.kind in (PUBLIC, SIGNED_IN):
             return True
-        if self.kind == UNDECLARED:
+        if self.kind in (UNDECLARED, CLIENT):
             return False
         checks = self.checks
         if self.kind == ACTIONS:
@@ -70,6 +71,12 @@ def requirement_for(app: Flask, endpoint: str, views: dict | None = None) -> Req
     guarded = getattr(function, "_isoko_permission", None)
     if guarded is not None:
         return _checked(Requirement(PERMISSION, (guarded,)))
+    client_check = getattr(function, "_isoko_client_permission", None)
+    if client_check is not None:
+        if client_check not in CLIENT_POLICY:
+            return Requirement(UNDECLARED, (client_check,),
+                               problem="permission client sans ligne dans policy.CLIENT_POLICY")
+        return Requirement(CLIENT, (client_check,))
     views = views if views is not None else _views_by_endpoint(app)
     blueprint, _sep, method_name = endpoint.rpartition(".")
     view = views.get(blueprint)

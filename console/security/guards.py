@@ -75,6 +75,10 @@ def require_permission(permission: str, resource: str) -> Callable:
     return decorate
 
 
+INTEGRATION_PREFIX = "/api/v1/integration/"
+INTEGRATION_MESSAGES = {429: "Trop de requêtes pour ce client : réessayez dans une minute."}
+
+
 def install_login_wall(app: Flask) -> None:
     """Require sign-in for every endpoint except the login page and static files."""
 
@@ -83,6 +87,8 @@ def install_login_wall(app: Flask) -> None:
         endpoint = request.endpoint
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
             return None  # unknown URLs answer 404 on their own
+        if hasattr(app.view_functions.get(endpoint), "_isoko_client_permission"):
+            return None  # the integration API's own guard checks the client's token
         if not current_user.is_authenticated:
             return _to_login()
         return None
@@ -123,6 +129,10 @@ def error_page(status: int, title, message=None):
     def handler(error):
         if message is None:
             return error_page(status, title, error.description)(error)
+        if request.path.startswith(INTEGRATION_PREFIX):
+            # The integration API's clients read one shape of refusal: field, value, message.
+            text = INTEGRATION_MESSAGES.get(status, message)
+            return jsonify({"errors": [{"field": "url", "value": request.path, "message": str(text)}]}), status
         if _wants_json():
             return jsonify({"message": str(message)}), status
         return render_template("isoko/error.html", title=title, message=message), status

@@ -126,6 +126,25 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "PilotReportView": (R, R, R, N),
     "MyReportsView": (R, R, R, R),
     "ReportVerificationView": (R, R, R, R),
+    # integration API (console/api/): its clients are managed by the directorate (Admin,
+    # Ministry); the call log is read by them and OBR; the OpenAPI document and its
+    # Swagger UI by those who hand clients to integrators.
+    "ApiClientView": (W, N, N, N),
+    "ApiCallView": (R, N, N, R),
+    "OpenApi": (R, N, N, R),
+    "SwaggerView": (R, N, N, R),
+}
+
+# The integration API is called by API clients with a token, never by people signed in:
+# (permission, resource) → the client kinds (ApiClientKind values) that may call it.
+STOREFRONT, TABLET = "vitrine", "tablette"
+CLIENT_POLICY: dict[tuple[str, str], frozenset[str]] = {
+    ("can_quote", "IntegrationApi"): frozenset({STOREFRONT, TABLET}),
+    ("can_create", "IntegrationApi"): frozenset({STOREFRONT, TABLET}),
+    ("can_read", "IntegrationApi"): frozenset({STOREFRONT, TABLET}),
+    ("can_pay", "IntegrationApi"): frozenset({STOREFRONT, TABLET}),
+    ("can_change_status", "IntegrationApi"): frozenset({STOREFRONT, TABLET}),
+    ("can_return", "IntegrationApi"): frozenset({STOREFRONT, TABLET}),
 }
 
 # One permission of a resource granted differently from the resource's level (same
@@ -179,6 +198,7 @@ MENU_CATEGORIES = {
     "Imports": ("CooperativeImportView", "ProductImportView", "ListingImportView",
                 "OrderImportView", "PaymentImportView", "DeviceImportView", "AttendanceImportView",
                 "RemittanceImportView", "ImportBatchView"),
+    "Intégration": ("ApiClientView", "ApiCallView"),
     "Rapports": ("SalesReportView", "TaxStatementReportView", "CooperativeSheetReportView",
                  "DeviceInventoryReportView", "HandoverReceiptReportView", "PilotReportView",
                  "MyReportsView", "ReportVerificationView"),
@@ -201,6 +221,11 @@ READ_PERMISSIONS = frozenset(
         "can_download", "can_read", "can_userinfo", "can_this_form_get", "can_chart",
     }
 )
+
+
+def client_allows(kind: str, permission: str, resource: str) -> bool:
+    """Whether an API client of this kind may call this permission of the integration API."""
+    return kind in CLIENT_POLICY.get((permission, resource), frozenset())
 
 
 def is_declared(resource: str) -> bool:

@@ -176,6 +176,15 @@ SCOPE_RULES = {
     MeventeAlertEvent: lambda scope: MeventeAlertEvent.alert_id.in_(_mevente_alert_ids(scope)),
     MatchSuggestion: _seller_clause(MatchSuggestion.seller_id),
     MatchSuggestionEvent: lambda scope: MatchSuggestionEvent.suggestion_id.in_(_suggestion_ids(scope)),
+    # Integration API clients belong to their tablet's cooperative (the storefront to none:
+    # national roles only); their calls and idempotency keys follow the client.
+    m.ApiClient: _seller_clause(m.ApiClient.cooperative_id),
+    m.ApiCall: lambda scope: m.ApiCall.client_id.in_(
+        select(m.ApiClient.id).where(m.ApiClient.cooperative_id.in_(_cooperative_ids(scope)))
+    ),
+    m.ApiIdempotencyKey: lambda scope: m.ApiIdempotencyKey.client_id.in_(
+        select(m.ApiClient.id).where(m.ApiClient.cooperative_id.in_(_cooperative_ids(scope)))
+    ),
 }
 
 # Models every role may read whole (the role policy decides who sees their views):

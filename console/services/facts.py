@@ -16,10 +16,8 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    BigInteger,
     String,
     case,
-    cast,
     delete,
     func,
     insert,
@@ -41,6 +39,7 @@ from console.services.periods import (
     week_start,
 )
 from console.services.sales import is_sale
+from console.services.tax_sql import line_amount
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,9 @@ def value_at_price(quantity, unit_price):
 
     SQLite keeps NUMERIC quantities as floating point, where 2.5 × 3 may come out as
     7.4999…: the quantity is first made an exact count of thousandths (its scale), then
-    the product is rounded half-up with integer arithmetic, as services.money.round_franc
-    would (amounts here are never negative).
+    the product is rounded by the one half-up routine (console.services.tax_sql).
     """
-    milli = cast(func.round(quantity * 1000), BigInteger)
-    return (milli * unit_price + 500) // 1000
+    return line_amount(unit_price, quantity)
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Rules: a device is handed to one cooperative at a time; only a device in stock can be
 checked out (a lost, stolen, retired or in-repair one cannot); an incident moves the
 device's status (lost → lost, stolen → stolen and its hand-over closed, damaged → in
-repair, repaired → back with the cooperative that holds it, else in stock). Devices and
+repair, repaired → back with the cooperative that holds it, else in stock). A tablet
+lost, stolen, checked in or transferred has its integration API clients revoked in the
+same transaction, and the hand-over's note (printed on its receipt) says so. Devices and
 cooperatives are looked up through the caller's province scope: another province's id
 is "not found". Commands flush; the caller commits.
 """
@@ -26,6 +28,7 @@ from console.security.scoping import get_in_scope as scoped_get
 from console.translations import N_
 from console.translations import gettext as _
 
+from .api_clients import revoke_device_clients
 from .commands import Command, french_date, parse_enum
 from .periods import BUJUMBURA, local_date, local_midnight_utc, today_local
 
@@ -199,6 +202,7 @@ class CheckInDevice(Command):
         if device.status in (DS.ASSIGNED, DS.LOST):
             # A lost device handed back was found: it returns to stock.
             device.status = DS.IN_STOCK
+        revoke_api_clients(self.session, device, [assignment], _("restituée"))
         self.session.flush()
         return assignment
 
@@ -267,6 +271,7 @@ class TransferDevice(Command):
         )
         old.device.province_id = self.cooperative.province_id
         self.session.add(new)
+        revoke_api_clients(self.session, old.device, [old, new], _("transférée à une autre coopérative"))
         self.session.flush()
         return new
 
@@ -342,9 +347,26 @@ class ReportIncident(Command):
             # A stolen device is no longer with the cooperative: its hand-over ends.
             current.checked_in_at = _moment(self.occurred_on)
             current.note = "\n".join(filter(None, [current.note, _("Clôturée : vol déclaré.")]))
+        if self.kind in (IK.LOST, IK.STOLEN):
+            event = _("déclarée volée") if self.kind == IK.STOLEN else _("déclarée perdue")
+            revoke_api_clients(self.session, device, [current] if current else [], event)
         self.session.add(incident)
         self.session.flush()
         return incident
+
+
+def revoke_api_clients(session: Session, device: m.Device, assignments: list[m.DeviceAssignment],
+                       event: str) -> None:
+    """Revoke the device's integration API clients now; the hand-overs' notes (printed on
+    the receipt) say so. A tablet out of its cooperative's hands must not sell for it."""
+    revoked = revoke_device_clients(session, device, str(event))
+    if not revoked:
+        return
+    names = ", ".join(client.name for client in revoked)
+    text = _("Accès à l'API révoqué pour cette tablette (%(names)s) : un nouveau client doit être créé.",
+             names=names)
+    for assignment in assignments:
+        assignment.note = "\n".join(filter(None, [assignment.note, str(text)]))
 
 
 class RecordAudit(Command):

@@ -8,11 +8,12 @@ expressions apply it to every line in the database, with the engine's rounding:
 * tax-exclusive: tax = round_franc(amount × rate);
 * tax-inclusive: net = round_franc(amount / (1 + rate)), tax = amount − net.
 
-Half-up of a / b for whole a ≥ 0 and b > 0 is (2a + b) div b div 2, i.e.
-floor((2a + b) / 2b), computed with integer division, which SQLite and PostgreSQL
-both truncate (the same as floor for non-negative operands). Rates are whole basis
-points (``Rate`` is Numeric(7, 4)). tests/test_reconciliation.py checks the results
-against the engine line by line.
+Half-up is the one routine, console.services.money.half_up_div (0.5 away from zero,
+so a return's negative line rounds as the engine rounds it), with :func:`sql_where`
+as its element-wise choice; it divides only non-negative operands, which SQLite and
+PostgreSQL truncate exactly as Python floors them. Rates are whole basis points
+(``Rate`` is Numeric(7, 4)). tests/test_tax_rounding.py checks the results against the
+engine, negative amounts included.
 """
 
 from __future__ import annotations
@@ -21,20 +22,17 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, case, cast, func, literal
 
-BPS = 10_000
+from console.services.money import BPS, basis_points, half_up_div
 
 
-def basis_points(rate: Decimal) -> int:
-    """A rate as whole basis points (0.18 → 1800); ValueError beyond 4 decimals."""
-    points = Decimal(rate) * BPS
-    if points != points.to_integral_value():
-        raise ValueError(f"Taux à 4 décimales au plus : {rate}")
-    return int(points)
+def sql_where(condition, if_true, if_false):
+    """The element-wise choice of money.half_up_div, as a SQL CASE."""
+    return case((condition, if_true), else_=if_false)
 
 
 def _half_up_div(numerator, denominator):
-    """round half-up of numerator / denominator, both whole and non-negative."""
-    return (2 * numerator + denominator) // (2 * denominator)
+    """round half-up (away from zero) of numerator / denominator, whole, denominator > 0."""
+    return half_up_div(numerator, denominator, sql_where)
 
 
 def line_amount(unit_price, quantity):

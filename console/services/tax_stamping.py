@@ -1,12 +1,12 @@
 """Stamp order lines at sale time with the tax the engine computes; a stamp never changes.
 
-Importers and the console call this when a sale is recorded:
+One stamping function for every writer: :func:`console.services.tax_vectorised.stamp_lines`
+(the engine's rule choice, the one half-up rounding of console.services.money), called
+over whole arrays by the orders importer and the demo seeder, and through
+:func:`stamp_order` for one order at a time (the integration API, the console, tests).
 
 * :func:`load_rules` reads the ``tax_rule`` table as engine :class:`RuleSpec` values
   (load once per import batch and pass ``rules=`` to avoid re-reading).
-* :func:`stamp_sale` is the pure step: seller VAT status, Bujumbura sale day, whether
-  prices include tax, and the lines (category, unit price, quantity) → one
-  :class:`LineStamp` (net, tax, gross, tax_rule_id, tax_rate, tax_note) per line.
 * :func:`stamp_order` stamps the lines of an ``Order`` that carry no stamp yet. A line
   that is already stamped (stored in the database, or with its rate already set) is
   never touched, so a later rule change affects only later sales.
@@ -15,39 +15,20 @@ Importers and the console call this when a sale is recorded:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from decimal import Decimal
 
+import numpy as np
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.services.periods import local_date
-from console.services.tax_engine import RuleSpec, SaleLine, order_tax
+from console.services.tax_engine import RuleSpec
+from console.services.tax_vectorised import epoch_day, stamp_lines
 
 NOTE_LENGTH = m.OrderLine.__table__.c.tax_note.type.length
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """What the seller entered on one line."""
-
-    category_id: int
-    unit_price: int  # whole francs
-    quantity: Decimal
-
-
-@dataclass(frozen=True)
-class LineStamp:
-    """The stamp written on an order line, column for column."""
-
-    net: int
-    tax: int
-    gross: int
-    tax_rule_id: int | None
-    tax_rate: Decimal
-    tax_note: str | None
+_MILLI = Decimal(1000)
 
 
 def load_rules(session: Session) -> tuple[RuleSpec, ...]:
@@ -62,38 +43,12 @@ def sale_day(placed_at: dt.datetime) -> dt.date:
     return local_date(placed_at)
 
 
-def stamp_sale(
-    rules: Iterable[RuleSpec],
-    *,
-    seller_vat_registered: bool,
-    sold_on: dt.date,
-    prices_include_tax: bool,
-    lines: Sequence[LineInput],
-) -> list[LineStamp]:
-    """The stamp of each line of one sale, computed by the tax engine (pure)."""
-    sale_lines = [
-        SaleLine(
-            seller_vat_registered=seller_vat_registered,
-            category_id=line.category_id,
-            sold_on=sold_on,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            price_includes_tax=prices_include_tax,
-        )
-        for line in lines
-    ]
-    computed = order_tax(sale_lines, tuple(rules))
-    return [
-        LineStamp(
-            net=tax.net,
-            tax=tax.tax,
-            gross=tax.gross,
-            tax_rule_id=tax.rule_id,
-            tax_rate=tax.rate,
-            tax_note=tax.note[:NOTE_LENGTH] if tax.note else None,
-        )
-        for tax in computed.lines
-    ]
+def thousandths(quantity: Decimal) -> int:
+    """A quantity as a whole count of thousandths (its stored scale); ValueError beyond."""
+    milli = Decimal(quantity) * _MILLI
+    if milli != milli.to_integral_value():
+        raise ValueError(f"Quantité à 3 décimales au plus : {quantity}")
+    return int(milli)
 
 
 def is_stamped(line: m.OrderLine) -> bool:
@@ -118,21 +73,26 @@ def stamp_order(session: Session, order: m.Order, rules: Iterable[RuleSpec] | No
                 select(m.Product.id, m.Product.category_id).where(m.Product.id.in_(product_ids))
             ).all()
         )
-    stamps = stamp_sale(
+    line_categories = [
+        line.product.category_id if line.product else categories[line.product_id] for line in pending
+    ]
+    category_ids = np.array(sorted(set(line_categories)), dtype=np.int64)
+    n = len(pending)
+    stamps = stamp_lines(
         rules,
-        seller_vat_registered=bool(seller.vat_registered),
-        sold_on=sale_day(order.placed_at),
-        prices_include_tax=bool(order.prices_include_tax),
-        lines=[
-            LineInput(
-                category_id=line.product.category_id if line.product else categories[line.product_id],
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-            )
-            for line in pending
-        ],
+        category_ids,
+        np.searchsorted(category_ids, line_categories),
+        np.full(n, epoch_day(sale_day(order.placed_at)), dtype=np.int64),
+        np.full(n, bool(seller.vat_registered)),
+        np.array([line.unit_price for line in pending], dtype=np.int64),
+        np.array([thousandths(line.quantity) for line in pending], dtype=np.int64),
+        np.full(n, bool(order.prices_include_tax)),
     )
-    for line, stamp in zip(pending, stamps, strict=True):
-        line.net, line.tax, line.gross = stamp.net, stamp.tax, stamp.gross
-        line.tax_rule_id, line.tax_rate, line.tax_note = stamp.tax_rule_id, stamp.tax_rate, stamp.tax_note
-    return len(pending)
+    notes = stamps.note
+    for i, line in enumerate(pending):
+        line.net, line.tax, line.gross = int(stamps.net[i]), int(stamps.tax[i]), int(stamps.gross[i])
+        rule_id = int(stamps.rule_id[i])
+        line.tax_rule_id = rule_id if rule_id >= 0 else None
+        line.tax_rate = Decimal(int(stamps.rate_bps[i])).scaleb(-4)
+        line.tax_note = notes[i][:NOTE_LENGTH] if notes[i] else None
+    return n

@@ -3,11 +3,12 @@
 console.services.tax_engine is pure Python over Decimal: right for one sale, minutes
 for a million lines. Here the *rule* is still the engine's own choice (select_rule,
 asked once per category and per stretch of days between two rule boundaries, and only
-for the pairs some line needs), and the arithmetic is the engine's half-up rounding
-redone in integers: rates in basis points, quantities in thousandths, and
-half-up(a / b) = (2a + b) // (2b) for a ≥ 0 and b > 0, which is exact. The Decimal
-division of the tax-inclusive case agrees: its quotient's fractional part is a multiple
-of 1/(2b) with 2b ≤ 40 000, far coarser than the 28 digits Decimal keeps.
+for the pairs some line needs), and the arithmetic is the engine's rounding in whole
+numbers: rates in basis points, quantities in thousandths, and the one half-up routine
+(console.services.money.half_up_div, 0.5 away from zero, so negative return lines agree
+too) applied with numpy.where. The Decimal division of the tax-inclusive case agrees:
+its quotient's fractional part is a multiple of 1/(2b) with 2b ≤ 40 000, far coarser
+than the 28 digits Decimal keeps.
 
 Used by the demo seeder (console.demo.stamps) and the orders importer
 (importers.orders_chunk); tests/test_tax_vectorised.py checks it against the engine.
@@ -22,9 +23,11 @@ from decimal import Decimal
 
 import numpy as np
 
+from console.services import money
 from console.services import tax_engine as te
 
-BPS = 10_000
+BPS = money.BPS
+basis_points = money.basis_points
 EPOCH = dt.date(1970, 1, 1)
 # Beyond this the int64 products below could overflow: such lines go through Python ints.
 _INT64_SAFE = 2**62
@@ -36,8 +39,8 @@ def epoch_day(day: dt.date) -> int:
 
 
 def half_up_div(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """Exact half-up of a / b for integer a ≥ 0 and b > 0."""
-    return (2 * a + b) // (2 * b)
+    """Exact half-up of a / b, element-wise, for whole a and b > 0 (money.half_up_div)."""
+    return money.half_up_div(a, b, np.where)
 
 
 def _exact_product(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
@@ -67,14 +70,6 @@ def apply_rate(amount: np.ndarray, bps: np.ndarray, inclusive: np.ndarray) -> tu
     net = np.where(inclusive, net_incl, amount)
     tax = np.where(inclusive, amount - net_incl, tax_excl)
     return net, tax
-
-
-def basis_points(rate: Decimal) -> int:
-    """A rate as whole basis points (0.18 → 1800); ValueError beyond 4 decimals."""
-    points = Decimal(rate) * BPS
-    if points != points.to_integral_value():
-        raise ValueError(f"Taux non représentable en points de base : {rate}")
-    return int(points)
 
 
 @dataclass

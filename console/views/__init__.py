@@ -17,6 +17,7 @@ from console.security.passwords import check_complexity
 from console.security.sessions import install_session_versions
 
 from .api import APIS
+from .api_clients import ApiCallView, ApiClientView
 from .audit import AuditEventView
 from .cooperatives import CooperativeView
 from .geography import CommuneView, ProvinceView
@@ -73,6 +74,8 @@ MENU = [
     (TaxRuleView, _("Règles fiscales"), "fa-gavel", "Fiscalité"),
     (TaxRemittanceView, _("Versements OBR"), "fa-university", "Fiscalité"),
     (AuditEventView, _("Journal d'audit"), "fa-history", "Traçabilité"),
+    (ApiClientView, _("Clients API"), "fa-key", "Intégration"),
+    (ApiCallView, _("Journal des appels API"), "fa-plug", "Intégration"),
 ]
 
 NO_MENU = [EnrollmentTransitionView]
@@ -85,6 +88,7 @@ CATEGORY_LABELS = {
     "Marché": _("Marché"),
     "Fiscalité": _("Fiscalité"),
     "Traçabilité": _("Traçabilité"),
+    "Intégration": _("Intégration"),
 }
 
 
@@ -112,3 +116,6 @@ def register_views(appbuilder) -> None:
         appbuilder.add_view_no_menu(view)
     for api in APIS:
         appbuilder.add_api(api)
+    from console.api import register_integration_api
+
+    register_integration_api(appbuilder)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from console.models import CooperativeStatus, DeviceCondition, IncidentKind
+from console.models import ApiClientKind, CooperativeStatus, DeviceCondition, IncidentKind
 
 from .dates import FrenchDateField
 
@@ -129,3 +129,14 @@ class AuditForm(DynamicForm):
 
 class CloseRuleForm(DynamicForm):
     valid_to = _date(_("Dernier jour d'application"))
+
+
+class ApiClientForm(DynamicForm):
+    name = _text(_("Nom du client"), 120)
+    kind = _enum_select(_("Type"), ApiClientKind)
+    cooperative = _id_select(_("Coopérative (tablette)"))
+    device = _id_select(_("Tablette"))
+
+
+class RevokeForm(DynamicForm):
+    reason = _long_text(_("Motif de la révocation"))

@@ -1,0 +1,229 @@
+"""Live ingest: 20 clients posting orders to the integration API through gunicorn, as deployed.
+
+Against the seeded PostgreSQL database: gunicorn with deploy/gunicorn.conf.py and our
+own Redis (bench.load.processes), 20 storefront clients, each in its own thread with a
+keep-alive connection, posting orders of 1–5 lines for ``INGEST_SECONDS``; each resends
+a random 5 % of its requests with the same Idempotency-Key and body (a retry after a
+timeout). Measured: orders/s and p50/p95 of the calls; checked: exactly one order per key
+that was answered 201, and the tax the database holds for them equals the sum of the
+answers. Baseline: the bulk orders importer on as many lines (bench.orders_import).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+from .common import Dataset
+from .load.processes import (
+    app_environment,
+    free_port,
+    gunicorn_service,
+    redis_service,
+    wait_for_health,
+    wait_for_redis,
+)
+from .orders_import import sellers, timed_import, write_orders
+from .table import Row, heading, number, rate_row, timing_row
+
+CLIENTS = 20
+INGEST_SECONDS = float(os.environ.get("ISOKO_BENCH_INGEST_S") or 60)
+RETRY_SHARE = 0.05
+
+
+def _clients(app, n: int, prefix: str) -> list[str]:
+    """``n`` storefront clients' tokens, named ``prefix`` and a number."""
+    from console import models as m
+    from console.extensions import db
+    from console.services.api_clients import create_client
+
+    with app.app_context():
+        tokens = [create_client(db.session, name=f"{prefix}{i}", kind=m.ApiClientKind.STOREFRONT).token
+                  for i in range(n)]
+        db.session.commit()
+    return tokens
+
+
+def _catalogue(app) -> list[tuple[int, list[int]]]:
+    """(seller id, product ids) of the active sellers."""
+    from console.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(sa.text(
+            "SELECT c.id, array_agg(p.id ORDER BY p.id) FROM cooperative c JOIN product p "
+            "ON p.cooperative_id = c.id WHERE c.status = 'active' GROUP BY c.id ORDER BY c.id")).all()
+    return [(seller, list(products)) for seller, products in rows]
+
+
+def _body(rng: random.Random, catalogue) -> dict:
+    seller, products = catalogue[rng.randrange(len(catalogue))]
+    placed = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - rng.randrange(3600)))
+    return {"seller_id": seller, "placed_at": placed, "prices_include_tax": rng.random() < 0.5,
+            "lines": [{"product_id": rng.choice(products), "quantity": rng.randrange(1, 50),
+                       "unit_price": rng.randrange(100, 60000)} for _ in range(rng.randrange(1, 6))]}
+
+
+class Tally:
+    """What the clients saw: latencies, answers per key, statuses."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.answers: dict[str, dict] = {}
+        self.statuses: dict[int, int] = {}
+        self.lines = 0
+
+    def add(self, key: str, status: int, seconds: float, body: dict | None) -> None:
+        with self.lock:
+            self.latencies.append(seconds * 1000)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 201 and body is not None:
+                first = self.answers.setdefault(key, body)
+                if first["id"] != body["id"]:
+                    raise AssertionError(f"deux commandes pour la clé {key}")
+
+
+def _post(session, base_url: str, key: str, body: dict, tally: Tally) -> dict | None:
+    """Send until an answer comes: a lost connection or a 5xx is retried with the same key."""
+    for _attempt in range(10):
+        started = time.perf_counter()
+        try:
+            response = session.post(f"{base_url}/api/v1/integration/orders", json=body,
+                                    headers={"Idempotency-Key": key}, timeout=30)
+        except requests.RequestException:
+            tally.add(key, 0, time.perf_counter() - started, None)
+            time.sleep(0.2)
+            continue
+        answer = response.json() if response.headers.get("Content-Type", "").startswith(
+            "application/json") else None
+        tally.add(key, response.status_code, time.perf_counter() - started, answer)
+        if response.status_code < 500 and response.status_code != 409:
+            return answer
+        time.sleep(0.2)
+    return None
+
+
+def _client_loop(base_url: str, token: str, catalogue, seed: int, until: float, tally: Tally) -> None:
+    rng = random.Random(seed)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    while time.monotonic() < until:
+        key, body = str(uuid.uuid4()), _body(rng, catalogue)
+        if _post(session, base_url, key, body, tally) is not None:
+            with tally.lock:
+                tally.lines += len(body["lines"])
+        if rng.random() < RETRY_SHARE:  # the answer was lost: the client sends it again
+            _post(session, base_url, key, body, tally)
+
+
+def _run_clients(base_url: str, tokens: list[str], catalogue, kill=None) -> tuple[Tally, float]:
+    """The clients' run; ``kill`` (the drill) is called half-way through."""
+    tally = Tally()
+    until = time.monotonic() + INGEST_SECONDS
+    threads = [threading.Thread(target=_client_loop, args=(base_url, token, catalogue, i, until, tally))
+               for i, token in enumerate(tokens)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    if kill is not None:
+        time.sleep(INGEST_SECONDS / 2)
+        kill()
+    for thread in threads:
+        thread.join()
+    return tally, time.perf_counter() - started
+
+
+def _kill_a_worker(gunicorn) -> None:
+    """SIGKILL one gunicorn worker mid-request (the master starts another)."""
+    import signal
+
+    workers = gunicorn.descendants()
+    if workers:
+        workers[0].send_signal(signal.SIGKILL)
+
+
+def _stored(app, tokens_prefix: str) -> tuple[int, int, int]:
+    """(orders, distinct keys, tax) the bench clients' orders hold in the database."""
+    from console.extensions import db
+
+    with app.app_context():
+        return tuple(db.session.execute(sa.text(
+            "SELECT (SELECT count(*) FROM sale_order o JOIN api_client c ON c.id = o.api_client_id "
+            "        WHERE c.name LIKE :p), "
+            "       (SELECT count(*) FROM api_idempotency_key k JOIN api_client c ON c.id = k.client_id "
+            "        WHERE c.name LIKE :p AND k.status = 201), "
+            "       (SELECT coalesce(sum(l.tax), 0) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
+            "        JOIN api_client c ON c.id = o.api_client_id WHERE c.name LIKE :p)"),
+            {"p": tokens_prefix + "%"}).one())
+
+
+def measure(app, data: Dataset, repeat: int) -> list[Row]:
+    """The ingest rate and latencies against the bulk importer's rate on as many lines."""
+    return _measure(app, data, drill=False)
+
+
+def measure_drill(app, data: Dataset, repeat: int) -> list[Row]:
+    """The same load while a gunicorn worker is killed mid-request: still one order per key."""
+    return _measure(app, data, drill=True)
+
+
+def _measure(app, data: Dataset, drill: bool) -> list[Row]:
+    prefix = "Exercice " if drill else "Banc "
+    tokens = _clients(app, CLIENTS, prefix)
+    catalogue = _catalogue(app)
+    with tempfile.TemporaryDirectory(prefix="isoko-ingest-") as folder:
+        workdir = Path(folder)
+        redis_port, port = free_port(), free_port()
+        redis = redis_service(workdir, redis_port)
+        redis.start()
+        try:
+            wait_for_redis(redis_port)
+            env = app_environment(data.url, f"redis://127.0.0.1:{redis_port}/0", workdir,
+                                  ISOKO_API_RATE_LIMIT="1000000 per minute")
+            env.pop("ISOKO_PROXY_COUNT", None)
+            gunicorn = gunicorn_service(env, workdir, port, workers=int(os.environ.get("ISOKO_WORKERS") or 4))
+            gunicorn.start()
+            try:
+                base_url = f"http://127.0.0.1:{port}"
+                wait_for_health(base_url, gunicorn)
+                kill = (lambda: _kill_a_worker(gunicorn)) if drill else None
+                tally, seconds = _run_clients(base_url, tokens, catalogue, kill)
+            finally:
+                gunicorn.stop()
+        finally:
+            redis.stop()
+        orders, keys, tax = _stored(app, prefix)
+        answered_tax = sum(answer["totals"]["tax"] for answer in tally.answers.values())
+        if orders != len(tally.answers) or keys != orders or tax != answered_tax:
+            raise RuntimeError(f"ingest incohérent : {orders} commandes, {keys} clés, {len(tally.answers)} "
+                               f"réponses 201 ; taxe {tax} en base contre {answered_tax} répondue")
+        path = workdir / "commandes.csv"
+        write_orders(path, max(tally.lines, 1), sellers(app))
+        import_s, _result, _refresh = timed_import(app, path)
+    retries = tally.statuses.get(201, 0) - len(tally.answers)
+    statuses = ", ".join(f"{status}: {number(n)}" for status, n in sorted(tally.statuses.items()))
+    base = [import_s * 1000 / max(len(tally.answers), 1)] * 2
+    if drill:
+        return [heading(f"Drill: a gunicorn worker killed mid-request while {CLIENTS} clients post, "
+                        "every client retrying with its key"),
+                Row("orders per key, tax in the database = tax answered", f"{number(orders)} orders",
+                    f"{number(len(tally.answers))} keys answered", orders / max(len(tally.answers), 1),
+                    f"tax {number(tax)} F in both; answers {statuses}")]
+    return [
+        heading(f"Live ingest: {CLIENTS} clients posting orders of 1–5 lines for {INGEST_SECONDS:.0f} s "
+                "through gunicorn", f"{RETRY_SHARE:.0%} of the requests resent with the same key; "
+                "exactly one order per key, checked in the database"),
+        rate_row("orders written through the API", len(tally.answers), seconds, import_s, "orders/s",
+                 f"{number(len(tally.answers))} orders ({number(tally.lines)} lines), {number(retries)} "
+                 f"replays; answers {statuses}; baseline: the bulk importer on as many lines"),
+        timing_row("API call latency (p50 / p95)", tally.latencies, base,
+                   "baseline: the importer's time per order, for scale"),
+    ]
