@@ -12,6 +12,7 @@ from .cooperatives import (
     SellerKind,
     cooperative_value_chain,
 )
+from .ebms import InvoiceMessage, MessageKind, MessageState, TinVerification
 from .facts import (
     FactRefresh,
     LeakageFlagFact,

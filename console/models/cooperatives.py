@@ -69,6 +69,8 @@ class Cooperative(Model):
     nif: Mapped[str | None] = mapped_column(String(20), index=True)
     trade_register_number: Mapped[str | None] = mapped_column(String(40))
     vat_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OBR eBMS: None follows ISOKO_EBMS_TRANSMIT_SELLERS; True/False is an administrator's override.
+    ebms_transmit: Mapped[bool | None] = mapped_column(Boolean)
     status: Mapped[CooperativeStatus] = mapped_column(
         enum_column(CooperativeStatus), default=CooperativeStatus.ACTIVE, index=True
     )
