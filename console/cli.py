@@ -28,6 +28,16 @@ def cli() -> None:
     """Isoko — console de régulation des coopératives (Burundi)."""
 
 
+def _add_appless_commands() -> None:
+    """Commands that need no app (nor its settings): the eBMS sandbox stands alone."""
+    from console.ebms.commands import ebms_sandbox_command
+
+    cli.add_command(ebms_sandbox_command)
+
+
+_add_appless_commands()
+
+
 @click.command("load-reference")
 @with_appcontext
 def load_reference_command() -> None:
@@ -111,8 +121,5 @@ def create_admin_command(username: str, email: str, password: str | None) -> Non
 
 def register_commands(app) -> None:
     """Attach Isoko's commands to the app's CLI."""
-    from console.ebms.commands import ebms_sandbox_command
-
-    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command,
-                    ebms_sandbox_command):
+    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command):
         app.cli.add_command(command)

@@ -6,6 +6,8 @@ Errors come in two kinds the worker treats differently:
   ``uncertain`` says the request may have reached OBR (anything but a failed connect),
   so an ``addInvoice`` must be checked with ``getInvoice`` before it is sent again.
 * :class:`BusinessRefusal` — ``success: false`` with OBR's message: not retried blindly.
+* :class:`AccessRefused` — OBR refuses the credentials: transient for the invoices (the
+  settings are at fault), retried later.
 """
 
 from __future__ import annotations
@@ -59,6 +61,13 @@ class TransientError(EbmsError):
 
 class BusinessRefusal(EbmsError):
     """OBR answered ``success: false``: its message says what to correct."""
+
+
+class AccessRefused(TransientError):
+    """OBR refuses Isoko's credentials: a settings problem, not the invoice's; retried later."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message, status, uncertain=False)
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ class EbmsClient:
             answer = self._post("login", {"username": self.settings.username,
                                           "password": self.settings.password}, None)
         except _Unauthorised as exc:
-            raise BusinessRefusal(f"Identifiants eBMS refusés : {exc.message}", exc.status, exc.body) from exc
+            raise AccessRefused(f"Identifiants eBMS refusés : {exc.message}", exc.status) from exc
         token = (answer.get("result") or {}).get("token")
         if not token:
             raise TransientError("Connexion à OBR sans jeton.", uncertain=False)
@@ -152,7 +161,7 @@ class EbmsClient:
         try:
             return self._post(call, body, token)
         except _Unauthorised as exc:
-            raise BusinessRefusal(f"OBR refuse l'accès : {exc.message}", exc.status, exc.body) from exc
+            raise AccessRefused(f"OBR refuse l'accès : {exc.message}", exc.status) from exc
 
     # The calls -----------------------------------------------------------------
     def add_invoice(self, invoice: dict) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 # What a fault does to one call, decided before the call is served.
 PASS, ERROR_5XX, DROP, TIMEOUT_AFTER_WRITE = "pass", "5xx", "drop", "timeout_after_write"
@@ -32,7 +32,7 @@ class Faults:
 
     def public(self) -> dict:
         """The settings as JSON-ready values."""
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     def update(self, values: dict) -> list[str]:
         """Change settings from a JSON body; return the names refused (unknown or bad type)."""
