@@ -1,4 +1,5 @@
 """The eBMS sandbox behaves like OBR, and the client tells transient failures from refusals."""
+# ruff: noqa: F811  (the eBMS fixtures are imported from tests/ebms_support.py)
 
 from __future__ import annotations
 
