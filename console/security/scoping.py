@@ -130,6 +130,9 @@ SCOPE_RULES = {
     m.DeviceIncident: _device_clause(m.DeviceIncident.device_id),
     m.DeviceAudit: _device_clause(m.DeviceAudit.device_id),
     m.TaxRemittance: _seller_clause(m.TaxRemittance.cooperative_id),
+    # OBR eBMS: a message belongs to its order's seller's province, a NIF check to its seller's.
+    m.InvoiceMessage: _order_child_clause(m.InvoiceMessage.order_id),
+    m.TinVerification: _seller_clause(m.TinVerification.cooperative_id),
 }
 
 

@@ -196,7 +196,7 @@ def claim(session: Session, limit: int, policy: RetryPolicy) -> list[int]:
              .where(InvoiceMessage.state == MessageState.PENDING, InvoiceMessage.next_attempt_at <= now,
                     or_(InvoiceMessage.locked_until.is_(None), InvoiceMessage.locked_until < now))
              .order_by(InvoiceMessage.next_attempt_at, InvoiceMessage.id).limit(limit))
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))
     if ids:
