@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from .batches import record_bulk_audit, record_trace
 from .errors import ErrorLog, FileRefused
 from .orders_chunk import Lookups, process_chunk
+from console.services.ebms_outbox import enqueue_orders
+
 from .orders_sql import Sql, check_lines, create_buyers, fill_buyers, plan, record_ranges, upsert
 from .orders_stage import Stager, create_stage, drop_stage
 from .reading import FileFacts, chunked, iter_data_chunks
@@ -113,6 +115,10 @@ def import_order_lines(session: Session, request, rows, header: HeaderMap, width
         return BulkResult(counts, _nothing, details)
     details.update({"commandes créées": planned.orders_created, "commandes mises à jour": planned.orders_updated})
     ranges = upsert(session, sql, planned) if created or updated else []
+    # Each new sale's OBR invoice joins the outbox in the import's transaction.
+    for table, action, low, high in ranges:
+        if table == "sale_order" and action == "insert":
+            enqueue_orders(session, low, high)
     summary = {"lines_created": created, "lines_updated": updated, "buyers_created": len(buyer_ids),
                "orders_created": planned.orders_created, "orders_updated": planned.orders_updated}
 

@@ -8,6 +8,7 @@ Which sellers transmit is one rule, :func:`transmits` (and its set-wise twin).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import and_, exists, false, func, insert, literal, or_, select, true
@@ -109,7 +110,17 @@ def enqueue_cancellation(session: Session, order: m.Order, reason: str) -> Invoi
 
 
 def enqueue_orders(session: Session, first_id: int, last_id: int) -> int:
-    """Set-wise :func:`enqueue_invoice` for the orders with ids in a range (imports, seeding)."""
+    """Set-wise :func:`enqueue_invoice` for the orders with ids in a range (imports)."""
+    return _enqueue_where(session, m.Order.id.between(first_id, last_id))
+
+
+def enqueue_placed_since(session: Session, since: dt.datetime) -> int:
+    """Set-wise :func:`enqueue_invoice` for the orders placed since a moment (demo seeding)."""
+    return _enqueue_where(session, m.Order.placed_at >= since)
+
+
+def _enqueue_where(session: Session, condition) -> int:
+    """Queue the FN message of every sale matching ``condition`` that transmits and has none."""
     o, mm = m.Order, InvoiceMessage
     now = literal(utcnow(), UTCDateTime())
     tax = (select(func.coalesce(func.sum(m.OrderLine.tax), 0)).where(m.OrderLine.order_id == o.id)
@@ -118,9 +129,11 @@ def enqueue_orders(session: Session, first_id: int, last_id: int) -> int:
         select(o.id, literal(MessageKind.INVOICE.value), o.reference, o.placed_at, tax,
                literal(MessageState.PENDING.value), literal(0), now, false(), now)
         .join(m.Cooperative, m.Cooperative.id == o.seller_id)
-        .where(o.id.between(first_id, last_id), o.status != m.OrderStatus.CANCELLED, transmits_clause(),
+        .where(condition, o.status != m.OrderStatus.CANCELLED, transmits_clause(),
                ~exists().where(mm.order_id == o.id, mm.kind == MessageKind.INVOICE))
     )
     columns = ["order_id", "kind", "number", "invoice_at", "tax", "state", "attempts", "next_attempt_at",
                "uncertain", "created_at"]
-    return session.execute(insert(mm.__table__).from_select(columns, rows)).rowcount or 0
+    # Counted through RETURNING: psycopg reports no rowcount for this INSERT … SELECT.
+    written = session.execute(insert(mm.__table__).from_select(columns, rows).returning(mm.__table__.c.id))
+    return len(written.all())
