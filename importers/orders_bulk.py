@@ -24,11 +24,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from console.services.ebms_outbox import enqueue_orders
+
 from .batches import record_bulk_audit, record_trace
 from .errors import ErrorLog, FileRefused
 from .orders_chunk import Lookups, process_chunk
-from console.services.ebms_outbox import enqueue_orders
-
 from .orders_sql import Sql, check_lines, create_buyers, fill_buyers, plan, record_ranges, upsert
 from .orders_stage import Stager, create_stage, drop_stage
 from .reading import FileFacts, chunked, iter_data_chunks
