@@ -121,5 +121,8 @@ def create_admin_command(username: str, email: str, password: str | None) -> Non
 
 def register_commands(app) -> None:
     """Attach Isoko's commands to the app's CLI."""
-    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command):
+    from console.ebms.commands import ebms_drain_command
+
+    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command,
+                    ebms_drain_command):
         app.cli.add_command(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 
 @click.command("ebms-sandbox")
@@ -56,3 +57,21 @@ def ebms_sandbox_command(host, port, db_path, username, password, known, unknown
         pass
     finally:
         sandbox.stop()
+
+
+@click.command("ebms-drain")
+@click.option("--wait", "wait_s", default=0.0, show_default=True, type=float,
+              help="Continuer tant que des renvois tombent dans ce délai (secondes).")
+@with_appcontext
+def ebms_drain_command(wait_s: float) -> None:
+    """Envoie à l'OBR les factures en attente (sans Redis, ou depuis cron)."""
+    from flask import current_app
+
+    from .jobs import OFF, drain_now
+
+    result = drain_now(current_app._get_current_object(), wait_s=wait_s)
+    if result is None:
+        raise click.ClickException(OFF)
+    click.echo(f"Enregistrées : {result.registered} (dont {result.found_after_timeout} retrouvées après "
+               f"une coupure, {result.duplicates_settled} doublons réglés) ; refusées : {result.refused} ; "
+               f"à renvoyer plus tard : {result.retried}.")
