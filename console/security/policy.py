@@ -79,6 +79,11 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "LeakageFlagView": (R, N, N, R),
     "TaxWhatIfView": (R, N, N, R),
     "TaxSettingView": (W, R, N, R),
+    # OBR eBMS (console.views.ebms): the transmissions and the refusals, in the scope of the
+    # sellers' provinces. The Ministry and coordinators (who correct the sellers' records)
+    # press « Renvoyer »; OBR auditors read; PNUD: none (tax administration).
+    "InvoiceMessageView": (R, N, R, R),
+    "ObrRefusalView": (W, N, W, R),
     # audit trail: read-only for everyone, Admin included (no write route exists)
     "AuditEventView": (R, N, N, R),
     # dashboards (dashboards/): the Dash shell every dashboard page loads, then one line
@@ -171,7 +176,7 @@ MENU_CATEGORIES = {
     "Marché": ("OrderView", "OrderLineView", "PaymentView", "ListingView", "ProductView",
                "BuyerView", "ValueChainView", "CategoryView", "UnitView"),
     "Fiscalité": ("TaxRuleView", "TaxRemittanceView", "TaxReconciliationView", "LeakageFlagView",
-                  "TaxWhatIfView", "TaxSettingView"),
+                  "TaxWhatIfView", "TaxSettingView", "InvoiceMessageView", "ObrRefusalView"),
     "Traçabilité": ("AuditEventView",),
     "Tableaux de bord": ("DashboardVentes", "DashboardMevente", "DashboardRecettes",
                          "DashboardPilote"),

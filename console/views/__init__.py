@@ -42,6 +42,7 @@ from .pilot import (
     EnrollmentView,
     TrainingSessionView,
 )
+from .ebms import InvoiceMessageView, ObrRefusalView
 from .tax import TaxRemittanceView, TaxRuleView
 
 # (view, label, icon, menu category: a permission name, also the msgid of its label)
@@ -69,6 +70,8 @@ MENU = [
     (UnitView, _("Unités"), "fa-balance-scale", "Marché"),
     (TaxRuleView, _("Règles fiscales"), "fa-gavel", "Fiscalité"),
     (TaxRemittanceView, _("Versements OBR"), "fa-university", "Fiscalité"),
+    (InvoiceMessageView, _("Transmissions OBR (eBMS)"), "fa-paper-plane", "Fiscalité"),
+    (ObrRefusalView, _("Refusées par l'OBR"), "fa-ban", "Fiscalité"),
     (AuditEventView, _("Journal d'audit"), "fa-history", "Traçabilité"),
 ]
 
