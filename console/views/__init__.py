@@ -16,6 +16,7 @@ from console.translations import install_translations
 from .api import APIS
 from .audit import AuditEventView
 from .cooperatives import CooperativeView
+from .ebms import InvoiceMessageView, ObrRefusalView
 from .geography import CommuneView, ProvinceView
 from .inventory import (
     DeviceAssignmentView,
@@ -42,7 +43,6 @@ from .pilot import (
     EnrollmentView,
     TrainingSessionView,
 )
-from .ebms import InvoiceMessageView, ObrRefusalView
 from .tax import TaxRemittanceView, TaxRuleView
 
 # (view, label, icon, menu category: a permission name, also the msgid of its label)
