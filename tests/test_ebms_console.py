@@ -108,3 +108,33 @@ def test_order_page_shows_obr_number_date_and_signature(app, messages):
     _, order_id = messages["BI-GI", MessageState.REGISTERED]
     page = signed_in(app, "auditeur").get(f"/orderview/show/{order_id}").get_data(as_text=True)
     assert "N° 7781 du 03/11/2026 10:01" in page and "abc123sig" in page
+
+
+def test_check_tin_action_asks_obr_now_and_keeps_the_answer(app, messages):
+    from console.ebms.sandbox import EbmsSandbox
+    from console.extensions import db
+    from console.services.ebms_tin import latest_check
+
+    _, order_id = messages["BI-GI", MessageState.REGISTERED]
+    with app.app_context():
+        seller_id = db.session.get(m.Order, order_id).seller_id
+    with EbmsSandbox(username="ws1", password="pw") as sandbox:
+        app.config.update(EBMS_BASE_URL=sandbox.url, EBMS_USERNAME="ws1", EBMS_PASSWORD="pw")
+        try:
+            nif = "4300000001"
+            with app.app_context():
+                db.session.get(m.Cooperative, seller_id).nif = nif
+                db.session.commit()
+            sandbox.store.add_taxpayers({nif: "COOPERATIVE DUKORE"})
+            page = signed_in(app, "coord_gi").post(f"/cooperativeview/action/check_tin/{seller_id}",
+                                                   follow_redirects=True).get_data(as_text=True)
+            assert "COOPERATIVE DUKORE" in page
+            with app.app_context():
+                check = latest_check(db.session, seller_id)
+                assert check.known is True and check.nif == nif
+            denied = signed_in(app, "auditeur").post(f"/cooperativeview/action/check_tin/{seller_id}")
+            assert denied.status_code in (302, 403, 404)
+            with app.app_context():
+                assert latest_check(db.session, seller_id).id == check.id
+        finally:
+            app.config.update(EBMS_BASE_URL=None, EBMS_USERNAME=None, EBMS_PASSWORD=None)

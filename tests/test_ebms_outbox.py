@@ -223,3 +223,18 @@ def test_a_claimed_message_is_not_sent_twice_by_two_workers(app, db_session, wor
     with EbmsClient(settings_for(calm)) as ebms:
         outcomes = {transmit(db_session, ebms, i, FAST) for i in first}
     assert outcomes == {"registered"}
+
+
+def test_nif_entered_is_checked_with_obr_by_the_next_drain(app, db_session, world, calm):
+    from console.services.ebms_tin import latest_check
+
+    vat, plain, _, _ = world
+    db_session.commit()
+    assert latest_check(db_session, vat.id).known is None  # queued with the change
+    calm.state.unknown_nifs.add(plain.nif)
+    run(app, calm)
+    db_session.expire_all()
+    known, unknown = latest_check(db_session, vat.id), latest_check(db_session, plain.id)
+    assert known.known is True and known.obr_name and known.nif == vat.nif
+    assert unknown.known is False and "inconnu" in unknown.message
+    assert "Inconnu de l'OBR" in db_session.get(m.Cooperative, plain.id).obr_tin_check()

@@ -87,3 +87,5 @@ class TinVerification(Model):
     obr_name: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    cooperative = relationship("Cooperative")

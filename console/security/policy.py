@@ -139,6 +139,8 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
     # suspending or dissolving a cooperative is a decision of the directorate.
     ("CooperativeView", "can_add"): (W, N, N, N),
     ("CooperativeView", "can_change_status"): (W, N, N, N),
+    # Asking OBR whether a NIF is known (checkTIN) is part of keeping the record right.
+    ("CooperativeView", "can_check_tin"): (W, N, W, N),
     # Nominating a cooperative into a cohort and buying devices belong to the programme.
     ("EnrollmentView", "can_add"): (W, W, N, N),
     ("DeviceView", "can_add"): (W, W, N, N),

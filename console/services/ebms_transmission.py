@@ -31,6 +31,7 @@ from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from console.models.types import utcnow
 from console.services.audit import Actor, acting_as
 from console.services.ebms_payload import build_invoice
+from console.services.ebms_tin import check_pending
 from console.services.periods import BUJUMBURA
 
 ACTOR = Actor(None, "eBMS", "worker")
@@ -230,6 +231,8 @@ def drain(engine: Engine, client: EbmsClient, policy: RetryPolicy, *, wait_s: fl
             return message_id, transmit(session, client, message_id, policy)
 
     with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="ebms") as pool, Session(engine) as session:
+        with acting_as(ACTOR):
+            check_pending(session, client)  # NIFs entered or imported since the last drain
         while True:
             ids = claim(session, batch, policy)
             if ids:
