@@ -127,6 +127,23 @@ class Config:
     # Base URL printed in the QR code (e.g. https://isoko.example.bi); the code alone otherwise.
     REPORTS_PUBLIC_URL = os.environ.get("ISOKO_PUBLIC_URL") or None
 
+    # OBR eBMS (electronic invoicing, console/ebms/). Without a base URL, username and
+    # password, transmission is off: invoices wait in the outbox and the console says so.
+    # Credentials are issued by OBR per taxpayer system; the username is the system id.
+    EBMS_BASE_URL = os.environ.get("ISOKO_EBMS_BASE_URL") or None
+    EBMS_USERNAME = os.environ.get("ISOKO_EBMS_USERNAME") or None
+    EBMS_PASSWORD = os.environ.get("ISOKO_EBMS_PASSWORD") or None
+    EBMS_PARALLELISM = int_or_none(os.environ.get("ISOKO_EBMS_PARALLELISM")) or 8
+    EBMS_TIMEOUT_S = float(os.environ.get("ISOKO_EBMS_TIMEOUT_S") or 15)
+    EBMS_CONNECT_TIMEOUT_S = float(os.environ.get("ISOKO_EBMS_CONNECT_TIMEOUT_S") or 5)
+    # Which sellers transmit: "nif" (every seller with a NIF) or "vat" (VAT-registered only);
+    # an administrator may override it per seller (Cooperative.ebms_transmit).
+    EBMS_TRANSMIT_SELLERS = (os.environ.get("ISOKO_EBMS_TRANSMIT_SELLERS") or "nif").lower()
+    # Retries of transient failures: exponential from BASE, capped at MAX, with full jitter.
+    EBMS_RETRY_BASE_S = float(os.environ.get("ISOKO_EBMS_RETRY_BASE_S") or 2)
+    EBMS_RETRY_MAX_S = float(os.environ.get("ISOKO_EBMS_RETRY_MAX_S") or 600)
+    EBMS_QUEUE = os.environ.get("ISOKO_EBMS_QUEUE") or "isoko-ebms"
+
 
 class DevelopmentConfig(Config):
     """Local first run: SQLite, demo data, plain-HTTP cookies, a generated key."""

@@ -34,6 +34,16 @@ def cli() -> None:
     """Isoko — console de régulation des coopératives (Burundi)."""
 
 
+def _add_appless_commands() -> None:
+    """Commands that need no app (nor its settings): the eBMS sandbox stands alone."""
+    from console.ebms.commands import ebms_sandbox_command
+
+    cli.add_command(ebms_sandbox_command)
+
+
+_add_appless_commands()
+
+
 @click.command("load-reference")
 @with_appcontext
 def load_reference_command() -> None:
@@ -196,6 +206,8 @@ def flags_command(debut: str, fin: str, as_of: str | None, details: bool) -> Non
 
 def register_commands(app) -> None:
     """Attach the console's commands to the app's CLI (dashboards, reports and importers add theirs)."""
+    from console.ebms.commands import ebms_drain_command
+
     for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command,
-                    unlock_login_command, mevente_refresh_command, flags_command):
+                    unlock_login_command, mevente_refresh_command, flags_command, ebms_drain_command):
         app.cli.add_command(command)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from console.services.ebms_outbox import enqueue_orders
+
 from .batches import record_bulk_audit, record_trace
 from .cells import is_blank
 from .errors import ErrorLog, FileRefused
@@ -145,6 +147,10 @@ def import_order_lines(work: ImportInput) -> BulkResult:
     ranges = upsert(session, sql, planned) if created or updated else []
     if progress:
         progress(total, WRITE)
+    # Each new sale's OBR invoice joins the outbox in the import's transaction.
+    for table, action, low, high in ranges:
+        if table == "sale_order" and action == "insert":
+            enqueue_orders(session, low, high)
     summary = {"lines_created": created, "lines_updated": updated, "buyers_created": len(buyer_ids),
                "orders_created": planned.orders_created, "orders_updated": planned.orders_updated}
 

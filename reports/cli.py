@@ -76,9 +76,10 @@ def report_command(name, period, province, map_version, cooperative, assignment,
 @click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Lance le travailleur RQ des rapports volumineux et des gros imports (ISOKO_REDIS_URL requis)."""
+    """Lance le travailleur RQ des rapports, des gros imports et des factures OBR (ISOKO_REDIS_URL requis)."""
     from rq import Queue, Worker
 
+    from console.ebms.jobs import ebms_queue, schedule_drain
     from console.extensions import db
     from importers.jobs import QUEUE as IMPORTS_QUEUE
 
@@ -97,22 +98,26 @@ def worker_command(burst: bool) -> None:
             "processus de la console et aucun travailleur n'est nécessaire."
         )
     # Small reports a request is waiting on first, then large reports (people wait for
-    # them too), then large imports (importers.jobs).
+    # them too), then large imports (importers.jobs), then the OBR invoices (console.ebms.jobs):
+    # a drain job lasts seconds and queues its successor, so reports get in between.
     queues = [report_queue(current_app, connection, immediate=True),
-              report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection)]
+              report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection),
+              ebms_queue(current_app, connection)]
     names = ", ".join(f"« {q.name} »" for q in queues)
     # Jobs run in forked children, which inherit the priority: pages come first.
     niceness = lower_cpu_priority(current_app.config["WORKER_NICE"])
     session = session_niceness()
-    click.echo(f"Travailleur des rapports et des imports sur les files {names} "
+    click.echo(f"Travailleur des rapports, des imports et des factures OBR sur les files {names} "
                f"({current_app.config['REDIS_URL']}), priorité CPU nice {niceness}"
                + ("" if session is None else f", session nice {session}") + ".")
     app = current_app._get_current_object()
 
     def queue_waiting_reports() -> int:
-        """Queue reports left waiting by a Redis outage, then close the database connections:
-        each job runs in a forked child, and no socket may be shared across the fork."""
+        """Queue reports left waiting by a Redis outage and a drain of the OBR outbox, then close
+        the database connections: each job runs in a forked child, and no socket may be shared
+        across the fork."""
         queued = queue_waiting(app)
+        schedule_drain(app, connection)
         db.session.remove()
         db.engine.dispose()
         return queued
@@ -126,6 +131,11 @@ def worker_command(burst: bool) -> None:
             if queued:
                 self.log.info("%s rapport(s) en attente mis dans la file", queued)
 
+    from console.ebms.client import EbmsSettings
+    from console.ebms.jobs import OFF
+
+    if EbmsSettings.from_config(current_app.config) is None:
+        click.echo(OFF)
     queue_waiting_reports()
     ReportWorker(queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S,
                  worker_ttl=WORKER_TTL_S).work(burst=burst)

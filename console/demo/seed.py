@@ -19,7 +19,8 @@ from console.models import AuditEvent, Cooperative, Province
 from console.models.types import utcnow
 from console.reference.loader import load_reference
 from console.services.audit import Actor, acting_as
-from console.services.periods import today_local
+from console.services.ebms_outbox import enqueue_placed_since
+from console.services.periods import local_midnight_utc, today_local
 from console.services.sales import is_sale_status
 
 from .buyers import generate_buyers
@@ -35,6 +36,8 @@ from .stamps import rate_text, stamp_lines
 from .turnover import adjust_turnover, sellers_above_threshold
 
 ACTOR = Actor(None, "isoko seed-demo", "cli")
+# How far back the demo's sales have an OBR invoice in the outbox (eBMS started then).
+EBMS_SINCE = dt.timedelta(days=30)
 # Tables the demo fills, parents first; any row in one of them means "not empty".
 DEMO_TABLES = [
     "cooperative",
@@ -141,6 +144,8 @@ def seed_demo(
         connection = session.connection()
         bulk_load(connection, metadata, tables)
         counts = {name: len(tables[name]) for name in DEMO_TABLES}
+        # The demo's sellers started transmitting to OBR's eBMS a month before its end.
+        counts["ebms_message"] = enqueue_placed_since(session, local_midnight_utc(until - EBMS_SINCE))
         connection.execute(
             insert(AuditEvent.__table__),
             [

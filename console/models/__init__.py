@@ -13,6 +13,7 @@ from .cooperatives import (
     SellerKind,
     cooperative_value_chain,
 )
+from .ebms import InvoiceMessage, MessageKind, MessageState, TinVerification
 from .facts import (
     FactPendingDay,
     FactRefresh,

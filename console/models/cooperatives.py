@@ -69,6 +69,8 @@ class Cooperative(Model):
     nif: Mapped[str | None] = mapped_column(String(20), index=True)
     trade_register_number: Mapped[str | None] = mapped_column(String(40))
     vat_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OBR eBMS: None follows ISOKO_EBMS_TRANSMIT_SELLERS; True/False is an administrator's override.
+    ebms_transmit: Mapped[bool | None] = mapped_column(Boolean)
     status: Mapped[CooperativeStatus] = mapped_column(
         enum_column(CooperativeStatus), default=CooperativeStatus.ACTIVE, index=True
     )
@@ -83,6 +85,19 @@ class Cooperative(Model):
     province_2025: Mapped[Province] = relationship(foreign_keys=[province_2025_id])
     commune: Mapped[Commune | None] = relationship()
     value_chains = relationship("ValueChain", secondary=cooperative_value_chain, lazy="selectin")
+    tin_checks = relationship("TinVerification", viewonly=True, order_by="TinVerification.id")
 
     def __repr__(self) -> str:
         return self.name
+
+    def obr_tin_check(self) -> str:
+        """OBR's last verdict on the NIF (checkTIN), with its date."""
+        from console.formatting import format_datetime
+
+        if not self.tin_checks:
+            return "Jamais vérifié" if self.nif else "Pas de NIF"
+        last = self.tin_checks[-1]
+        if last.known is None:
+            return f"{last.message} (depuis le {format_datetime(last.checked_at)})"
+        verdict = f"Connu de l'OBR : {last.obr_name}" if last.known else f"Inconnu de l'OBR : {last.message}"
+        return f"{verdict} — vérifié le {format_datetime(last.checked_at)} (NIF {last.nif})"

@@ -175,9 +175,22 @@ class Order(Model):
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no",
                                                   foreign_keys="OrderLine.order_id")
     payments: Mapped[list[Payment]] = relationship(back_populates="order")
+    ebms_messages = relationship("InvoiceMessage", viewonly=True, order_by="InvoiceMessage.id")
 
     def __repr__(self) -> str:
         return self.reference
+
+    def obr_registration(self) -> str:
+        """The OBR registration of the order's invoice: number, date and electronic signature."""
+        from console.formatting import format_datetime
+
+        invoice = next((msg for msg in self.ebms_messages if msg.kind.value == "FN"), None)
+        if invoice is None:
+            return "Non transmise (vendeur hors eBMS)"
+        if invoice.obr_number is None:
+            return f"{invoice.state.label} — {invoice.last_message or 'pas encore envoyée'}"
+        return (f"N° {invoice.obr_number} du {format_datetime(invoice.obr_registered_at)} — "
+                f"signature {invoice.obr_signature}")
 
 
 class OrderLine(Model):

@@ -79,6 +79,11 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "LeakageFlagView": (R, N, N, R),
     "TaxWhatIfView": (R, N, N, R),
     "TaxSettingView": (W, R, N, R),
+    # OBR eBMS (console.views.ebms): the transmissions and the refusals, in the scope of the
+    # sellers' provinces. The Ministry and coordinators (who correct the sellers' records)
+    # press « Renvoyer »; OBR auditors read; PNUD: none (tax administration).
+    "InvoiceMessageView": (R, N, R, R),
+    "ObrRefusalView": (W, N, W, R),
     # audit trail: read-only for everyone, Admin included (no write route exists)
     "AuditEventView": (R, N, N, R),
     # dashboards (dashboards/): the Dash shell every dashboard page loads, then one line
@@ -154,6 +159,8 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
     # suspending or dissolving a cooperative is a decision of the directorate.
     ("CooperativeView", "can_add"): (W, N, N, N),
     ("CooperativeView", "can_change_status"): (W, N, N, N),
+    # Asking OBR whether a NIF is known (checkTIN) is part of keeping the record right.
+    ("CooperativeView", "can_check_tin"): (W, N, W, N),
     # Nominating a cooperative into a cohort and buying devices belong to the programme.
     ("EnrollmentView", "can_add"): (W, W, N, N),
     ("DeviceView", "can_add"): (W, W, N, N),
@@ -191,7 +198,7 @@ MENU_CATEGORIES = {
     "Marché": ("OrderView", "OrderLineView", "PaymentView", "ListingView", "ProductView",
                "BuyerView", "ValueChainView", "CategoryView", "UnitView"),
     "Fiscalité": ("TaxRuleView", "TaxRemittanceView", "TaxReconciliationView", "LeakageFlagView",
-                  "TaxWhatIfView", "TaxSettingView"),
+                  "TaxWhatIfView", "TaxSettingView", "InvoiceMessageView", "ObrRefusalView"),
     "Traçabilité": ("AuditEventView",),
     "Tableaux de bord": ("DashboardVentes", "DashboardMevente", "DashboardRecettes",
                          "DashboardPilote"),

@@ -185,6 +185,9 @@ SCOPE_RULES = {
     m.ApiIdempotencyKey: lambda scope: m.ApiIdempotencyKey.client_id.in_(
         select(m.ApiClient.id).where(m.ApiClient.cooperative_id.in_(_cooperative_ids(scope)))
     ),
+    # OBR eBMS: a message belongs to its order's seller's province, a NIF check to its seller's.
+    m.InvoiceMessage: _order_child_clause(m.InvoiceMessage.order_id),
+    m.TinVerification: _seller_clause(m.TinVerification.cooperative_id),
 }
 
 # Models every role may read whole (the role policy decides who sees their views):

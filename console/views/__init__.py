@@ -20,6 +20,7 @@ from .api import APIS
 from .api_clients import ApiCallView, ApiClientView
 from .audit import AuditEventView
 from .cooperatives import CooperativeView
+from .ebms import InvoiceMessageView, ObrRefusalView
 from .geography import CommuneView, ProvinceView
 from .inventory import (
     DeviceAssignmentView,
@@ -73,6 +74,8 @@ MENU = [
     (UnitView, _("Unités"), "fa-balance-scale", "Marché"),
     (TaxRuleView, _("Règles fiscales"), "fa-gavel", "Fiscalité"),
     (TaxRemittanceView, _("Versements OBR"), "fa-university", "Fiscalité"),
+    (InvoiceMessageView, _("Transmissions OBR (eBMS)"), "fa-paper-plane", "Fiscalité"),
+    (ObrRefusalView, _("Refusées par l'OBR"), "fa-ban", "Fiscalité"),
     (AuditEventView, _("Journal d'audit"), "fa-history", "Traçabilité"),
     (ApiClientView, _("Clients API"), "fa-key", "Intégration"),
     (ApiCallView, _("Journal des appels API"), "fa-plug", "Intégration"),

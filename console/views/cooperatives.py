@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -120,6 +120,8 @@ class CooperativeView(IsokoModelView):
                     "seller_kind",
                     "category",
                     "nif",
+                    "obr_tin_check",
+                    "ebms_transmit",
                     "trade_register_number",
                     "vat_registered",
                     "founded_on",
@@ -204,6 +206,27 @@ class CooperativeView(IsokoModelView):
             flash(str(_("Choisissez une seule coopérative.")), "warning")
             return redirect(url_for(f"{self.endpoint}.list"))
         return redirect(url_for(f"{self.endpoint}.status_form", pk=item.id))
+
+    @action("check_tin", _("Vérifier le NIF auprès de l'OBR"), icon="fa-check-circle", multiple=False)
+    def check_tin(self, item):
+        """Ask OBR's checkTIN about the cooperative's NIF now, and keep the answer."""
+        from console.ebms.client import EbmsClient, EbmsSettings
+        from console.services.ebms_tin import check_now
+
+        item = item[0] if isinstance(item, list) and len(item) == 1 else item
+        if isinstance(item, list) or not item.nif:
+            flash(str(_("Choisissez une seule coopérative, qui a un NIF.")), "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        settings = EbmsSettings.from_config(current_app.config)
+        if settings is None:
+            flash(str(_("Transmission à l'OBR désactivée : la vérification du NIF est impossible.")), "warning")
+            return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
+        with EbmsClient(settings) as client:
+            verification = check_now(db.session, item, client)
+        db.session.commit()
+        level = "success" if verification.known else "warning"
+        flash(item.obr_tin_check() if verification.known is not None else verification.message, level)
+        return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
 
     @expose("/status/<pk>", methods=["GET", "POST"])
     @has_access
