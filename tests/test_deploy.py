@@ -236,6 +236,8 @@ def _pdf_code(path: Path) -> str:
 def test_a_report_generated_through_nginx_downloads_and_verifies_as_authentic(
     deployment, browser, downloads
 ):
+    from selenium.common.exceptions import StaleElementReferenceException
+
     if "/login" in browser.current_url or not browser.get_cookies():
         chromium.sign_in(browser, deployment.base_url, "ministere", PASSWORD)
     chromium.drain(browser)
@@ -245,14 +247,23 @@ def test_a_report_generated_through_nginx_downloads_and_verifies_as_authentic(
     period.clear()
     period.send_keys("2025-05")
     browser.find_element("css selector", "input[name=format][value=pdf]").click()
-    browser.find_element("css selector", "form button[type=submit]").click()
-    # The small report is rendered by `isoko worker` while the request waits, then sent.
-    deadline = time.monotonic() + 120
+    browser.find_element("xpath", "//button[contains(., 'Générer le rapport')]").click()
+    # `isoko worker` renders it: a small report is sent as the request waits; a national
+    # one is queued and « Mes rapports » (refreshed every 5 s) offers it once ready.
+    deadline = time.monotonic() + 180
     files: list[Path] = []
+    clicked = False
     while time.monotonic() < deadline:
-        files = [f for f in downloads.iterdir() if f.suffix == ".pdf"]
-        if files and files[0].stat().st_size > 0:
+        files = [f for f in downloads.iterdir() if f.suffix == ".pdf" and f.stat().st_size]
+        if files:
             break
+        links = browser.find_elements("css selector", "a[href*='/telecharger']")
+        if links and not clicked and "/mes-rapports" in browser.current_url:
+            try:
+                links[0].click()
+                clicked = True
+            except StaleElementReferenceException:  # the list reloaded meanwhile
+                pass
         time.sleep(0.5)
     assert files, "le rapport n'a pas été téléchargé"
     report = files[0]
@@ -262,7 +273,7 @@ def test_a_report_generated_through_nginx_downloads_and_verifies_as_authentic(
     browser.get(f"{deployment.base_url}/rapports/verifier/")
     browser.find_element("id", "code").send_keys(code)
     browser.find_element("id", "file").send_keys(str(report))
-    browser.find_element("css selector", "form button[type=submit]").click()
+    browser.find_element("xpath", "//button[contains(., 'Vérifier')]").click()
     verdict = chromium.wait(
         browser, lambda d: d.find_elements("css selector", ".alert-success, .alert-danger"),
         "pas de verdict")[0].text
