@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-WAIT_S = 60
+WAIT_S = 120  # generous: a loaded 2-core machine renders slowly; a healthy page takes seconds
 # A provincial coordinator's mobile connection (issue #15): 1.6 Mbit/s, 150 ms round trip.
 THROTTLED = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8,
              "uploadThroughput": 1_600_000 / 8}

@@ -97,6 +97,7 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
         "baseline: the same responses decoded; ratio: the share compression leaves. Cold: "
         "empty HTTP cache, signed in; warm: the same page again. Ministère",
     )]
+    completed = False
     try:
         deployment.start()
         base = deployment.base_url
@@ -108,13 +109,20 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
             for slug, charts in DASHBOARDS:
                 rows += cold_and_warm(driver, base, f"dashboard {slug}", f"/dashboards/{slug}",
                                       charts, BUDGET_DASHBOARD_COLD)
+        except Exception:
+            driver.save_screenshot(str(deployment.workdir / "failure.png"))
+            raise
         finally:
             chromium.quit_chromium(driver)
         rows += throttled_rows(base, max(1, min(repeat, 3)))
+        completed = True
     finally:
         deployment.stop()
         errors = deployment.errors()
-        shutil.rmtree(deployment.workdir, ignore_errors=True)
+        if completed and not errors:
+            shutil.rmtree(deployment.workdir, ignore_errors=True)
+        else:
+            print(f"   journaux gardés dans {deployment.workdir}", flush=True)
     if errors:
         raise RuntimeError("erreurs pendant la mesure :\n" + "\n".join(errors))
     return rows
