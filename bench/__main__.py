@@ -13,7 +13,16 @@ import datetime as dt
 import sys
 import time
 
-from . import console_pages, dashboards, ingest, orders_import, reconciliation, reports, seeding
+from . import (
+    console_pages,
+    dashboards,
+    ingest,
+    orders_import,
+    page_weight,
+    reconciliation,
+    reports,
+    seeding,
+)
 from .common import PG_ADMIN_URL, bench_config, build_dataset, drop_database, parse_scale
 from .results import machine_description, write_section
 from .table import markdown, number
@@ -25,6 +34,7 @@ SECTIONS = {
     "console": console_pages.measure,
     "reports": reports.measure,
     "reconciliation": reconciliation.measure,
+    "pages": page_weight.measure,  # through nginx, in Chromium
     "ingest": ingest.measure,
     "drill": ingest.measure_drill,
     "import": orders_import.measure,
