@@ -14,8 +14,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from tests.dash_requests import charts_body, listed
+
 from .common import Dataset, logged_in_client, sample
-from .load.payloads import charts_body, listed
 from .table import Row, heading, timing_row
 
 PERIOD = {"du": "2025-07", "au": "2026-06", "carte": "2015", "grain": "mois", "jours": 90}

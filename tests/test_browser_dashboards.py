@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import IN_CI, PASSWORD, build_app, create_user, dispose_database, make_database_url
+from .conftest import IN_CI, PASSWORD, build_app, close_app, create_user, make_database_url
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -63,10 +63,7 @@ def served(backend, tmp_path_factory):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    dispose_database(url)
+    close_app(app, url)
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
-from bench.load.payloads import chart_part, part_key
 from console import models as m
 from console.services.periods import local_midnight_utc
 
 from . import dashboards_support as support
 from .conftest import login
+from .dash_requests import chart_part, part_key
 from .dashboards_support import province_id, raw_sales, signed_in, update_payload
 from .test_console_queries import counted_queries
 

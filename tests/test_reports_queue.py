@@ -17,15 +17,13 @@ from sqlalchemy import select
 from console import models as m
 
 from .conftest import IN_CI
-from .reports_fixtures import PERIOD, generate, latest_archive, login_as, make_users, seed
+from .reports_fixtures import PERIOD, generate, latest_archive, login_as, seeded_app_fixture
 
 REDIS_URL = os.environ.get("ISOKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def data(app, tmp_path_factory):
-    seed(app, tmp_path_factory, order_lines=1500)
-    make_users(app)
+# This module's app: its own copy of the seeded reports database (replaces conftest's).
+app = seeded_app_fixture(order_lines=1500)
 
 
 def require_redis():
