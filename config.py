@@ -105,6 +105,10 @@ class Config:
 
     SLOW_QUERY_MS = int_or_none(os.environ.get("ISOKO_SLOW_QUERY_MS")) or 500
 
+    # What the dashboards read: "aggregates" (the tables `isoko refresh-facts` fills), or
+    # "records" (the same rows computed at each request: for checks and the benchmark).
+    DASHBOARD_FACTS = "aggregates"
+
 
 class DevelopmentConfig(Config):
     """Local first run: SQLite, demo data, plain-HTTP cookies, a generated key."""

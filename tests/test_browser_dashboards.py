@@ -23,6 +23,8 @@ CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboards"
 WAIT_S = 60
 
+pytestmark = pytest.mark.browser
+
 
 def _browser_or_skip():
     missing = [

@@ -20,8 +20,8 @@ from console.services.facts import value_at_price
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, narrowed, province_column
+from .sources import AGGREGATES, FactSource
 
-LM, LF = m.ListingMonthFact, m.ListingFact
 AGE_BUCKETS = (
     (30, "0 à 30 jours"),
     (60, "31 à 60 jours"),
@@ -42,11 +42,11 @@ def rate(sold, offered):
         return np.where(offered > 0, sold / offered, np.nan)
 
 
-def _months(scope: ProvinceScope, filters: Filters, *columns):
+def _months(LM, scope: ProvinceScope, filters: Filters, *columns):
     return narrowed(select(*columns).select_from(LM), LM, scope, filters, period_column=LM.month)
 
 
-def _value_sums():
+def _value_sums(LM):
     return (
         func.sum(LM.value_offered),
         func.sum(LM.value_sold),
@@ -61,17 +61,27 @@ def _with_rate(result: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def offered_vs_sold(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def offered_vs_sold(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per month listed: value offered and sold, listings, never-sold listings, rate."""
-    stmt = _months(scope, filters, LM.month, *_value_sums()).group_by(LM.month).order_by(LM.month)
+    LM = facts.listing_month
+    stmt = (
+        _months(LM, scope, filters, LM.month, *_value_sums(LM))
+        .group_by(LM.month)
+        .order_by(LM.month)
+    )
     result = frame(session, stmt, ["month", "offered", "sold", "listings", "unsold"])
     result["month"] = dates(result["month"])
     return _with_rate(result)
 
 
-def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_value_chain(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
+    LM = facts.listing_month
     chain = m.Category.value_chain_id
-    stmt = _months(scope, filters, chain, *_value_sums()).group_by(chain)
+    stmt = _months(LM, scope, filters, chain, *_value_sums(LM)).group_by(chain)
     result = _with_rate(
         frame(session, stmt, ["value_chain_id", "offered", "sold", "listings", "unsold"])
     )
@@ -80,9 +90,12 @@ def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> 
     return result.sort_values(["rate", "value_chain"], kind="stable").reset_index(drop=True)
 
 
-def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_province(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
+    LM = facts.listing_month
     column = province_column(filters)
-    stmt = _months(scope, filters, column, *_value_sums()).group_by(column)
+    stmt = _months(LM, scope, filters, column, *_value_sums(LM)).group_by(column)
     result = _with_rate(
         frame(session, stmt, ["province_id", "offered", "sold", "listings", "unsold"])
     )
@@ -90,7 +103,7 @@ def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.
     return result.sort_values(["rate", "province"], kind="stable").reset_index(drop=True)
 
 
-def _open_at(ref: dt.date):
+def _open_at(LF, ref: dt.date):
     """Listings still on offer at ``ref``: listed, not closed, not sold out by then."""
     return and_(
         LF.listed_on <= ref,
@@ -99,8 +112,11 @@ def _open_at(ref: dt.date):
     )
 
 
-def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def stock_ageing(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Value left on offer at the period's end (or today), by days on market."""
+    LF = facts.listing
     ref = filters.reference_day
     whens = [
         (LF.listed_on > ref - dt.timedelta(days=days), i)
@@ -110,7 +126,7 @@ def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd
     bucket = case(*whens, else_=literal(len(AGE_BUCKETS) - 1))
     remaining = value_at_price(LF.quantity_offered - LF.quantity_sold, LF.unit_price)
     stmt = narrowed(
-        select(bucket, func.count(), func.sum(remaining)).select_from(LF).where(_open_at(ref)),
+        select(bucket, func.count(), func.sum(remaining)).select_from(LF).where(_open_at(LF, ref)),
         LF,
         scope,
         filters,
@@ -125,12 +141,15 @@ def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd
     return ints(result, "listings", "value")
 
 
-def unsold_listings(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def unsold_listings(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Open listings with no sale ``filters.days`` days or more after listing, largest first."""
+    LF = facts.listing
     ref = filters.reference_day
     cutoff = ref - dt.timedelta(days=filters.days)
     unsold = [
-        _open_at(ref),
+        _open_at(LF, ref),
         LF.listed_on <= cutoff,
         or_(LF.sale_count == 0, LF.first_sale_on > ref),
     ]
@@ -183,8 +202,11 @@ PRICE_BUCKETS = (
 )
 
 
-def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def price_vs_sell_through(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Sell-through per value chain and price band (listed price / the category's average)."""
+    LF = facts.listing
     in_period = [LF.listed_on >= filters.start, LF.listed_on <= filters.last_day]
     offered = value_at_price(LF.quantity_offered, LF.unit_price)
     sold = value_at_price(LF.quantity_sold, LF.unit_price)
@@ -225,11 +247,14 @@ def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filte
     return result.sort_values(["value_chain", "band"]).reset_index(drop=True)
 
 
-def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def falling_chains(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per value chain: the least-squares trend of monthly sell-through, in points a month."""
+    LM = facts.listing_month
     chain = m.Category.value_chain_id
     stmt = _months(
-        scope, filters, chain, LM.month, func.sum(LM.value_offered), func.sum(LM.value_sold)
+        LM, scope, filters, chain, LM.month, func.sum(LM.value_offered), func.sum(LM.value_sold)
     ).group_by(chain, LM.month)
     monthly = ints(
         frame(session, stmt, ["value_chain_id", "month", "offered", "sold"]), "offered", "sold"
@@ -273,9 +298,12 @@ def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> 
     return result.sort_values(["change", "value_chain"], kind="stable").reset_index(drop=True)
 
 
-def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def totals(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """One row: offered, sold, rate over the period; unsold listings after N days."""
-    stmt = _months(scope, filters, *_value_sums())
+    LM, LF = facts.listing_month, facts.listing
+    stmt = _months(LM, scope, filters, *_value_sums(LM))
     result = _with_rate(frame(session, stmt, ["offered", "sold", "listings", "unsold"]))
     ref = filters.reference_day
     cutoff = ref - dt.timedelta(days=filters.days)
@@ -283,7 +311,9 @@ def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
         select(func.count())
         .select_from(LF)
         .where(
-            _open_at(ref), LF.listed_on <= cutoff, or_(LF.sale_count == 0, LF.first_sale_on > ref)
+            _open_at(LF, ref),
+            LF.listed_on <= cutoff,
+            or_(LF.sale_count == 0, LF.first_sale_on > ref),
         ),
         LF,
         scope,
@@ -293,7 +323,9 @@ def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
     return result
 
 
-def active_alerts(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def active_alerts(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """The open and acknowledged mévente alerts of the chosen map, province and value chain."""
     from console.services.alerts import alerts_frame
 
