@@ -144,6 +144,10 @@ class Config:
     EBMS_RETRY_MAX_S = float(os.environ.get("ISOKO_EBMS_RETRY_MAX_S") or 600)
     EBMS_QUEUE = os.environ.get("ISOKO_EBMS_QUEUE") or "isoko-ebms"
 
+    # What the dashboards read: "aggregates" (the tables `isoko refresh-facts` fills), or
+    # "records" (the same rows computed at each request: for checks and the benchmark).
+    DASHBOARD_FACTS = "aggregates"
+
 
 class DevelopmentConfig(Config):
     """Local first run: SQLite, demo data, plain-HTTP cookies, a generated key."""

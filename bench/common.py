@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from tests import databases as scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -39,33 +39,14 @@ def parse_scale(text: str) -> int:
         raise SystemExit(f"échelle inconnue : {text} (1m, 100k, 20k ou un nombre)") from error
 
 
-def create_database(tag: str, admin_url: str = PG_ADMIN_URL, prefix: str = "isoko_bench") -> str:
-    """Create an empty, uniquely named database; return its SQLAlchemy URL.
-
-    The tests make theirs with it too (tests/conftest.py), under their own prefix and URL.
-    """
-    name = f"{prefix}_{tag}_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return re.sub(r"/[^/]*$", f"/{name}", admin_url)
+def create_database(tag: str) -> str:
+    """Create an empty, uniquely named scratch database; return its SQLAlchemy URL."""
+    return scratch.create_database(tag, PG_ADMIN_URL, prefix="isoko_bench")
 
 
-def drop_database(url: str, admin_url: str = PG_ADMIN_URL) -> None:
+def drop_database(url: str) -> None:
     """Drop a scratch database, closing whatever still holds it."""
-    name = url.rsplit("/", 1)[1]
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :n AND pid <> pg_backend_pid()"
-            ),
-            {"n": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    engine.dispose()
+    scratch.drop_database(url, PG_ADMIN_URL)
 
 
 def cli_environment(url: str, **extra: str) -> dict[str, str]:

@@ -2,20 +2,18 @@
 
 Every chart callback is POSTed to /dashboards/_dash-update-component as the Ministère
 would (login, permission, scope, query, figure, JSON: the whole request), cache off.
-Then the same callbacks run with the aggregate tables swapped for subqueries computing
-the same rows from the raw order lines, listings and payments at query time, and both
-answers are compared.
+Then the same callbacks are POSTed to a second app reading the "records" fact source:
+the same rows computed from the raw order lines, listings and payments at query time
+(and the leakage flags found live), and both answers are compared.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 
-from .common import Dataset, logged_in_client, sample
-from .load.payloads import charts_body, listed
+from tests.dash_requests import charts_body, listed
+
+from .common import Dataset, bench_config, logged_in_client, sample
 from .table import Row, heading, timing_row
 
 PERIOD = {"du": "2025-07", "au": "2026-06", "carte": "2015", "grain": "mois", "jours": 90}
@@ -53,72 +51,12 @@ def top_seller(app) -> int:
         )
 
 
-@contextmanager
-def raw_lines():
-    """Swap every aggregate the dashboards read for a subquery over the raw records."""
-    from sqlalchemy.orm import aliased
+def records_app(data: Dataset):
+    """A second app on the same database whose dashboards compute every aggregate row from
+    the records at each request (DASHBOARD_FACTS = "records", dashboards.data.sources)."""
+    from console import create_app
 
-    from console import models as m
-    from console.services import facts
-    from dashboards import charts
-    from dashboards.data import mevente, pilot, sales, tax
-
-    day = facts.sales_day_select().subquery("raw_day")
-    month = facts.sales_month_select(day).subquery("raw_month")
-    week = facts.sales_week_select(day).subquery("raw_week")
-    payments = facts.payment_month_select().subquery("raw_payments")
-    listings = facts.listing_select().subquery("raw_listings")
-
-    def alias(model, subquery):
-        return aliased(model, subquery, adapt_on_names=True)
-
-    swaps = [
-        (sales, "M", alias(m.SalesMonthFact, month)),
-        (sales, "D", alias(m.SalesDayFact, day)),
-        (sales, "W", alias(m.SalesWeekFact, week)),
-        (pilot, "D", alias(m.SalesDayFact, day)),
-        (mevente, "LF", alias(m.ListingFact, listings)),
-        (tax, "M", alias(m.SalesMonthFact, month)),
-        (tax, "P", alias(m.PaymentMonthFact, payments)),
-    ]
-    saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
-    flags_chart = charts.CHARTS["recettes-alertes"]
-    for module, name, value in swaps:
-        setattr(module, name, value)
-    # The flags table is filled by the leakage service at refresh: raw means running it.
-    charts.CHARTS["recettes-alertes"] = dataclasses.replace(flags_chart, load=live_flags)
-    try:
-        yield
-    finally:
-        for module, name, value in saved:
-            setattr(module, name, value)
-        charts.CHARTS["recettes-alertes"] = flags_chart
-
-
-def live_flags(session, scope, filters):
-    """The leakage flags computed from the raw records for the period (as the service does)."""
-    import pandas as pd
-
-    from console.services.leakage import leakage_flags
-    from dashboards.data.tax import FLAG_COLUMNS
-
-    flags = leakage_flags(session, scope, filters.start, filters.last_day)
-    rows = [
-        {
-            "kind": f.kind,
-            "label": f.label,
-            "seller_id": f.seller_id,
-            "seller": f.seller_name,
-            "province": f.province,
-            "period": f.period.label,
-            "period_start": f.period.start,
-            "amount": int(f.amount_at_stake),
-            "explanation": f.explanation,
-            "computed_on": None,
-        }
-        for f in flags
-    ]
-    return pd.DataFrame(rows, columns=FLAG_COLUMNS).sort_values("amount", ascending=False)
+    return create_app(bench_config(data.url, DASHBOARD_FACTS="records"))
 
 
 def callback(client, key: str, values: dict) -> tuple:
@@ -139,6 +77,8 @@ def callback(client, key: str, values: dict) -> tuple:
 def measure(app, data: Dataset, repeat: int) -> list[Row]:
     """One row per chart callback: aggregates against raw lines."""
     client = logged_in_client(app, "bench.ministere", "Ministère")
+    raw_app = records_app(data)
+    raw_client = logged_in_client(raw_app, "bench.ministere", "Ministère")
     seller = top_seller(app)
     rows = [heading(
         "Dashboard callbacks (p50 / p95)",
@@ -149,9 +89,8 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
         values = {**PERIOD, **{k: (seller if v == "TOP_SELLER" else v) for k, v in extra.items()}}
         post, answer = callback(client, key, values)
         facts_ms = sample(post, repeat)
-        with raw_lines():
-            raw_post, raw_answer = callback(client, key, values)
-            raw_ms = sample(raw_post, min(repeat, RAW_REPEAT), warm_up=False)
+        raw_post, raw_answer = callback(raw_client, key, values)
+        raw_ms = sample(raw_post, min(repeat, RAW_REPEAT), warm_up=False)
         # Stored leakage flags are judged over all the data at refresh; live ones over the
         # period only (sales drop, 12-month turnover): they may differ by design.
         if key == "recettes-alertes":
@@ -162,4 +101,9 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
             same += f"; {len(facts_ms)} samples (time budget)"
         rows.append(timing_row(f"dashboard `{label}`", facts_ms, raw_ms, same))
         print(f"   {rows[-1].figure:<48} {rows[-1].isoko:>22} {rows[-1].baseline:>24}", flush=True)
+    with raw_app.app_context():
+        from console.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
     return rows

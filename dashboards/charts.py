@@ -1,9 +1,10 @@
 """Charts as data: what each loads, how it draws, how it exports; and the one code path
 every chart callback and download goes through (permission, filters, scope, cache).
 
-A chart's ``load(session, scope, filters)`` reads only the aggregate tables, always
-through console.security.scoping; its ``draw(frame, filters)`` builds the figure (or
-the table rows) from that frame; ``export(frame)`` names the columns in French.
+A chart's ``load(session, scope, filters, facts)`` reads the aggregate tables ``facts``
+names (data.sources: the app's DASHBOARD_FACTS; loads reading only records ignore it),
+always through console.security.scoping; its ``draw(frame, filters)`` builds the figure
+(or the table rows) from that frame; ``export(frame)`` names the columns in French.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from console.security.scoping import NATIONAL, ProvinceScope, current_scope
 
 from .cache import cached
 from .catalogue import BY_SLUG, PERMISSION
+from .data.sources import FactSource, source_named
 from .exports import XLSX_MIME, frame_to_csv, frame_to_xlsx
 from .figures import NO_DATA, message_figure
 from .filters import DataBounds, Filters, data_bounds, read_filters
@@ -120,13 +122,21 @@ def chart_data(
     if problem:
         return ChartData(filters, None, (*errors, problem), refused=True)
     load = chart.load_all if every_row and chart.load_all is not None else chart.load
+    facts = app_facts()
     if chart.live:
-        frame = load(session, scope, filters)
+        frame = load(session, scope, filters, facts)
     else:
         # Keyed by the data function: charts drawing the same frame share one entry.
-        name = f"{load.__module__}.{load.__qualname__}"
-        frame = cached(name, scope, filters.cache_key, session, lambda: load(session, scope, filters))
+        name = f"{load.__module__}.{load.__qualname__}|{facts.name}"
+        frame = cached(
+            name, scope, filters.cache_key, session, lambda: load(session, scope, filters, facts)
+        )
     return ChartData(filters, frame, tuple(errors))
+
+
+def app_facts() -> FactSource:
+    """The source this app's dashboards read (DASHBOARD_FACTS: the aggregates in the console)."""
+    return source_named(current_app.config["DASHBOARD_FACTS"])
 
 
 def chart_output(key: str, values: dict, scope: ProvinceScope | None = None):

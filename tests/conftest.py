@@ -1,7 +1,10 @@
-"""Test fixtures: a fresh, migrated database per module, on SQLite or PostgreSQL.
+"""Test fixtures: a database per module, copied from a template built once per session.
 
-ISOKO_TEST_DB=sqlite (default) runs on a temporary SQLite file; ISOKO_TEST_DB=postgresql
-creates a uniquely named PostgreSQL database on ISOKO_TEST_PG_URL and drops it after.
+ISOKO_TEST_DB=sqlite (default) runs on temporary SQLite files; ISOKO_TEST_DB=postgresql on
+uniquely named PostgreSQL databases on ISOKO_TEST_PG_URL, dropped at the end. Migrating,
+loading the reference data and syncing the roles happen once per session, into a template
+database; each module gets its own copy of it (a file copy on SQLite, ``CREATE DATABASE …
+TEMPLATE`` on PostgreSQL), so modules stay as isolated as if each had migrated its own.
 Tests marked `postgres` always need PostgreSQL: they skip with a reason when it is
 unreachable, except under CI=true, where that is a failure.
 """
@@ -9,13 +12,16 @@ unreachable, except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
-from bench.common import create_database, drop_database
 from config import Config
+
+from .databases import copy_sqlite, create_database, database_name, drop_database, sqlite_path
 
 PG_ADMIN_URL = os.environ.get(
     "ISOKO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -23,6 +29,10 @@ PG_ADMIN_URL = os.environ.get(
 TEST_DB = os.environ.get("ISOKO_TEST_DB", "sqlite").lower()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "Isoko-Test-2023!"
+# The tests check who may sign in, not what a stolen hash costs to crack: FAB's default
+# scrypt takes a tenth of a second per account created and per sign-in, a cheap PBKDF2
+# almost nothing. Production keeps FAB's default (config.py sets no hash method).
+PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def _pg_reachable() -> str | None:
@@ -46,9 +56,10 @@ def require_postgres() -> None:
         pytest.skip(reason)
 
 
-def create_pg_database() -> str:
-    """Create a uniquely named PostgreSQL database and return its URL."""
-    return create_database(str(os.getpid()), PG_ADMIN_URL, prefix="isoko_test")
+def create_pg_database(template: str | None = None) -> str:
+    """Create a uniquely named PostgreSQL database (empty, or a copy of the database
+    named ``template``) and return its URL."""
+    return create_database(str(os.getpid()), PG_ADMIN_URL, prefix="isoko_test", template=template)
 
 
 def drop_pg_database(url: str) -> None:
@@ -65,16 +76,69 @@ def backend() -> str:
     return "sqlite"
 
 
-def make_database_url(backend: str, tmp_path_factory) -> str:
+@dataclass(frozen=True)
+class Template:
+    """A database state built once per session and copied for each module that asks for it:
+    the migrated database with reference data and roles, then ``prepare(app)`` if given
+    (seeding, users…). A module may change its copy freely; the template is never opened
+    by a test."""
+
+    name: str
+    prepare: Callable | None = None
+
+
+MIGRATED = Template("migrated")
+_templates: dict[tuple[str, str], str] = {}  # (backend, template name) -> URL
+
+
+def empty_database_url(backend: str, tmp_path_factory) -> str:
+    """A new, empty database (nothing migrated)."""
     if backend == "postgresql":
         return create_pg_database()
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'isoko.db'}"
+
+
+def template_url(backend: str, tmp_path_factory, template: Template = MIGRATED) -> str:
+    """The template's database, built on first use in this session."""
+    key = (backend, template.name)
+    if key not in _templates:
+        if template == MIGRATED:
+            url = empty_database_url(backend, tmp_path_factory)
+        else:
+            url = make_database_url(backend, tmp_path_factory)
+        try:
+            application = build_app(url)  # migrates an empty database
+            if template.prepare is not None:
+                template.prepare(application)
+            close_app(application)
+        except BaseException:
+            dispose_database(url)
+            raise
+        _templates[key] = url
+    return _templates[key]
+
+
+def make_database_url(backend: str, tmp_path_factory, template: Template = MIGRATED) -> str:
+    """A new database for one module: a copy of the session's template (by default, migrated
+    with reference data and roles)."""
+    source = template_url(backend, tmp_path_factory, template)
+    if backend == "postgresql":
+        return create_pg_database(template=database_name(source))
     path = tmp_path_factory.mktemp("db") / "isoko.db"
+    copy_sqlite(sqlite_path(source), path)
     return f"sqlite:///{path}"
 
 
 def dispose_database(url: str) -> None:
     if url.startswith("postgresql"):
         drop_pg_database(url)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Drop the session's PostgreSQL templates (SQLite ones are temporary files)."""
+    for url in _templates.values():
+        dispose_database(url)
+    _templates.clear()
 
 
 def make_test_config(database_url: str) -> type[Config]:
@@ -91,43 +155,64 @@ def make_test_config(database_url: str) -> type[Config]:
         SESSION_COOKIE_SECURE = False
         REDIS_URL = None
         FACTS_REFRESH_DELAY_S = None  # tests refresh the aggregates themselves
+        FAB_PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
+        # What FAB checks an unknown user's password against (to take the same time).
+        AUTH_DB_FAKE_PASSWORD_HASH_CHECK = generate_password_hash(
+            "password", method=PASSWORD_HASH_METHOD
+        )
 
     return TestConfig
 
 
 def build_app(database_url: str, config_overrides: dict | None = None):
-    """Create, migrate and initialise an app on ``database_url``."""
-    from flask_migrate import upgrade
-
+    """Create an app on ``database_url``; an empty database is first migrated and given
+    the reference data and the roles (a copy of a template already has them)."""
     from console import create_app
     from console.extensions import db
-    from console.reference.loader import load_reference
-    from console.security.roles import sync_roles
 
     config = make_test_config(database_url)
     for key, value in (config_overrides or {}).items():
         setattr(config, key, value)
     app = create_app(config)
     with app.app_context():
+        if not sa.inspect(db.engine).has_table("alembic_version"):
+            initialise_database(app)
+    return app
+
+
+def initialise_database(app) -> None:
+    """What an operator runs on a new database: migrations, reference data, roles."""
+    from flask_migrate import upgrade
+
+    from console.extensions import db
+    from console.reference.loader import load_reference
+    from console.security.roles import sync_roles
+
+    with app.app_context():
         upgrade(revision="heads")
         load_reference(db.session)
         db.session.commit()
         sync_roles(app.appbuilder)
-    return app
+
+
+def close_app(app, url: str | None = None) -> None:
+    """Close the app's connections (and drop its database ``url`` when given)."""
+    from console.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if url is not None:
+        dispose_database(url)
 
 
 @pytest.fixture(scope="module")
 def app(backend, tmp_path_factory) -> Iterator:
-    """A migrated app with reference data and roles, fresh for each test module."""
+    """A migrated app with reference data and roles, on a database of its module's own."""
     url = make_database_url(backend, tmp_path_factory)
     application = build_app(url)
     yield application
-    with application.app_context():
-        from console.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
-    dispose_database(url)
+    close_app(application, url)
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from flask import g
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from bench.load.payloads import charts_body, listed
 from console import models as m
 from console.services.periods import local_midnight_utc
 
-from .conftest import build_app, create_user, dispose_database, make_database_url
+from .conftest import Template, build_app, close_app, create_user, make_database_url
+from .dash_requests import charts_body, listed
 
 UNTIL = dt.date(2025, 6, 30)
 ROLE_USERS = {
@@ -29,28 +29,35 @@ ROLE_USERS = {
 }
 
 
-def seeded_app(backend, tmp_path_factory, order_lines: int = 3000, overrides: dict | None = None):
-    """A migrated app with demo data, aggregates refreshed and one user per role."""
+def _seed_dashboards(app) -> None:
+    """Demo data, aggregates refreshed, one user per role (the dashboards' template)."""
     from console.demo.seed import seed_demo
     from console.extensions import db
     from console.services.facts import refresh_facts
 
-    url = make_database_url(backend, tmp_path_factory)
-    app = build_app(url, overrides)
     with app.app_context():
-        seed_demo(db, order_lines=order_lines, seed=5, until=UNTIL)
+        seed_demo(db, order_lines=3000, seed=5, until=UNTIL)
         refresh_facts(db.session)
         db.session.commit()
     for role, (username, provinces) in ROLE_USERS.items():
         create_user(app, username, role, provinces)
-    return app, url
+
+
+SEEDED = Template("dashboards-3000", _seed_dashboards)
+
+
+def seeded_app(backend, tmp_path_factory, overrides: dict | None = None):
+    """An app on its own copy of a database with demo data, aggregates refreshed and one
+    user per role (seeded once per session)."""
+    url = make_database_url(backend, tmp_path_factory, SEEDED)
+    return build_app(url, overrides), url
 
 
 @pytest.fixture(scope="module")
 def seeded(backend, tmp_path_factory):
     app, url = seeded_app(backend, tmp_path_factory)
     yield app
-    close(app, url)
+    close_app(app, url)
 
 
 @pytest.fixture
@@ -61,15 +68,6 @@ def db_session(seeded):
     with seeded.app_context():
         yield db.session
         db.session.rollback()
-
-
-def close(app, url) -> None:
-    from console.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    dispose_database(url)
 
 
 @contextmanager

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+from functools import partial
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 PERIOD = "2024-05"
@@ -19,12 +21,39 @@ _FRANCS = re.compile(r"(-?\d{1,3}(?: \d{3})*) ?FBu")
 
 def seed(app, tmp_path_factory, order_lines: int = 2500) -> None:
     """Demo data until June 2024 and a private reports folder for this module's app."""
+    app.config["REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
+    _seed_demo(app, order_lines)
+
+
+def _seed_demo(app, order_lines: int) -> None:
     from console.demo.seed import seed_demo
     from console.extensions import db
 
-    app.config["REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
     with app.app_context():
         seed_demo(db, order_lines=order_lines, seed=11, until=UNTIL)
+
+
+def _seed_with_users(app, order_lines: int) -> None:
+    _seed_demo(app, order_lines)
+    make_users(app)
+
+
+def seeded_app_fixture(order_lines: int = 2500):
+    """A module-scoped ``app`` fixture replacing conftest's: the module's own copy of a
+    database with demo data until June 2024 and one user per role (see make_users), seeded
+    once per session for each size, and a private reports folder."""
+    from .conftest import Template, build_app, close_app, make_database_url
+
+    template = Template(f"reports-{order_lines}", partial(_seed_with_users, order_lines=order_lines))
+
+    @pytest.fixture(scope="module")
+    def app(backend, tmp_path_factory):
+        url = make_database_url(backend, tmp_path_factory, template)
+        application = build_app(url, {"REPORTS_DIR": str(tmp_path_factory.mktemp("reports"))})
+        yield application
+        close_app(application, url)
+
+    return app
 
 
 def login_as(client, username: str):

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import IN_CI, PASSWORD, build_app, create_user, dispose_database, make_database_url
+from .conftest import IN_CI, PASSWORD, build_app, close_app, create_user, make_database_url
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboards"
 WAIT_S = 60
+
+pytestmark = pytest.mark.browser
 
 
 def _browser_or_skip():
@@ -63,10 +65,7 @@ def served(backend, tmp_path_factory):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    dispose_database(url)
+    close_app(app, url)
 
 
 @pytest.fixture(scope="module")

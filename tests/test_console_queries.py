@@ -100,6 +100,7 @@ def test_a_grant_revoked_in_the_database_is_refused_on_the_next_request(app, cli
     assert client.get("/deviceview/list/").status_code == 200
 
 
+@pytest.mark.postgres
 def test_text_searches_on_large_tables_have_a_trigram_index_on_postgresql(app):
     """FAB searches with ILIKE; on PostgreSQL only a trigram index serves it."""
     from console.extensions import db

@@ -9,8 +9,8 @@ import pytest
 
 from console.security.policy import ROLES, allows, is_declared
 
-from .conftest import PASSWORD, build_app, create_user, login, make_database_url
-from .dashboards_support import ROLE_USERS, close, signed_in, update_payload
+from .conftest import PASSWORD, build_app, close_app, create_user, login, make_database_url
+from .dashboards_support import ROLE_USERS, signed_in, update_payload
 
 DASHBOARD_CHART = {
     "ventes": "ventes-provinces",
@@ -40,7 +40,7 @@ def csrf_app(backend, tmp_path_factory):
     application = build_app(url, {"WTF_CSRF_ENABLED": True})
     create_user(application, "ministere.csrf", "Ministère")
     yield application
-    close(application, url)
+    close_app(application, url)
 
 
 def dashboard_rules(app):

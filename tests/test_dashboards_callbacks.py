@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 
 import pytest
@@ -12,12 +13,12 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
-from bench.load.payloads import chart_part, part_key
 from console import models as m
 from console.services.periods import local_midnight_utc
 
 from . import dashboards_support as support
 from .conftest import login
+from .dash_requests import chart_part, part_key
 from .dashboards_support import province_id, raw_sales, signed_in, update_payload
 from .test_console_queries import counted_queries
 
@@ -478,8 +479,8 @@ def test_the_flags_export_holds_every_flag_when_the_screen_shows_the_first(
     from dashboards.charts import CHARTS, chart_data
     from dashboards.data import tax
 
-    def first_three(session, scope, filters):
-        return tax.leakage(session, scope, filters, limit=3)
+    def first_three(session, scope, filters, facts):
+        return tax.leakage(session, scope, filters, facts, limit=3)
 
     monkeypatch.setitem(
         CHARTS, "recettes-alertes", dataclasses.replace(CHARTS["recettes-alertes"], load=first_three)
@@ -494,3 +495,50 @@ def test_the_flags_export_holds_every_flag_when_the_screen_shows_the_first(
     )
     assert len(shown) == 3 < stored
     assert len(every) == stored
+
+
+# -- the aggregates against the records ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"grain": "semaine", "carte": "2025"}, {"grain": "semaine", "cooperative": "TOP"}],
+    ids=["months", "weeks-2025-map", "one-seller-weeks"],
+)
+def test_every_chart_reads_the_same_rows_from_the_aggregates_as_from_the_records(
+    seeded, db_session, values
+):
+    """DASHBOARD_FACTS="records" computes the aggregates' rows at each request: every frame
+    a chart shows or exports must be the same. Leakage flags are the exception by design
+    (stored ones are judged with all the data, live ones with the period's only)."""
+    import pandas as pd
+
+    from dashboards.charts import CHARTS, chart_data
+
+    if values.get("cooperative") == "TOP":
+        top = db_session.scalar(
+            select(m.SalesMonthFact.seller_id)
+            .group_by(m.SalesMonthFact.seller_id)
+            .order_by(func.sum(m.SalesMonthFact.gross).desc())
+            .limit(1)
+        )
+        values = {**values, "cooperative": top}
+    frames, statements = {}, {}
+    for source in ("aggregates", "records"):
+        seeded.config["DASHBOARD_FACTS"] = source
+        try:
+            with signed_in(seeded, "ministere.dash"), counted_queries() as statements[source]:
+                frames[source] = {
+                    (key, every): chart_data(key, {**PERIOD, **values}, every_row=every).frame
+                    for key in CHARTS
+                    if key != "recettes-alertes"
+                    for every in (False, True)
+                }
+        finally:
+            seeded.config["DASHBOARD_FACTS"] = "aggregates"
+    # The records' pass reads no aggregate table (only the refresh's selects over records).
+    assert not [s for s in statements["records"] if re.search(r" fact_(sales|payment|listing)", s)]
+    assert [s for s in statements["aggregates"] if " fact_sales" in s]
+    assert sum(not frame.empty for frame in frames["aggregates"].values()) >= 20
+    for chart, frame in frames["aggregates"].items():
+        pd.testing.assert_frame_equal(frame, frames["records"][chart], check_dtype=False, obj=chart)

@@ -48,6 +48,7 @@ def _outcome(app, batch_id=None):
         return batch.id, batch.outcome, coops
 
 
+@pytest.mark.worker
 def test_a_big_file_is_queued_then_imported_by_the_worker(big_files):
     require_redis()
     from redis import Redis

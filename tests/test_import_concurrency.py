@@ -9,15 +9,15 @@ import sqlalchemy as sa
 
 from console.models.imports import ImportOutcome
 
-from .conftest import build_app, create_pg_database, create_user, drop_pg_database, require_postgres
+from .conftest import build_app, close_app, create_user, make_database_url, require_postgres
 from .import_support import COOPERATIVES_CSV, ORDERS_CSV, PRODUCTS_CSV, run_as
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("kind", ["cooperatives", "orders"])
-def test_concurrent_imports_of_the_same_file_create_no_duplicates(kind):
+def test_concurrent_imports_of_the_same_file_create_no_duplicates(kind, tmp_path_factory):
     require_postgres()
-    url = create_pg_database()
+    url = make_database_url("postgresql", tmp_path_factory)
     app = build_app(url)
     try:
         create_user(app, "ministere", "Ministère")
@@ -45,7 +45,5 @@ def test_concurrent_imports_of_the_same_file_create_no_duplicates(kind):
         with app.app_context():
             table = {"cooperatives": "cooperative", "orders": "order_line"}[kind]
             assert db.session.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == rows
-            db.session.remove()
-            db.engine.dispose()
     finally:
-        drop_pg_database(url)
+        close_app(app, url)

@@ -68,8 +68,7 @@ def test_without_replica_reads_use_the_primary(app):
 def test_with_replica_reads_go_to_the_replica(backend, tmp_path_factory):
     """A replica with different data proves dashboards' reads do not hit the primary."""
     primary = make_database_url(backend, tmp_path_factory)
-    replica = make_database_url(backend, tmp_path_factory)
-    build_app(replica)  # a migrated copy standing in for the replica
+    replica = make_database_url(backend, tmp_path_factory)  # a migrated copy standing in for the replica
     app = build_app(primary, {"SQLALCHEMY_REPLICA_URI": replica})
     try:
         from console.database import read_session
@@ -109,7 +108,6 @@ def test_dashboards_and_reports_read_the_replica_while_archives_go_to_the_primar
 
     primary = make_database_url(backend, tmp_path_factory)
     replica = make_database_url(backend, tmp_path_factory)
-    build_app(replica)
     app = build_app(primary, {"SQLALCHEMY_REPLICA_URI": replica})
     app.config["REPORTS_DIR"] = str(tmp_path_factory.mktemp("replica-reports"))
     try:

@@ -16,18 +16,15 @@ from .reports_fixtures import (
     generate,
     latest_archive,
     login_as,
-    make_users,
-    seed,
+    seeded_app_fixture,
 )
 
 REPORT_VIEWS = [spec.resource for spec in reports().values()] + ["MyReportsView", "ReportVerificationView"]
 USERS = {"Ministère": "ministere", "PNUD": "pnud", "Coordinateur provincial": "coord", "Auditeur fiscal": "auditeur"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def data(app, tmp_path_factory):
-    seed(app, tmp_path_factory, order_lines=1500)
-    make_users(app)
+# This module's app: its own copy of the seeded reports database (replaces conftest's).
+app = seeded_app_fixture(order_lines=1500)
 
 
 def _archives(db_session) -> int:

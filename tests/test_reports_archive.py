@@ -13,13 +13,10 @@ from console import models as m
 from reports.archive import stored_file
 from reports.verification import display_code, normalise_code
 
-from .reports_fixtures import PERIOD, generate, latest_archive, login_as, make_users, seed
+from .reports_fixtures import PERIOD, generate, latest_archive, login_as, seeded_app_fixture
 
-
-@pytest.fixture(scope="module", autouse=True)
-def data(app, tmp_path_factory):
-    seed(app, tmp_path_factory, order_lines=1500)
-    make_users(app)
+# This module's app: its own copy of the seeded reports database (replaces conftest's).
+app = seeded_app_fixture(order_lines=1500)
 
 
 @pytest.fixture(scope="module")

@@ -21,18 +21,15 @@ from .reports_fixtures import (
     fetch_report,
     latest_archive,
     login_as,
-    make_users,
     sales_sums,
-    seed,
+    seeded_app_fixture,
 )
 
 FRANCS_FORMAT = NUMBER_FORMATS["francs"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def data(app, tmp_path_factory):
-    seed(app, tmp_path_factory)
-    make_users(app)
+# This module's app: its own copy of the seeded reports database (replaces conftest's).
+app = seeded_app_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -22,18 +22,14 @@ from .reports_fixtures import (
     latest_archive,
     line_starting,
     login_as,
-    make_users,
     page_count,
     pdf_text,
     sales_sums,
-    seed,
+    seeded_app_fixture,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def data(app, tmp_path_factory):
-    seed(app, tmp_path_factory)
-    make_users(app)
+# This module's app: its own copy of the seeded reports database (replaces conftest's).
+app = seeded_app_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,13 @@ from sqlalchemy import select
 from console import models as m
 
 from .conftest import IN_CI
-from .reports_fixtures import PERIOD, generate, latest_archive, login_as, make_users, seed
+from .reports_fixtures import PERIOD, generate, latest_archive, login_as, seeded_app_fixture
 
 REDIS_URL = os.environ.get("ISOKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def data(app, tmp_path_factory):
-    seed(app, tmp_path_factory, order_lines=1500)
-    make_users(app)
+# This module's app: its own copy of the seeded reports database (replaces conftest's).
+app = seeded_app_fixture(order_lines=1500)
 
 
 def require_redis():
@@ -121,6 +119,7 @@ def _archive(db_session, archive_id):
     return db_session.get(m.ReportArchive, archive_id)
 
 
+@pytest.mark.worker
 def test_large_report_is_queued_then_generated_by_the_worker(app, client, queue, db_session):
     login_as(client, "auditeur")
     response = generate(client, "recettes-fiscales", period=PERIOD, province="", format="xlsx")
@@ -147,6 +146,7 @@ def test_large_report_is_queued_then_generated_by_the_worker(app, client, queue,
     assert "Terminé" in page and "Télécharger" in page
 
 
+@pytest.mark.worker
 def test_failed_job_is_recorded_with_a_french_reason(app, queue, db_session):
     from reports.queue import submit
 
@@ -166,6 +166,7 @@ def test_failed_job_is_recorded_with_a_french_reason(app, queue, db_session):
     assert len(queue.failed_job_registry) == 1
 
 
+@pytest.mark.worker
 def test_job_lost_from_redis_is_shown_as_failed(app, client, queue, db_session):
     login_as(client, "ministere")
     assert generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code == 302
@@ -186,6 +187,7 @@ def test_without_redis_a_large_report_is_generated_in_process(app, client, db_se
     assert client.get(f"/rapports/mes-rapports/{archive.id}/telecharger").status_code == 200
 
 
+@pytest.mark.worker
 def test_a_small_report_is_rendered_by_the_worker_while_the_request_waits(
     app, client, queue, running_worker, db_session
 ):
@@ -199,6 +201,7 @@ def test_a_small_report_is_rendered_by_the_worker_while_the_request_waits(
     assert queue.count == 0 and immediate_queue(queue).count == 0
 
 
+@pytest.mark.worker
 def test_a_small_report_not_ready_in_time_is_offered_in_my_reports(app, client, queue, db_session):
     login_as(client, "ministere")
     app.config["REPORTS_WAIT_S"] = 1  # and no worker runs
@@ -216,6 +219,7 @@ def test_a_small_report_not_ready_in_time_is_offered_in_my_reports(app, client, 
     assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
 
 
+@pytest.mark.worker
 def test_with_redis_down_a_small_report_is_rendered_in_the_request(app, client, queue, db_session):
     login_as(client, "ministere")
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -228,6 +232,7 @@ def test_with_redis_down_a_small_report_is_rendered_in_the_request(app, client, 
     assert archive.status == m.ReportStatus.DONE and archive.job_id is None
 
 
+@pytest.mark.worker
 def test_with_redis_down_a_large_report_waits_and_is_generated_when_redis_returns(
     app, client, queue, db_session
 ):
@@ -250,6 +255,7 @@ def test_with_redis_down_a_large_report_waits_and_is_generated_when_redis_return
     assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
 
 
+@pytest.mark.worker
 def test_a_report_whose_worker_was_killed_is_run_again(app, client, queue, db_session):
     from rq.job import Job, JobStatus
 
@@ -268,6 +274,7 @@ def test_a_report_whose_worker_was_killed_is_run_again(app, client, queue, db_se
     assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
 
 
+@pytest.mark.worker
 def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue, db_session):
     """The deployed command, in its own process: it lowers its priority, then runs the job."""
     login_as(client, "auditeur")
@@ -289,6 +296,7 @@ def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue,
     assert _archive(db_session, archive.id).status == m.ReportStatus.DONE
 
 
+@pytest.mark.worker
 def test_an_idle_isoko_worker_returns_to_its_maintenance_every_interval(app, queue, running_worker):
     """RQ waits worker_ttl − 15 s on empty queues before its maintenance (405 s by default),
     which held a killed worker's report or one left waiting by a Redis outage 7–9 minutes."""

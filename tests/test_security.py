@@ -12,7 +12,7 @@ from config import Config
 from console import ConfigurationError, create_app
 from console import models as m
 
-from .conftest import PASSWORD, build_app, create_user, dispose_database, login, make_database_url
+from .conftest import PASSWORD, build_app, close_app, create_user, login, make_database_url
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +31,7 @@ def guarded_app(backend, tmp_path_factory):
     )
     create_user(application, "agent.securite", "Ministère")
     yield application
-    with application.app_context():
-        from console.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
-    dispose_database(url)
+    close_app(application, url)
 
 
 def _https_client(application, address="127.0.0.1"):
@@ -123,12 +118,7 @@ def test_behind_a_proxy_each_client_has_its_own_limit_even_with_redis_down(backe
         assert first == [302] * 10 + [429]  # refused sign-ins go back to the form, then 429
         assert attempts("41.79.1.11", 1) == [302]  # another client behind the same proxy
     finally:
-        with application.app_context():
-            from console.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
-        dispose_database(url)
+        close_app(application, url)
 
 
 def test_security_headers_allow_fab_pages_and_forbid_framing(client):

@@ -16,7 +16,7 @@ from console.demo.seed import DEMO_TABLES
 from console.services import tax_engine as te
 from console.services.periods import BUJUMBURA
 
-from .conftest import build_app, dispose_database, make_database_url, require_postgres
+from .conftest import build_app, close_app, make_database_url, require_postgres
 
 LINES = 3000
 UNTIL = dt.date(2025, 12, 31)
@@ -32,21 +32,12 @@ def _seeded_app(backend, tmp_path_factory, seed=2023, lines=LINES, until=UNTIL):
     return app, url, summary
 
 
-def _close(app, url):
-    from console.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    dispose_database(url)
-
-
 @pytest.fixture(scope="module")
 def seeded(backend, tmp_path_factory):
     """One database seeded with 3 000 lines up to 31/12/2025."""
     app, url, summary = _seeded_app(backend, tmp_path_factory)
     yield app, summary
-    _close(app, url)
+    close_app(app, url)
 
 
 @pytest.fixture
@@ -555,7 +546,7 @@ def test_same_seed_and_until_give_identical_rows_and_another_seed_differs(
         assert result.exit_code == 0, result.output
         assert checksums(app) == reference
     finally:
-        _close(app, url)
+        close_app(app, url)
     # Another seed: compared on the generated tables, which saves building a database.
     from console.demo.context import Window, load_reference_frames
     from console.demo.seed import build_tables
@@ -610,8 +601,8 @@ def test_copy_load_on_postgresql_is_deterministic_and_resets_the_sequences(
                 == 2000
             )
     finally:
-        _close(first, first_url)
-        _close(second, second_url)
+        close_app(first, first_url)
+        close_app(second, second_url)
 
 
 def test_vectorised_stamps_equal_the_engine_across_rule_changes_exemptions_and_gaps():

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from tests.dash_requests import charts_body
+
 from .client import ConsoleSession
-from .payloads import charts_body
 from .plan import DRILL_ACCOUNT, PROBE_ACCOUNT
 from .processes import Service, wait_for_redis
 from .supervision import WorkerSupervisor, wait_for_reports

@@ -24,8 +24,8 @@ from urllib.parse import urlencode, urlsplit
 
 from locust import HttpUser, between, events, task
 
-from bench.load.payloads import charts_body, page_body, search_body
 from bench.load.transport import install, secure_url
+from tests.dash_requests import charts_body, page_body, search_body
 
 PLAN = json.loads(open(os.environ["ISOKO_LOAD_PLAN"], encoding="utf-8").read())
 SAMPLES: list[tuple] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.common import PASSWORD, add_user, bench_config
-from bench.load.payloads import listed
+from tests.dash_requests import listed
 
 SEED = 8
 

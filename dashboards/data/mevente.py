@@ -22,8 +22,8 @@ from console.services.sell_through import SupplyAndSales, sell_through_by
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, narrowed
+from .sources import AGGREGATES, FactSource
 
-LF = m.ListingFact
 AGE_BUCKETS = (
     (30, "0 à 30 jours"),
     (60, "31 à 60 jours"),
@@ -73,7 +73,9 @@ def _sorted_by_rate(result: pd.DataFrame, label: str) -> pd.DataFrame:
         columns="_order").reset_index(drop=True)
 
 
-def offered_vs_sold(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def offered_vs_sold(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per month: stock at its start, value offered and sold during it, offers, rate."""
     rows = []
     for month in filters.months:
@@ -82,20 +84,24 @@ def offered_vs_sold(session: Session, scope: ProvinceScope, filters: Filters) ->
     return pd.DataFrame(rows, columns=["month", *RATE_COLUMNS])
 
 
-def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_value_chain(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     result = _grouped(session, scope, filters, "value_chain", "value_chain_id")
     chains = names(session).value_chains
     result["value_chain"] = result["value_chain_id"].map(lambda i: chains.get(int(i), "—"))
     return _sorted_by_rate(result, "value_chain")
 
 
-def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_province(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     result = _grouped(session, scope, filters, f"province_{filters.map_version}", "province_id")
     result["province"] = result["province_id"].map(names(session).province)
     return _sorted_by_rate(result, "province")
 
 
-def _open_at(ref: dt.date):
+def _open_at(LF, ref: dt.date):
     """Listings still on offer at ``ref``: listed, not closed, not sold out by then."""
     return and_(
         LF.listed_on <= ref,
@@ -104,8 +110,11 @@ def _open_at(ref: dt.date):
     )
 
 
-def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def stock_ageing(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Value left on offer at the period's end (or today), by days on market."""
+    LF = facts.listing
     ref = filters.reference_day
     whens = [
         (LF.listed_on > ref - dt.timedelta(days=days), i)
@@ -115,7 +124,7 @@ def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd
     bucket = case(*whens, else_=literal(len(AGE_BUCKETS) - 1))
     remaining = value_at_price(LF.quantity_offered - LF.quantity_sold, LF.unit_price)
     stmt = narrowed(
-        select(bucket, func.count(), func.sum(remaining)).select_from(LF).where(_open_at(ref)),
+        select(bucket, func.count(), func.sum(remaining)).select_from(LF).where(_open_at(LF, ref)),
         LF,
         scope,
         filters,
@@ -130,12 +139,15 @@ def stock_ageing(session: Session, scope: ProvinceScope, filters: Filters) -> pd
     return ints(result, "listings", "value")
 
 
-def unsold_listings(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def unsold_listings(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Open listings with no sale ``filters.days`` days or more after listing, largest first."""
+    LF = facts.listing
     ref = filters.reference_day
     cutoff = ref - dt.timedelta(days=filters.days)
     unsold = [
-        _open_at(ref),
+        _open_at(LF, ref),
         LF.listed_on <= cutoff,
         or_(LF.sale_count == 0, LF.first_sale_on > ref),
     ]
@@ -188,8 +200,11 @@ PRICE_BUCKETS = (
 )
 
 
-def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def price_vs_sell_through(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Sell-through per value chain and price band (listed price / the category's average)."""
+    LF = facts.listing
     in_period = [LF.listed_on >= filters.start, LF.listed_on <= filters.last_day]
     offered = value_at_price(LF.quantity_offered, LF.unit_price)
     sold = value_at_price(LF.quantity_sold, LF.unit_price)
@@ -231,7 +246,9 @@ def price_vs_sell_through(session: Session, scope: ProvinceScope, filters: Filte
     return result.sort_values(["value_chain", "band"]).reset_index(drop=True)
 
 
-def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def falling_chains(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per value chain: the least-squares trend of monthly sell-through, in points a month."""
     monthly = pd.DataFrame(
         [
@@ -281,8 +298,11 @@ def falling_chains(session: Session, scope: ProvinceScope, filters: Filters) -> 
     return result.sort_values(["change", "value_chain"], kind="stable").reset_index(drop=True)
 
 
-def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def totals(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """One row: the rate and its terms over the period; unsold listings after N days."""
+    LF = facts.listing
     figures = _sell_through(session, scope, filters, filters.start, filters.last_day).get((), SupplyAndSales())
     result = pd.DataFrame([_rate_row(figures)], columns=RATE_COLUMNS)
     ref = filters.reference_day
@@ -291,7 +311,9 @@ def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
         select(func.count())
         .select_from(LF)
         .where(
-            _open_at(ref), LF.listed_on <= cutoff, or_(LF.sale_count == 0, LF.first_sale_on > ref)
+            _open_at(LF, ref),
+            LF.listed_on <= cutoff,
+            or_(LF.sale_count == 0, LF.first_sale_on > ref),
         ),
         LF,
         scope,
@@ -301,7 +323,9 @@ def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
     return result
 
 
-def active_alerts(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def active_alerts(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """The open and acknowledged mévente alerts of the chosen map, province and value chain."""
     from console.services.alerts import alerts_frame
 

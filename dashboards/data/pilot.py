@@ -18,6 +18,7 @@ from console.security.scoping import ProvinceScope, apply_scope
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, province_column
+from .sources import AGGREGATES, FactSource
 
 STAGES = (
     ("nominated_on", "Nominées"),
@@ -27,7 +28,6 @@ STAGES = (
     ("activated_on", "Actives"),
 )
 ACTIVE_DAYS = 30
-D = m.SalesDayFact  # the aggregate read here (the benchmark swaps it for raw lines)
 
 
 def _cooperative_filters(stmt, scope: ProvinceScope, filters: Filters, seller_column):
@@ -42,7 +42,9 @@ def _cooperative_filters(stmt, scope: ProvinceScope, filters: Filters, seller_co
     return stmt
 
 
-def funnel(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def funnel(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """How many enrollments reached each stage (by the date recorded for it)."""
     E = m.Enrollment
     counts = [func.count(getattr(E, column)) for column, _ in STAGES]
@@ -62,7 +64,9 @@ def funnel(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
     return result
 
 
-def attendance(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def attendance(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Participants per training session and gender."""
     A, S = m.Attendance, m.TrainingSession
     stmt = _cooperative_filters(
@@ -82,7 +86,9 @@ def attendance(session: Session, scope: ProvinceScope, filters: Filters) -> pd.D
     return result.sort_values(["starts_on", "session_id", "gender"]).reset_index(drop=True)
 
 
-def tablets(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def tablets(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Tablets deployed, lost or stolen, in repair and in stock, per province of the chosen map."""
     Dv = m.Device
     stmt = apply_scope(
@@ -140,8 +146,11 @@ def tablets(session: Session, scope: ProvinceScope, filters: Filters) -> pd.Data
     )
 
 
-def active_pioneers(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def active_pioneers(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per province: pioneers, and those with a sale in the 30 days to the reference day."""
+    D = facts.sales_day
     C = m.Cooperative
     ref = filters.reference_day
     since = ref - dt.timedelta(days=ACTIVE_DAYS - 1)
@@ -169,11 +178,13 @@ def active_pioneers(session: Session, scope: ProvinceScope, filters: Filters) ->
     ).reset_index(drop=True)
 
 
-def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def totals(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """One row of key figures for the programme."""
     steps = funnel(session, scope, filters)
     devices = tablets(session, scope, filters)
-    pioneers = active_pioneers(session, scope, filters)
+    pioneers = active_pioneers(session, scope, filters, facts)
     return pd.DataFrame(
         [
             {

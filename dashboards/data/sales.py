@@ -18,18 +18,21 @@ from console.services.periods import week_start
 
 from ..filters import Filters
 from .common import area_narrowed, dates, frame, ints, names, narrowed, province_column
-
-# The aggregates read here (bench/dashboards.py swaps them for raw-line subqueries).
-M, D, W = m.SalesMonthFact, m.SalesDayFact, m.SalesWeekFact
+from .sources import AGGREGATES, FactSource
 
 
-def _month_query(scope: ProvinceScope, filters: Filters, *columns):
+def _month_query(M, scope: ProvinceScope, filters: Filters, *columns):
+    """Columns of the monthly sales ``M``, narrowed to the scope, period and filters."""
     return narrowed(select(*columns).select_from(M), M, scope, filters, period_column=M.month)
 
 
-def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def totals(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """One row: TTC, HT, tax, orders and active sellers over the period."""
+    M = facts.sales_month
     stmt = _month_query(
+        M,
         scope,
         filters,
         func.sum(M.gross),
@@ -42,8 +45,11 @@ def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataF
     return ints(result, "gross", "net", "tax", "orders", "sellers")
 
 
-def over_time(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def over_time(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """TTC and orders per month or per week (weeks cut at the period's month ends)."""
+    M, D, W = facts.sales_month, facts.sales_day, facts.sales_week
     if filters.grain == "semaine" and filters.cooperative_id is None:
         stmt = area_narrowed(
             select(W.week_start, func.sum(W.gross), func.sum(W.order_count), func.sum(W.net))
@@ -69,7 +75,13 @@ def over_time(session: Session, scope: ProvinceScope, filters: Filters) -> pd.Da
     else:
         stmt = (
             _month_query(
-                scope, filters, M.month, func.sum(M.gross), func.sum(M.order_count), func.sum(M.net)
+                M,
+                scope,
+                filters,
+                M.month,
+                func.sum(M.gross),
+                func.sum(M.order_count),
+                func.sum(M.net),
             )
             .group_by(M.month)
             .order_by(M.month)
@@ -79,11 +91,14 @@ def over_time(session: Session, scope: ProvinceScope, filters: Filters) -> pd.Da
     return ints(result, "gross", "orders", "net")
 
 
-def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_province(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """TTC and orders per province of the chosen map, largest first."""
+    M = facts.sales_month
     column = province_column(filters)
     stmt = _month_query(
-        scope, filters, column, func.sum(M.gross), func.sum(M.order_count)
+        M, scope, filters, column, func.sum(M.gross), func.sum(M.order_count)
     ).group_by(column)
     result = ints(frame(session, stmt, ["province_id", "gross", "orders"]), "gross", "orders")
     labels = names(session)
@@ -93,11 +108,14 @@ def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.
     ).reset_index(drop=True)
 
 
-def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_value_chain(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """TTC, tax and orders per value chain, largest first."""
+    M = facts.sales_month
     chain = m.Category.value_chain_id
     stmt = _month_query(
-        scope, filters, chain, func.sum(M.gross), func.sum(M.tax), func.sum(M.order_count)
+        M, scope, filters, chain, func.sum(M.gross), func.sum(M.tax), func.sum(M.order_count)
     ).group_by(chain)
     result = ints(
         frame(session, stmt, ["value_chain_id", "gross", "tax", "orders"]), "gross", "tax", "orders"
@@ -112,11 +130,15 @@ def by_value_chain(session: Session, scope: ProvinceScope, filters: Filters) -> 
 TOP_N = 15
 
 
-def top_sellers(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def top_sellers(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """The sellers with the largest TTC over the period (ties broken by id)."""
+    M = facts.sales_month
     gross = func.sum(M.gross)
     stmt = (
         _month_query(
+            M,
             scope,
             filters,
             M.seller_id,
@@ -144,9 +166,12 @@ def top_sellers(session: Session, scope: ProvinceScope, filters: Filters) -> pd.
     return result
 
 
-def local_vs_export(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def local_vs_export(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """TTC per month, local and export sales apart."""
-    stmt = _month_query(scope, filters, M.month, M.is_export, func.sum(M.gross)).group_by(
+    M = facts.sales_month
+    stmt = _month_query(M, scope, filters, M.month, M.is_export, func.sum(M.gross)).group_by(
         M.month, M.is_export
     )
     result = ints(frame(session, stmt, ["month", "is_export", "gross"]), "gross")
@@ -156,12 +181,13 @@ def local_vs_export(session: Session, scope: ProvinceScope, filters: Filters) ->
 
 
 def raw_material_purchases(
-    session: Session, scope: ProvinceScope, filters: Filters
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
     """Raw materials bought by cooperatives from cooperatives: TTC per month × value chain."""
+    M = facts.sales_month
     chain = m.Category.value_chain_id
     stmt = (
-        _month_query(scope, filters, M.month, chain, func.sum(M.gross), func.sum(M.order_count))
+        _month_query(M, scope, filters, M.month, chain, func.sum(M.gross), func.sum(M.order_count))
         .where(M.buyer_is_cooperative.is_(True), m.Category.is_raw_material.is_(True))
         .group_by(M.month, chain)
     )
@@ -174,13 +200,17 @@ def raw_material_purchases(
     return result.sort_values(["month", "value_chain"]).reset_index(drop=True)
 
 
-def pioneers_vs_others(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def pioneers_vs_others(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per month: TTC, selling cooperatives and average per seller, pioneers and others.
 
     Only cooperatives are compared (individual entrepreneurs are not in the programme).
     """
+    M = facts.sales_month
     stmt = (
         _month_query(
+            M,
             scope,
             filters,
             M.month,

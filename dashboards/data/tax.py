@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services.leakage import KIND_LABELS
+from console.services.leakage import KIND_LABELS, leakage_flags
 from console.services.periods import month_start
 from console.services.reconciliation import lines_for_seller, seller_in_scope
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, province_column
-
-M, P, R = m.SalesMonthFact, m.PaymentMonthFact, m.TaxRemittance
+from .sources import AGGREGATES, FactSource
 
 
 def _seller_filters(stmt, seller_column, scope: ProvinceScope, filters: Filters):
@@ -36,7 +35,8 @@ def _seller_filters(stmt, seller_column, scope: ProvinceScope, filters: Filters)
     return stmt
 
 
-def _due(scope, filters, *keys):
+def _due(facts: FactSource, scope, filters, *keys):
+    M = facts.sales_month
     stmt = (
         select(*keys, func.sum(M.tax), func.sum(M.net))
         .select_from(M)
@@ -50,7 +50,8 @@ def _due(scope, filters, *keys):
     return stmt.group_by(*keys)
 
 
-def _collected(scope, filters, *keys):
+def _collected(facts: FactSource, scope, filters, *keys):
+    P = facts.payment_month
     stmt = (
         select(*keys, func.sum(P.tax_amount))
         .select_from(P)
@@ -60,6 +61,7 @@ def _collected(scope, filters, *keys):
 
 
 def _remitted(scope, filters, *keys):
+    R = m.TaxRemittance
     stmt = (
         select(*keys, func.sum(R.amount))
         .select_from(R)
@@ -72,11 +74,14 @@ def _remitted(scope, filters, *keys):
     return _seller_filters(stmt, R.cooperative_id, scope, filters).group_by(*keys)
 
 
-def monthly(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def monthly(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Per month: tax due, collected, remitted, and the gaps (cumulated too)."""
-    due = frame(session, _due(scope, filters, M.month), ["month", "due", "net"])
-    collected = frame(session, _collected(scope, filters, P.month), ["month", "collected"])
-    remitted_month = month_start(R.period_end)
+    M, P = facts.sales_month, facts.payment_month
+    due = frame(session, _due(facts, scope, filters, M.month), ["month", "due", "net"])
+    collected = frame(session, _collected(facts, scope, filters, P.month), ["month", "collected"])
+    remitted_month = month_start(m.TaxRemittance.period_end)
     remitted = frame(session, _remitted(scope, filters, remitted_month), ["month", "remitted"])
     result = pd.DataFrame({"month": filters.months})
     for part in (due, collected, remitted):
@@ -96,12 +101,16 @@ def _nothing_if_all_zero(result: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def by_tax_kind(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_tax_kind(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Tax due by kind stamped on the lines, and remittances by declared kind."""
-    due = frame(session, _due(scope, filters, M.tax_kind), ["kind", "due", "net"]).drop(
-        columns=["net"]
+    due = frame(
+        session, _due(facts, scope, filters, facts.sales_month.tax_kind), ["kind", "due", "net"]
+    ).drop(columns=["net"])
+    remitted = frame(
+        session, _remitted(scope, filters, m.TaxRemittance.tax_kind), ["kind", "remitted"]
     )
-    remitted = frame(session, _remitted(scope, filters, R.tax_kind), ["kind", "remitted"])
     remitted["kind"] = remitted["kind"].map(lambda k: getattr(k, "value", k))
     result = due.merge(remitted, on="kind", how="outer")
     result = ints(result, "due", "remitted")
@@ -112,13 +121,17 @@ def by_tax_kind(session: Session, scope: ProvinceScope, filters: Filters) -> pd.
     return shown.sort_values(["due", "label"], ascending=[False, True]).reset_index(drop=True)
 
 
-def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def by_province(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Due, collected, remitted and unremitted per province of the chosen map."""
     column = province_column(filters)
-    due = frame(session, _due(scope, filters, column), ["province_id", "due", "net"]).drop(
+    due = frame(session, _due(facts, scope, filters, column), ["province_id", "due", "net"]).drop(
         columns=["net"]
     )
-    collected = frame(session, _collected(scope, filters, column), ["province_id", "collected"])
+    collected = frame(
+        session, _collected(facts, scope, filters, column), ["province_id", "collected"]
+    )
     remitted = frame(session, _remitted(scope, filters, column), ["province_id", "remitted"])
     result = due.merge(collected, on="province_id", how="outer").merge(
         remitted, on="province_id", how="outer"
@@ -133,16 +146,20 @@ def by_province(session: Session, scope: ProvinceScope, filters: Filters) -> pd.
     )
 
 
-def totals(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def totals(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """One row: due, collected, remitted over the period."""
-    result = monthly(session, scope, filters)
+    result = monthly(session, scope, filters, facts)
     return pd.DataFrame([{key: int(result[key].sum()) for key in ("due", "collected", "remitted")}])
 
 
 DRILL_LIMIT = 200
 
 
-def seller_lines(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def seller_lines(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """The selected seller's stamped lines in the period (newest first, 200 at most)."""
     columns = [
         "placed_at",
@@ -185,13 +202,19 @@ FLAGS_SHOWN = 100  # rows on screen (charts.TABLE_ROWS); the export reads them a
 
 
 def leakage(
-    session: Session, scope: ProvinceScope, filters: Filters, limit: int | None = FLAGS_SHOWN
+    session: Session,
+    scope: ProvinceScope,
+    filters: Filters,
+    facts: FactSource = AGGREGATES,
+    limit: int | None = FLAGS_SHOWN,
 ) -> pd.DataFrame:
     """Leakage flags (stored by the last refresh) of periods ending in the period, largest first.
 
     The screen reads the first ``limit`` and the count: more sales bring more flags, and
     the callback's cost must not follow them.
     """
+    if facts.live_flags:
+        return _live_leakage(session, scope, filters, limit)
     F = m.LeakageFlagFact
     column = province_column(filters)
     in_period = [F.period_end >= filters.start, F.period_end <= filters.last_day]
@@ -243,6 +266,42 @@ def leakage(
     return result[[*FLAG_COLUMNS, "total"]]
 
 
-def all_leakage(session: Session, scope: ProvinceScope, filters: Filters) -> pd.DataFrame:
+def all_leakage(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
     """Every flag of the period, for the export."""
-    return leakage(session, scope, filters, limit=None)
+    return leakage(session, scope, filters, facts, limit=None)
+
+
+def _live_leakage(
+    session: Session, scope: ProvinceScope, filters: Filters, limit: int | None
+) -> pd.DataFrame:
+    """The flags console.services.leakage finds now in the period's records, largest first.
+
+    The refresh judges every month with all the data at hand; here only the period's months
+    are judged (sales drop, 12-month turnover), so the two lists may differ by design.
+    """
+    sellers = set(
+        session.scalars(_seller_filters(select(m.Cooperative.id), m.Cooperative.id, scope, filters))
+    )
+    rows = [
+        {
+            "kind": flag.kind,
+            "label": flag.label,
+            "seller_id": flag.seller_id,
+            "seller": flag.seller_name,
+            "province": flag.province,
+            "period": flag.period.label,
+            "period_start": flag.period.start,
+            "amount": int(flag.amount_at_stake),
+            "explanation": flag.explanation,
+            "computed_on": None,
+        }
+        for flag in leakage_flags(session, scope, filters.start, filters.last_day)
+        if flag.seller_id in sellers
+    ]
+    result = pd.DataFrame(rows, columns=FLAG_COLUMNS).sort_values(
+        ["amount", "period_start", "seller_id"], ascending=[False, True, True], kind="stable"
+    )
+    result["total"] = len(result)
+    return (result if limit is None else result.head(limit)).reset_index(drop=True)

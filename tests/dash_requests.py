@@ -1,4 +1,7 @@
-"""Dash callback bodies, as the renderer posts them to /dashboards/_dash-update-component."""
+"""Dash callback bodies, as the renderer posts them to /dashboards/_dash-update-component.
+
+Shared by the tests and the load test (bench/load), which must not import the app: plain JSON.
+"""
 
 from __future__ import annotations
 
