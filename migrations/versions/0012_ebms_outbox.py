@@ -1,7 +1,7 @@
 """OBR eBMS: the outbox of invoice messages, checkTIN results, per-seller transmission override
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-04 19:30:00
 
 """
@@ -13,7 +13,7 @@ import console.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
