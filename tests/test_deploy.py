@@ -86,6 +86,7 @@ def deployment():
             (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
             for log in started.workdir.glob("*.log"):
                 shutil.copy(log, ARTIFACTS / "logs" / log.name)
+            shutil.rmtree(started.workdir, ignore_errors=True)
         drop_database(url, PG_ADMIN_URL)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build dashboards/assets/plotly-isoko.min.js: Plotly.js with only the traces the dashboards
-# draw (index.js), 1.3 MB instead of the full 4.8 MB bundle (430 kB instead of 1.4 MB gzipped).
+# draw (index.js), 1.3 MB instead of the full 4.8 MB bundle (430 kB instead of 1.5 MB gzipped).
 # Dash includes every script of dashboards/assets in the dashboards' pages, and dcc.Graph
 # uses window.Plotly when it is defined, so the full bundle is never downloaded.
 # Rebuild when the plotly Python package changes its Plotly.js version: package.json pins
