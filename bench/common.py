@@ -49,12 +49,18 @@ def drop_database(url: str) -> None:
     scratch.drop_database(url, PG_ADMIN_URL)
 
 
+HEALTH_TOKEN = "bench-health-token"
+
+
 def cli_environment(url: str, **extra: str) -> dict[str, str]:
     """The environment the `isoko` command needs to work on ``url``."""
     env = dict(os.environ)
     env.update(
         ISOKO_ENV="production",
-        ISOKO_SECRET_KEY="bench-only-not-a-secret",
+        # Production refuses a key under 32 bytes (console.security.hardening).
+        ISOKO_SECRET_KEY="bench-only-not-a-secret-" + "k" * 40,
+        # /health gives its details (database, Redis) to a caller sending this token.
+        ISOKO_HEALTH_TOKEN=HEALTH_TOKEN,
         ISOKO_DATABASE_URL=url,
         ISOKO_ADMIN_PASSWORD=PASSWORD,
     )

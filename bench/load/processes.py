@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.common import ROOT, cli_environment
+from bench.common import HEALTH_TOKEN, ROOT, cli_environment
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -182,7 +182,8 @@ def wait_for_health(base_url: str, service: Service, timeout: float = 120.0) -> 
         if not service.alive:
             raise RuntimeError(f"gunicorn s'est arrêté au démarrage :\n{service.tail()}")
         try:
-            with urllib.request.urlopen(base_url + "/health", timeout=5) as response:
+            probe = urllib.request.Request(base_url + "/health", headers={"X-Health-Token": HEALTH_TOKEN})
+            with urllib.request.urlopen(probe, timeout=5) as response:
                 body = json.loads(response.read())
                 if body.get("checks", {}).get("redis") == "ok":
                     return body
