@@ -13,8 +13,10 @@ naive values with the aware UTC columns (and fail).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from dateutil import parser
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
@@ -98,16 +100,46 @@ def _typed_date(filter_class):
     return TypedDateFilter
 
 
+BIGGEST_ID = 2**63 - 1  # larger numbers overflow the database's integers (a 500)
+
+
+def _tolerant(filter_class):
+    """A filter that answers a page whatever is typed: empty means no filter, and a value
+    the column cannot hold (an unknown status, a number beyond any id) matches nothing."""
+
+    class TolerantFilter(filter_class):
+        def apply(self, query, value):
+            values = value if isinstance(value, list | tuple) else [value]
+            texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+            if not texts:
+                return query
+            if any(t.lstrip("-").isdigit() and abs(int(t)) > BIGGEST_ID for t in texts):
+                return query.filter(sa.false())
+            column = getattr(self.model, self.column_name, None)
+            allowed = getattr(getattr(column, "type", None), "enums", None)
+            if allowed is not None and not any(isinstance(v, enum.Enum) for v in values):
+                if any(t not in allowed for t in texts):
+                    return query.filter(sa.false())
+            return super().apply(query, value)
+
+    TolerantFilter.__name__ = filter_class.__name__
+    return TolerantFilter
+
+
 class IsokoFilterConverter(SQLAFilterConverter):
-    """FAB's filters, with date and date-time ones that understand dates as people type them."""
+    """FAB's filters, tolerant of any typed value, with date and date-time ones that
+    understand dates as people type them."""
 
     conversion_table = tuple(
-        ("is_datetime", [FilterOnDay, FilterFrom, FilterUntil])
-        if test == "is_datetime"
-        else ("is_date", [_typed_date(f) for f in filters])
-        if test == "is_date"
-        else (test, filters)
-        for test, filters in SQLAFilterConverter.conversion_table
+        (test, [_tolerant(f) for f in filters])
+        for test, filters in (
+            ("is_datetime", [FilterOnDay, FilterFrom, FilterUntil])
+            if test == "is_datetime"
+            else ("is_date", [_typed_date(f) for f in filters])
+            if test == "is_date"
+            else (test, filters)
+            for test, filters in SQLAFilterConverter.conversion_table
+        )
     )
 
 
