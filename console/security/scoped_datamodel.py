@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import lazyload, selectinload
 
 from console.formatting import parse_date
+from console.text_match import contains_folded
 
 from .scoping import apply_scope, current_scope
 
@@ -126,6 +127,24 @@ def _tolerant(filter_class):
     return TolerantFilter
 
 
+class FilterContainsFolded(BaseFilter):
+    """« Contient », whatever the case and accents (« gitega » finds « Gitéga »)."""
+
+    name = _("Contient")
+    arg_name = "ct"
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        dialect = query.session.get_bind().dialect.name
+        return query.filter(contains_folded(field, str(value), dialect))
+
+
+def _contains_first(filters):
+    """Text filters open on « Contient » (FAB's first is « Commence par »)."""
+    rest = [f for f in filters if f.__name__ != "FilterContains"]
+    return [FilterContainsFolded, *rest[1:2], rest[0], *rest[2:]]
+
+
 class IsokoFilterConverter(SQLAFilterConverter):
     """FAB's filters, tolerant of any typed value, with date and date-time ones that
     understand dates as people type them."""
@@ -137,6 +156,8 @@ class IsokoFilterConverter(SQLAFilterConverter):
             if test == "is_datetime"
             else ("is_date", [_typed_date(f) for f in filters])
             if test == "is_date"
+            else (test, _contains_first(filters))
+            if test in ("is_text", "is_string")
             else (test, filters)
             for test, filters in SQLAFilterConverter.conversion_table
         )
