@@ -41,6 +41,7 @@ from .pilot import (
     EnrollmentView,
     TrainingSessionView,
 )
+from .search import GlobalSearchView
 from .tax import TaxRemittanceView, TaxRuleView
 
 # (view, label, icon, menu category: a permission name, also the msgid of its label)
@@ -71,7 +72,7 @@ MENU = [
     (AuditEventView, _("Journal d'audit"), "fa-history", "Traçabilité"),
 ]
 
-NO_MENU = [EnrollmentTransitionView]
+NO_MENU = [EnrollmentTransitionView, GlobalSearchView]
 
 # Menu category labels (the category names are permission names, kept untranslated).
 CATEGORY_LABELS = {
