@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import RelationshipProperty, lazyload, selectinload
 
 from console.formatting import parse_date
 from console.text_match import contains_folded
@@ -104,6 +105,13 @@ def _typed_date(filter_class):
 BIGGEST_ID = 2**63 - 1  # larger numbers overflow the database's integers (a 500)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.replace(",", ".")).is_finite()
+    except InvalidOperation:
+        return False
+
+
 def _tolerant(filter_class):
     """A filter that answers a page whatever is typed: empty means no filter, and a value
     the column cannot hold (an unknown status, a number beyond any id) matches nothing."""
@@ -117,6 +125,15 @@ def _tolerant(filter_class):
             if any(t.lstrip("-").isdigit() and abs(int(t)) > BIGGEST_ID for t in texts):
                 return query.filter(sa.false())
             column = getattr(self.model, self.column_name, None)
+            prop = getattr(column, "property", None)
+            if isinstance(prop, RelationshipProperty) and not all(t.isdigit() for t in texts):
+                return query.filter(sa.false())  # a related row is chosen by its id
+            if isinstance(getattr(column, "type", None), sa.Integer | sa.Numeric | sa.Float):
+                if not all(_is_number(t) for t in texts):
+                    return query.filter(sa.false())
+            if isinstance(getattr(column, "type", None), sa.Boolean):
+                if texts[0] not in ("y", "n"):  # FAB's checkbox sends "y"
+                    return query.filter(sa.false())
             allowed = getattr(getattr(column, "type", None), "enums", None)
             if allowed is not None and not any(isinstance(v, enum.Enum) for v in values):
                 if any(t not in allowed for t in texts):
