@@ -9,7 +9,10 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from console.text_match import register_sqlite_fold
+
 slow_log = logging.getLogger("isoko.slow_query")
+
 
 
 def install_engine_hooks(app: Flask, db) -> None:
@@ -24,6 +27,7 @@ def install_engine_hooks(app: Flask, db) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            register_sqlite_fold(dbapi_connection)  # accent-blind searches (text_match)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _start(conn, cursor, statement, parameters, context, executemany):

@@ -76,3 +76,32 @@ def test_first_start_of_a_clean_clone_shows_isoko_french_on_the_sign_in_page(tmp
     assert "Se connecter" in page and "Mot de passe" in page
     assert [words for words in FAB_WORDING if words in page] == []
     assert list((clone / "console" / "translations").rglob("*.mo"))  # compiled by this start
+
+
+def test_a_second_start_syncs_the_roles_without_fab_refusal_warnings(app, caplog):
+    from console.security.roles import sync_roles
+
+    with app.app_context(), caplog.at_level("WARNING"):
+        sync_roles(app.appbuilder)
+    assert [r.getMessage() for r in caplog.records if "Refused" in r.getMessage()] == []
+
+
+def test_first_run_says_each_step_and_gives_the_admin_and_demo_passwords_apart(app):
+    import run
+
+    from .conftest import login
+
+    steps: list[str] = []
+    app.config["ADMIN_PASSWORD"] = None
+    [admin_line] = run.prepare(app, False, 0, steps.append)
+    assert [step.split(" ")[0] for step in steps] == ["Base", "Données", "Rôles"]
+    assert "5 rôles" in steps[2]
+    with app.app_context():
+        [demo_line] = run._demo_accounts(app)
+    admin_password = admin_line.rsplit(" ", 1)[-1]
+    demo_password = demo_line.rsplit(" ", 1)[-1]
+    assert "admin" in admin_line and "pnud (PNUD)" in demo_line
+    assert admin_password != demo_password and admin_password not in demo_line
+    for username, password in (("admin", admin_password), ("pnud", demo_password)):
+        client = app.test_client()
+        assert "/logout/" in login(client, username, password).get_data(as_text=True)

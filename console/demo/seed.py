@@ -121,9 +121,17 @@ class SeedSummary:
 
 
 def seed_demo(
-    db, *, order_lines: int = 20000, seed: int = 2023, until: dt.date | None = None
+    db,
+    *,
+    order_lines: int = 20000,
+    seed: int = 2023,
+    until: dt.date | None = None,
+    progress=lambda message: None,
 ) -> SeedSummary:
-    """Generate and load the demo data set into an empty database, in one transaction."""
+    """Generate and load the demo data set into an empty database, in one transaction.
+
+    ``progress`` receives a line as each stage ends (generation, loading), with counts.
+    """
     until = until or today_local()
     if until < EARLIEST_UNTIL:
         raise SeedError(
@@ -141,11 +149,14 @@ def seed_demo(
             session.flush()
         ref = load_reference_frames(session)
         tables, anomalies, anomaly_ids = build_tables(ref, Window(until), seed, order_lines)
+        counts = {name: len(tables[name]) for name in DEMO_TABLES}
+        rows = f"{sum(counts.values()):,}".replace(",", "\u202f")
+        progress(f"Données de démonstration générées : {rows} lignes dans {len(counts)} tables.")
         connection = session.connection()
         bulk_load(connection, metadata, tables)
-        counts = {name: len(tables[name]) for name in DEMO_TABLES}
         # The demo's sellers started transmitting to OBR's eBMS a month before its end.
         counts["ebms_message"] = enqueue_placed_since(session, local_midnight_utc(until - EBMS_SINCE))
+        progress("Données de démonstration écrites en base.")
         connection.execute(
             insert(AuditEvent.__table__),
             [

@@ -35,6 +35,7 @@ N, R, W = Access.NONE, Access.READ, Access.WRITE
 POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     # everyone signed in: home page, menu, own profile and password
     "HomeView": (R, R, R, R),
+    "GlobalSearchView": (R, R, R, R),  # the navbar's search box; results scoped and per view
     "MenuApi": (R, R, R, R),
     "UserInfoEditView": (W, W, W, W),
     "ResetMyPasswordView": (W, W, W, W),

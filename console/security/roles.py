@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass
+
+from flask_appbuilder.const import LOGMSG_WAR_SEC_DEL_PERMVIEW
 
 from .guards import ROUTE_PERMISSIONS
 from .policy import ROLES, allows
@@ -38,12 +42,41 @@ def current_permission_pairs(appbuilder) -> set[tuple[str, str]]:
     return pairs | set(ROUTE_PERMISSIONS)
 
 
+class _DropRefusedDeletes(logging.Filter):
+    def filter(self, record) -> bool:
+        return record.msg != LOGMSG_WAR_SEC_DEL_PERMVIEW
+
+
+@contextlib.contextmanager
+def _quiet_menu_permission_churn():
+    """Silence FAB's « Refused to delete permission view » while it registers permissions.
+
+    A menu entry is named like its view, so FAB first tries to drop the entry's
+    ``menu_access`` as a permission the view does not declare, refuses (a role holds it)
+    and adds it back: one warning per menu entry at every start, none of them a problem.
+    The roles' permissions are then set from the policy table below.
+    """
+    loggers = [
+        logging.getLogger(name)
+        for name in ("flask_appbuilder.security.sqla.manager", "flask_appbuilder.security.manager")
+    ]
+    quiet = _DropRefusedDeletes()
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
+
+
 def sync_roles(appbuilder) -> list[RoleSync]:
     """Register every permission, then give each role exactly what the policy allows."""
     sm = appbuilder.sm
     # Roles first: FAB grants new permissions to the Admin role as it registers them.
     roles = {name: sm.find_role(name) or sm.add_role(name) for name in ROLES}
-    appbuilder.add_permissions(update_perms=True)
+    with _quiet_menu_permission_churn():
+        appbuilder.add_permissions(update_perms=True)
     for permission, resource in sorted(ROUTE_PERMISSIONS):
         sm.add_permission_view_menu(permission, resource)
     current = current_permission_pairs(appbuilder)

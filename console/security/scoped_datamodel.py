@@ -13,16 +13,20 @@ naive values with the aware UTC columns (and fail).
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from dateutil import parser
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import RelationshipProperty, lazyload, selectinload
 
 from console.formatting import parse_date
 from console.services.periods import BUJUMBURA
+from console.text_match import contains_folded
 
 from .scoping import apply_scope, current_scope
 
@@ -96,16 +100,82 @@ def _typed_date(filter_class):
     return TypedDateFilter
 
 
+BIGGEST_ID = 2**63 - 1  # larger numbers overflow the database's integers (a 500)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.replace(",", ".")).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def _tolerant(filter_class):
+    """A filter that answers a page whatever is typed: empty means no filter, and a value
+    the column cannot hold (an unknown status, a number beyond any id) matches nothing."""
+
+    class TolerantFilter(filter_class):
+        def apply(self, query, value):
+            values = value if isinstance(value, list | tuple) else [value]
+            texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+            if not texts:
+                return query
+            if any(t.lstrip("-").isdigit() and abs(int(t)) > BIGGEST_ID for t in texts):
+                return query.filter(sa.false())
+            column = getattr(self.model, self.column_name, None)
+            prop = getattr(column, "property", None)
+            if isinstance(prop, RelationshipProperty) and not all(t.isdigit() for t in texts):
+                return query.filter(sa.false())  # a related row is chosen by its id
+            if isinstance(getattr(column, "type", None), sa.Integer | sa.Numeric | sa.Float):
+                if not all(_is_number(t) for t in texts):
+                    return query.filter(sa.false())
+            if isinstance(getattr(column, "type", None), sa.Boolean):
+                if texts[0] not in ("y", "n"):  # FAB's checkbox sends "y"
+                    return query.filter(sa.false())
+            allowed = getattr(getattr(column, "type", None), "enums", None)
+            if allowed is not None and not any(isinstance(v, enum.Enum) for v in values):
+                if any(t not in allowed for t in texts):
+                    return query.filter(sa.false())
+            return super().apply(query, value)
+
+    TolerantFilter.__name__ = filter_class.__name__
+    return TolerantFilter
+
+
+class FilterContainsFolded(BaseFilter):
+    """« Contient », whatever the case and accents (« gitega » finds « Gitéga »)."""
+
+    name = _("Contient")
+    arg_name = "ct"
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        dialect = query.session.get_bind().dialect.name
+        return query.filter(contains_folded(field, str(value), dialect))
+
+
+def _contains_first(filters):
+    """Text filters open on « Contient » (FAB's first is « Commence par »)."""
+    rest = [f for f in filters if f.__name__ != "FilterContains"]
+    return [FilterContainsFolded, *rest[1:2], rest[0], *rest[2:]]
+
+
 class IsokoFilterConverter(SQLAFilterConverter):
-    """FAB's filters, with date and date-time ones that understand dates as people type them."""
+    """FAB's filters, tolerant of any typed value, with date and date-time ones that
+    understand dates as people type them."""
 
     conversion_table = tuple(
-        ("is_datetime", [FilterOnDay, FilterFrom, FilterUntil])
-        if test == "is_datetime"
-        else ("is_date", [_typed_date(f) for f in filters])
-        if test == "is_date"
-        else (test, filters)
-        for test, filters in SQLAFilterConverter.conversion_table
+        (test, [_tolerant(f) for f in filters])
+        for test, filters in (
+            ("is_datetime", [FilterOnDay, FilterFrom, FilterUntil])
+            if test == "is_datetime"
+            else ("is_date", [_typed_date(f) for f in filters])
+            if test == "is_date"
+            else (test, _contains_first(filters))
+            if test in ("is_text", "is_string")
+            else (test, filters)
+            for test, filters in SQLAFilterConverter.conversion_table
+        )
     )
 
 

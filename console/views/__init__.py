@@ -47,6 +47,7 @@ from .pilot import (
     EnrollmentView,
     TrainingSessionView,
 )
+from .search import GlobalSearchView
 from .tax import TaxRemittanceView, TaxRuleView
 
 # (view, label, icon, menu category: a permission name, also the msgid of its label)
@@ -81,7 +82,7 @@ MENU = [
     (ApiCallView, _("Journal des appels API"), "fa-plug", "Intégration"),
 ]
 
-NO_MENU = [EnrollmentTransitionView]
+NO_MENU = [EnrollmentTransitionView, GlobalSearchView]
 
 # Menu category labels (the category names are permission names, kept untranslated).
 CATEGORY_LABELS = {

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import lazyload
 from wtforms import Field
 
+from console.security.scoped_datamodel import BIGGEST_ID
 from console.security.scoping import apply_scope, current_scope
 
 PAGE = 20
@@ -63,7 +64,7 @@ class ChoiceSearchField(Field):
         related = self.view.datamodel.get_related_interface(self.column)
         found = []
         for value in chosen_values(self.column):
-            item = related.get(value) if value.isdigit() else None
+            item = related.get(value) if value.isdigit() and int(value) <= BIGGEST_ID else None
             if item is not None:
                 found.append((str(related.get_pk_value(item)), escape(str(item))))
         return found
