@@ -531,7 +531,6 @@ def test_every_chart_reads_the_same_rows_from_the_aggregates_as_from_the_records
                 frames[source] = {
                     (key, every): chart_data(key, {**PERIOD, **values}, every_row=every).frame
                     for key in CHARTS
-                    if key != "recettes-alertes"
                     for every in (False, True)
                 }
         finally:
@@ -541,4 +540,7 @@ def test_every_chart_reads_the_same_rows_from_the_aggregates_as_from_the_records
     assert [s for s in statements["aggregates"] if " fact_sales" in s]
     assert sum(not frame.empty for frame in frames["aggregates"].values()) >= 20
     for chart, frame in frames["aggregates"].items():
+        if chart[0] == "recettes-alertes":
+            assert list(frames["records"][chart].columns) == list(frame.columns)
+            continue
         pd.testing.assert_frame_equal(frame, frames["records"][chart], check_dtype=False, obj=chart)

@@ -25,13 +25,19 @@ from .sources import AGGREGATES, FactSource
 
 
 def _seller_filters(stmt, seller_column, scope: ProvinceScope, filters: Filters):
-    stmt = apply_scope(
-        stmt.join(m.Cooperative, m.Cooperative.id == seller_column), m.Cooperative, scope
+    """Join the seller, then its scope, province and cooperative filters."""
+    return _narrow_sellers(
+        stmt.join(m.Cooperative, m.Cooperative.id == seller_column), scope, filters
     )
+
+
+def _narrow_sellers(stmt, scope: ProvinceScope, filters: Filters):
+    """Scope, province and cooperative filters on a statement over the Cooperative."""
+    stmt = apply_scope(stmt, m.Cooperative, scope)
     if filters.province_id is not None:
         stmt = stmt.where(province_column(filters) == filters.province_id)
     if filters.cooperative_id is not None:
-        stmt = stmt.where(seller_column == filters.cooperative_id)
+        stmt = stmt.where(m.Cooperative.id == filters.cooperative_id)
     return stmt
 
 
@@ -281,9 +287,7 @@ def _live_leakage(
     The refresh judges every month with all the data at hand; here only the period's months
     are judged (sales drop, 12-month turnover), so the two lists may differ by design.
     """
-    sellers = set(
-        session.scalars(_seller_filters(select(m.Cooperative.id), m.Cooperative.id, scope, filters))
-    )
+    sellers = set(session.scalars(_narrow_sellers(select(m.Cooperative.id), scope, filters)))
     rows = [
         {
             "kind": flag.kind,
