@@ -254,6 +254,17 @@ def test_two_payments_of_one_file_that_together_overpay_are_refused(loaded):
                        "(1\u202f600\u00a0FBu).")]
 
 
+def test_a_refused_payment_does_not_count_toward_the_next_rows_of_its_order(loaded):
+    # CMD-2 costs 3 600 FBu: the 5 000 FBu row is refused, so 2 000 + 1 600 still fit.
+    content = ("Référence du paiement;Référence de commande;Date de paiement;Montant\n"
+               "VIR-0210;CMD-2;28/06/2023;2 000\n"
+               "VIR-0211;CMD-2;29/06/2023;5 000\n"
+               "VIR-0212;CMD-2;30/06/2023;1 600\n")
+    result = _refused(loaded, "payments", content)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "Montant")]
+    assert "(1\u202f600\u00a0FBu)" in result.errors[0].message  # what was still due after row 2
+
+
 def test_a_payment_of_a_cancelled_or_unknown_order_is_refused(loaded):
     from console.extensions import db
 
