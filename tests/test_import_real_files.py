@@ -222,11 +222,13 @@ def test_payments_import_with_mobile_money_and_their_tax_part(loaded):
                                       JOIN sale_order o ON o.id = l.order_id GROUP BY o.reference"""))
     stored = _rows(loaded, """SELECT p.reference, o.reference, p.amount, p.tax_amount, p.method FROM payment p
                               JOIN sale_order o ON o.id = p.order_id ORDER BY p.reference""")
-    # CMD-1 costs 61 250 FBu (36 250 + 25 000): its tax is shared in proportion, rounded once.
+    # CMD-1 costs 61 250 FBu (36 250 + 25 000): its tax is collected in proportion of what is paid,
+    # rounded once (console.services.payments.payment_tax); the settling payment takes the rest.
+    first_tax = round_franc(Decimal(order_tax["CMD-1"]) * 30000 / 61250)
     assert stored == [
-        ("ECO-0002", "CMD-1", 31250, round_franc(Decimal(order_tax["CMD-1"]) * 31250 / 61250), "4"),
+        ("ECO-0002", "CMD-1", 31250, order_tax["CMD-1"] - first_tax, "4"),
         ("ESP-0003", "CMD-3", 320000, order_tax["CMD-3"], "1"),  # no method given: the order's (cash)
-        ("LUMI-0001", "CMD-1", 30000, round_franc(Decimal(order_tax["CMD-1"]) * 30000 / 61250), "4"),
+        ("LUMI-0001", "CMD-1", 30000, first_tax, "4"),
     ]
     before = fingerprint(loaded)
     again = run_as(loaded, "payments", content, username="ministere", name="paiements.csv")
@@ -239,7 +241,7 @@ def test_an_overpayment_is_refused_and_nothing_is_written(loaded):
     content = ("Référence du paiement;Référence de commande;Date de paiement;Montant\n"
                "VIR-0100;CMD-1;28/06/2023;61 251\n")
     first = _refused(loaded, "payments", content)
-    assert first.errors[0].column == "Montant" and first.errors[0].message.startswith("Trop-perçu")
+    assert first.errors[0].column == "Montant" and "dépasse le reste à payer" in first.errors[0].message
 
 
 def test_two_payments_of_one_file_that_together_overpay_are_refused(loaded):
@@ -247,7 +249,20 @@ def test_two_payments_of_one_file_that_together_overpay_are_refused(loaded):
                "VIR-0200;CMD-2;28/06/2023;2 000\n"
                "VIR-0201;CMD-2;29/06/2023;2 000\n")  # CMD-2 costs 3 × 1 200 = 3 600 FBu
     result = _refused(loaded, "payments", content)
-    assert [(e.row, e.message[:11]) for e in result.errors] == [(3, "Trop-perçu ")]
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (3, "Montant", "Le paiement de 2\u202f000\u00a0FBu dépasse le reste à payer de la commande CMD-2 "
+                       "(1\u202f600\u00a0FBu).")]
+
+
+def test_a_refused_payment_does_not_count_toward_the_next_rows_of_its_order(loaded):
+    # CMD-2 costs 3 600 FBu: the 5 000 FBu row is refused, so 2 000 + 1 600 still fit.
+    content = ("Référence du paiement;Référence de commande;Date de paiement;Montant\n"
+               "VIR-0210;CMD-2;28/06/2023;2 000\n"
+               "VIR-0211;CMD-2;29/06/2023;5 000\n"
+               "VIR-0212;CMD-2;30/06/2023;1 600\n")
+    result = _refused(loaded, "payments", content)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "Montant")]
+    assert "(1\u202f600\u00a0FBu)" in result.errors[0].message  # what was still due after row 2
 
 
 def test_a_payment_of_a_cancelled_or_unknown_order_is_refused(loaded):
@@ -262,7 +277,7 @@ def test_a_payment_of_a_cancelled_or_unknown_order_is_refused(loaded):
                    "VIR-0301;CMD-404;28/06/2023;1 000\n")
         result = _refused(loaded, "payments", content)
         assert [(e.row, e.message.split(" :")[0]) for e in result.errors] == [
-            (2, "Commande annulée"), (3, "Commande introuvable dans votre périmètre")]
+            (2, "La commande CMD-2 est annulée"), (3, "Commande introuvable dans votre périmètre")]
     finally:
         with loaded.app_context():
             db.session.execute(sa.text("UPDATE sale_order SET status = 'placed' WHERE reference = 'CMD-2'"))

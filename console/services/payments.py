@@ -3,7 +3,10 @@
 :func:`payment_refusals` is the one owner of the rules (a cancelled order takes no
 payment, nothing beyond what is still due, a positive whole amount, not before the
 sale nor in the future); :func:`record_payment` applies them and writes the payment with
-the tax it collects. Both the integration API and the payments importer call them.
+the tax it collects (:func:`payment_tax`). The integration API calls :func:`record_payment`;
+the payments importer (importers.datasets.payments), which checks a whole file before
+writing, calls the same pieces: :func:`amounts_due`, :func:`paid_by_order`,
+:func:`payment_refusals`, :func:`payment_tax`, :func:`settle_if_paid` and :data:`METHODS`.
 
 The tax a payment collects: after each payment, the order's collected tax is its tax in
 proportion to what has been paid, ``half_up(paid × tax / gross)`` (the one rounding), so
@@ -13,6 +16,7 @@ that the payment completing the order collects exactly the tax stamped on it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,25 +39,72 @@ METHODS = {
 }
 
 
+def amounts_due(session: Session, order_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """(gross, tax) the buyer owes for each order: its lines, less the goods returned since."""
+    ids = list(order_ids)
+    owner = func.coalesce(m.Order.returns_order_id, m.Order.id)
+    rows = session.execute(
+        select(owner, func.coalesce(func.sum(m.OrderLine.gross), 0), func.coalesce(func.sum(m.OrderLine.tax), 0))
+        .join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
+        .where(m.Order.id.in_(ids) | m.Order.returns_order_id.in_(ids))
+        .group_by(owner)
+    )
+    return {order_id: (int(gross), int(tax)) for order_id, gross, tax in rows}
+
+
 def order_amounts(session: Session, order: m.Order) -> tuple[int, int]:
     """(gross, tax) the buyer owes for an order: its lines, less the goods returned since."""
-    orders = select(m.Order.id).where(
-        (m.Order.id == order.id) | (m.Order.returns_order_id == order.id)
+    return amounts_due(session, [order.id]).get(order.id, (0, 0))
+
+
+def paid_by_order(
+    session: Session, order_ids: Iterable[int], excluding: Iterable[int] = ()
+) -> dict[int, tuple[int, int]]:
+    """(amount, tax) already paid on each order, leaving out the payments ``excluding`` (ids)."""
+    query = (
+        select(m.Payment.order_id, func.sum(m.Payment.amount), func.sum(m.Payment.tax_amount))
+        .where(m.Payment.order_id.in_(list(order_ids)))
+        .group_by(m.Payment.order_id)
     )
-    gross, tax = session.execute(
-        select(func.coalesce(func.sum(m.OrderLine.gross), 0), func.coalesce(func.sum(m.OrderLine.tax), 0))
-        .where(m.OrderLine.order_id.in_(orders))
-    ).one()
-    return int(gross), int(tax)
+    excluded = list(excluding)
+    if excluded:
+        query = query.where(m.Payment.id.not_in(excluded))
+    return {order_id: (int(amount or 0), int(tax or 0)) for order_id, amount, tax in session.execute(query)}
 
 
 def paid_so_far(session: Session, order: m.Order) -> tuple[int, int]:
     """(amount, tax) already paid on an order."""
-    amount, tax = session.execute(
-        select(func.coalesce(func.sum(m.Payment.amount), 0), func.coalesce(func.sum(m.Payment.tax_amount), 0))
-        .where(m.Payment.order_id == order.id)
-    ).one()
-    return int(amount), int(tax)
+    return paid_by_order(session, [order.id]).get(order.id, (0, 0))
+
+
+def payment_tax(*, owed: int, owed_tax: int, paid: int, paid_tax: int, amount: int) -> int:
+    """The tax a payment of ``amount`` collects, after ``paid`` francs that collected ``paid_tax``.
+
+    The order's collected tax is kept at ``half_up((paid + amount) × tax / gross)``, so the
+    payments' taxes add up to the order's tax once it is settled, whatever their order.
+    """
+    collected = half_up_div((paid + amount) * owed_tax, owed) if owed > 0 else 0
+    return collected - paid_tax
+
+
+def settle_if_paid(order: m.Order, *, owed: int, paid: int) -> bool:
+    """Mark a placed order paid once its payments reach what it owes; True when it changed."""
+    if paid == owed and order.status == m.OrderStatus.PLACED:
+        order.status = m.OrderStatus.PAID
+        return True
+    return False
+
+
+def order_refusals(order: m.Order) -> list[Refusal]:
+    """The reasons an order takes no payment at all, whatever its amount and date."""
+    refusals: list[Refusal] = []
+    if order.status == m.OrderStatus.CANCELLED:
+        refusals.append(Refusal("order", order.reference,
+                                f"La commande {order.reference} est annulée : elle ne peut plus recevoir de paiement."))
+    if order.returns_order_id is not None:
+        refusals.append(Refusal("order", order.reference,
+                                f"{order.reference} est un retour de marchandises, pas une commande à payer."))
+    return refusals
 
 
 def payment_refusals(
@@ -66,13 +117,7 @@ def payment_refusals(
     now: dt.datetime | None = None,
 ) -> list[Refusal]:
     """Every reason this payment cannot be recorded on this order (empty when it can)."""
-    refusals: list[Refusal] = []
-    if order.status == m.OrderStatus.CANCELLED:
-        refusals.append(Refusal("order", order.reference,
-                                f"La commande {order.reference} est annulée : elle ne peut plus recevoir de paiement."))
-    if order.returns_order_id is not None:
-        refusals.append(Refusal("order", order.reference,
-                                f"{order.reference} est un retour de marchandises, pas une commande à payer."))
+    refusals = order_refusals(order)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         refusals.append(Refusal("amount", amount, "Le montant doit être un nombre entier de francs supérieur à 0."))
     elif amount > owed - already_paid:
@@ -113,11 +158,10 @@ def record_payment(
     if refusals:
         kind = CONFLICT if any(r.field == "order" for r in refusals) else INVALID
         raise Refused(refusals, kind)
-    collected = half_up_div((paid + amount) * owed_tax, owed) if owed > 0 else 0
-    payment = m.Payment(order_id=order.id, paid_at=paid_at, amount=amount, tax_amount=collected - paid_tax,
+    tax = payment_tax(owed=owed, owed_tax=owed_tax, paid=paid, paid_tax=paid_tax, amount=amount)
+    payment = m.Payment(order_id=order.id, paid_at=paid_at, amount=amount, tax_amount=tax,
                         method=method, reference=reference)
     session.add(payment)
-    if paid + amount == owed and order.status == m.OrderStatus.PLACED:
-        order.status = m.OrderStatus.PAID
+    settle_if_paid(order, owed=owed, paid=paid + amount)
     session.flush()
     return payment

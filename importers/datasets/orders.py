@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from console import models as m
+from console.services.payments import METHODS
 
 from .. import cells
 from ..schema import Column, Dataset
@@ -25,11 +26,14 @@ def tax_rate(value) -> Decimal | None:
     return (number / 100 if number > 1 else number).quantize(Decimal("0.0001"))
 
 
-# OBR's four payment types, as people write them; mobile money (Lumicash, EcoCash) is « 4 Autre ».
-PAYMENT_WORDS = {"especes": "1", "cash": "1", "liquide": "1", "banque": "2", "bank": "2", "virement": "2",
-                 "cheque": "2", "virement bancaire": "2", "credit": "3", "a credit": "3",
-                 "mobile money": "4", "lumicash": "4", "ecocash": "4", "e-cash": "4", "mpesa": "4",
-                 "m-pesa": "4", "autre": "4", "other": "4"}
+# How files spell a payment method, as synonyms of the API's method names; the mapping of
+# those names onto OBR's four payment types has one owner, console.services.payments.METHODS.
+METHOD_SYNONYMS = {"cash": "especes", "liquide": "especes", "bank": "banque", "virement": "banque",
+                   "cheque": "banque", "virement bancaire": "banque", "a credit": "credit",
+                   "mobile money": "mobile_money", "e-cash": "ecocash", "mpesa": "mobile_money",
+                   "m-pesa": "mobile_money", "other": "autre"}
+PAYMENT_WORDS = {word: METHODS[name].value
+                 for word, name in {**{name: name for name in METHODS}, **METHOD_SYNONYMS}.items()}
 
 COLUMNS = (
     Column("order_reference", "Référence de commande", cells.text(60), required=True,

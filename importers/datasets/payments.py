@@ -1,31 +1,34 @@
 """Payments received for orders, keyed by the payment reference (receipt, transfer or
 mobile money transaction number).
 
-A payment belongs to a stored order of the importing user's scope. It is refused when
-its order is cancelled, when it precedes the order, or when the order's payments would
-then exceed what the order costs (its lines' gross). The tax part it collects is the
-order's tax in proportion to the amount paid, rounded once (console.services.money).
+A payment belongs to a stored order of the importing user's scope. The rules are those of
+every payment (console.services.payments, also called by the integration API): a cancelled
+order or a return takes none, nothing beyond what is still due, not before the order nor in
+the future, and the tax part it collects. Here they are checked for a whole file before
+anything is written: what is due is counted across the stored payments and the file's own
+accepted rows, in file order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from console import models as m
-from console.services.money import format_francs, round_franc
+from console.services import payments as rules
 
 from .. import cells
 from ..references import code_key
-from ..rowwise import Operation, RowImporter
+from ..rowwise import CREATE, UPDATE, Operation, RowImporter, Written
 from ..schema import Column, Dataset, ParsedRow
 from .orders import PAYMENT_WORDS
 
 # Rows per IN (…) list when looking up the file's orders and payments.
 LOOKUP_CHUNK = 500
+
+# The column of the file that shows the value a service refusal is about.
+REFUSED_COLUMN = {"order": "order_reference", "amount": "amount", "paid_at": "paid_at"}
 
 COLUMNS = (
     Column("payment_reference", "Référence du paiement", cells.text(60), required=True,
@@ -52,21 +55,6 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class OrderDue:
-    """What a payment's order costs and what was paid for it outside this file."""
-
-    id: int
-    reference: str
-    seller_id: int
-    status: m.OrderStatus
-    placed_at: object
-    payment_method: m.PaymentMethod
-    gross: int
-    tax: int
-    paid_elsewhere: int  # stored payments of the order whose reference is not in the file
-
-
 def _chunks(values: list) -> Iterable[list]:
     for start in range(0, len(values), LOOKUP_CHUNK):
         yield values[start:start + LOOKUP_CHUNK]
@@ -80,14 +68,16 @@ class PaymentImporter(RowImporter):
         return (code_key(reference),) if reference else None
 
     def plan(self, rows: list[ParsedRow]) -> list[Operation]:
-        """Load the file's orders and their stored payments once, then plan row by row."""
-        self._file_keys = {k for k in map(self.key, rows) if k is not None}
+        """Load the file's orders, what they owe and what was paid outside the file, then plan row by row."""
+        self._stored = self._stored_payments({k for k in map(self.key, rows) if k is not None})
         self._orders = self._load_orders(rows)
-        self._paid_in_file: dict[int, int] = {}
         return super().plan(rows)
 
     def existing(self, keys: Iterable[tuple]) -> dict:
-        wanted = sorted({k[0] for k in keys})
+        return self._stored
+
+    def _stored_payments(self, keys: set[tuple]) -> dict:
+        wanted = sorted(k[0] for k in keys)
         found = {}
         for chunk in _chunks(wanted):
             for payment in self.session.scalars(select(m.Payment).where(
@@ -95,29 +85,22 @@ class PaymentImporter(RowImporter):
                 found[(code_key(payment.reference),)] = payment
         return found
 
-    def _load_orders(self, rows: list[ParsedRow]) -> dict[str, OrderDue]:
+    def _load_orders(self, rows: list[ParsedRow]) -> dict[str, m.Order]:
+        """The file's orders, locked (PostgreSQL) so a concurrent payment cannot overpay them too."""
         references = sorted({r.values["order_reference"] for r in rows if r.values.get("order_reference")})
-        orders = []
+        orders: list[m.Order] = []
         for chunk in _chunks(references):
-            orders += self.session.execute(select(
-                m.Order.id, m.Order.reference, m.Order.seller_id, m.Order.status, m.Order.placed_at,
-                m.Order.payment_method).where(m.Order.reference.in_(chunk))).all()
+            orders += self.session.scalars(select(m.Order).where(m.Order.reference.in_(chunk))
+                                           .order_by(m.Order.id).with_for_update())
         ids = [o.id for o in orders]
-        totals: dict[int, tuple[int, int]] = {}
-        paid: dict[int, int] = {}
+        # Payments the file re-imports are counted as the file's rows, not as paid elsewhere.
+        in_file = [p.id for p in self._stored.values()]
+        self._owed: dict[int, tuple[int, int]] = {}
+        self._paid: dict[int, tuple[int, int]] = {}  # stored elsewhere, then the file's accepted rows
         for chunk in _chunks(ids):
-            for order_id, gross, tax in self.session.execute(
-                    select(m.OrderLine.order_id, func.sum(m.OrderLine.gross), func.sum(m.OrderLine.tax))
-                    .where(m.OrderLine.order_id.in_(chunk)).group_by(m.OrderLine.order_id)):
-                totals[order_id] = (int(gross or 0), int(tax or 0))
-            for order_id, reference, amount in self.session.execute(
-                    select(m.Payment.order_id, m.Payment.reference, m.Payment.amount)
-                    .where(m.Payment.order_id.in_(chunk))):
-                if reference is None or (code_key(reference),) not in self._file_keys:
-                    paid[order_id] = paid.get(order_id, 0) + int(amount)
-        return {code_key(o.reference): OrderDue(
-            o.id, o.reference, o.seller_id, o.status, o.placed_at, o.payment_method,
-            *totals.get(o.id, (0, 0)), paid.get(o.id, 0)) for o in orders}
+            self._owed.update(rules.amounts_due(self.session, chunk))
+            self._paid.update(rules.paid_by_order(self.session, chunk, excluding=in_file))
+        return {code_key(o.reference): o for o in orders}
 
     def values(self, row: ParsedRow, target):
         v = row.values
@@ -132,29 +115,37 @@ class PaymentImporter(RowImporter):
         if target is not None and target.order_id != order.id:
             self.error(row, "payment_reference", "Ce paiement est déjà enregistré pour une autre commande.")
             return None
-        if order.status == m.OrderStatus.CANCELLED:
-            self.error(row, "order_reference", "Commande annulée : un paiement ne peut pas y être enregistré.")
+        amount, paid_at = v.get("amount"), v.get("paid_at")
+        owed, owed_tax = self._owed.get(order.id, (0, 0))
+        paid, paid_tax = self._paid.get(order.id, (0, 0))
+        if amount is None or paid_at is None:  # the cell's own error is listed already
+            refusals = rules.order_refusals(order)
+        else:
+            refusals = rules.payment_refusals(order, amount=amount, paid_at=paid_at, owed=owed, already_paid=paid)
+        for refusal in refusals:
+            self.error(row, REFUSED_COLUMN[refusal.field], refusal.message)
+        if refusals or amount is None or paid_at is None:
             return None
-        if v.get("paid_at") and v["paid_at"] < order.placed_at:
-            self.error(row, "paid_at", "Le paiement précède la commande : vérifiez la date.")
-            return None
-        amount = v.get("amount")
-        if amount is None or v.get("paid_at") is None:
-            return None
-        already = order.paid_elsewhere + self._paid_in_file.get(order.id, 0)
-        self._paid_in_file[order.id] = self._paid_in_file.get(order.id, 0) + amount
-        if already + amount > order.gross:
-            self.error(row, "amount", (
-                f"Trop-perçu : la commande {order.reference} coûte {format_francs(order.gross)}, "
-                f"déjà payée {format_francs(already)} ; ce paiement de {format_francs(amount)} la "
-                "dépasse. Vérifiez le montant ou la commande."))
-            return None
-        tax = round_franc(Decimal(order.tax) * amount / order.gross) if order.gross else 0
-        values = {"order_id": order.id, "paid_at": v["paid_at"], "amount": amount, "tax_amount": tax,
+        tax = rules.payment_tax(owed=owed, owed_tax=owed_tax, paid=paid, paid_tax=paid_tax, amount=amount)
+        self._paid[order.id] = (paid + amount, paid_tax + tax)
+        values = {"order_id": order.id, "paid_at": paid_at, "amount": amount, "tax_amount": tax,
                   "method": v.get("method") or (target.method if target is not None else order.payment_method)}
         if target is None:
             values["reference"] = v["payment_reference"]
         return values
+
+    def apply(self, operations: list[Operation], written: Written) -> None:
+        """Write the payments, then mark paid the placed orders they settle."""
+        super().apply(operations, written)
+        paid_orders = {op.values.get("order_id") or op.target.order_id
+                       for op in operations if op.action in (CREATE, UPDATE)}
+        by_id = {o.id: o for o in self._orders.values()}
+        for order_id in sorted(paid_orders):
+            order = by_id[order_id]
+            if rules.settle_if_paid(order, owed=self._owed.get(order_id, (0, 0))[0],
+                                    paid=self._paid.get(order_id, (0, 0))[0]):
+                written.add(m.Order.__tablename__, "update", order_id)
+        self.session.flush()
 
 
 DATASET = Dataset(
@@ -166,10 +157,13 @@ DATASET = Dataset(
     description="Les paiements reçus pour les commandes (espèces, banque, mobile money), par référence de paiement.",
     importer=PaymentImporter,
     notes=(
-        "Un paiement se rattache à une commande déjà importée, de votre périmètre, non annulée.",
+        "Un paiement se rattache à une commande déjà importée, de votre périmètre, non annulée ; "
+        "il ne précède pas la commande et n'est pas daté dans le futur.",
         "Les paiements d'une commande (déjà enregistrés et du fichier) ne peuvent pas dépasser son "
-        "montant TTC : le paiement qui la dépasserait est refusé (trop-perçu).",
-        "La part de taxe encaissée est la TVA de la commande au prorata du montant payé.",
+        "montant TTC, retours déduits : le paiement qui le dépasserait est refusé.",
+        "La part de taxe encaissée suit la TVA de la commande au prorata des montants payés, arrondie "
+        "une fois : une commande soldée a encaissé exactement sa TVA.",
+        "Une commande « Passée » entièrement payée devient « Payée ».",
         "Un paiement déjà enregistré pour une autre commande est refusé.",
     ),
 )
