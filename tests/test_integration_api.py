@@ -423,3 +423,34 @@ def test_the_policy_table_decides_what_a_client_kind_may_call(api, world, monkey
     assert refused.status_code == 403 and "n'a pas accès" in errors(refused)["Authorization"]
     assert post(api, f"{API}/quotes", world.storefront_token, order_body(world), key=None).status_code == 200
 
+
+
+def test_an_api_sale_joins_the_ebms_outbox_and_its_cancellation_follows(app, api, world):
+    """The invoice (FN) is written in the order's own transaction; a cancellation asks OBR to
+    cancel it; an order of a seller without a NIF sends nothing."""
+    from console.extensions import db
+    from console.models.ebms import InvoiceMessage, MessageKind
+
+    with app.app_context():
+        seller = db.session.get(m.Cooperative, world.seller_id)
+        seller.nif = seller.nif or "4000123456"
+        db.session.commit()
+    order = create(api, world)
+    with app.app_context():
+        messages = db.session.scalars(
+            select(InvoiceMessage).where(InvoiceMessage.order_id == order["id"])).all()
+        assert [(msg.kind, msg.tax, msg.number) for msg in messages] == [
+            (MessageKind.INVOICE, order["totals"]["tax"], order["reference"])]
+    status_url = f"{API}/orders/{order['id']}/status"
+    assert post(api, status_url, world.storefront_token, {"status": "annulee"}).status_code == 200
+    with app.app_context():
+        kinds = db.session.scalars(select(InvoiceMessage.kind).where(
+            InvoiceMessage.order_id == order["id"]).order_by(InvoiceMessage.id)).all()
+        assert kinds == [MessageKind.INVOICE, MessageKind.CANCELLATION]
+        seller = db.session.get(m.Cooperative, world.seller_id)
+        seller.nif = None
+        db.session.commit()
+    unsent = create(api, world)
+    with app.app_context():
+        assert not db.session.scalar(select(func.count()).select_from(InvoiceMessage)
+                                     .where(InvoiceMessage.order_id == unsent["id"]))

@@ -198,6 +198,7 @@ NATIONAL_MODELS = frozenset({
     m.MeventeThreshold, m.RawMaterialRelation, m.ProvinceDistance, m.ForecastChoice,
     # Records of the platform itself, not of a province.
     m.AuditEvent, m.ImportBatch, m.ImportBatchRow, m.ReportArchive, m.FactRefresh,
+    m.FactPendingDay,  # a Bujumbura day whose aggregates wait for a refresh
     # Flask-AppBuilder's security tables (accounts, roles, permissions).
     _fab.User, _fab.Role, _fab.Permission, _fab.ViewMenu, _fab.PermissionView,
     _fab.RegisterUser, _fab.Group, _fab.ApiKey,

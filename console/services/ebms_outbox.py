@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from console.models.types import UTCDateTime, utcnow
+from console.services.sales import is_sale
 
 RULE_ALL_WITH_NIF, RULE_VAT_ONLY = "nif", "vat"
 CREDIT_NOTE_SUFFIX = "-AV"
@@ -46,11 +47,6 @@ def transmits_clause(rule: str | None = None):
     by_rule = true() if (rule or transmission_rule()) != RULE_VAT_ONLY else c.vat_registered.is_(True)
     return and_(c.nif.is_not(None), func.trim(c.nif) != "",
                 or_(c.ebms_transmit.is_(True), and_(c.ebms_transmit.is_(None), by_rule)))
-
-
-def is_sale(order: m.Order) -> bool:
-    """A cancelled order is no sale and has no invoice."""
-    return order.status != m.OrderStatus.CANCELLED
 
 
 def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
@@ -129,7 +125,7 @@ def _enqueue_where(session: Session, condition) -> int:
         select(o.id, literal(MessageKind.INVOICE.value), o.reference, o.placed_at, tax,
                literal(MessageState.PENDING.value), literal(0), now, false(), now)
         .join(m.Cooperative, m.Cooperative.id == o.seller_id)
-        .where(condition, o.status != m.OrderStatus.CANCELLED, transmits_clause(),
+        .where(condition, is_sale(o), transmits_clause(),
                ~exists().where(mm.order_id == o.id, mm.kind == MessageKind.INVOICE))
     )
     columns = ["order_id", "kind", "number", "invoice_at", "tax", "state", "attempts", "next_attempt_at",

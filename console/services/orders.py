@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
+from console.services.ebms_outbox import enqueue_cancellation, enqueue_invoice
 from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse
+from console.services.sales import NOT_A_SALE
 from console.services.tax_stamping import sale_day, stamp_order
 
 # The largest line amount accepted: a trillion francs, far above any sale, far below the
@@ -43,11 +45,6 @@ TRANSITIONS: dict[m.OrderStatus, frozenset[m.OrderStatus]] = {
     m.OrderStatus.DELIVERED: frozenset(),
     m.OrderStatus.CANCELLED: frozenset(),
 }
-
-# The place where the OBR eBMS outbox writes the invoice message of a stamped order, in
-# the same transaction (wired by the eBMS work: a callable (session, order) -> None).
-invoice_hooks: list[Callable[[Session, m.Order], None]] = []
-
 
 @dataclass(frozen=True)
 class Writer:
@@ -242,8 +239,7 @@ def create_order(session: Session, writer: Writer, request: OrderRequest, now: d
     session.add(order)
     mark_day_changed(session, order.placed_at)
     session.flush()
-    for write_invoice in invoice_hooks:  # OBR eBMS: the invoice message, same transaction
-        write_invoice(session, order)
+    enqueue_invoice(session, order)  # OBR eBMS: the invoice message, same transaction
     return order
 
 
@@ -270,11 +266,13 @@ def change_status(session: Session, order: m.Order, new_status: m.OrderStatus) -
         raise refuse("status", new_status.value,
                      f"Une commande « {order.status.label} » ne peut passer à « {new_status.label} » "
                      f"(possible : {choices}).", CONFLICT)
-    if new_status == m.OrderStatus.CANCELLED and order.payments:
+    if new_status == NOT_A_SALE and order.payments:
         raise refuse("status", new_status.value,
                      "Une commande qui a reçu un paiement ne peut être annulée : enregistrez un retour.", CONFLICT)
     order.status = new_status
     mark_day_changed(session, order.placed_at)
+    if new_status == NOT_A_SALE:  # OBR eBMS: cancel the registered invoice, same transaction
+        enqueue_cancellation(session, order, "Commande annulée par le client de l'API")
     session.flush()
     return order
 

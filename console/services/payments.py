@@ -25,6 +25,7 @@ from console import models as m
 from console.models.types import utcnow
 from console.services.money import format_francs, half_up_div
 from console.services.refusals import CONFLICT, INVALID, Refusal, Refused
+from console.services.sales import is_sale
 
 # Mobile money (Lumicash, EcoCash…) is eBMS payment type 4 « other » (EBMS.md: the
 # mapping of mobile money is unconfirmed, so it lives here, in one place).
@@ -98,7 +99,7 @@ def settle_if_paid(order: m.Order, *, owed: int, paid: int) -> bool:
 def order_refusals(order: m.Order) -> list[Refusal]:
     """The reasons an order takes no payment at all, whatever its amount and date."""
     refusals: list[Refusal] = []
-    if order.status == m.OrderStatus.CANCELLED:
+    if not is_sale(order):
         refusals.append(Refusal("order", order.reference,
                                 f"La commande {order.reference} est annulée : elle ne peut plus recevoir de paiement."))
     if order.returns_order_id is not None:

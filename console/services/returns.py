@@ -26,11 +26,11 @@ from console.services.orders import (
     FUTURE_SKEW,
     ReturnLineRequest,
     Writer,
-    invoice_hooks,
     mark_day_changed,
     returned_quantities,
 )
 from console.services.refusals import CONFLICT, Refusal, Refused, refuse
+from console.services.sales import is_sale
 from console.services.tax_stamping import thousandths
 
 
@@ -62,7 +62,7 @@ def return_goods(
 ) -> m.Order:
     """Write the return of some quantities of an order's lines; flushes, never commits."""
     now = now or utcnow()
-    if order.status == m.OrderStatus.CANCELLED:
+    if not is_sale(order):
         raise refuse("order_id", order.id, "Une commande annulée n'a pas de marchandises à retourner.", CONFLICT)
     if order.returns_order_id is not None:
         raise refuse("order_id", order.id, "On ne retourne pas un retour.", CONFLICT)
@@ -109,6 +109,4 @@ def return_goods(
     session.add(credit)
     mark_day_changed(session, returned_at)
     session.flush()
-    for write_invoice in invoice_hooks:  # OBR eBMS: the credit note (FA), same transaction
-        write_invoice(session, credit)
     return credit

@@ -190,7 +190,9 @@ class IsokoModelView(ModelView):
             )
             for column in self.search_choice_columns
         }
-        dates = date_fields_for(model, labels, self.description_columns or {})
+        dates = date_fields_for(
+            model, labels, self.description_columns or {}, self.validators_columns or {}
+        )
         form_fields = dates | form_fields
         search_fields = {
             key: FrenchDateField(field.args[0], validators=[Optional()])

@@ -60,15 +60,21 @@ class FrenchDateField(DateField):
             ) from None
 
 
-def date_fields_for(model, labels: dict, descriptions: dict) -> dict:
-    """A FrenchDateField for each Date column of ``model`` (FAB would make an ISO-only one)."""
+def date_fields_for(model, labels: dict, descriptions: dict, validators: dict | None = None) -> dict:
+    """A FrenchDateField for each Date column of ``model`` (FAB would make an ISO-only one).
+
+    ``validators`` is the view's ``validators_columns``: FAB applies them only to the fields
+    it builds, so a replaced field must carry them itself (a tax rule's overlap check).
+    """
+    validators = validators or {}
     from sqlalchemy import Date
     from wtforms.validators import DataRequired, Optional
 
     return {
         column.key: FrenchDateField(
             labels.get(column.key, column.key),
-            validators=[Optional()] if column.nullable else [DataRequired()],
+            validators=([Optional()] if column.nullable else [DataRequired()])
+            + list(validators.get(column.key, ())),
             description=descriptions.get(column.key, ""),
         )
         for column in model.__table__.columns
