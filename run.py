@@ -36,7 +36,7 @@ DEMO_ACCOUNTS = [
 def refresh_derived_data(session) -> str:
     """Build the dashboards' aggregates and the mévente alerts after new sales data."""
     from console.services.facts import refresh_facts
-    from console.services.mevente_refresh import refresh_mevente
+    from console.services.mevente.refresh import refresh_mevente
 
     facts = refresh_facts(session)
     refresh_mevente(session)

@@ -9,7 +9,7 @@ ending on --until) — or, with --url, uses an existing database as it is (impor
 history) — computes the weekly indicators, then for each value chain backtests, with
 rolling origins over the last --origins weeks and a --horizon-week horizon:
 
-- the model (exponential smoothing chosen by history length, console.services.forecast),
+- the model (exponential smoothing chosen by history length, console.services.mevente.forecast),
 - seasonal-naive (the value of the same week a year earlier),
 
 on the national series (2025 map, provinces summed), and with --cells (default) on every
@@ -38,8 +38,8 @@ def _fmt(value: float | None, scale: float = 1.0, decimals: int = 2) -> str:
 def _table(title: str, rows, metric, names) -> list[str]:
     """Markdown rows: value chain, model used, MAE and MAPE of both, verdict."""
     from console.models.mevente import ForecastMetric
-    from console.services.forecast import METHOD_LABELS
-    from console.services.forecast_backtest import Errors
+    from console.services.mevente.forecast import METHOD_LABELS
+    from console.services.mevente.forecast_backtest import Errors
 
     money = metric == ForecastMetric.UNSOLD_VALUE
     scale, unit, decimals = (1.0, "FBu", 0) if money else (100.0, "points", 2)
@@ -93,14 +93,14 @@ def main() -> None:
         from console import models as m
         from console.extensions import db
         from console.models.mevente import ForecastMetric
-        from console.services.forecast_backtest import (
+        from console.services.mevente.forecast_backtest import (
             METRIC_BOUNDS,
             Errors,
             backtest_series,
             cell_series,
             choose_methods,
         )
-        from console.services.mevente import refresh_weekly_indicators
+        from console.services.mevente.indicators import refresh_weekly_indicators
 
         with app.app_context():
             session = db.session

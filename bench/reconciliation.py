@@ -25,10 +25,10 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
     """Reconciliation by month and by quarter, leakage flags and a what-if, each vs the GROUP BY."""
     from console.extensions import db
     from console.security.scoping import NATIONAL
-    from console.services.leakage import leakage_flags
-    from console.services.reconciliation import reconcile
-    from console.services.tax_stamping import load_rules
-    from console.services.tax_what_if import draft_with_rate, what_if_period
+    from console.services.tax.leakage import leakage_flags
+    from console.services.tax.reconciliation import reconcile
+    from console.services.tax.stamping import load_rules
+    from console.services.tax.what_if import draft_with_rate, what_if_period
 
     with app.app_context():
         session = db.session

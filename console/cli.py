@@ -153,7 +153,7 @@ def mevente_refresh_command(as_of: str | None, no_backtest: bool) -> None:
 
     from console.extensions import db
     from console.services.audit import Actor, acting_as
-    from console.services.mevente_refresh import refresh_mevente
+    from console.services.mevente.refresh import refresh_mevente
 
     day = None
     if as_of:
@@ -180,7 +180,7 @@ def flags_command(debut: str, fin: str, as_of: str | None, details: bool) -> Non
 
     from console.extensions import db
     from console.security.scoping import NATIONAL
-    from console.services.leakage import KIND_LABELS, leakage_flags
+    from console.services.tax.leakage import KIND_LABELS, leakage_flags
 
     start, end = parse_month(debut), parse_month(fin)
     if start is None or end is None or end < start:
@@ -189,7 +189,7 @@ def flags_command(debut: str, fin: str, as_of: str | None, details: bool) -> Non
         day = dt.date.fromisoformat(as_of) if as_of else today_local()
     except ValueError as error:
         raise click.BadParameter("--au attend une date AAAA-MM-JJ.") from error
-    from console.services.tax_engine import RuleConflictError
+    from console.services.tax.engine import RuleConflictError
 
     try:
         flags = leakage_flags(db.session, NATIONAL, start, month_end(end), as_of=day)

@@ -4,7 +4,7 @@ The rules are those of every import (importers.cells, through importers.cell_arr
 and of the order lines importer, applied to whole columns: each distinct cell is parsed
 once, each distinct seller and SKU resolved once (importers.references, so the scope,
 accent-tolerant names and ambiguous names behave as everywhere else), and the tax is
-stamped by console.services.tax_vectorised, equal to the engine's compute_line. Errors
+stamped by console.services.tax.vectorised, equal to the engine's compute_line. Errors
 carry the same row, column, value and French message, and reach the error log in the
 same order (row by row, then in column order), as if the lines were read one by one.
 
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.services.money import format_francs, format_rate
-from console.services.tax_stamping import NOTE_LENGTH, load_rules, sale_day
-from console.services.tax_vectorised import BPS, LineStamps, epoch_day, stamp_lines
+from console.services.tax.stamping import NOTE_LENGTH, load_rules, sale_day
+from console.services.tax.vectorised import BPS, LineStamps, epoch_day, stamp_lines
 
 from .cell_arrays import LOCAL_OFFSET_S, MICROS, ParsedColumn, micros_to_datetime, parse_column
 from .cells import CellError, is_blank

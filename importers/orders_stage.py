@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, T
 from sqlalchemy.orm import Session
 
 from console.models.types import Quantity, Rate, UTCDateTime
-from console.services.tax_vectorised import rate_text
+from console.services.tax.vectorised import rate_text
 
 from .cell_arrays import micros_to_datetime
 from .orders_chunk import Coded, StagedLines

@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from console import models as m
 from console.services.periods import BUJUMBURA
-from console.services.tax_stamping import stamp_order
+from console.services.tax.stamping import stamp_order
 
 _counter = {"order": 0, "remittance": 0, "payment": 0}
 

@@ -150,7 +150,7 @@ def test_pilot_funnel_and_tablets_equal_the_programme_records(seeded, db_session
 
 def test_tax_receipts_equal_the_reconciliation_service(seeded, db_session):
     from console.security.scoping import NATIONAL
-    from console.services.reconciliation import reconcile, reconciliation_totals
+    from console.services.tax.reconciliation import reconcile, reconciliation_totals
 
     rows, _ = output(seeded, "ministere.dash", "recettes-indicateurs")
     totals = reconciliation_totals(reconcile(db_session, NATIONAL, START, END))
@@ -167,7 +167,7 @@ def test_stored_month_flags_are_the_leakage_service_flags_of_the_period(seeded, 
     """Flags judged month by month match; those judged over a window (sales drop, 12-month
     turnover, a period's remittances in total) are the refresh's, over all the data."""
     from console.security.scoping import NATIONAL
-    from console.services.leakage import KIND_LABELS, leakage_flags
+    from console.services.tax.leakage import KIND_LABELS, leakage_flags
 
     monthly = ("line_tax", "unpaid_delivery", "remittance_missing", "remittance_late")
     from dashboards.charts import chart_data

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from console.services.mevente.suggestions_export import HEADINGS, suggestions_csv, suggestions_xlsx
 from console.services.spreadsheet_cells import neutralise
-from console.services.suggestions_export import HEADINGS, suggestions_csv, suggestions_xlsx
 from console.views.export import _export_cell
 from importers.errors import errors_csv
 

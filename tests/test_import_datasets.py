@@ -54,7 +54,7 @@ def test_importing_the_same_file_twice_changes_nothing(loaded, kind, content):
 def test_order_lines_are_stamped_by_the_tax_engine(loaded):
     from console.extensions import db
     from console.models import OrderLine, Product, TaxRule
-    from console.services.tax_engine import RuleSpec, SaleLine, compute_line
+    from console.services.tax.engine import RuleSpec, SaleLine, compute_line
 
     with loaded.app_context():
         rules = [RuleSpec.from_record(r) for r in db.session.scalars(sa.select(TaxRule))]

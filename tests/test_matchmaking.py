@@ -17,10 +17,10 @@ from console.models.mevente import (
 )
 from console.models.types import utcnow
 from console.security.scoping import NATIONAL, ProvinceScope
-from console.services import matchmaking as mm
-from console.services import suggestion_refresh as store
-from console.services.mevente_errors import MeventeInputError, MeventeNotFound
-from console.services.suggestions import (
+from console.services.mevente import matchmaking as mm
+from console.services.mevente import suggestion_refresh as store
+from console.services.mevente.errors import MeventeInputError, MeventeNotFound
+from console.services.mevente.suggestions import (
     change_status,
     scoped_suggestion,
     suggestion_outcomes,

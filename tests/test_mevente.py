@@ -21,8 +21,8 @@ from console.models.mevente import (
     WeeklyIndicator,
 )
 from console.security.scoping import NATIONAL, ProvinceScope
-from console.services import forecast as fc
-from console.services.alerts import (
+from console.services.mevente import forecast as fc
+from console.services.mevente.alerts import (
     Thresholds,
     acknowledge_alert,
     alerts_frame,
@@ -30,14 +30,14 @@ from console.services.alerts import (
     refresh_alerts,
     scoped_alert,
 )
-from console.services.forecast_backtest import backtest_series, choose_methods
-from console.services.mevente import (
+from console.services.mevente.errors import MeventeInputError, MeventeNotFound
+from console.services.mevente.forecast_backtest import backtest_series, choose_methods
+from console.services.mevente.indicators import (
     compute_weekly_indicators,
     forecasts_frame,
     weekly_indicators_frame,
 )
-from console.services.mevente_errors import MeventeInputError, MeventeNotFound
-from console.services.mevente_refresh import refresh_mevente
+from console.services.mevente.refresh import refresh_mevente
 
 from . import mevente_factory as f
 

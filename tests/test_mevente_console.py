@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from console import models as m
 from console.models.mevente import AlertStatus, MatchSuggestion, MeventeAlert, SuggestionStatus
-from console.services.mevente_refresh import refresh_mevente
+from console.services.mevente.refresh import refresh_mevente
 
 from . import mevente_factory as f
 from .conftest import create_user, login

@@ -21,19 +21,19 @@ from console import models as m
 from console.models.tax_settings import TaxSetting
 from console.reference import tax_settings as ref
 from console.security.scoping import NATIONAL, ProvinceScope
-from console.services import leakage as lk
 from console.services.money import format_francs
 from console.services.periods import local_date, period_of
-from console.services.reconciliation import (
+from console.services.tax import leakage as lk
+from console.services.tax.engine import SaleLine, what_if
+from console.services.tax.reconciliation import (
     lines_for_seller,
     reconcile,
     reconciliation_totals,
     rows_frame,
     seller_in_scope,
 )
-from console.services.tax_engine import SaleLine, what_if
-from console.services.tax_stamping import load_rules
-from console.services.tax_what_if import (
+from console.services.tax.stamping import load_rules
+from console.services.tax.what_if import (
     DraftError,
     draft_with_new_rule,
     draft_with_rate,

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from console.demo import SeedRefusedError, seed_demo
 from console.demo.context import INTERVENTION_ZONE
 from console.demo.seed import DEMO_TABLES
-from console.services import tax_engine as te
 from console.services.periods import BUJUMBURA
+from console.services.tax import engine as te
 
 from .conftest import build_app, close_app, make_database_url, require_postgres
 

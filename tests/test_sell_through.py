@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from console import models as m
 from console.security.scoping import NATIONAL, ProvinceScope
+from console.services.mevente.sell_through import LABEL, sell_through, sell_through_rate
 from console.services.periods import local_midnight_utc, period_of
-from console.services.sell_through import LABEL, sell_through, sell_through_rate
 
 from . import dashboards_support as support
 from .dashboards_support import province_id, signed_in

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Boolean, Numeric, literal, select
 
-from console.services import tax_engine as te
-from console.services import tax_sql
 from console.services.money import half_up_div, round_franc
-from console.services.tax_vectorised import apply_rate, line_amount
+from console.services.tax import engine as te
+from console.services.tax import sql as tax_sql
+from console.services.tax.vectorised import apply_rate, line_amount
 
 DAY = dt.date(2025, 3, 1)
 RATES_BPS = st.sampled_from([0, 500, 1000, 1250, 1800, 2000, 525, 1])

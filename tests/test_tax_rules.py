@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from console import models as m
 from console.services.commands import CommandError
-from console.services.tax_rules import CloseTaxRule, coverage, rule_errors, usage_count
+from console.services.tax.rules import CloseTaxRule, coverage, rule_errors, usage_count
 
 from .conftest import create_user, login
 from .console_builders import make_cooperative, make_sale

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from console import models as m
-from console.services.tax_engine import NOTE_NOT_REGISTERED, RuleSpec
-from console.services.tax_stamping import load_rules, stamp_order
+from console.services.tax.engine import NOTE_NOT_REGISTERED, RuleSpec
+from console.services.tax.stamping import load_rules, stamp_order
 
 from . import tax_data
 from .tax_data import local

@@ -1,4 +1,4 @@
-"""The vectorised stamps (console.services.tax_vectorised) equal the tax engine line for line."""
+"""The vectorised stamps (console.services.tax.vectorised) equal the tax engine line for line."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.services import tax_engine as te
-from console.services.tax_vectorised import epoch_day, rate_text, stamp_lines
+from console.services.tax import engine as te
+from console.services.tax.vectorised import epoch_day, rate_text, stamp_lines
 
 CATEGORIES = np.array([10, 20, 30, 40, 50])
 

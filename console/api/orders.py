@@ -17,7 +17,7 @@ from console.extensions import db
 from console.services import orders as order_service
 from console.services.payments import METHODS, order_amounts, paid_so_far, record_payment
 from console.services.returns import return_goods
-from console.services.tax_stamping import sale_day
+from console.services.tax.stamping import sale_day
 
 from . import schemas as s
 from .guard import KEY_HEADER, Answer, client_endpoint

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from console.models import Category, Commune, Province, TaxRule, Unit, ValueChain
 from console.reference.catalogue_data import CATEGORIES, RAW_MATERIAL_OF
 from console.services.periods import UTC_OFFSET_S as LOCAL_OFFSET_S
-from console.services.tax_engine import RuleSpec
+from console.services.tax.engine import RuleSpec
 
 DAY_S = 86400
 # The Gitega workshop and the hand-over of the tablets (seed article, 26–30 June 2023).

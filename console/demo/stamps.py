@@ -1,7 +1,7 @@
 """Demo tax stamps: the engine's vectorised stamps, plus the deliberate anomalies.
 
 The stamping itself (rule choice by the engine, integer half-up arithmetic equal to
-compute_line) is console.services.tax_vectorised, shared with the orders importer;
+compute_line) is console.services.tax.vectorised, shared with the orders importer;
 this module only adds the anomalies the leakage flags must find.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from console.services import tax_engine as te
-from console.services.tax_vectorised import BPS, apply_rate, half_up_div, line_amount, rate_text
-from console.services.tax_vectorised import stamp_lines as engine_stamps
+from console.services.tax import engine as te
+from console.services.tax.vectorised import BPS, apply_rate, half_up_div, line_amount, rate_text
+from console.services.tax.vectorised import stamp_lines as engine_stamps
 
 __all__ = ["BPS", "Stamps", "half_up_div", "line_amount", "rate_text", "stamp_lines"]
 

@@ -144,7 +144,7 @@ class ListingMonthFact(Model):
 
 
 class LeakageFlagFact(Model):
-    """A leakage flag of console.services.leakage, computed at refresh time, nationally.
+    """A leakage flag of console.services.tax.leakage, computed at refresh time, nationally.
 
     The detectors read raw lines; storing their result keeps the tax dashboard fast. The
     flags reflect the deadlines as of ``computed_on`` (the refresh day).

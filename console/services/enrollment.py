@@ -19,10 +19,9 @@ from console import models as m
 from console.models import EnrollmentStatus as S
 from console.models.types import utcnow
 from console.services.audit import current_actor
+from console.services.commands import Command
+from console.services.periods import today_local
 from console.translations import gettext as _
-
-from .commands import Command
-from .periods import today_local
 
 FORWARD = (S.NOMINATED, S.SELECTED, S.TRAINED, S.EQUIPPED, S.ACTIVE)
 PREVIOUS = {later: earlier for earlier, later in zip(FORWARD, FORWARD[1:], strict=False)}

@@ -39,7 +39,7 @@ from console.services.periods import (
     week_start,
 )
 from console.services.sales import is_sale
-from console.services.tax_sql import line_amount
+from console.services.tax.sql import line_amount
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def value_at_price(quantity, unit_price):
 
     SQLite keeps NUMERIC quantities as floating point, where 2.5 × 3 may come out as
     7.4999…: the quantity is first made an exact count of thousandths (its scale), then
-    the product is rounded by the one half-up routine (console.services.tax_sql).
+    the product is rounded by the one half-up routine (console.services.tax.sql).
     """
     return line_amount(unit_price, quantity)
 
@@ -316,8 +316,8 @@ def _refresh_listing_months(session: Session, months: list[dt.date] | None) -> i
 def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int:
     """Store the leakage flags of the months from ``since_month`` (all months when None)."""
     from console.security.scoping import NATIONAL
-    from console.services.leakage import leakage_flags
-    from console.services.tax_engine import RuleConflictError
+    from console.services.tax.engine import RuleConflictError
+    from console.services.tax.leakage import leakage_flags
 
     F = m.LeakageFlagFact
     session.execute(delete(F).where(F.period_end >= since_month) if since_month else delete(F))

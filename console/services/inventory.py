@@ -25,12 +25,11 @@ from console.models import IncidentKind as IK
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.security.scoping import get_in_scope as scoped_get
+from console.services.api_clients import revoke_device_clients
+from console.services.commands import Command, french_date, parse_enum
+from console.services.periods import BUJUMBURA, local_date, local_midnight_utc, today_local
 from console.translations import N_
 from console.translations import gettext as _
-
-from .api_clients import revoke_device_clients
-from .commands import Command, french_date, parse_enum
-from .periods import BUJUMBURA, local_date, local_midnight_utc, today_local
 
 # Statuses from which a device can never be handed out without first being dealt with.
 NOT_AVAILABLE = {

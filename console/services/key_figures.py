@@ -96,7 +96,7 @@ class WeekAlerts:
 
 def week_alerts(session: Session, scope: ProvinceScope, limit: int = 5) -> WeekAlerts:
     """Active alerts whose last week is the newest one, on one map (each fact counted once)."""
-    from console.services.alerts import alert_records
+    from console.services.mevente.alerts import alert_records
 
     records = alert_records(session, scope, map_version=default_map(session, scope))
     if not records:

@@ -6,8 +6,8 @@ return's tax is then exactly the negative of the sale's. The rule is written onc
 :func:`half_up_div`, over whole numbers; it serves every form of the arithmetic:
 
 * the Decimal engine through :func:`round_franc` (Python ints, the reference);
-* the numpy stamper (``where=numpy.where``, console.services.tax_vectorised);
-* the SQL what-if and the aggregates (``where=sql_where``, console.services.tax_sql).
+* the numpy stamper (``where=numpy.where``, console.services.tax.vectorised);
+* the SQL what-if and the aggregates (``where=sql_where``, console.services.tax.sql).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def half_up_div(numerator: Any, denominator: Any, where: Callable = _python_wher
     signed back. Floor and truncation agree on those non-negative operands, so the SQL
     integer division of SQLite and PostgreSQL gives the same answer as Python's ``//``.
     ``where(condition, if_true, if_false)`` is the element-wise choice of the form used:
-    Python's conditional (default), ``numpy.where`` or :func:`console.services.tax_sql.sql_where`.
+    Python's conditional (default), ``numpy.where`` or :func:`console.services.tax.sql.sql_where`.
     """
     negative = numerator < 0
     magnitude = where(negative, -numerator, numerator)

@@ -3,7 +3,7 @@
 Domain code (SQLAlchemy, no Flask): the caller passes who writes (:class:`Writer`) and
 plain requests; every refusal is collected before one :class:`Refused` is raised, and
 nothing is written then. Lines are stamped by the one stamping function
-(console.services.tax_stamping.stamp_order) at the sale's Bujumbura day; what is
+(console.services.tax.stamping.stamp_order) at the sale's Bujumbura day; what is
 answered is read back from the stored rows.
 
 Line amounts: a line may state its ``amount`` (unit price × quantity as the seller's
@@ -29,7 +29,7 @@ from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse
 from console.services.sales import NOT_A_SALE
-from console.services.tax_stamping import sale_day, stamp_order
+from console.services.tax.stamping import sale_day, stamp_order
 
 # The largest line amount accepted: a trillion francs, far above any sale, far below the
 # 64-bit columns that hold amounts.

@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.models import CooperativeStatus as CS
 from console.security.scoping import ProvinceScope, get_in_scope, scope_clause
+from console.services.commands import Command, parse_enum
 from console.translations import gettext as _
-
-from .commands import Command, parse_enum
 
 # Two names this similar (difflib ratio, after normalising) in one commune are flagged.
 NAME_SIMILARITY = 0.88

@@ -31,7 +31,7 @@ from console.services.orders import (
 )
 from console.services.refusals import CONFLICT, Refusal, Refused, refuse
 from console.services.sales import is_sale
-from console.services.tax_stamping import thousandths
+from console.services.tax.stamping import thousandths
 
 
 def _stamp_returned(line: m.OrderLine, quantity: Decimal) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 from console.extensions import db
 from console.models import TaxRemittance, TaxRule
 from console.security.scoped_datamodel import ScopedSQLAInterface
-from console.services.tax_rules import (
+from console.services.tax.rules import (
     CloseTaxRule,
     change_errors,
     coverage,

@@ -1,7 +1,7 @@
 """Mévente figures: the « taux d'écoulement » from the mévente service, stock from the listing aggregates.
 
 The rate and its terms (stock at the start, offered, sold) come from
-console.services.sell_through, the one definition the report and the weekly indicators
+console.services.mevente.sell_through, the one definition the report and the weekly indicators
 share; stock ageing, unsold offers and the price comparison read the listing aggregates.
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope
 from console.services.facts import value_at_price
+from console.services.mevente.sell_through import SupplyAndSales, sell_through_by
 from console.services.periods import month_end
-from console.services.sell_through import SupplyAndSales, sell_through_by
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, narrowed
@@ -327,7 +327,7 @@ def active_alerts(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
     """The open and acknowledged mévente alerts of the chosen map, province and value chain."""
-    from console.services.alerts import alerts_frame
+    from console.services.mevente.alerts import alerts_frame
 
     alerts = alerts_frame(session, scope, map_version=filters.map_version)
     if filters.province_id is not None:

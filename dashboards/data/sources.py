@@ -29,7 +29,7 @@ class FactSource:
     payment_month: Any
     listing: Any
     listing_month: Any
-    # False: the flags stored by the last refresh; True: console.services.leakage at query time.
+    # False: the flags stored by the last refresh; True: console.services.tax.leakage at query time.
     live_flags: bool = False
 
 

@@ -1,4 +1,4 @@
-"""Tax receipts with the definitions of console.services.reconciliation, from aggregates.
+"""Tax receipts with the definitions of console.services.tax.reconciliation, from aggregates.
 
 Due: stamped tax of non-cancelled orders, by month of sale. Collected: the tax part of
 the payments of those orders, in the month of the sale. Remitted: VAT remittances to
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services.leakage import KIND_LABELS, leakage_flags
 from console.services.periods import month_start
-from console.services.reconciliation import lines_for_seller, seller_in_scope
+from console.services.tax.leakage import KIND_LABELS, leakage_flags
+from console.services.tax.reconciliation import lines_for_seller, seller_in_scope
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, province_column
@@ -282,7 +282,7 @@ def all_leakage(
 def _live_leakage(
     session: Session, scope: ProvinceScope, filters: Filters, limit: int | None
 ) -> pd.DataFrame:
-    """The flags console.services.leakage finds now in the period's records, largest first.
+    """The flags console.services.tax.leakage finds now in the period's records, largest first.
 
     The refresh judges every month with all the data at hand; here only the period's months
     are judged (sales drop, 12-month turnover), so the two lists may differ by design.

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from console.formatting import format_number, format_quantity
+from console.services.mevente.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
+from console.services.mevente.sell_through import LABEL as SELL_THROUGH_LABEL
 from console.services.money import format_francs
-from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
-from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
 
 from ..charts import CARDS, TABLE, Chart, register
 from ..data import mevente

@@ -9,6 +9,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from console import models as m
+from console.services.mevente.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
+from console.services.mevente.sell_through import LABEL as SELL_THROUGH_LABEL
+from console.services.mevente.sell_through import sell_through
 from console.services.money import round_franc
 from console.services.periods import (
     MONTH,
@@ -17,11 +20,8 @@ from console.services.periods import (
     period_of,
     to_local_naive,
 )
-from console.services.reconciliation import reconcile
 from console.services.sales import is_sale
-from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
-from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
-from console.services.sell_through import sell_through
+from console.services.tax.reconciliation import reconcile
 
 from ..charts import column_chart
 from ..excel import Column, Section

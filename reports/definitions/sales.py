@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import apply_scope
+from console.services.mevente.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
+from console.services.mevente.sell_through import LABEL as SELL_THROUGH_LABEL
+from console.services.mevente.sell_through import sell_through_by
+from console.services.mevente.sell_through import total as sell_through_total
 from console.services.money import round_franc
 from console.services.periods import as_date, local_day
 from console.services.sales import is_sale
-from console.services.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
-from console.services.sell_through import LABEL as SELL_THROUGH_LABEL
-from console.services.sell_through import sell_through_by
-from console.services.sell_through import total as sell_through_total
 
 from ..charts import bar_chart, column_chart
 from ..excel import Column, Section
@@ -171,7 +171,7 @@ def summarise(session: Session, params: ReportParameters) -> dict:
 def mevente(session: Session, params: ReportParameters) -> dict:
     """Offers on sale during the period and the « taux d'écoulement » per value chain.
 
-    The rate is the mévente service's (console.services.sell_through), the same as the
+    The rate is the mévente service's (console.services.mevente.sell_through), the same as the
     dashboard's for the same month and province.
     """
     period = params.period

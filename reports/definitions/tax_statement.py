@@ -1,6 +1,6 @@
 """Relevé des recettes fiscales: due, collected, remitted and gap per seller, and leakage flags.
 
-The figures come from console.services.reconciliation and console.services.leakage
+The figures come from console.services.tax.reconciliation and console.services.tax.leakage
 (the definitions auditors check by hand are in their docstrings); this module only
 lays them out. The Excel version adds every order line of the period, streamed.
 """
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import apply_scope
-from console.services.leakage import leakage_flags
 from console.services.periods import MONTH, QUARTER, to_local_naive
-from console.services.reconciliation import reconcile, reconciliation_totals
+from console.services.tax.leakage import leakage_flags
+from console.services.tax.reconciliation import reconcile, reconciliation_totals
 
 from ..excel import Column, Section
 from ..parameters import ReportParameters, period_label

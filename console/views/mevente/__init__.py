@@ -2,8 +2,8 @@
 
 Registered through console.features.FEATURE_MODULES; who sees what is in
 console.security.policy (the "Mévente" lines). The Dash dashboard calls the services
-directly: console.services.alerts.alerts_frame, console.services.suggestions.suggestions_frame,
-console.services.mevente.weekly_indicators_frame.
+directly: console.services.mevente.alerts.alerts_frame, console.services.mevente.suggestions.suggestions_frame,
+console.services.mevente.indicators.weekly_indicators_frame.
 """
 
 from __future__ import annotations

@@ -10,8 +10,13 @@ from console import models as m
 from console.extensions import db
 from console.models.mevente import AlertStatus
 from console.security.scoping import current_scope
-from console.services.alerts import ACTION_LABELS, acknowledge_alert, alert_records, scoped_alert
-from console.services.mevente_errors import MeventeInputError, MeventeNotFound
+from console.services.mevente.alerts import (
+    ACTION_LABELS,
+    acknowledge_alert,
+    alert_records,
+    scoped_alert,
+)
+from console.services.mevente.errors import MeventeInputError, MeventeNotFound
 
 STATUS_FILTERS = {
     "actives": ("Actives (ouvertes ou prises en compte)", [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),

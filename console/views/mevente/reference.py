@@ -13,7 +13,7 @@ from console.models.mevente import (
     RawMaterialRelation,
     WeeklyIndicator,
 )
-from console.services.forecast import METHOD_LABELS
+from console.services.mevente.forecast import METHOD_LABELS
 from console.services.money import format_rate
 
 from ..base import IsokoModelView

@@ -11,16 +11,16 @@ from console import models as m
 from console.extensions import db
 from console.models.mevente import SuggestionStatus
 from console.security.scoping import current_scope
-from console.services.mevente_errors import MeventeInputError, MeventeNotFound, parse_id
-from console.services.periods import today_local
-from console.services.suggestions import (
+from console.services.mevente.errors import MeventeInputError, MeventeNotFound, parse_id
+from console.services.mevente.suggestions import (
     change_status,
     scoped_cooperative,
     scoped_suggestion,
     suggestion_outcomes,
     suggestion_records,
 )
-from console.services.suggestions_export import suggestions_csv, suggestions_xlsx
+from console.services.mevente.suggestions_export import suggestions_csv, suggestions_xlsx
+from console.services.periods import today_local
 
 STATUS_FILTERS = {
     "en-cours": ("En cours (proposées ou contactées)", [SuggestionStatus.PROPOSED, SuggestionStatus.CONTACTED]),

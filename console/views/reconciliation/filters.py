@@ -24,8 +24,8 @@ from console.services.periods import (
     parse_month,
     today_local,
 )
-from console.services.tax_engine import KIND_VAT, RuleSpec
-from console.services.tax_what_if import DraftError, draft_with_new_rule, draft_with_rate
+from console.services.tax.engine import KIND_VAT, RuleSpec
+from console.services.tax.what_if import DraftError, draft_with_new_rule, draft_with_rate
 
 MAX_MONTHS = 36  # longest window a page computes (3 years)
 GRAIN_LABELS = {"month": "Mois", "quarter": "Trimestre"}

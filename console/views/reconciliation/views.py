@@ -20,17 +20,17 @@ from console.models.tax_settings import TaxSetting
 from console.reference.tax_settings import SETTING_NAMES, TAX_SETTINGS
 from console.security.scoping import current_scope
 from console.services.areas import provinces_in_scope
-from console.services.leakage import KIND_LABELS, leakage_flags
 from console.services.periods import GRAINS
-from console.services.reconciliation import (
+from console.services.tax.engine import KIND_VAT, RuleConflictError
+from console.services.tax.leakage import KIND_LABELS, leakage_flags
+from console.services.tax.reconciliation import (
     lines_for_seller,
     reconcile,
     reconciliation_totals,
     seller_in_scope,
 )
-from console.services.tax_engine import KIND_VAT, RuleConflictError
-from console.services.tax_stamping import load_rules
-from console.services.tax_what_if import what_if_period
+from console.services.tax.stamping import load_rules
+from console.services.tax.what_if import what_if_period
 
 from ..base import IsokoModelView
 from .filters import GRAIN_LABELS, parse_draft, parse_filters

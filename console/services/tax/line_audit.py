@@ -1,7 +1,7 @@
 """Find order lines whose stamped VAT differs from what the rule in force that day gives.
 
 Set-based, in one pass over the lines: the engine decides the expected rate once per
-(rule segment, category) for a VAT-registered seller (:mod:`console.services.rule_segments`;
+(rule segment, category) for a VAT-registered seller (:mod:`console.services.tax.rule_segments`;
 an unregistered seller's expected rate is 0), and those few answers become a CASE
 expression, so the database returns only the lines whose stamped rate differs from the
 expected one, or that carry no tax although the expected rate is positive. The engine
@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope
 from console.services.periods import RANGE, Period, local_date
-from console.services.reconciliation import period_index, sale_filters
-from console.services.rule_segments import rate_in_force, rule_segments
-from console.services.tax_engine import RuleSpec, SaleLine, compute_line
+from console.services.tax.engine import RuleSpec, SaleLine, compute_line
+from console.services.tax.reconciliation import period_index, sale_filters
+from console.services.tax.rule_segments import rate_in_force, rule_segments
 
 _ZERO = Decimal(0)
 

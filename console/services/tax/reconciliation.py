@@ -27,13 +27,13 @@ Drill-down (this module)
     include_cancelled=False) -> list[StampedLine]`` — the order lines, newest first,
         with the rule code, name and rate stamped on each at sale time.
 
-Leakage flags (:mod:`console.services.leakage`)
+Leakage flags (:mod:`console.services.tax.leakage`)
     ``leakage_flags(session, scope, start, end, *, as_of=None, province_id=None,
-    kinds=None) -> list[Flag]`` — each :class:`~console.services.flags.Flag` has a
+    kinds=None) -> list[Flag]`` — each :class:`~console.services.tax.flags.Flag` has a
         kind, the seller, the period, its figures, a French explanation and the ids of
         the lines, orders or remittances behind it.
 
-What-if (:mod:`console.services.tax_what_if`)
+What-if (:mod:`console.services.tax.what_if`)
     ``what_if_period(session, scope, start, end, draft_rules, *, current_rules=None,
     province_id=None) -> WhatIfResult`` — tax per category and per province of both
         maps under the current and the draft rules; ``draft_with_rate`` and
@@ -71,8 +71,7 @@ from sqlalchemy.orm import Session, aliased
 from console import models as m
 from console.security.scoping import ProvinceScope, scope_clause
 from console.services.periods import MONTH, Period, local_midnight_utc, periods_between
-
-from .sales import is_sale
+from console.services.sales import is_sale
 
 
 @dataclass(frozen=True)

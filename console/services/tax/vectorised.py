@@ -1,6 +1,6 @@
 """The tax engine's line stamps over whole numpy arrays, equal to compute_line exactly.
 
-console.services.tax_engine is pure Python over Decimal: right for one sale, minutes
+console.services.tax.engine is pure Python over Decimal: right for one sale, minutes
 for a million lines. Here the *rule* is still the engine's own choice (select_rule,
 asked once per category and per stretch of days between two rule boundaries, and only
 for the pairs some line needs), and the arithmetic is the engine's rounding in whole
@@ -24,7 +24,7 @@ from decimal import Decimal
 import numpy as np
 
 from console.services import money
-from console.services import tax_engine as te
+from console.services.tax import engine as te
 
 BPS = money.BPS
 basis_points = money.basis_points

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from console.services.periods import RANGE, Period
-from console.services.tax_engine import RuleSpec, SaleLine, compute_line
+from console.services.tax.engine import RuleSpec, SaleLine, compute_line
 
 
 def rule_segments(periods: Sequence[Period], rules: Iterable[RuleSpec]) -> list[Period]:

@@ -1,6 +1,6 @@
 """Tax rules as the directorate manages them: validity periods, no rewriting of history.
 
-Overlaps are judged by the tax engine (console.services.tax_engine.validate_rule and
+Overlaps are judged by the tax engine (console.services.tax.engine.validate_rule and
 find_overlaps), whose French messages are shown as they are. A rule already stamped on
 recorded order lines is history: it cannot be edited or deleted, only closed (an end
 date) and followed by a new rule.
@@ -16,11 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
+from console.services.commands import Command, french_date
+from console.services.periods import local_date
+from console.services.tax.engine import RuleSpec, find_overlaps, validate_rule
 from console.translations import gettext as _
-
-from .commands import Command, french_date
-from .periods import local_date
-from .tax_engine import RuleSpec, find_overlaps, validate_rule
 
 
 def usage_count(session: Session, rule_id: int | None) -> int:
@@ -127,7 +126,7 @@ def coverage(session: Session, rule: m.TaxRule) -> Coverage:
     """The categories a rule covers: its own, or all but those with a more specific rule.
 
     A category-scoped rule of the same kind and base in force on a same day wins over an
-    all-categories rule (console.services.tax_engine's specificity).
+    all-categories rule (console.services.tax.engine's specificity).
     """
     categories = list(session.scalars(select(m.Category).order_by(m.Category.name)))
     if rule.category_id is not None:

@@ -1,6 +1,6 @@
 """Stamp order lines at sale time with the tax the engine computes; a stamp never changes.
 
-One stamping function for every writer: :func:`console.services.tax_vectorised.stamp_lines`
+One stamping function for every writer: :func:`console.services.tax.vectorised.stamp_lines`
 (the engine's rule choice, the one half-up rounding of console.services.money), called
 over whole arrays by the orders importer and the demo seeder, and through
 :func:`stamp_order` for one order at a time (the integration API, the console, tests).
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.services.periods import local_date
-from console.services.tax_engine import RuleSpec
-from console.services.tax_vectorised import epoch_day, stamp_lines
+from console.services.tax.engine import RuleSpec
+from console.services.tax.vectorised import epoch_day, stamp_lines
 
 NOTE_LENGTH = m.OrderLine.__table__.c.tax_note.type.length
 _MILLI = Decimal(1000)

@@ -25,11 +25,8 @@ from console import models as m
 from console.models.mevente import WeeklyIndicator
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services.money import round_franc
-from console.services.sales import is_sale
-from console.services.sell_through import sell_through_rate
-
-from .weeks import (
+from console.services.mevente.sell_through import sell_through_rate
+from console.services.mevente.weeks import (
     last_complete_week,
     monday_of,
     week_end_seconds,
@@ -37,6 +34,8 @@ from .weeks import (
     week_number,
     week_start_utc,
 )
+from console.services.money import round_franc
+from console.services.sales import is_sale
 
 MILLI = 1000  # quantities are handled as integer thousandths (Quantity has 3 decimals)
 RATE_STEP = Decimal("0.0001")

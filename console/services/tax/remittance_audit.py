@@ -1,6 +1,6 @@
 """Remittance flags: VAT due in a month with no remittance, a late one, or a short one.
 
-See console.services.leakage for the definitions; quarterly and monthly declarations
+See console.services.tax.leakage for the definitions; quarterly and monthly declarations
 are both understood, since a remittance covers every month of its declared period.
 One GROUP BY reads the due per seller and month; the collected tax and the orders
 behind a flag (the seller's non-cancelled orders of the period) are then read for the
@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import and_, func, or_, select
 
 from console import models as m
-from console.services.flags import (
+from console.services.money import format_francs
+from console.services.periods import MONTH, RANGE, Period, month_end, periods_between
+from console.services.tax.flags import (
     COUNT,
     DATE,
     REMITTANCE_LATE,
@@ -26,9 +28,7 @@ from console.services.flags import (
     Flag,
     FlagContext,
 )
-from console.services.money import format_francs
-from console.services.periods import MONTH, RANGE, Period, month_end, periods_between
-from console.services.reconciliation import (
+from console.services.tax.reconciliation import (
     collected_by_period,
     due_by_period,
     sale_filters,

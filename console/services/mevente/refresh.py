@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from .alerts import AlertRefresh, load_thresholds, refresh_alerts
-from .forecast import MODEL, SEASONAL_NAIVE
-from .forecast_backtest import DEFAULT_ORIGINS, choose_methods, chosen_methods
-from .mevente import refresh_weekly_indicators
-from .periods import today_local
-from .suggestion_refresh import SuggestionRefresh, refresh_suggestions
-from .weeks import last_complete_week
+from console.services.mevente.alerts import AlertRefresh, load_thresholds, refresh_alerts
+from console.services.mevente.forecast import MODEL, SEASONAL_NAIVE
+from console.services.mevente.forecast_backtest import (
+    DEFAULT_ORIGINS,
+    choose_methods,
+    chosen_methods,
+)
+from console.services.mevente.indicators import refresh_weekly_indicators
+from console.services.mevente.suggestion_refresh import SuggestionRefresh, refresh_suggestions
+from console.services.mevente.weeks import last_complete_week
+from console.services.periods import today_local
 
 
 @dataclass

@@ -31,11 +31,10 @@ from console.models.mevente import (
 )
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
+from console.services.mevente.errors import MeventeInputError, MeventeNotFound, clean_note, parse_id
+from console.services.mevente.forecast import MODEL, Forecast, forecast_series, step_components
+from console.services.mevente.forecast_backtest import fill_gaps
 from console.services.money import format_francs, round_franc
-
-from .forecast import MODEL, Forecast, forecast_series, step_components
-from .forecast_backtest import fill_gaps
-from .mevente_errors import MeventeInputError, MeventeNotFound, clean_note, parse_id
 
 # A cell is evaluated only if something was on offer in its last weeks: a value chain a
 # province stopped producing is not a mévente.

@@ -1,7 +1,7 @@
 """The tax engine's per-line arithmetic as SQL expressions, exact in whole numbers.
 
 For set-based recomputation (the what-if) over a million lines: the engine
-(console.services.tax_engine) chooses the *rate* once per group of lines, and these
+(console.services.tax.engine) chooses the *rate* once per group of lines, and these
 expressions apply it to every line in the database, with the engine's rounding:
 
 * amount = round_franc(unit_price × quantity), with the quantity in thousandths;

@@ -5,7 +5,7 @@ Candidates for a category left unsold:
   buy for a household, not a cooperative's stock;
 - cooperatives whose products use it as an input (the raw-material relations);
 each weighed by volume, price paid, recency and road distance, with French reasons
-that carry the figures. Storing them is console.services.suggestion_refresh's job.
+that carry the figures. Storing them is console.services.mevente.suggestion_refresh's job.
 """
 
 from __future__ import annotations

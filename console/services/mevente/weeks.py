@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from .periods import UTC_OFFSET_S as LOCAL_OFFSET_S
+from console.services.periods import UTC_OFFSET_S as LOCAL_OFFSET_S
 
 WEEK_S = 7 * 86400
 # 1970-01-01 was a Thursday, so Monday weeks start 4 days later.

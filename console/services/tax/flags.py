@@ -1,6 +1,6 @@
 """Leakage flags as data: what was found, on whom, when, the figures and the evidence.
 
-Built by the detectors of console.services.leakage, remittance_audit and
+Built by the detectors of console.services.tax.leakage, remittance_audit and
 turnover_audit; read by the console pages, dashboards and reports.
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from console.security.scoping import ProvinceScope
 from console.services.periods import MONTH, Period, periods_between
-from console.services.reconciliation import seller_infos
-from console.services.tax_settings import TaxSettings, settings_on
+from console.services.tax.reconciliation import seller_infos
+from console.services.tax.settings import TaxSettings, settings_on
 
 LINE_TAX = "line_tax"
 UNPAID_DELIVERY = "unpaid_delivery"

@@ -7,10 +7,10 @@ rules and under ``draft_rules`` (the current rules plus edited or added ones, as
 maps. Nothing is written: the recorded stamps stay as they are (shown as "recorded").
 
 One GROUP BY over (category, provinces, rule segment, seller VAT status) does the work:
-within a rule segment neither rule set changes (:mod:`console.services.rule_segments`),
+within a rule segment neither rule set changes (:mod:`console.services.tax.rule_segments`),
 so the engine selects the rate once per group, exactly as ``tax_engine.what_if`` would
 for each of its lines, and the SQL sums every line's tax at each candidate rate with the
-engine's own per-line rounding (:mod:`console.services.tax_sql`). Lines are never
+engine's own per-line rounding (:mod:`console.services.tax.sql`). Lines are never
 brought into Python: with real prices nearly every line is a distinct case, so
 computing them one by one would take minutes for a year.
 """
@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope
 from console.services.periods import MONTH, RANGE, Period, periods_between
-from console.services.reconciliation import period_index, sale_filters
-from console.services.rule_segments import rate_in_force, rule_segments
-from console.services.tax_engine import KIND_VAT, RuleSpec, validate_rule
-from console.services.tax_sql import line_amount, line_tax
-from console.services.tax_stamping import load_rules
+from console.services.tax.engine import KIND_VAT, RuleSpec, validate_rule
+from console.services.tax.reconciliation import period_index, sale_filters
+from console.services.tax.rule_segments import rate_in_force, rule_segments
+from console.services.tax.sql import line_amount, line_tax
+from console.services.tax.stamping import load_rules
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Turnover flags: unregistered sellers above the VAT threshold, and sudden drops in sales.
 
-See console.services.leakage for the definitions. Each reads one GROUP BY of net sales
+See console.services.tax.leakage for the definitions. Each reads one GROUP BY of net sales
 (per seller and month; per seller, category and window before/recent); the rest is
 arithmetic on those sums.
 """
@@ -15,15 +15,6 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 
 from console import models as m
-from console.services.flags import (
-    DATE,
-    RATE,
-    SALES_DROP,
-    UNREGISTERED_ABOVE_THRESHOLD,
-    Figure,
-    Flag,
-    FlagContext,
-)
 from console.services.money import format_francs, format_rate, round_franc
 from console.services.periods import (
     MONTH,
@@ -36,10 +27,18 @@ from console.services.periods import (
     periods_between,
     shift_months,
 )
-from console.services.reconciliation import period_index, sale_filters, scope_filters
-from console.services.tax_settings import settings_on
-
-from .sales import is_sale
+from console.services.sales import is_sale
+from console.services.tax.flags import (
+    DATE,
+    RATE,
+    SALES_DROP,
+    UNREGISTERED_ABOVE_THRESHOLD,
+    Figure,
+    Flag,
+    FlagContext,
+)
+from console.services.tax.reconciliation import period_index, sale_filters, scope_filters
+from console.services.tax.settings import settings_on
 
 _ONE = Decimal(1)
 _RATIO_PLACES = Decimal("0.0001")

@@ -20,9 +20,8 @@ from console import models as m
 from console.formatting import format_date
 from console.models.mevente import MatchSuggestion, MatchSuggestionEvent, SuggestionStatus
 from console.models.types import utcnow
-
-from .matchmaking import compute_suggestions
-from .sales import is_sale
+from console.services.mevente.matchmaking import compute_suggestions
+from console.services.sales import is_sale
 
 
 @dataclass

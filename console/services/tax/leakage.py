@@ -6,7 +6,7 @@ kinds=None) -> list[Flag]`` examines the Bujumbura months touching [start, end]
 
 ``line_tax``
     Taxable sales stamped with no tax, or with a rate that differs from the rule in
-    force on the sale day (:mod:`console.services.line_tax_audit`). One flag per seller
+    force on the sale day (:mod:`console.services.tax.line_audit`). One flag per seller
     and month; evidence: the line and order ids.
 ``unpaid_delivery``
     Orders delivered but with no payment at all, placed more than the
@@ -41,7 +41,7 @@ kinds=None) -> list[Flag]`` examines the Bujumbura months touching [start, end]
 
 All thresholds are dated rows of ``tax_setting`` (see console.reference.tax_settings),
 read as in force at the end of the window. The detectors live in line_tax_audit,
-remittance_audit and turnover_audit; the flag types in console.services.flags.
+remittance_audit and turnover_audit; the flag types in console.services.tax.flags.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope
-from console.services.flags import (
+from console.services.money import format_francs, format_rate
+from console.services.periods import local_date, local_midnight_utc, period_of, today_local
+from console.services.tax.flags import (
     COUNT,
     KIND_LABELS,
     KINDS,
@@ -70,13 +72,11 @@ from console.services.flags import (
     Flag,
     FlagContext,
 )
-from console.services.line_tax_audit import misstamped_lines
-from console.services.money import format_francs, format_rate
-from console.services.periods import local_date, local_midnight_utc, period_of, today_local
-from console.services.reconciliation import sale_filters
-from console.services.remittance_audit import remittance_flags
-from console.services.tax_stamping import load_rules
-from console.services.turnover_audit import drop_flags, monthly_sales, threshold_flags
+from console.services.tax.line_audit import misstamped_lines
+from console.services.tax.reconciliation import sale_filters
+from console.services.tax.remittance_audit import remittance_flags
+from console.services.tax.stamping import load_rules
+from console.services.tax.turnover_audit import drop_flags, monthly_sales, threshold_flags
 
 __all__ = [
     "KIND_LABELS", "KINDS", "LINE_TAX", "UNPAID_DELIVERY", "REMITTANCE_MISSING", "REMITTANCE_LATE",

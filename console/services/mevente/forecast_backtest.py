@@ -20,8 +20,13 @@ from sqlalchemy.orm import Session
 
 from console.models.mevente import ForecastChoice, ForecastMetric, WeeklyIndicator
 from console.models.types import utcnow
-
-from .forecast import MODEL, SEASON_WEEKS, SEASONAL_NAIVE, forecast_series, model_method_for
+from console.services.mevente.forecast import (
+    MODEL,
+    SEASON_WEEKS,
+    SEASONAL_NAIVE,
+    forecast_series,
+    model_method_for,
+)
 
 DEFAULT_ORIGINS = 12
 DEFAULT_HORIZON = 4

@@ -18,10 +18,9 @@ from console.formatting import format_date
 from console.models.mevente import MatchSuggestion, MatchSuggestionEvent, SuggestionStatus
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope, scope_clause
-
-from .matchmaking import UNIT_LABELS
-from .mevente_errors import MeventeInputError, MeventeNotFound, clean_note, parse_id
-from .sales import is_sale
+from console.services.mevente.errors import MeventeInputError, MeventeNotFound, clean_note, parse_id
+from console.services.mevente.matchmaking import UNIT_LABELS
+from console.services.sales import is_sale
 
 STATUS_BY_VALUE = {s.value: s for s in SuggestionStatus}
 

@@ -1,0 +1,1 @@
+"""Mévente: sell-through indicators, forecasts, alerts and raw-material matchmaking."""

@@ -1,0 +1,1 @@
+"""Tax: the Decimal engine, rules, stamping, reconciliation, leakage flags and audits."""
