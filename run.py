@@ -44,8 +44,13 @@ def refresh_derived_data(session) -> str:
     return f"Agrégats des tableaux de bord et alertes de mévente calculés ({facts.rows_written} lignes)."
 
 
-def prepare(app, demo: bool, order_lines: int, say=lambda message: None,
-            base_url: str = "http://127.0.0.1:8080/") -> list[str]:
+def prepare(
+    app,
+    demo: bool,
+    order_lines: int,
+    say=lambda message: None,
+    base_url: str = "http://127.0.0.1:8080/",
+) -> list[str]:
     """Migrate, load reference data, sync roles, seed and create accounts.
 
     ``say`` receives one line per step as it ends (with its counts), so a first run on a
@@ -119,8 +124,12 @@ def _demo_accounts(app) -> list[str]:
     password = random_password()
     for username, role, provinces in missing:
         user = sm.add_user(
-            username, username.split(".")[0].title(), "Démo",
-            f"{username}@isoko.local", sm.find_role(role), password=password,
+            username,
+            username.split(".")[0].title(),
+            "Démo",
+            f"{username}@isoko.local",
+            sm.find_role(role),
+            password=password,
         )
         if provinces:
             user.provinces = list(

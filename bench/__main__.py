@@ -50,12 +50,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Tous les bancs d'essai sur un seul jeu de données PostgreSQL, un seul tableau.",
     )
-    parser.add_argument("--scale", default="1m", help="lignes de commande : 1m, 100k, 20k ou un nombre")
-    parser.add_argument("--repeat", type=int, default=15, help="mesures par figure (après une de chauffe)")
+    parser.add_argument(
+        "--scale", default="1m", help="lignes de commande : 1m, 100k, 20k ou un nombre"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=15, help="mesures par figure (après une de chauffe)"
+    )
     parser.add_argument("--keep", action="store_true", help="garder la base de travail")
-    parser.add_argument("--no-write", action="store_true", help="afficher seulement, sans écrire RESULTS.md")
-    parser.add_argument("--only", help=f"sections, séparées par des virgules : {', '.join(SECTIONS)} "
-                        "(n'écrit pas RESULTS.md)")
+    parser.add_argument(
+        "--no-write", action="store_true", help="afficher seulement, sans écrire RESULTS.md"
+    )
+    parser.add_argument(
+        "--only",
+        help=f"sections, séparées par des virgules : {', '.join(SECTIONS)} "
+        "(n'écrit pas RESULTS.md)",
+    )
     args = parser.parse_args(argv)
     args.sections = [s.strip() for s in args.only.split(",")] if args.only else list(SECTIONS)
     unknown = set(args.sections) - set(SECTIONS)
@@ -104,14 +113,16 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(data.url)
     minutes = (time.perf_counter() - started) / 60
     command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
-    text = "\n\n".join([
-        f"### `{command}` — {dt.date.today().isoformat()}",
-        machine,
-        dataset_line(data, built),
-        RATIO,
-        markdown(rows),
-        f"Whole run: {minutes:.1f} min.",
-    ])
+    text = "\n\n".join(
+        [
+            f"### `{command}` — {dt.date.today().isoformat()}",
+            machine,
+            dataset_line(data, built),
+            RATIO,
+            markdown(rows),
+            f"Whole run: {minutes:.1f} min.",
+        ]
+    )
     print("\n" + text)
     if args.no_write or args.only:
         print("\n(RESULTS.md inchangé : --no-write ou --only)")

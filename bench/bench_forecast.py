@@ -32,7 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def _fmt(value: float | None, scale: float = 1.0, decimals: int = 2) -> str:
-    return "—" if value is None else f"{value * scale:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return (
+        "—"
+        if value is None
+        else f"{value * scale:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    )
 
 
 def _table(title: str, rows, metric, names) -> list[str]:
@@ -43,10 +47,12 @@ def _table(title: str, rows, metric, names) -> list[str]:
 
     money = metric == ForecastMetric.UNSOLD_VALUE
     scale, unit, decimals = (1.0, "FBu", 0) if money else (100.0, "points", 2)
-    lines = [f"\n### {title}\n",
-             f"| Filière | Modèle testé | Origines | MAE modèle ({unit}) | MAE saisonnier naïf ({unit}) "
-             "| MAPE modèle | MAPE saisonnier naïf | Retenu |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        f"\n### {title}\n",
+        f"| Filière | Modèle testé | Origines | MAE modèle ({unit}) | MAE saisonnier naïf ({unit}) "
+        "| MAPE modèle | MAPE saisonnier naïf | Retenu |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
     overall_model, overall_base, kept = Errors(), Errors(), 0
     for chain in sorted(rows, key=lambda c: names[c]):
         model, base, method, origins = rows[chain]
@@ -83,7 +89,9 @@ def main() -> None:
 
     scratch = args.url is None
     tmp = tempfile.TemporaryDirectory()
-    url = args.url or (create_pg_database() if args.postgresql else f"sqlite:///{tmp.name}/bench.db")
+    url = args.url or (
+        create_pg_database() if args.postgresql else f"sqlite:///{tmp.name}/bench.db"
+    )
     until = dt.date.fromisoformat(args.until)
     report: list[str] = []
     try:
@@ -109,10 +117,14 @@ def main() -> None:
 
                 started = time.perf_counter()
                 seed_demo(db, order_lines=args.lines, seed=2023, until=until)
-                print(f"historique de démonstration : {args.lines} lignes en {time.perf_counter() - started:.0f} s",
-                      file=sys.stderr)
+                print(
+                    f"historique de démonstration : {args.lines} lignes en {time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                )
             last_order = session.scalar(select(func.max(m.Order.placed_at)))
-            as_of = (last_order.date() if hasattr(last_order, "date") else until) + dt.timedelta(days=1)
+            as_of = (last_order.date() if hasattr(last_order, "date") else until) + dt.timedelta(
+                days=1
+            )
             started = time.perf_counter()
             rows = refresh_weekly_indicators(session, as_of)
             indicators_s = time.perf_counter() - started
@@ -123,22 +135,37 @@ def main() -> None:
             national_s = time.perf_counter() - started
             session.commit()
 
-            for metric, label in ((ForecastMetric.SELL_THROUGH, "taux d'écoulement hebdomadaire"),
-                                  (ForecastMetric.UNSOLD_VALUE, "stock invendu (valeur)")):
-                by_chain = {chain: (r.model, r.baseline, r.model_method, r.origins)
-                            for (chain, met), r in national.items() if met == metric}
-                report += _table(f"Séries nationales par filière — {label}", by_chain, metric, names)
+            for metric, label in (
+                (ForecastMetric.SELL_THROUGH, "taux d'écoulement hebdomadaire"),
+                (ForecastMetric.UNSOLD_VALUE, "stock invendu (valeur)"),
+            ):
+                by_chain = {
+                    chain: (r.model, r.baseline, r.model_method, r.origins)
+                    for (chain, met), r in national.items()
+                    if met == metric
+                }
+                report += _table(
+                    f"Séries nationales par filière — {label}", by_chain, metric, names
+                )
                 if args.cells:
                     started = time.perf_counter()
                     pooled: dict[int, list] = {}
                     for (chain, _province), values in cell_series(session, metric).items():
-                        result = backtest_series(values, args.horizon, args.origins, METRIC_BOUNDS[metric])
-                        entry = pooled.setdefault(chain, [Errors(), Errors(), result.model_method, 0])
+                        result = backtest_series(
+                            values, args.horizon, args.origins, METRIC_BOUNDS[metric]
+                        )
+                        entry = pooled.setdefault(
+                            chain, [Errors(), Errors(), result.model_method, 0]
+                        )
                         entry[0].extend(result.model)
                         entry[1].extend(result.baseline)
                         entry[3] += result.origins
-                    report += _table(f"Cellules filière × province (carte 2025), erreurs regroupées — {label}",
-                                     {c: tuple(v) for c, v in pooled.items()}, metric, names)
+                    report += _table(
+                        f"Cellules filière × province (carte 2025), erreurs regroupées — {label}",
+                        {c: tuple(v) for c, v in pooled.items()},
+                        metric,
+                        names,
+                    )
                     report.append(f"\n({time.perf_counter() - started:.1f} s pour ces cellules)")
             weeks = max((r.history_weeks for r in national.values()), default=0)
     finally:
@@ -148,10 +175,12 @@ def main() -> None:
 
     source = f"démo {args.lines} lignes jusqu'au {until:%d/%m/%Y}" if scratch else "base existante"
     print(f"# Backtest des prévisions de mévente ({source})\n")
-    print(f"Origines glissantes : les {args.origins} dernières semaines, horizon {args.horizon} semaines ; "
-          f"historique national le plus long : {weeks} semaines ; {rows} lignes d'indicateurs "
-          f"calculées en {indicators_s:.1f} s ; backtest national en {national_s:.1f} s. "
-          "Taux d'écoulement : erreurs en points de pourcentage ; MAPE hors semaines à zéro.")
+    print(
+        f"Origines glissantes : les {args.origins} dernières semaines, horizon {args.horizon} semaines ; "
+        f"historique national le plus long : {weeks} semaines ; {rows} lignes d'indicateurs "
+        f"calculées en {indicators_s:.1f} s ; backtest national en {national_s:.1f} s. "
+        "Taux d'écoulement : erreurs en points de pourcentage ; MAPE hors semaines à zéro."
+    )
     print("\n".join(report))
 
 

@@ -19,14 +19,21 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 WAIT_S = 120  # generous: a loaded 2-core machine renders slowly; a healthy page takes seconds
 # A provincial coordinator's mobile connection (issue #15): 1.6 Mbit/s, 150 ms round trip.
-THROTTLED = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8,
-             "uploadThroughput": 1_600_000 / 8}
+THROTTLED = {
+    "offline": False,
+    "latency": 150,
+    "downloadThroughput": 1_600_000 / 8,
+    "uploadThroughput": 1_600_000 / 8,
+}
 
 
 def missing_browser() -> list[str]:
     """What the browser needs and this machine lacks."""
-    missing = [name for name, path in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
-               if not path]
+    missing = [
+        name
+        for name, path in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
+        if not path
+    ]
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -43,9 +50,17 @@ def start_chromium(download_dir: str | None = None):
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="isoko-chromium-")
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,2400",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,2400",
         "--lang=fr-FR",
     ):
         options.add_argument(flag)
@@ -55,8 +70,9 @@ def start_chromium(download_dir: str | None = None):
     driver.set_page_load_timeout(WAIT_S * 3)
     driver.execute_cdp_cmd("Network.enable", {})
     if download_dir:
-        driver.execute_cdp_cmd("Browser.setDownloadBehavior",
-                               {"behavior": "allow", "downloadPath": download_dir})
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir}
+        )
     driver.isoko_profile = profile
     return driver
 
@@ -101,8 +117,11 @@ class Traffic:
 
     def failures(self) -> list[str]:
         """Requests that answered ≥ 400 or never completed (a navigation away is no failure)."""
-        return [f"{r.status or r.failed} {r.url}" for r in self.requests
-                if r.status >= 400 or (r.failed and r.failed != "net::ERR_ABORTED")]
+        return [
+            f"{r.status or r.failed} {r.url}"
+            for r in self.requests
+            if r.status >= 400 or (r.failed and r.failed != "net::ERR_ABORTED")
+        ]
 
 
 def drain(driver) -> None:
@@ -129,7 +148,8 @@ def traffic(driver) -> Traffic:
             request.mime_type = response.get("mimeType", "")
             request.headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
             request.from_cache = request.from_cache or bool(
-                response.get("fromDiskCache") or response.get("fromPrefetchCache"))
+                response.get("fromDiskCache") or response.get("fromPrefetchCache")
+            )
         elif method == "Network.requestServedFromCache":
             by_id[request_id].from_cache = True
         elif method == "Network.dataReceived":
@@ -150,8 +170,9 @@ def wait(driver, condition, message: str, timeout: float = WAIT_S):
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(condition, message)
 
 
 def charts_drawn(driver, at_least: int, timeout: float = WAIT_S) -> None:
@@ -167,8 +188,12 @@ def charts_drawn(driver, at_least: int, timeout: float = WAIT_S) -> None:
 
 def network_idle(driver, quiet_s: float = 0.5, timeout: float = WAIT_S) -> None:
     """Wait until the page has loaded and no request started for ``quiet_s``."""
-    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete",
-         "la page ne finit pas de charger", timeout)
+    wait(
+        driver,
+        lambda d: d.execute_script("return document.readyState") == "complete",
+        "la page ne finit pas de charger",
+        timeout,
+    )
     deadline = time.monotonic() + timeout
     last = -1
     while time.monotonic() < deadline:
@@ -191,8 +216,12 @@ def sign_in(driver, base_url: str, username: str, password: str) -> None:
 def throttle(driver, conditions: dict | None) -> None:
     """Emulate a slow connection (None: the real one)."""
     if conditions is None:
-        conditions = {"offline": False, "latency": 0, "downloadThroughput": -1,
-                      "uploadThroughput": -1}
+        conditions = {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        }
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", conditions)
 
 
@@ -205,6 +234,10 @@ def time_to_first_chart(driver, url: str, timeout: float = WAIT_S * 3) -> float:
     """Seconds from asking for ``url`` until the first Plotly chart is on screen."""
     started = time.perf_counter()
     driver.get(url)
-    wait(driver, lambda d: d.find_elements("css selector", ".js-plotly-plot .main-svg"),
-         "aucun graphique", timeout)
+    wait(
+        driver,
+        lambda d: d.find_elements("css selector", ".js-plotly-plot .main-svg"),
+        "aucun graphique",
+        timeout,
+    )
     return time.perf_counter() - started

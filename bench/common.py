@@ -124,8 +124,14 @@ def build_dataset(order_lines: int, tag: str = "run", mevente: bool = True) -> D
         data.timings["roles_s"] = isoko(url, "init-roles")
         before = table_rows(url)
         data.timings["seed_s"], data.seed_output = isoko_output(
-            url, "seed-demo", "--orders", str(order_lines), "--seed", str(SEED),
-            "--until", UNTIL.isoformat(),
+            url,
+            "seed-demo",
+            "--orders",
+            str(order_lines),
+            "--seed",
+            str(SEED),
+            "--until",
+            UNTIL.isoformat(),
         )
         data.seeded = {
             table: rows - before.get(table, 0)
@@ -173,7 +179,11 @@ def add_user(app, username: str, role: str, province_code: str | None = None) ->
     with app.app_context():
         sm = app.appbuilder.sm
         user = sm.add_user(
-            username, "Bench", role, f"{username}@isoko.test", sm.find_role(role),
+            username,
+            "Bench",
+            role,
+            f"{username}@isoko.test",
+            sm.find_role(role),
             password=PASSWORD,
         )
         if province_code is not None:

@@ -28,7 +28,8 @@ SCOPE = {
     "coops": "AND c.id IN (" + COOPS_IN_SCOPE + ")",
     "orders": "AND o.seller_id IN (" + COOPS_IN_SCOPE + ")",
     "lines": "AND l.order_id IN (SELECT id FROM sale_order WHERE seller_id IN ("
-    + COOPS_IN_SCOPE + "))",
+    + COOPS_IN_SCOPE
+    + "))",
 }
 
 COOPS = (
@@ -40,7 +41,9 @@ ORDERS = (
     "FROM sale_order o JOIN cooperative c ON c.id = o.seller_id "
     "LEFT JOIN buyer b ON b.id = o.buyer_id WHERE TRUE {orders} {where}"
 )
-ORDERS_PAGE = f"SELECT o.*, c.name, b.name {ORDERS} ORDER BY o.placed_at DESC, o.id DESC LIMIT {PAGE}"
+ORDERS_PAGE = (
+    f"SELECT o.*, c.name, b.name {ORDERS} ORDER BY o.placed_at DESC, o.id DESC LIMIT {PAGE}"
+)
 LINES = "FROM order_line l WHERE TRUE {lines}"
 LINES_PAGE = (
     "SELECT l.*, o.reference, pr.name, t.code FROM order_line l JOIN sale_order o ON o.id = l.order_id "
@@ -82,42 +85,67 @@ def targets(app) -> dict:
     from console.extensions import db
 
     with app.app_context():
-        province_id, code = db.session.execute(sa.text(
-            "SELECT p.id, p.code FROM sale_order o JOIN cooperative c ON c.id = o.seller_id "
-            "JOIN province p ON p.id = c.province_2025_id GROUP BY p.id, p.code "
-            "ORDER BY count(*) DESC LIMIT 1"
-        )).one()
-        coop, name = db.session.execute(sa.text(
-            "SELECT c.id, c.name FROM sale_order o JOIN cooperative c ON c.id = o.seller_id "
-            "WHERE c.province_2025_id = :p GROUP BY c.id, c.name ORDER BY count(*) DESC LIMIT 1"
-        ), {"p": province_id}).one()
-        order = db.session.scalar(sa.text(
-            "SELECT id FROM sale_order WHERE seller_id = :c ORDER BY placed_at DESC, id DESC LIMIT 1"
-        ), {"c": coop})
+        province_id, code = db.session.execute(
+            sa.text(
+                "SELECT p.id, p.code FROM sale_order o JOIN cooperative c ON c.id = o.seller_id "
+                "JOIN province p ON p.id = c.province_2025_id GROUP BY p.id, p.code "
+                "ORDER BY count(*) DESC LIMIT 1"
+            )
+        ).one()
+        coop, name = db.session.execute(
+            sa.text(
+                "SELECT c.id, c.name FROM sale_order o JOIN cooperative c ON c.id = o.seller_id "
+                "WHERE c.province_2025_id = :p GROUP BY c.id, c.name ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"p": province_id},
+        ).one()
+        order = db.session.scalar(
+            sa.text(
+                "SELECT id FROM sale_order WHERE seller_id = :c ORDER BY placed_at DESC, id DESC LIMIT 1"
+            ),
+            {"c": coop},
+        )
         line = db.session.scalar(
             sa.text("SELECT id FROM order_line WHERE order_id = :o ORDER BY line_no LIMIT 1"),
             {"o": order},
         )
     word = re.findall(r"\w{5,}", name)[-1]  # e.g. the place or the group's name
-    return {"province": province_id, "code": code, "coop": coop, "order": order,
-            "line": line, "word": word}
+    return {
+        "province": province_id,
+        "code": code,
+        "coop": coop,
+        "order": order,
+        "line": line,
+        "word": word,
+    }
 
 
 def pages(t: dict) -> list[Page]:
     """The pages measured, with FAB's filter arguments (2 = contains, 0 = relation equal)."""
     return [
-        Page("cooperatives list", "/cooperativeview/list/",
-             [f"SELECT count(*) {COOPS}", COOPS_PAGE]),
-        Page(f"cooperatives search, name contains « {t['word']} »",
-             f"/cooperativeview/list/?_flt_2_name={t['word']}",
-             [f"SELECT count(*) {COOPS}", COOPS_PAGE], "AND c.name ILIKE %(like)s"),
+        Page(
+            "cooperatives list", "/cooperativeview/list/", [f"SELECT count(*) {COOPS}", COOPS_PAGE]
+        ),
+        Page(
+            f"cooperatives search, name contains « {t['word']} »",
+            f"/cooperativeview/list/?_flt_2_name={t['word']}",
+            [f"SELECT count(*) {COOPS}", COOPS_PAGE],
+            "AND c.name ILIKE %(like)s",
+        ),
         Page("orders list", "/orderview/list/", [f"SELECT count(*) {ORDERS}", ORDERS_PAGE]),
-        Page("orders of one seller", f"/orderview/list/?_flt_0_seller={t['coop']}",
-             [f"SELECT count(*) {ORDERS}", ORDERS_PAGE], "AND o.seller_id = %(coop)s"),
+        Page(
+            "orders of one seller",
+            f"/orderview/list/?_flt_0_seller={t['coop']}",
+            [f"SELECT count(*) {ORDERS}", ORDERS_PAGE],
+            "AND o.seller_id = %(coop)s",
+        ),
         Page("order lines list", "/orderlineview/list/", [f"SELECT count(*) {LINES}", LINES_PAGE]),
         Page("cooperative detail", f"/cooperativeview/show/{t['coop']}", COOP_DETAIL),
-        Page("order detail (with its lines and payments)", f"/orderview/show/{t['order']}",
-             ORDER_DETAIL),
+        Page(
+            "order detail (with its lines and payments)",
+            f"/orderview/show/{t['order']}",
+            ORDER_DETAIL,
+        ),
         Page("order line detail", f"/orderlineview/show/{t['line']}", LINE_DETAIL),
     ]
 
@@ -160,15 +188,20 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
     params = {**t, "like": f"%{t['word']}%"}
     users = [
         ("Ministère", logged_in_client(app, "bench.ministere", "Ministère"), False),
-        (f"coordinator {t['code']}",
-         logged_in_client(app, "bench.coordinateur", "Coordinateur provincial", t["code"]), True),
+        (
+            f"coordinator {t['code']}",
+            logged_in_client(app, "bench.coordinateur", "Coordinateur provincial", t["code"]),
+            True,
+        ),
     ]
-    rows = [heading(
-        "Console pages (p50 / p95)",
-        "full HTTP request through the Flask test client, signed in; baseline: the raw SQL "
-        f"fetching what the page shows (count + {PAGE}-row page with related names, or the "
-        "record with its references and child rows), same filter and province scope",
-    )]
+    rows = [
+        heading(
+            "Console pages (p50 / p95)",
+            "full HTTP request through the Flask test client, signed in; baseline: the raw SQL "
+            f"fetching what the page shows (count + {PAGE}-row page with related names, or the "
+            "record with its references and child rows), same filter and province scope",
+        )
+    ]
     with app.app_context():
         engine = db.engine
     for page in pages(t):
@@ -180,6 +213,9 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
             if len(page_ms) < repeat:
                 note += f"; {len(page_ms)} sample(s), time budget"
             rows.append(timing_row(f"console {page.label} ({who})", page_ms, raw_ms, note))
-            print(f"   {rows[-1].figure:<60} {rows[-1].isoko:>24} {rows[-1].baseline:>20} "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+            print(
+                f"   {rows[-1].figure:<60} {rows[-1].isoko:>24} {rows[-1].baseline:>20} "
+                f"({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
     return rows

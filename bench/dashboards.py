@@ -80,11 +80,13 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
     raw_app = records_app(data)
     raw_client = logged_in_client(raw_app, "bench.ministere", "Ministère")
     seller = top_seller(app)
-    rows = [heading(
-        "Dashboard callbacks (p50 / p95)",
-        "Ministère, full HTTP request, cache off; baseline: the same callback with the "
-        f"aggregates swapped for the same rows computed from raw lines (≤ {RAW_REPEAT} samples, no warm-up)",
-    )]
+    rows = [
+        heading(
+            "Dashboard callbacks (p50 / p95)",
+            "Ministère, full HTTP request, cache off; baseline: the same callback with the "
+            f"aggregates swapped for the same rows computed from raw lines (≤ {RAW_REPEAT} samples, no warm-up)",
+        )
+    ]
     for label, key, extra in cases():
         values = {**PERIOD, **{k: (seller if v == "TOP_SELLER" else v) for k, v in extra.items()}}
         post, answer = callback(client, key, values)

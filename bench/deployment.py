@@ -55,10 +55,26 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and localhost, valid two days; return (cert, key)."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -66,11 +82,27 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 def nginx_site(upstream: str, https_port: int, http_port: int, cert: Path, key: Path) -> str:
     """deploy/nginx-isoko.conf filled in by deploy/nginx_config.py, as an operator does."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "deploy" / "nginx_config.py"), "--precompress",
-         "--server-name", "127.0.0.1 localhost", "--upstream", upstream,
-         "--https-port", str(https_port), "--http-port", str(http_port),
-         "--certificate", str(cert), "--certificate-key", str(key)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "deploy" / "nginx_config.py"),
+            "--precompress",
+            "--server-name",
+            "127.0.0.1 localhost",
+            "--upstream",
+            upstream,
+            "--https-port",
+            str(https_port),
+            "--http-port",
+            str(http_port),
+            "--certificate",
+            str(cert),
+            "--certificate-key",
+            str(key),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return done.stdout
 
@@ -85,15 +117,15 @@ def nginx_main(workdir: Path, site: Path) -> str:
     )
     return f"""{user}worker_processes 1;
 daemon off;
-pid {workdir / 'nginx.pid'};
-error_log {workdir / 'nginx-error.log'} warn;
+pid {workdir / "nginx.pid"};
+error_log {workdir / "nginx-error.log"} warn;
 events {{ worker_connections 512; }}
 http {{
     include {MIME_TYPES};
     default_type application/octet-stream;
     sendfile on;
     tcp_nopush on;
-    access_log {workdir / 'nginx-access.log'};
+    access_log {workdir / "nginx-access.log"};
 {temp}
     include {site};
 }}
@@ -124,8 +156,11 @@ class Deployment:
         redis_port, app_port = free_port(), free_port()
         self.https_port, http_port = free_port(), free_port()
         self._env = app_environment(
-            self.database_url, f"redis://127.0.0.1:{redis_port}/0", self.workdir,
-            ISOKO_SECRET_KEY=self.secret_key, ISOKO_WORKER_NICE="0",
+            self.database_url,
+            f"redis://127.0.0.1:{redis_port}/0",
+            self.workdir,
+            ISOKO_SECRET_KEY=self.secret_key,
+            ISOKO_WORKER_NICE="0",
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         )
         # Reports are archived under the instance folder, as in production (and backed up).
@@ -135,13 +170,20 @@ class Deployment:
         site.write_text(nginx_site(f"127.0.0.1:{app_port}", self.https_port, http_port, cert, key))
         main = self.workdir / "nginx.conf"
         main.write_text(nginx_main(self.workdir, site))
-        check = subprocess.run([NGINX, "-t", "-q", "-c", str(main), "-p", str(self.workdir)],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [NGINX, "-t", "-q", "-c", str(main), "-p", str(self.workdir)],
+            capture_output=True,
+            text=True,
+        )
         if check.returncode != 0:
             raise RuntimeError(f"nginx refuse la configuration :\n{check.stderr}")
         redis = redis_service(self.workdir, redis_port)
-        nginx = Service("nginx", [NGINX, "-c", str(main), "-p", str(self.workdir)],
-                        dict(os.environ), self.workdir / "nginx.log")
+        nginx = Service(
+            "nginx",
+            [NGINX, "-c", str(main), "-p", str(self.workdir)],
+            dict(os.environ),
+            self.workdir / "nginx.log",
+        )
         self.services = [
             redis,
             gunicorn_service(self._env, self.workdir, app_port, gunicorn_workers),
@@ -164,23 +206,29 @@ class Deployment:
             if dead:
                 raise RuntimeError("\n".join(f"{s.name} s'est arrêté :\n{s.tail()}" for s in dead))
             try:
-                with urllib.request.urlopen(self.base_url + "/login/", timeout=5,
-                                            context=context) as response:
+                with urllib.request.urlopen(
+                    self.base_url + "/login/", timeout=5, context=context
+                ) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError) as error:
                 last = str(error)
             time.sleep(0.5)
-        raise RuntimeError(f"la console ne répond pas par nginx ({last}) :\n"
-                           + "\n".join(s.tail(15) for s in self.services))
+        raise RuntimeError(
+            f"la console ne répond pas par nginx ({last}) :\n"
+            + "\n".join(s.tail(15) for s in self.services)
+        )
 
     def errors(self) -> list[str]:
         """Exceptions logged by gunicorn and the worker, and nginx's errors."""
         found = [f"{s.name}: {line}" for s in self.services[1:3] for line in tracebacks(s.log)]
         error_log = self.workdir / "nginx-error.log"
         if error_log.exists():
-            found += [f"nginx: {line}" for line in error_log.read_text().splitlines()
-                      if "[error]" in line or "[crit]" in line or "[emerg]" in line]
+            found += [
+                f"nginx: {line}"
+                for line in error_log.read_text().splitlines()
+                if "[error]" in line or "[crit]" in line or "[emerg]" in line
+            ]
         return found
 
     def stop(self) -> None:

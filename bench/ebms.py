@@ -46,8 +46,9 @@ def queue_invoices(url: str, count: int) -> int:
     with app.app_context():
         db.session.execute(sa.delete(InvoiceMessage))
         enqueue_placed_since(db.session, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-        last = db.session.scalar(sa.select(InvoiceMessage.id).order_by(InvoiceMessage.id)
-                                 .offset(count - 1).limit(1))
+        last = db.session.scalar(
+            sa.select(InvoiceMessage.id).order_by(InvoiceMessage.id).offset(count - 1).limit(1)
+        )
         if last is not None:
             db.session.execute(sa.delete(InvoiceMessage).where(InvoiceMessage.id > last))
         db.session.commit()
@@ -66,12 +67,29 @@ def sandbox_capacity(sandbox, requests: int, parallelism: int) -> float:
 
     def body(n: int) -> dict:
         number = f"CAP-{n}"
-        return {"invoice_number": number, "invoice_date": moment.strftime("%Y-%m-%d %H:%M:%S"),
-                "invoice_type": "FN", "invoice_identifier": invoice_identifier("4999000001", SYSTEM_ID, moment, number),
-                "tp_TIN": "4999000001", "tp_name": "Capacité", "payment_type": "1", "invoice_currency": "BIF",
-                "invoice_items": [{"item_designation": "x", "item_quantity": "1", "item_price": 100, "item_ct": 0,
-                                   "item_tl": 0, "item_price_nvat": 100, "vat": 18, "item_price_wvat": 118,
-                                   "item_total_amount": 118}]}
+        return {
+            "invoice_number": number,
+            "invoice_date": moment.strftime("%Y-%m-%d %H:%M:%S"),
+            "invoice_type": "FN",
+            "invoice_identifier": invoice_identifier("4999000001", SYSTEM_ID, moment, number),
+            "tp_TIN": "4999000001",
+            "tp_name": "Capacité",
+            "payment_type": "1",
+            "invoice_currency": "BIF",
+            "invoice_items": [
+                {
+                    "item_designation": "x",
+                    "item_quantity": "1",
+                    "item_price": 100,
+                    "item_ct": 0,
+                    "item_tl": 0,
+                    "item_price_nvat": 100,
+                    "vat": 18,
+                    "item_price_wvat": 118,
+                    "item_total_amount": 118,
+                }
+            ],
+        }
 
     settings = EbmsSettings(sandbox.url, SYSTEM_ID, PASSWORD, parallelism=parallelism)
     with EbmsClient(settings) as client, ThreadPoolExecutor(parallelism) as pool:
@@ -85,14 +103,29 @@ def totals(url: str) -> dict:
     """What Isoko holds: messages by state, and the tax of the registered ones."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        states = dict(conn.execute(sa.text("SELECT state, count(*) FROM ebms_message GROUP BY state")).all())
-        tax = conn.scalar(sa.text("SELECT coalesce(sum(tax), 0) FROM ebms_message WHERE state = 'registered'"))
-        stamped = conn.scalar(sa.text(
-            "SELECT coalesce(sum(l.tax), 0) FROM order_line l JOIN ebms_message m ON m.order_id = l.order_id"))
-        missing = conn.scalar(sa.text(
-            "SELECT count(*) FROM ebms_message WHERE state = 'registered' AND obr_number IS NULL"))
+        states = dict(
+            conn.execute(sa.text("SELECT state, count(*) FROM ebms_message GROUP BY state")).all()
+        )
+        tax = conn.scalar(
+            sa.text("SELECT coalesce(sum(tax), 0) FROM ebms_message WHERE state = 'registered'")
+        )
+        stamped = conn.scalar(
+            sa.text(
+                "SELECT coalesce(sum(l.tax), 0) FROM order_line l JOIN ebms_message m ON m.order_id = l.order_id"
+            )
+        )
+        missing = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM ebms_message WHERE state = 'registered' AND obr_number IS NULL"
+            )
+        )
     engine.dispose()
-    return {"states": states, "tax_registered": tax, "tax_stamped": stamped, "without_number": missing}
+    return {
+        "states": states,
+        "tax_registered": tax,
+        "tax_stamped": stamped,
+        "without_number": missing,
+    }
 
 
 def throughput(args) -> None:
@@ -104,7 +137,9 @@ def throughput(args) -> None:
     data = build_dataset(max(2000, int(args.invoices * 2.2)), tag="ebms", mevente=False)
     try:
         queued = queue_invoices(data.url, args.invoices)
-        with EbmsSandbox(username=SYSTEM_ID, password=PASSWORD, faults=Faults(latency_ms=args.latency_ms)) as box:
+        with EbmsSandbox(
+            username=SYSTEM_ID, password=PASSWORD, faults=Faults(latency_ms=args.latency_ms)
+        ) as box:
             capacity = sandbox_capacity(box, min(3000, args.invoices), args.parallelism)
             engine = sa.create_engine(data.url, pool_size=args.parallelism + 2)
             settings = EbmsSettings(box.url, SYSTEM_ID, PASSWORD, parallelism=args.parallelism)
@@ -115,25 +150,43 @@ def throughput(args) -> None:
             engine.dispose()
             stats = box.store.stats()
         held = totals(data.url)
-        print(f"Backlog : {queued} factures ; latence du bac à sable {args.latency_ms:.0f} ms ; "
-              f"{args.parallelism} envois en parallèle")
+        print(
+            f"Backlog : {queued} factures ; latence du bac à sable {args.latency_ms:.0f} ms ; "
+            f"{args.parallelism} envois en parallèle"
+        )
         print(f"Capacité du bac à sable seul : {capacity:.0f} factures/s")
-        print(f"Vidage par Isoko : {result.registered} enregistrées en {elapsed:.1f} s = "
-              f"{result.registered / elapsed:.0f} factures/s (objectif ≥ 100)")
-        print(f"Bac à sable : {stats['by_type'].get('FN', {}).get('count', 0)} FN (hors mesure de capacité : "
-              f"{stats['invoices'] - min(3000, args.invoices)}), identifiants distincts = {stats['distinct_identifiers']}")
+        print(
+            f"Vidage par Isoko : {result.registered} enregistrées en {elapsed:.1f} s = "
+            f"{result.registered / elapsed:.0f} factures/s (objectif ≥ 100)"
+        )
+        print(
+            f"Bac à sable : {stats['by_type'].get('FN', {}).get('count', 0)} FN (hors mesure de capacité : "
+            f"{stats['invoices'] - min(3000, args.invoices)}), identifiants distincts = {stats['distinct_identifiers']}"
+        )
         print(f"Isoko : {held}")
     finally:
         drop_database(data.url)
 
 
 def _drain_process(url: str, sandbox_url: str, log: Path) -> subprocess.Popen:
-    env = cli_environment(url, ISOKO_EBMS_BASE_URL=sandbox_url, ISOKO_EBMS_USERNAME=SYSTEM_ID,
-                          ISOKO_EBMS_PASSWORD=PASSWORD, ISOKO_EBMS_TIMEOUT_S="1.5",
-                          ISOKO_EBMS_PARALLELISM="16", ISOKO_EBMS_RETRY_BASE_S="1", ISOKO_EBMS_RETRY_MAX_S="20")
+    env = cli_environment(
+        url,
+        ISOKO_EBMS_BASE_URL=sandbox_url,
+        ISOKO_EBMS_USERNAME=SYSTEM_ID,
+        ISOKO_EBMS_PASSWORD=PASSWORD,
+        ISOKO_EBMS_TIMEOUT_S="1.5",
+        ISOKO_EBMS_PARALLELISM="16",
+        ISOKO_EBMS_RETRY_BASE_S="1",
+        ISOKO_EBMS_RETRY_MAX_S="20",
+    )
     with open(log, "a") as out:
-        return subprocess.Popen([str(Path(sys.executable).with_name("isoko")), "ebms-drain", "--wait", "3600"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("isoko")), "ebms-drain", "--wait", "3600"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def drill(args) -> None:
@@ -174,14 +227,18 @@ def drill(args) -> None:
             stats = box.store.stats()
         held = totals(data.url)
         registered_tax = stats["by_type"].get("FN", {}).get("tax", 0)
-        print(f"Bac à sable : {stats['invoices']} factures, {stats['distinct_identifiers']} identifiants distincts")
+        print(
+            f"Bac à sable : {stats['invoices']} factures, {stats['distinct_identifiers']} identifiants distincts"
+        )
         print(f"Isoko : {held}")
         checks = {
             "une facture par vente": stats["invoices"] == stats["distinct_identifiers"] == queued,
             "rien en attente": held["states"].get("pending", 0) == 0,
             "toutes enregistrées, avec leur numéro": held["states"].get("registered", 0) == queued
             and held["without_number"] == 0,
-            "taxe enregistrée = taxe estampillée": registered_tax == held["tax_registered"] == held["tax_stamped"],
+            "taxe enregistrée = taxe estampillée": registered_tax
+            == held["tax_registered"]
+            == held["tax_stamped"],
         }
         for label, ok in checks.items():
             print(f"  {'OK ' if ok else 'ÉCHEC'} {label}")
@@ -192,7 +249,9 @@ def drill(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fast = sub.add_parser("throughput")
     fast.add_argument("--invoices", type=int, default=10_000)

@@ -46,8 +46,10 @@ def _clients(app, n: int, prefix: str) -> list[str]:
     from console.services.api_clients import create_client
 
     with app.app_context():
-        tokens = [create_client(db.session, name=f"{prefix}{i}", kind=m.ApiClientKind.STOREFRONT).token
-                  for i in range(n)]
+        tokens = [
+            create_client(db.session, name=f"{prefix}{i}", kind=m.ApiClientKind.STOREFRONT).token
+            for i in range(n)
+        ]
         db.session.commit()
     return tokens
 
@@ -57,18 +59,33 @@ def _catalogue(app) -> list[tuple[int, list[int]]]:
     from console.extensions import db
 
     with app.app_context():
-        rows = db.session.execute(sa.text(
-            "SELECT c.id, array_agg(p.id ORDER BY p.id) FROM cooperative c JOIN product p "
-            "ON p.cooperative_id = c.id WHERE c.status = 'active' GROUP BY c.id ORDER BY c.id")).all()
+        rows = db.session.execute(
+            sa.text(
+                "SELECT c.id, array_agg(p.id ORDER BY p.id) FROM cooperative c JOIN product p "
+                "ON p.cooperative_id = c.id WHERE c.status = 'active' GROUP BY c.id ORDER BY c.id"
+            )
+        ).all()
     return [(seller, list(products)) for seller, products in rows]
 
 
 def _body(rng: random.Random, catalogue) -> dict:
     seller, products = catalogue[rng.randrange(len(catalogue))]
-    placed = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - rng.randrange(3600)))
-    return {"seller_id": seller, "placed_at": placed, "prices_include_tax": rng.random() < 0.5,
-            "lines": [{"product_id": rng.choice(products), "quantity": rng.randrange(1, 50),
-                       "unit_price": rng.randrange(100, 60000)} for _ in range(rng.randrange(1, 6))]}
+    placed = time.strftime(
+        "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - rng.randrange(3600))
+    )
+    return {
+        "seller_id": seller,
+        "placed_at": placed,
+        "prices_include_tax": rng.random() < 0.5,
+        "lines": [
+            {
+                "product_id": rng.choice(products),
+                "quantity": rng.randrange(1, 50),
+                "unit_price": rng.randrange(100, 60000),
+            }
+            for _ in range(rng.randrange(1, 6))
+        ],
+    }
 
 
 class Tally:
@@ -96,14 +113,21 @@ def _post(session, base_url: str, key: str, body: dict, tally: Tally) -> dict | 
     for _attempt in range(10):
         started = time.perf_counter()
         try:
-            response = session.post(f"{base_url}/api/v1/integration/orders", json=body,
-                                    headers={"Idempotency-Key": key}, timeout=30)
+            response = session.post(
+                f"{base_url}/api/v1/integration/orders",
+                json=body,
+                headers={"Idempotency-Key": key},
+                timeout=30,
+            )
         except requests.RequestException:
             tally.add(key, 0, time.perf_counter() - started, None)
             time.sleep(0.2)
             continue
-        answer = response.json() if response.headers.get("Content-Type", "").startswith(
-            "application/json") else None
+        answer = (
+            response.json()
+            if response.headers.get("Content-Type", "").startswith("application/json")
+            else None
+        )
         tally.add(key, response.status_code, time.perf_counter() - started, answer)
         if response.status_code < 500 and response.status_code != 409:
             return answer
@@ -111,7 +135,9 @@ def _post(session, base_url: str, key: str, body: dict, tally: Tally) -> dict | 
     return None
 
 
-def _client_loop(base_url: str, token: str, catalogue, seed: int, until: float, tally: Tally) -> None:
+def _client_loop(
+    base_url: str, token: str, catalogue, seed: int, until: float, tally: Tally
+) -> None:
     rng = random.Random(seed)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
@@ -128,8 +154,10 @@ def _run_clients(base_url: str, tokens: list[str], catalogue, kill=None) -> tupl
     """The clients' run; ``kill`` (the drill) is called half-way through."""
     tally = Tally()
     until = time.monotonic() + INGEST_SECONDS
-    threads = [threading.Thread(target=_client_loop, args=(base_url, token, catalogue, i, until, tally))
-               for i, token in enumerate(tokens)]
+    threads = [
+        threading.Thread(target=_client_loop, args=(base_url, token, catalogue, i, until, tally))
+        for i, token in enumerate(tokens)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -155,14 +183,19 @@ def _stored(app, tokens_prefix: str) -> tuple[int, int, int]:
     from console.extensions import db
 
     with app.app_context():
-        return tuple(db.session.execute(sa.text(
-            "SELECT (SELECT count(*) FROM sale_order o JOIN api_client c ON c.id = o.api_client_id "
-            "        WHERE c.name LIKE :p), "
-            "       (SELECT count(*) FROM api_idempotency_key k JOIN api_client c ON c.id = k.client_id "
-            "        WHERE c.name LIKE :p AND k.status = 201), "
-            "       (SELECT coalesce(sum(l.tax), 0) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
-            "        JOIN api_client c ON c.id = o.api_client_id WHERE c.name LIKE :p)"),
-            {"p": tokens_prefix + "%"}).one())
+        return tuple(
+            db.session.execute(
+                sa.text(
+                    "SELECT (SELECT count(*) FROM sale_order o JOIN api_client c ON c.id = o.api_client_id "
+                    "        WHERE c.name LIKE :p), "
+                    "       (SELECT count(*) FROM api_idempotency_key k JOIN api_client c ON c.id = k.client_id "
+                    "        WHERE c.name LIKE :p AND k.status = 201), "
+                    "       (SELECT coalesce(sum(l.tax), 0) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
+                    "        JOIN api_client c ON c.id = o.api_client_id WHERE c.name LIKE :p)"
+                ),
+                {"p": tokens_prefix + "%"},
+            ).one()
+        )
 
 
 def measure(app, data: Dataset, repeat: int) -> list[Row]:
@@ -186,10 +219,16 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
         redis.start()
         try:
             wait_for_redis(redis_port)
-            env = app_environment(data.url, f"redis://127.0.0.1:{redis_port}/0", workdir,
-                                  ISOKO_API_RATE_LIMIT="1000000 per minute")
+            env = app_environment(
+                data.url,
+                f"redis://127.0.0.1:{redis_port}/0",
+                workdir,
+                ISOKO_API_RATE_LIMIT="1000000 per minute",
+            )
             env.pop("ISOKO_PROXY_COUNT", None)
-            gunicorn = gunicorn_service(env, workdir, port, workers=int(os.environ.get("ISOKO_WORKERS") or 4))
+            gunicorn = gunicorn_service(
+                env, workdir, port, workers=int(os.environ.get("ISOKO_WORKERS") or 4)
+            )
             gunicorn.start()
             try:
                 base_url = f"http://127.0.0.1:{port}"
@@ -203,8 +242,10 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
         orders, keys, tax = _stored(app, prefix)
         answered_tax = sum(answer["totals"]["tax"] for answer in tally.answers.values())
         if orders != len(tally.answers) or keys != orders or tax != answered_tax:
-            raise RuntimeError(f"ingest incohérent : {orders} commandes, {keys} clés, {len(tally.answers)} "
-                               f"réponses 201 ; taxe {tax} en base contre {answered_tax} répondue")
+            raise RuntimeError(
+                f"ingest incohérent : {orders} commandes, {keys} clés, {len(tally.answers)} "
+                f"réponses 201 ; taxe {tax} en base contre {answered_tax} répondue"
+            )
         path = workdir / "commandes.csv"
         write_orders(path, max(tally.lines, 1), sellers(app))
         import_s, _result, _refresh = timed_import(app, path)
@@ -212,18 +253,39 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
     statuses = ", ".join(f"{status}: {number(n)}" for status, n in sorted(tally.statuses.items()))
     base = [import_s * 1000 / max(len(tally.answers), 1)] * 2
     if drill:
-        return [heading(f"Drill: a gunicorn worker killed mid-request while {CLIENTS} clients post, "
-                        "every client retrying with its key"),
-                Row("orders per key, tax in the database = tax answered", f"{number(orders)} orders",
-                    f"{number(len(tally.answers))} keys answered", orders / max(len(tally.answers), 1),
-                    f"tax {number(tax)} F in both; answers {statuses}")]
+        return [
+            heading(
+                f"Drill: a gunicorn worker killed mid-request while {CLIENTS} clients post, "
+                "every client retrying with its key"
+            ),
+            Row(
+                "orders per key, tax in the database = tax answered",
+                f"{number(orders)} orders",
+                f"{number(len(tally.answers))} keys answered",
+                orders / max(len(tally.answers), 1),
+                f"tax {number(tax)} F in both; answers {statuses}",
+            ),
+        ]
     return [
-        heading(f"Live ingest: {CLIENTS} clients posting orders of 1–5 lines for {INGEST_SECONDS:.0f} s "
-                "through gunicorn", f"{RETRY_SHARE:.0%} of the requests resent with the same key; "
-                "exactly one order per key, checked in the database"),
-        rate_row("orders written through the API", len(tally.answers), seconds, import_s, "orders/s",
-                 f"{number(len(tally.answers))} orders ({number(tally.lines)} lines), {number(retries)} "
-                 f"replays; answers {statuses}; baseline: the bulk importer on as many lines"),
-        timing_row("API call latency (p50 / p95)", tally.latencies, base,
-                   "baseline: the importer's time per order, for scale"),
+        heading(
+            f"Live ingest: {CLIENTS} clients posting orders of 1–5 lines for {INGEST_SECONDS:.0f} s "
+            "through gunicorn",
+            f"{RETRY_SHARE:.0%} of the requests resent with the same key; "
+            "exactly one order per key, checked in the database",
+        ),
+        rate_row(
+            "orders written through the API",
+            len(tally.answers),
+            seconds,
+            import_s,
+            "orders/s",
+            f"{number(len(tally.answers))} orders ({number(tally.lines)} lines), {number(retries)} "
+            f"replays; answers {statuses}; baseline: the bulk importer on as many lines",
+        ),
+        timing_row(
+            "API call latency (p50 / p95)",
+            tally.latencies,
+            base,
+            "baseline: the importer's time per order, for scale",
+        ),
     ]

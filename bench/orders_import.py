@@ -36,8 +36,10 @@ from .table import Row, heading, number, rate_row
 SQLITE_SIZES = (50_000, 200_000)
 SQLITE_SEEDED_LINES = 5_000
 
-HEADER = ("Référence de commande;Ligne;Date de commande;Vendeur;Acheteur;Statut;Mode de paiement;"
-          "SKU;Quantité;Prix unitaire\n")
+HEADER = (
+    "Référence de commande;Ligne;Date de commande;Vendeur;Acheteur;Statut;Mode de paiement;"
+    "SKU;Quantité;Prix unitaire\n"
+)
 
 
 def sellers(app) -> list[tuple[str, list[str]]]:
@@ -45,18 +47,25 @@ def sellers(app) -> list[tuple[str, list[str]]]:
     from console.extensions import db
 
     with app.app_context():
-        rows = db.session.execute(sa.text(
-            "SELECT c.registration_number, p.sku FROM cooperative c "
-            "JOIN product p ON p.cooperative_id = c.id WHERE c.status = 'active' ORDER BY 1, 2"
-        )).all()
+        rows = db.session.execute(
+            sa.text(
+                "SELECT c.registration_number, p.sku FROM cooperative c "
+                "JOIN product p ON p.cooperative_id = c.id WHERE c.status = 'active' ORDER BY 1, 2"
+            )
+        ).all()
     skus: dict[str, list[str]] = {}
     for registration, sku in rows:
         skus.setdefault(registration, []).append(sku)
     return list(skus.items())
 
 
-def write_orders(path: Path, lines: int, known: list[tuple[str, list[str]]], seed: int = 2023,
-                 prefix: str = "BENCH") -> None:
+def write_orders(
+    path: Path,
+    lines: int,
+    known: list[tuple[str, list[str]]],
+    seed: int = 2023,
+    prefix: str = "BENCH",
+) -> None:
     """An export: ~3 lines per order, French dates, decimal commas, spaced thousands."""
     rng = random.Random(seed)
     statuses = ["Livrée", "Payée", "Passée"]
@@ -66,15 +75,19 @@ def write_orders(path: Path, lines: int, known: list[tuple[str, list[str]]], see
         while written < lines:
             order += 1
             seller, skus = known[rng.randrange(len(known))]
-            placed = (f"{1 + rng.randrange(28):02d}/{1 + rng.randrange(6):02d}/2026 "
-                      f"{rng.randrange(7, 19):02d}:{rng.randrange(60):02d}")
+            placed = (
+                f"{1 + rng.randrange(28):02d}/{1 + rng.randrange(6):02d}/2026 "
+                f"{rng.randrange(7, 19):02d}:{rng.randrange(60):02d}"
+            )
             buyer = f"Client {rng.randrange(20000)}"
             status, payment = rng.choice(statuses), rng.choice(["Espèces", "Banque", "Autre"])
             for line_no in range(1, min(1 + rng.randrange(5), lines - written) + 1):
                 quantity = f"{rng.randrange(1, 500)},{rng.randrange(10)}"
                 price = f"{rng.randrange(1, 60)} {rng.randrange(1000):03d}"
-                out.write(f"{prefix}-{order:08d};{line_no};{placed};{seller};{buyer};{status};"
-                          f"{payment};{rng.choice(skus)};{quantity};{price}\n")
+                out.write(
+                    f"{prefix}-{order:08d};{line_no};{placed};{seller};{buyer};{status};"
+                    f"{payment};{rng.choice(skus)};{quantity};{price}\n"
+                )
                 written += 1
 
 
@@ -90,9 +103,12 @@ def plain_copy(app, path: Path) -> float:
         cursor.execute(f"CREATE TABLE bench_bare ({columns})")
         raw.commit()
         started = time.perf_counter()
-        with path.open("rb") as handle, cursor.copy(
-            "COPY bench_bare FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
-        ) as copy:
+        with (
+            path.open("rb") as handle,
+            cursor.copy(
+                "COPY bench_bare FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
+            ) as copy,
+        ):
             while chunk := handle.read(1 << 20):
                 copy.write(chunk)
         raw.commit()
@@ -133,8 +149,15 @@ def timed_import(app, path: Path):
     from importers.command import ImportRequest, run_import
 
     with app.app_context():
-        request = ImportRequest(kind="orders", path=path, file_name=path.name, user_id=None,
-                                username="bench", scope=NATIONAL, source="cli")
+        request = ImportRequest(
+            kind="orders",
+            path=path,
+            file_name=path.name,
+            user_id=None,
+            username="bench",
+            scope=NATIONAL,
+            source="cli",
+        )
         with refresh_timer() as refresh:
             started = time.perf_counter()
             result = run_import(db.session, request)
@@ -152,10 +175,13 @@ def write_only(app) -> float:
         raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("CREATE TEMP TABLE bench_so AS SELECT * FROM sale_order "
-                       "WHERE reference LIKE 'BENCH-%'")
-        cursor.execute("CREATE TEMP TABLE bench_ol AS SELECT l.* FROM order_line l "
-                       "JOIN bench_so o ON o.id = l.order_id ORDER BY l.id")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_so AS SELECT * FROM sale_order WHERE reference LIKE 'BENCH-%'"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE bench_ol AS SELECT l.* FROM order_line l "
+            "JOIN bench_so o ON o.id = l.order_id ORDER BY l.id"
+        )
         # The untimed deletion skips the foreign-key triggers: match_suggestion(_event).order_id
         # have no index, so checking them costs a scan per deleted order (minutes at 1M lines).
         cursor.execute("SET LOCAL session_replication_role = replica")
@@ -193,15 +219,33 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
             f"Orders import, {number(lines)} lines ({size:.0f} MB CSV) into the seeded database",
             "one run each; `run_import` as the console and `isoko import` call it",
         ),
-        rate_row("orders import (lines created)", lines, import_s, copy_s, "lines/s",
-                 f"{number(import_s, 1)} s, of which {number(refresh_s, 1)} s refreshing the "
-                 f"dashboards' aggregates; {number(result.created)} created; {copy_note}"),
-        rate_row("orders re-import of the same file (unchanged)", lines, again_s, copy_s, "lines/s",
-                 f"{number(again_s, 1)} s; {number(again.unchanged)} unchanged; {copy_note}"),
-        rate_row("orders import against writing its rows alone", lines, import_s, write_s,
-                 "lines/s", f"baseline: INSERT … SELECT of the imported rows into the indexed "
-                 f"`sale_order` and `order_line` ({number(write_s, 1)} s, rolled back): "
-                 "the ceiling of any importer"),
+        rate_row(
+            "orders import (lines created)",
+            lines,
+            import_s,
+            copy_s,
+            "lines/s",
+            f"{number(import_s, 1)} s, of which {number(refresh_s, 1)} s refreshing the "
+            f"dashboards' aggregates; {number(result.created)} created; {copy_note}",
+        ),
+        rate_row(
+            "orders re-import of the same file (unchanged)",
+            lines,
+            again_s,
+            copy_s,
+            "lines/s",
+            f"{number(again_s, 1)} s; {number(again.unchanged)} unchanged; {copy_note}",
+        ),
+        rate_row(
+            "orders import against writing its rows alone",
+            lines,
+            import_s,
+            write_s,
+            "lines/s",
+            f"baseline: INSERT … SELECT of the imported rows into the indexed "
+            f"`sale_order` and `order_line` ({number(write_s, 1)} s, rolled back): "
+            "the ceiling of any importer",
+        ),
         *on_sqlite,
     ]
 
@@ -211,9 +255,20 @@ def sqlite_rates(folder: Path) -> list[tuple[int, float, int]]:
     from console import create_app
 
     url = f"sqlite:///{folder / 'isoko-bench.db'}"
-    for command in (("db", "upgrade", "heads"), ("load-reference",), ("init-roles",),
-                    ("seed-demo", "--orders", str(SQLITE_SEEDED_LINES), "--seed", str(SEED),
-                     "--until", UNTIL.isoformat())):
+    for command in (
+        ("db", "upgrade", "heads"),
+        ("load-reference",),
+        ("init-roles",),
+        (
+            "seed-demo",
+            "--orders",
+            str(SQLITE_SEEDED_LINES),
+            "--seed",
+            str(SEED),
+            "--until",
+            UNTIL.isoformat(),
+        ),
+    ):
         isoko(url, *command)
     app = create_app(bench_config(url))
     known = sellers(app)
@@ -222,8 +277,10 @@ def sqlite_rates(folder: Path) -> list[tuple[int, float, int]]:
         path = folder / f"commandes-{lines}.csv"
         write_orders(path, lines, known, prefix=f"SQLITE{lines}")
         seconds, result, _ = timed_import(app, path)
-        print(f"   SQLite, {number(lines)} lignes : {seconds:.1f} s, {number(lines / seconds)} lignes/s",
-              flush=True)
+        print(
+            f"   SQLite, {number(lines)} lignes : {seconds:.1f} s, {number(lines / seconds)} lignes/s",
+            flush=True,
+        )
         measured.append((lines, seconds, result.created))
         path.unlink()
     with app.app_context():
@@ -238,11 +295,16 @@ def sqlite_rows(measured: list[tuple[int, float, int]]) -> list[Row]:
     """The SQLite rates, the larger file against the smaller (linear: a ratio near 1)."""
     (small, small_s, _), (large, large_s, created) = measured
     return [
-        heading("Orders import on SQLite (first-run database), new lines",
-                f"{number(SQLITE_SEEDED_LINES)} seeded lines first; the rate must not fall with the file's size"),
-        Row(f"SQLite import, {number(large)} lines against {number(small)}",
-            f"{number(large / large_s)} lines/s", f"{number(small / small_s)} lines/s",
+        heading(
+            "Orders import on SQLite (first-run database), new lines",
+            f"{number(SQLITE_SEEDED_LINES)} seeded lines first; the rate must not fall with the file's size",
+        ),
+        Row(
+            f"SQLite import, {number(large)} lines against {number(small)}",
+            f"{number(large / large_s)} lines/s",
+            f"{number(small / small_s)} lines/s",
             (large / large_s) / (small / small_s),
             f"{number(large_s, 1)} s against {number(small_s, 1)} s; {number(created)} created; baseline: "
-            "the same import of the smaller file (linear: ratio within ±25 % of 1)"),
+            "the same import of the smaller file (linear: ratio within ±25 % of 1)",
+        ),
     ]

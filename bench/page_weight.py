@@ -36,10 +36,17 @@ def kb(size: int) -> str:
 def weight_row(label: str, traffic: chromium.Traffic, budget: int, path: str) -> Row:
     """Compressed bytes on the wire beside the same responses decoded, and the budget."""
     verdict = "within" if traffic.transferred <= budget else "OVER"
-    note = (f"`{path}`; {len(traffic.network_requests)} requests over the network; "
-            f"budget {kb(budget)}: {verdict}")
-    return Row(label, kb(traffic.transferred), kb(traffic.uncompressed),
-               traffic.transferred / max(traffic.uncompressed, 1), note)
+    note = (
+        f"`{path}`; {len(traffic.network_requests)} requests over the network; "
+        f"budget {kb(budget)}: {verdict}"
+    )
+    return Row(
+        label,
+        kb(traffic.transferred),
+        kb(traffic.uncompressed),
+        traffic.transferred / max(traffic.uncompressed, 1),
+        note,
+    )
 
 
 def load(driver, url: str, charts: int = 0) -> chromium.Traffic:
@@ -61,10 +68,15 @@ def cold_and_warm(driver, base: str, label: str, path: str, charts: int, cold_bu
     chromium.clear_cache(driver)
     cold = load(driver, base + path, charts)
     warm = load(driver, base + path, charts)
-    print(f"   {label}: froid {kb(cold.transferred)} ({kb(cold.uncompressed)} décompressés), "
-          f"chaud {kb(warm.transferred)}", flush=True)
-    return [weight_row(f"{label}, cold cache", cold, cold_budget, path),
-            weight_row(f"{label}, warm cache", warm, BUDGET_WARM, path)]
+    print(
+        f"   {label}: froid {kb(cold.transferred)} ({kb(cold.uncompressed)} décompressés), "
+        f"chaud {kb(warm.transferred)}",
+        flush=True,
+    )
+    return [
+        weight_row(f"{label}, cold cache", cold, cold_budget, path),
+        weight_row(f"{label}, warm cache", warm, BUDGET_WARM, path),
+    ]
 
 
 def first_chart_seconds(driver, url: str, samples: int, cold: bool) -> list[float]:
@@ -91,12 +103,14 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
     add_user(app, MINISTRY, "Ministère")
     add_user(app, COORDINATOR, "Coordinateur provincial", COORDINATOR_PROVINCE)
     deployment = Deployment(data.url, new_workdir("isoko-bench-pages-"))
-    rows = [heading(
-        "Page weight through nginx (HTTPS, HTTP/2), compressed on the wire / decoded",
-        "Isoko: bytes the browser received (encodedDataLength: compressed bodies and headers); "
-        "baseline: the same responses decoded; ratio: the share compression leaves. Cold: "
-        "empty HTTP cache, signed in; warm: the same page again. Ministère",
-    )]
+    rows = [
+        heading(
+            "Page weight through nginx (HTTPS, HTTP/2), compressed on the wire / decoded",
+            "Isoko: bytes the browser received (encodedDataLength: compressed bodies and headers); "
+            "baseline: the same responses decoded; ratio: the share compression leaves. Cold: "
+            "empty HTTP cache, signed in; warm: the same page again. Ministère",
+        )
+    ]
     completed = False
     try:
         deployment.start()
@@ -107,8 +121,14 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
             for label, path in CONSOLE_PAGES:
                 rows += cold_and_warm(driver, base, label, path, 0, BUDGET_CONSOLE_COLD)
             for slug, charts in DASHBOARDS:
-                rows += cold_and_warm(driver, base, f"dashboard {slug}", f"/dashboards/{slug}",
-                                      charts, BUDGET_DASHBOARD_COLD)
+                rows += cold_and_warm(
+                    driver,
+                    base,
+                    f"dashboard {slug}",
+                    f"/dashboards/{slug}",
+                    charts,
+                    BUDGET_DASHBOARD_COLD,
+                )
         except Exception:
             driver.save_screenshot(str(deployment.workdir / "failure.png"))
             raise
@@ -143,14 +163,29 @@ def throttled_rows(base: str, samples: int) -> list[Row]:
     finally:
         chromium.quit_chromium(driver)
     median = statistics.median
-    print(f"   premier graphique à 1,6 Mbit/s : {median(slow_cold):.1f} s (cache vide), "
-          f"{median(slow_warm):.1f} s (cache chaud)", flush=True)
-    note = (f"coordinator ({COORDINATOR_PROVINCE}), `/dashboards/ventes`, median of {samples}; "
-            "baseline: the same without throttling")
+    print(
+        f"   premier graphique à 1,6 Mbit/s : {median(slow_cold):.1f} s (cache vide), "
+        f"{median(slow_warm):.1f} s (cache chaud)",
+        flush=True,
+    )
+    note = (
+        f"coordinator ({COORDINATOR_PROVINCE}), `/dashboards/ventes`, median of {samples}; "
+        "baseline: the same without throttling"
+    )
     return [
         heading("Time to first chart, 1.6 Mbit/s and 150 ms round trip (DevTools throttling)"),
-        Row("coordinator dashboard, cold cache", f"{median(slow_cold):.1f} s",
-            f"{median(fast_cold):.1f} s", median(slow_cold) / median(fast_cold), note),
-        Row("coordinator dashboard, warm cache", f"{median(slow_warm):.1f} s",
-            f"{median(fast_warm):.1f} s", median(slow_warm) / median(fast_warm), note),
+        Row(
+            "coordinator dashboard, cold cache",
+            f"{median(slow_cold):.1f} s",
+            f"{median(fast_cold):.1f} s",
+            median(slow_cold) / median(fast_cold),
+            note,
+        ),
+        Row(
+            "coordinator dashboard, warm cache",
+            f"{median(slow_warm):.1f} s",
+            f"{median(fast_warm):.1f} s",
+            median(slow_warm) / median(fast_warm),
+            note,
+        ),
     ]

@@ -32,10 +32,13 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
 
     with app.app_context():
         session = db.session
-        lines = session.scalar(sa.text(
-            "SELECT count(*) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
-            "WHERE o.placed_at >= :start AND o.placed_at < :end"
-        ), UTC_BOUNDS)
+        lines = session.scalar(
+            sa.text(
+                "SELECT count(*) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
+                "WHERE o.placed_at >= :start AND o.placed_at < :end"
+            ),
+            UTC_BOUNDS,
+        )
         rules = load_rules(session)
         standard = next(rule for rule in rules if rule.code == "TVA-18")
         draft = draft_with_rate(rules, standard.id, Decimal("0.20"))
@@ -43,18 +46,26 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
         base = sample(lambda: session.execute(GROUP_BY, UTC_BOUNDS).all(), repeat)
         measures = [
             ("tax reconciliation, by month", lambda: reconcile(session, NATIONAL, START, END)),
-            ("tax reconciliation, by quarter",
-             lambda: reconcile(session, NATIONAL, START, END, "quarter")),
-            ("leakage flags (every kind)",
-             lambda: leakage_flags(session, NATIONAL, START, END, as_of=as_of)),
-            ("what-if, VAT 18 % → 20 %",
-             lambda: what_if_period(session, NATIONAL, START, END, draft, current_rules=rules)),
+            (
+                "tax reconciliation, by quarter",
+                lambda: reconcile(session, NATIONAL, START, END, "quarter"),
+            ),
+            (
+                "leakage flags (every kind)",
+                lambda: leakage_flags(session, NATIONAL, START, END, as_of=as_of),
+            ),
+            (
+                "what-if, VAT 18 % → 20 %",
+                lambda: what_if_period(session, NATIONAL, START, END, draft, current_rules=rules),
+            ),
         ]
-        rows = [heading(
-            f"Tax reconciliation, year {YEAR}, national (p50 / p95)",
-            f"{number(lines)} order lines in the year; baseline: plain `SELECT month, sum(tax) "
-            f"… GROUP BY month` over the same lines ({number(percentile(base, 50), 1)} ms)",
-        )]
+        rows = [
+            heading(
+                f"Tax reconciliation, year {YEAR}, national (p50 / p95)",
+                f"{number(lines)} order lines in the year; baseline: plain `SELECT month, sum(tax) "
+                f"… GROUP BY month` over the same lines ({number(percentile(base, 50), 1)} ms)",
+            )
+        ]
         for label, function in measures:
             rows.append(timing_row(label, sample(function, repeat), base))
         session.rollback()

@@ -86,8 +86,9 @@ def report(args: dict) -> dict:
         made: list[int] = []
 
         def generate() -> None:
-            archive = create_entry(db.session, spec, params, args["format"],
-                                   Requester(None, "bench", "cli"))
+            archive = create_entry(
+                db.session, spec, params, args["format"], Requester(None, "bench", "cli")
+            )
             db.session.commit()
             made.append(archive.id)
             run_archived_report(archive.id)
@@ -96,13 +97,20 @@ def report(args: dict) -> dict:
         times = sample(generate, args["repeat"], BUDGET_S, warm_up=False)
         peak = peak_mb()
         archive = db.session.get(ReportArchive, made[-1])
-        result = {"ms": times, "peak_mb": peak, "start_mb": start, "rows": archive.row_count,
-                  "bytes": stored_file(app, archive).stat().st_size}
+        result = {
+            "ms": times,
+            "peak_mb": peak,
+            "start_mb": start,
+            "rows": archive.row_count,
+            "bytes": stored_file(app, archive).stat().st_size,
+        }
         # The same content for the bare run, untimed: the HTML, or every sheet's rows.
         data = spec.collect(db.session, params)
         content = Path(args["content"])
         if args["format"] == "pdf":
-            content.write_text(render_html(spec.template, base_context(spec, params, archive) | data))
+            content.write_text(
+                render_html(spec.template, base_context(spec, params, archive) | data)
+            )
         else:
             sheets = [(None, parameter_rows(spec, params, archive))]
             for section in spec.excel(db.session, data, params):
@@ -123,7 +131,9 @@ def bare(args: dict) -> dict:
 
         def write() -> None:
             document = HTML(string=html, base_url=str(PDF_TEMPLATES) + "/")
-            document.write_pdf(target, stylesheets=[CSS(filename=str(PDF_TEMPLATES / "report.css"))])
+            document.write_pdf(
+                target, stylesheets=[CSS(filename=str(PDF_TEMPLATES / "report.css"))]
+            )
     else:
         from openpyxl import Workbook
 

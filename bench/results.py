@@ -31,8 +31,10 @@ def write_section(name: str, markdown: str, path: Path = RESULTS) -> Path:
     block = f"{start}\n{markdown.strip()}\n{end}\n"
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else (
-        text.rstrip("\n") + "\n\n" + block
+    text = (
+        pattern.sub(lambda _m: block, text)
+        if pattern.search(text)
+        else (text.rstrip("\n") + "\n\n" + block)
     )
     path.write_text(text, encoding="utf-8")
     return path
@@ -70,10 +72,16 @@ def machine_description(pg_url: str | None = None) -> str:
     except ImportError:
         memory = "?"
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            cwd=Path(__file__).parent, check=False,
-        ).stdout.strip() or "?"
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).parent,
+                check=False,
+            ).stdout.strip()
+            or "?"
+        )
     except OSError:
         commit = "?"
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -26,17 +26,19 @@ def copy_seconds(url: str, tables: list[str]) -> tuple[float, int]:
         with tempfile.TemporaryDirectory(prefix="isoko-bench-") as folder:
             for table in tables:
                 cursor.execute(f'CREATE TABLE "bench_copy_{table}" (LIKE "{table}")')
-                with (Path(folder) / table).open("wb") as out, cursor.copy(
-                    f'COPY "{table}" TO STDOUT'
-                ) as copy:
+                with (
+                    (Path(folder) / table).open("wb") as out,
+                    cursor.copy(f'COPY "{table}" TO STDOUT') as copy,
+                ):
                     for chunk in copy:
                         out.write(chunk)
             raw.commit()
             started, copied = time.perf_counter(), 0
             for table in tables:
-                with (Path(folder) / table).open("rb") as handle, cursor.copy(
-                    f'COPY "bench_copy_{table}" FROM STDIN'
-                ) as copy:
+                with (
+                    (Path(folder) / table).open("rb") as handle,
+                    cursor.copy(f'COPY "bench_copy_{table}" FROM STDIN') as copy,
+                ):
                     while chunk := handle.read(1 << 20):
                         copy.write(chunk)
                 copied += cursor.rowcount
@@ -65,14 +67,23 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
         heading("Demo seeding"),
         rate_row(
             f"`isoko seed-demo --orders {data.order_lines}`, whole command",
-            data.order_lines, wall, base, "lines/s",
+            data.order_lines,
+            wall,
+            base,
+            "lines/s",
             f"{number(wall, 1)} s wall, app start-up included; baseline: {baseline}",
         ),
     ]
     if found:  # the command's own timer: generation, COPY and the aggregates, no start-up
         own = float(found.group(1))
-        result.append(rate_row(
-            "`isoko seed-demo`, seeding and aggregates (the command's own timer)",
-            data.order_lines, own, base, "lines/s", f"{number(own, 1)} s; same baseline",
-        ))
+        result.append(
+            rate_row(
+                "`isoko seed-demo`, seeding and aggregates (the command's own timer)",
+                data.order_lines,
+                own,
+                base,
+                "lines/s",
+                f"{number(own, 1)} s; same baseline",
+            )
+        )
     return result

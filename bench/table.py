@@ -58,10 +58,14 @@ def seconds_row(figure: str, seconds: float, base: float, note: str = "") -> Row
     return Row(figure, f"{number(seconds, 2)} s", f"{number(base, 2)} s", seconds / base, note)
 
 
-def rate_row(figure: str, units: int, seconds: float, base: float, unit: str, note: str = "") -> Row:
+def rate_row(
+    figure: str, units: int, seconds: float, base: float, unit: str, note: str = ""
+) -> Row:
     """``units`` processed in ``seconds`` against the same units in ``base`` seconds."""
     rate, base_rate = units / seconds, units / base
-    return Row(figure, f"{number(rate)} {unit}", f"{number(base_rate)} {unit}", rate / base_rate, note)
+    return Row(
+        figure, f"{number(rate)} {unit}", f"{number(base_rate)} {unit}", rate / base_rate, note
+    )
 
 
 def memory_row(figure: str, mb: float, base: float, note: str = "") -> Row:

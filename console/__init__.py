@@ -17,15 +17,17 @@ MIN_SECRET_KEY_BYTES = 32
 
 def _check_secrets(app: Flask) -> None:
     """Require ISOKO_SECRET_KEY, of at least 32 bytes, outside development and demo mode."""
-    relaxed = app.config.get("ENV_NAME") in {"development", "testing"} or app.config.get("DEMO_MODE")
+    relaxed = app.config.get("ENV_NAME") in {"development", "testing"} or app.config.get(
+        "DEMO_MODE"
+    )
     key = app.config.get("SECRET_KEY")
     if key:
         size = len(key.encode("utf-8") if isinstance(key, str) else key)
         if size < MIN_SECRET_KEY_BYTES and not relaxed:
             raise ConfigurationError(
                 f"ISOKO_SECRET_KEY est trop courte ({size} octets) : il en faut au moins "
-                f"{MIN_SECRET_KEY_BYTES} (par exemple `python -c \"import secrets; "
-                f"print(secrets.token_hex(32))\"`)."
+                f'{MIN_SECRET_KEY_BYTES} (par exemple `python -c "import secrets; '
+                f'print(secrets.token_hex(32))"`).'
             )
         return
     if relaxed:
@@ -35,7 +37,7 @@ def _check_secrets(app: Flask) -> None:
         return
     raise ConfigurationError(
         "ISOKO_SECRET_KEY est obligatoire en production : définissez une valeur secrète "
-        "et stable (par exemple `python -c \"import secrets; print(secrets.token_hex(32))\"`)."
+        'et stable (par exemple `python -c "import secrets; print(secrets.token_hex(32))"`).'
     )
 
 

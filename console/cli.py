@@ -55,7 +55,10 @@ def load_reference_command() -> None:
     with acting_as(Actor(None, "isoko load-reference", "cli")):
         report = load_reference(db.session)
         db.session.commit()
-    detail = ", ".join(f"{table}: {n}" for table, n in sorted(report.created.items())) or "rien à ajouter"
+    detail = (
+        ", ".join(f"{table}: {n}" for table, n in sorted(report.created.items()))
+        or "rien à ajouter"
+    )
     click.echo(f"Données de référence chargées ({detail}).")
 
 
@@ -121,7 +124,9 @@ def create_admin_command(username: str, email: str, password: str | None) -> Non
     if result is None:
         raise click.ClickException(f"L'utilisateur « {username} » existe déjà.")
     if result.generated:
-        click.echo(f"Administrateur « {username} » créé. Mot de passe (affiché une seule fois) : {result.password}")
+        click.echo(
+            f"Administrateur « {username} » créé. Mot de passe (affiché une seule fois) : {result.password}"
+        )
     else:
         click.echo(f"Administrateur « {username} » créé.")
 
@@ -138,13 +143,17 @@ def unlock_login_command(username: str | None, address: str | None) -> None:
         raise click.UsageError("Indiquez --user IDENTIFIANT ou --address IP (ou les deux).")
     throttle = login_throttle()
     if throttle is None:
-        raise click.ClickException("La limitation des connexions est désactivée (AUTH_RATE_LIMITED).")
+        raise click.ClickException(
+            "La limitation des connexions est désactivée (AUTH_RATE_LIMITED)."
+        )
     throttle.unlock(username=username, address=address)
     click.echo("Connexion débloquée : " + ", ".join(filter(None, [username, address])) + ".")
 
 
 @click.command("mevente-refresh")
-@click.option("--as-of", "as_of", default=None, help="Date du calcul (AAAA-MM-JJ), aujourd'hui par défaut.")
+@click.option(
+    "--as-of", "as_of", default=None, help="Date du calcul (AAAA-MM-JJ), aujourd'hui par défaut."
+)
 @click.option("--no-backtest", is_flag=True, help="Garder les méthodes de prévision déjà retenues.")
 @with_appcontext
 def mevente_refresh_command(as_of: str | None, no_backtest: bool) -> None:
@@ -162,8 +171,9 @@ def mevente_refresh_command(as_of: str | None, no_backtest: bool) -> None:
         except ValueError as error:
             raise click.BadParameter(f"date invalide « {as_of} » : utilisez AAAA-MM-JJ.") from error
     with acting_as(Actor(None, "isoko mevente-refresh", "cli")):
-        summary = refresh_mevente(db.session, day, backtest=not no_backtest,
-                                  actor=(None, "isoko mevente-refresh"))
+        summary = refresh_mevente(
+            db.session, day, backtest=not no_backtest, actor=(None, "isoko mevente-refresh")
+        )
         db.session.commit()
     click.echo(summary.describe())
 
@@ -171,7 +181,9 @@ def mevente_refresh_command(as_of: str | None, no_backtest: bool) -> None:
 @click.command("signalements")
 @click.option("--debut", required=True, help="Premier mois, AAAA-MM.")
 @click.option("--fin", required=True, help="Dernier mois, AAAA-MM.")
-@click.option("--au", "as_of", default=None, help="Date d'examen AAAA-MM-JJ (par défaut : aujourd'hui).")
+@click.option(
+    "--au", "as_of", default=None, help="Date d'examen AAAA-MM-JJ (par défaut : aujourd'hui)."
+)
 @click.option("--details/--resume", default=False, help="Afficher chaque signalement.")
 @with_appcontext
 def flags_command(debut: str, fin: str, as_of: str | None, details: bool) -> None:
@@ -194,13 +206,17 @@ def flags_command(debut: str, fin: str, as_of: str | None, details: bool) -> Non
     try:
         flags = leakage_flags(db.session, NATIONAL, start, month_end(end), as_of=day)
     except RuleConflictError as error:
-        raise click.ClickException(f"Règles fiscales en conflit, à corriger d'abord : {error}") from error
+        raise click.ClickException(
+            f"Règles fiscales en conflit, à corriger d'abord : {error}"
+        ) from error
     counts = Counter(flag.kind for flag in flags)
     for kind, label in KIND_LABELS.items():
         click.echo(f"{label} : {counts[kind]}")
     if details:
         for flag in flags:
-            click.echo(f"- [{flag.label}] {flag.seller_name} ({flag.period.label}) : {flag.explanation}")
+            click.echo(
+                f"- [{flag.label}] {flag.seller_name} ({flag.period.label}) : {flag.explanation}"
+            )
     db.session.rollback()
 
 
@@ -208,6 +224,14 @@ def register_commands(app) -> None:
     """Attach the console's commands to the app's CLI (dashboards, reports and importers add theirs)."""
     from console.ebms.commands import ebms_drain_command
 
-    for command in (load_reference_command, init_roles_command, seed_demo_command, create_admin_command,
-                    unlock_login_command, mevente_refresh_command, flags_command, ebms_drain_command):
+    for command in (
+        load_reference_command,
+        init_roles_command,
+        seed_demo_command,
+        create_admin_command,
+        unlock_login_command,
+        mevente_refresh_command,
+        flags_command,
+        ebms_drain_command,
+    ):
         app.cli.add_command(command)

@@ -14,7 +14,6 @@ from console.text_match import register_sqlite_fold
 slow_log = logging.getLogger("isoko.slow_query")
 
 
-
 def install_engine_hooks(app: Flask, db) -> None:
     """Enforce foreign keys on SQLite and log queries slower than ISOKO_SLOW_QUERY_MS."""
     engine: Engine = db.engine

@@ -14,7 +14,8 @@ from flask.cli import with_appcontext
     "--since", default=None, help="Recalculer à partir de ce jour (JJ/MM/AAAA) ; tout sinon."
 )
 @click.option(
-    "--pending", is_flag=True,
+    "--pending",
+    is_flag=True,
     help="Seulement les jours modifiés par l'API depuis le dernier calcul (cron de secours).",
 )
 @with_appcontext
@@ -28,8 +29,11 @@ def refresh_facts_command(since: str | None, pending: bool = False) -> None:
 
         result = refresh_pending_facts(db.session)
         db.session.commit()
-        click.echo("Aucun jour en attente." if result is None else
-                   f"Jours en attente recalculés depuis le {result.since:%d/%m/%Y} : {result.rows_written} lignes.")
+        click.echo(
+            "Aucun jour en attente."
+            if result is None
+            else f"Jours en attente recalculés depuis le {result.since:%d/%m/%Y} : {result.rows_written} lignes."
+        )
         return
     day = None
     if since:

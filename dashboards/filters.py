@@ -179,8 +179,10 @@ def parse_filters(values: Mapping[str, object], bounds: DataBounds) -> tuple[Fil
             errors.append("Carte inconnue : choisissez 2015 ou 2025.")
     province = values.get("province")
     if province not in (None, ""):
-        if isinstance(province, int | str) and not isinstance(province, bool) and (
-            is_province_code(province) or str(province).strip().isdigit()
+        if (
+            isinstance(province, int | str)
+            and not isinstance(province, bool)
+            and (is_province_code(province) or str(province).strip().isdigit())
         ):
             filters = replace(filters, province_code=str(province).strip())
         else:
@@ -226,8 +228,9 @@ def read_filters(
     if filters.province_code is not None:
         area = province_named(session, filters.province_code)
         # An unknown province gets the same refusal as another's (nothing tells them apart).
-        filters = replace(filters, province_id=area.id if area else 0,
-                          province_code=area.code if area else None)
+        filters = replace(
+            filters, province_id=area.id if area else 0, province_code=area.code if area else None
+        )
     return filters, messages, scope_problem(session, scope, filters)
 
 

@@ -128,8 +128,10 @@ def month_options(bounds: DataBounds) -> list[dict]:
 
 def province_options(scope: ProvinceScope, map_version: str) -> list[dict]:
     """The provinces of the chosen map the user may filter on, by code."""
-    return [{"label": area.name, "value": area.code}
-            for area in pickable_provinces(read_session(), scope, map_version)]
+    return [
+        {"label": area.name, "value": area.code}
+        for area in pickable_provinces(read_session(), scope, map_version)
+    ]
 
 
 def value_chain_options() -> list[dict]:
@@ -148,7 +150,9 @@ def cooperative_options(
         pattern = "%" + search.strip().replace("%", "").replace("_", "")[:60].lower() + "%"
         stmt = stmt.where(m.Cooperative.name.ilike(pattern))
     rows = list(
-        read_session().execute(apply_scope(stmt.limit(COOPERATIVE_OPTIONS_LIMIT), m.Cooperative, scope))
+        read_session().execute(
+            apply_scope(stmt.limit(COOPERATIVE_OPTIONS_LIMIT), m.Cooperative, scope)
+        )
     )
     if selected is not None and selected not in {r[0] for r in rows}:
         chosen = apply_scope(

@@ -54,7 +54,9 @@ def render_page(pathname: str | None, search: str | None):
         return layout.not_found()
     scope = current_scope()
     data_bounds = bounds()
-    filters, messages, problem = read_filters(read_session(), scope, values_from_query(search), data_bounds)
+    filters, messages, problem = read_filters(
+        read_session(), scope, values_from_query(search), data_bounds
+    )
     if problem:
         messages.append(problem)
     return layout.dashboard_page(dashboard, filters, data_bounds, scope, messages)

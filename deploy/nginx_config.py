@@ -69,7 +69,7 @@ def precompress(paths: list[Path]) -> int:
     """
     written = 0
     for top in paths:
-        for path in (top.rglob("*") if top.is_dir() else [top]):
+        for path in top.rglob("*") if top.is_dir() else [top]:
             if path.suffix not in COMPRESSIBLE or not path.is_file():
                 continue
             data = path.read_bytes()
@@ -92,24 +92,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--https-port", default="443")
     parser.add_argument("--http-port", default="80")
     parser.add_argument("--root", default=str(ROOT), help="le dépôt où tourne gunicorn")
-    parser.add_argument("--precompress", action="store_true",
-                        help="écrire les .gz des fichiers statiques (gzip_static)")
+    parser.add_argument(
+        "--precompress",
+        action="store_true",
+        help="écrire les .gz des fichiers statiques (gzip_static)",
+    )
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     site = site_packages()
     if args.precompress:
         count = precompress(served_paths(site, root))
         print(f"{count} fichier(s) .gz écrit(s)", file=sys.stderr)
-    sys.stdout.write(render({
-        "UPSTREAM": args.upstream,
-        "SERVER_NAME": args.server_name,
-        "HTTP_PORT": args.http_port,
-        "HTTPS_PORT": args.https_port,
-        "CERTIFICATE": args.certificate,
-        "CERTIFICATE_KEY": args.certificate_key,
-        "SITE_PACKAGES": str(site),
-        "ISOKO_ROOT": str(root),
-    }))
+    sys.stdout.write(
+        render(
+            {
+                "UPSTREAM": args.upstream,
+                "SERVER_NAME": args.server_name,
+                "HTTP_PORT": args.http_port,
+                "HTTPS_PORT": args.https_port,
+                "CERTIFICATE": args.certificate,
+                "CERTIFICATE_KEY": args.certificate_key,
+                "SITE_PACKAGES": str(site),
+                "ISOKO_ROOT": str(root),
+            }
+        )
+    )
     return 0
 
 

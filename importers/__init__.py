@@ -29,10 +29,22 @@ def init_app(app, appbuilder) -> None:
     for view in dataset_views():
         dataset = view.dataset_kind
         label = next(d.label for d in _datasets() if d.kind == dataset)
-        appbuilder.add_view(view, view.__name__, label=_(label), icon="fa-upload",
-                            category=MENU_CATEGORY, category_label=_(MENU_CATEGORY))
-    appbuilder.add_view(ImportBatchView, "ImportBatchView", label=ImportBatchView.menu_label, icon="fa-history",
-                        category=MENU_CATEGORY, category_label=_(MENU_CATEGORY))
+        appbuilder.add_view(
+            view,
+            view.__name__,
+            label=_(label),
+            icon="fa-upload",
+            category=MENU_CATEGORY,
+            category_label=_(MENU_CATEGORY),
+        )
+    appbuilder.add_view(
+        ImportBatchView,
+        "ImportBatchView",
+        label=ImportBatchView.menu_label,
+        icon="fa-history",
+        category=MENU_CATEGORY,
+        category_label=_(MENU_CATEGORY),
+    )
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.cli.add_command(import_command)
 
@@ -51,5 +63,7 @@ def _too_large(error):
     page = render_template_string(
         "<!doctype html><html lang=fr><meta charset=utf-8><title>Fichier trop volumineux</title>"
         "<p>{{ message }}</p><p><a href='{{ back }}'>Retour</a></p></html>",
-        message=message, back=request.referrer or "/")
+        message=message,
+        back=request.referrer or "/",
+    )
     return page, 413

@@ -42,11 +42,18 @@ def record_batch(session: Session, *, batch_id: int | None = None, **fields) -> 
     return session.execute(insert(table).values(**fields).returning(table.c.id)).scalar_one()
 
 
-def record_trace(session: Session, batch_id: int, written: dict[tuple[str, str], list[int]]) -> None:
+def record_trace(
+    session: Session, batch_id: int, written: dict[tuple[str, str], list[int]]
+) -> None:
     """Store which rows of which table the batch inserted or updated, as id ranges."""
     rows = [
-        {"batch_id": batch_id, "table_name": table, "action": action,
-         "row_id_from": first, "row_id_to": last}
+        {
+            "batch_id": batch_id,
+            "table_name": table,
+            "action": action,
+            "row_id_from": first,
+            "row_id_to": last,
+        }
         for (table, action), ids in written.items()
         for first, last in id_ranges(ids)
     ]
@@ -54,26 +61,44 @@ def record_trace(session: Session, batch_id: int, written: dict[tuple[str, str],
         session.execute(insert(ImportBatchRow.__table__), rows)
 
 
-def record_trace_query(session: Session, batch_id: int, table: str, action: str, ids_sql: str,
-                       params: dict | None = None) -> None:
+def record_trace_query(
+    session: Session,
+    batch_id: int,
+    table: str,
+    action: str,
+    ids_sql: str,
+    params: dict | None = None,
+) -> None:
     """Same as record_trace, set-wise: ``ids_sql`` selects a column ``id``; ranges folded in SQL."""
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         INSERT INTO import_batch_row (batch_id, table_name, action, row_id_from, row_id_to)
         SELECT :batch_id, :table_name, :action, MIN(id), MAX(id)
         FROM (SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS island FROM ({ids_sql}) AS ids) AS t
         GROUP BY island
-    """), {"batch_id": batch_id, "table_name": table, "action": action, **(params or {})})
+    """),
+        {"batch_id": batch_id, "table_name": table, "action": action, **(params or {})},
+    )
 
 
 def record_bulk_audit(session: Session, actor, table: str, batch_id: int, summary: dict) -> None:
     """One audit event for a set-wise batch (per-row events would double a million-row load)."""
-    session.execute(insert(AuditEvent.__table__).values(
-        at=utcnow(), user_id=actor.user_id, username=actor.username, source=actor.source,
-        table_name=table, row_id=None, action="import",
-        changes={"import_batch_id": batch_id, **summary},
-    ))
+    session.execute(
+        insert(AuditEvent.__table__).values(
+            at=utcnow(),
+            user_id=actor.user_id,
+            username=actor.username,
+            source=actor.source,
+            table_name=table,
+            row_id=None,
+            action="import",
+            changes={"import_batch_id": batch_id, **summary},
+        )
+    )
 
 
 def rows_of_batch(session: Session, batch_id: int) -> list[ImportBatchRow]:
     """The id ranges a batch wrote."""
-    return list(session.query(ImportBatchRow).filter_by(batch_id=batch_id).order_by(ImportBatchRow.id))
+    return list(
+        session.query(ImportBatchRow).filter_by(batch_id=batch_id).order_by(ImportBatchRow.id)
+    )

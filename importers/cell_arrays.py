@@ -37,7 +37,8 @@ def _fixed_offset_seconds() -> int | None:
     """Bujumbura's UTC offset if it is the same over every plausible date (it is: UTC+2)."""
     offsets = {
         cells.BUJUMBURA.utcoffset(dt.datetime(year, month, 1))
-        for year in range(cells.EARLIEST.year, cells.LATEST.year + 1) for month in (1, 7)
+        for year in range(cells.EARLIEST.year, cells.LATEST.year + 1)
+        for month in (1, 7)
     }
     return int(offsets.pop().total_seconds()) if len(offsets) == 1 else None
 
@@ -93,8 +94,9 @@ def factorize(raw: np.ndarray, texts: bool) -> tuple[np.ndarray, np.ndarray]:
     return codes, uniques
 
 
-def parse_column(parse: Callable[[object], object], raw: np.ndarray, texts: bool = True,
-                 memo: dict | None = None) -> ParsedColumn:
+def parse_column(
+    parse: Callable[[object], object], raw: np.ndarray, texts: bool = True, memo: dict | None = None
+) -> ParsedColumn:
     """Parse a column of raw cells (object array; None for a missing cell).
 
     ``memo`` (kept by the caller from chunk to chunk) spares parsing a cell seen before,
@@ -152,11 +154,16 @@ def _char_matrix(distinct: np.ndarray, width: int = 1) -> tuple[np.ndarray, np.n
     The matrix is at least ``width`` wide; the padding mask marks positions past each end.
     """
     candidate = np.fromiter(
-        (type(c) is str and 0 < len(c) <= FAST_WIDTH for c in distinct.tolist()), bool, len(distinct))
+        (type(c) is str and 0 < len(c) <= FAST_WIDTH for c in distinct.tolist()),
+        bool,
+        len(distinct),
+    )
     texts = distinct[candidate].tolist()
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
     width = max(width, int(lengths.max()) if len(texts) else 1)
-    matrix = np.array(texts or [""], dtype=f"<U{width}").view(np.uint32).reshape(-1, width)[: len(texts)]
+    matrix = (
+        np.array(texts or [""], dtype=f"<U{width}").view(np.uint32).reshape(-1, width)[: len(texts)]
+    )
     padding = np.arange(width)[None, :] >= lengths[:, None]
     return candidate, matrix, padding
 
@@ -252,20 +259,35 @@ def _fast_datetime(spec: cells.ParserSpec, distinct: np.ndarray) -> tuple[np.nda
     def one_of(position: int, chars: str) -> np.ndarray:
         return np.isin(matrix[:, position], [ord(c) for c in chars])
 
-    dmy = digits(0, 1, 3, 4, 6, 7, 8, 9) & one_of(2, cells.DATE_SEPARATORS) & one_of(5, cells.DATE_SEPARATORS)
+    dmy = (
+        digits(0, 1, 3, 4, 6, 7, 8, 9)
+        & one_of(2, cells.DATE_SEPARATORS)
+        & one_of(5, cells.DATE_SEPARATORS)
+    )
     iso = ~dmy & digits(0, 1, 2, 3, 5, 6, 8, 9) & one_of(4, "-") & one_of(7, "-")
     time = one_of(10, cells.DATE_TIME_SEPARATORS) & digits(11, 12, 14, 15)
     minutes = np.where(dmy, one_of(13, cells.TIME_SEPARATORS), one_of(13, ":"))
     seconds = one_of(16, ":") & digits(17, 18)
     shape = (dmy | iso) & (
-        (length == 10) | ((length == 16) & time & minutes) | ((length == 19) & time & minutes & seconds))
+        (length == 10)
+        | ((length == 16) & time & minutes)
+        | ((length == 19) & time & minutes & seconds)
+    )
     year = np.where(dmy, pair(6) * 100 + pair(8), pair(0) * 100 + pair(2))
     month = np.where(dmy, pair(3), pair(5))
     day = np.where(dmy, pair(0), pair(8))
     hour = np.where(length >= 16, pair(11), 0)
     minute = np.where(length >= 16, pair(14), 0)
     second = np.where(length == 19, pair(17), 0)
-    ok = shape & (month >= 1) & (month <= 12) & (day >= 1) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    ok = (
+        shape
+        & (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
     ok &= (year >= cells.EARLIEST.year) & (year <= cells.LATEST.year)
     safe_month = np.where(ok, (year - 1970) * 12 + month - 1, 0)
     month_start = safe_month.astype("datetime64[M]").astype("datetime64[D]")

@@ -64,7 +64,9 @@ def is_placeholder(value) -> bool:
 
 def is_blank(value) -> bool:
     """An empty cell: nothing, spaces, or a placeholder (« - », « N/A », « néant », « RAS »)."""
-    return value is None or (isinstance(value, str) and (value.strip() == "" or is_placeholder(value)))
+    return value is None or (
+        isinstance(value, str) and (value.strip() == "" or is_placeholder(value))
+    )
 
 
 def formula_error(value) -> CellError | None:
@@ -72,7 +74,9 @@ def formula_error(value) -> CellError | None:
     if isinstance(value, str) and value.strip().startswith("="):
         formula = value.strip()
         shown = formula if len(formula) <= 40 else formula[:39] + "…"
-        return CellError(f"Formule {shown} : collez les valeurs (Collage spécial → Valeurs), pas la formule.")
+        return CellError(
+            f"Formule {shown} : collez les valeurs (Collage spécial → Valeurs), pas la formule."
+        )
     return None
 
 
@@ -114,7 +118,9 @@ def email(value) -> str | None:
 
 
 _PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
-PHONE_HELP = "Numéro de téléphone invalide : 8 chiffres au Burundi (ex. +257 79 123 456 ou 79 12 34 56)."
+PHONE_HELP = (
+    "Numéro de téléphone invalide : 8 chiffres au Burundi (ex. +257 79 123 456 ou 79 12 34 56)."
+)
 
 
 def phone(value) -> str | None:
@@ -193,8 +199,13 @@ def _to_decimal(value) -> Decimal:
         raise CellError("Nombre attendu.") from exc
 
 
-def decimal(minimum: Decimal | None = None, maximum: Decimal | None = None, *,
-            positive: bool = False, places: int = 3) -> Callable[[object], Decimal | None]:
+def decimal(
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    *,
+    positive: bool = False,
+    places: int = 3,
+) -> Callable[[object], Decimal | None]:
     """A decimal number (French comma accepted) within bounds, at most ``places`` decimals."""
 
     def parse(value) -> Decimal | None:
@@ -204,7 +215,9 @@ def decimal(minimum: Decimal | None = None, maximum: Decimal | None = None, *,
         if positive and number <= 0:
             raise CellError("Doit être strictement positif.")
         _check_range(number, minimum, maximum)
-        if -number.as_tuple().exponent > places and number != number.quantize(Decimal(1).scaleb(-places)):
+        if -number.as_tuple().exponent > places and number != number.quantize(
+            Decimal(1).scaleb(-places)
+        ):
             raise CellError(f"{places} décimales au plus.")
         return number.quantize(Decimal(1).scaleb(-places)) if places else number
 
@@ -253,8 +266,12 @@ def _integer_value(value, what: str, currency: bool = False) -> int:
     return int(s)
 
 
-def integer(minimum: int | None = 0, maximum: int | None = None, what: str = "Nombre entier",
-            currency: bool = False):
+def integer(
+    minimum: int | None = 0,
+    maximum: int | None = None,
+    what: str = "Nombre entier",
+    currency: bool = False,
+):
     """A whole number within bounds (``currency``: « FBu », « BIF » after it accepted)."""
 
     def parse(value) -> int | None:
@@ -278,14 +295,24 @@ def _excel_serial(number: Decimal) -> dt.datetime:
     fraction = number - days
     seconds = round(fraction * 86400)
     try:
-        return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=days, seconds=int(seconds))
+        return dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(
+            days=days, seconds=int(seconds)
+        )
     except OverflowError as exc:  # a workbook number far beyond any calendar
-        raise CellError(f"Date invraisemblable (numéro de série {number}) : entre 1950 et 2100.") from exc
+        raise CellError(
+            f"Date invraisemblable (numéro de série {number}) : entre 1950 et 2100."
+        ) from exc
 
 
-_D, _DT, _T = (f"[{re.escape(chars)}]" for chars in (DATE_SEPARATORS, DATE_TIME_SEPARATORS, TIME_SEPARATORS))
-_DMY = re.compile(rf"(\d{{1,2}}){_D}(\d{{1,2}}){_D}(\d{{4}})(?:{_DT}(\d{{1,2}}){_T}(\d{{2}})(?::(\d{{2}}))?)?")
-_ISO = re.compile(rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:{_DT}(\d{{1,2}}):(\d{{2}})(?::(\d{{2}})(?:\.\d+)?)?)?(Z|[+-]\d{{2}}:?\d{{2}})?")
+_D, _DT, _T = (
+    f"[{re.escape(chars)}]" for chars in (DATE_SEPARATORS, DATE_TIME_SEPARATORS, TIME_SEPARATORS)
+)
+_DMY = re.compile(
+    rf"(\d{{1,2}}){_D}(\d{{1,2}}){_D}(\d{{4}})(?:{_DT}(\d{{1,2}}){_T}(\d{{2}})(?::(\d{{2}}))?)?"
+)
+_ISO = re.compile(
+    rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:{_DT}(\d{{1,2}}):(\d{{2}})(?::(\d{{2}})(?:\.\d+)?)?)?(Z|[+-]\d{{2}}:?\d{{2}})?"
+)
 _SERIAL = re.compile(r"\d{4,6}([.,]\d+)?")
 
 DATE_HELP = "Date attendue : 26/06/2023, 2023-06-26 ou numéro de série Excel."
@@ -298,13 +325,21 @@ def _incomplete(value) -> CellError | None:
     """A year alone (« 2019 », or 2019 typed as a number) or a month and year: not a date."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float) and float(value).is_integer() and 1000 <= value <= LATEST.year:
-        return CellError(f"Date incomplète : {int(value)} (écrivez le jour, le mois et l'année, ex. 26/06/{int(value)}).")
+    if (
+        isinstance(value, int | float)
+        and float(value).is_integer()
+        and 1000 <= value <= LATEST.year
+    ):
+        return CellError(
+            f"Date incomplète : {int(value)} (écrivez le jour, le mois et l'année, ex. 26/06/{int(value)})."
+        )
     if isinstance(value, str) and (match := _YEAR.fullmatch(value.strip())):
         month, year = match.groups()
         if 1000 <= int(year) <= LATEST.year and (month is None or 1 <= int(month) <= 12):
-            return CellError(f"Date incomplète : {value.strip()} (écrivez le jour, le mois et l'année, "
-                             f"ex. 26/{int(month or 6):02d}/{year}).")
+            return CellError(
+                f"Date incomplète : {value.strip()} (écrivez le jour, le mois et l'année, "
+                f"ex. 26/{int(month or 6):02d}/{year})."
+            )
     return None
 
 
@@ -321,7 +356,9 @@ def _naive_datetime(value) -> tuple[dt.datetime, bool]:
     if isinstance(value, bool):
         raise CellError(DATE_HELP)
     if isinstance(value, int | float | Decimal):
-        return _excel_serial(Decimal(repr(value)) if isinstance(value, float) else Decimal(value)), False
+        return _excel_serial(
+            Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        ), False
     return _naive_from_text(str(value))
 
 
@@ -331,7 +368,9 @@ def _naive_from_text(value: str) -> tuple[dt.datetime, bool]:
     try:
         if match := _DMY.fullmatch(s):
             d, m, y, hh, mm, ss = match.groups()
-            return dt.datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0)), False
+            return dt.datetime(
+                int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0)
+            ), False
         if match := _ISO.fullmatch(s):
             y, m, d, hh, mm, ss, zone = match.groups()
             moment = dt.datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))

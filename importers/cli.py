@@ -19,9 +19,14 @@ class PhaseBar:
 
     def __init__(self, estimate: int) -> None:
         self.estimate = max(estimate, 1)
-        self.bar = click.progressbar(length=self.estimate * len(COUNTED), label=PHASE_LABELS[READ],
-                                     item_show_func=self._rate, file=click.get_text_stream("stderr"),
-                                     show_pos=False, show_percent=True)
+        self.bar = click.progressbar(
+            length=self.estimate * len(COUNTED),
+            label=PHASE_LABELS[READ],
+            item_show_func=self._rate,
+            file=click.get_text_stream("stderr"),
+            show_pos=False,
+            show_percent=True,
+        )
         self.phase, self.lines, self.started = READ, 0, time.perf_counter()
         self.done = 0
 
@@ -61,11 +66,17 @@ class PhaseBar:
 @click.argument("kind", type=click.Choice([d.kind for d in registry.all_datasets()]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Vérifie et compte sans rien écrire.")
-@click.option("--user", "username", default=None,
-              help="Importer au nom de cet utilisateur (et dans son périmètre). Sans lui : national.")
+@click.option(
+    "--user",
+    "username",
+    default=None,
+    help="Importer au nom de cet utilisateur (et dans son périmètre). Sans lui : national.",
+)
 @click.option("--sheet", default=None, help="Feuille du classeur Excel (défaut : la première).")
 @with_appcontext
-def import_command(kind: str, file: Path, dry_run: bool, username: str | None, sheet: str | None) -> None:
+def import_command(
+    kind: str, file: Path, dry_run: bool, username: str | None, sheet: str | None
+) -> None:
     """Importe un fichier CSV ou Excel (coopératives, produits, offres, commandes, paiements, équipements…)."""
     from flask import current_app
 
@@ -87,8 +98,18 @@ def import_command(kind: str, file: Path, dry_run: bool, username: str | None, s
         estimate = estimate_rows(file, inspect_file(file), sheet)
     except FileRefused:
         estimate = 0
-    request = ImportRequest(kind=kind, path=file, file_name=file.name, user_id=user_id, username=username,
-                            scope=scope, dry_run=dry_run, sheet=sheet, source="cli", roles=roles)
+    request = ImportRequest(
+        kind=kind,
+        path=file,
+        file_name=file.name,
+        user_id=user_id,
+        username=username,
+        scope=scope,
+        dry_run=dry_run,
+        sheet=sheet,
+        source="cli",
+        roles=roles,
+    )
     with PhaseBar(estimate) as bar:
         result = run_import(db.session, request, progress=bar)
     click.echo(f"Import n°{result.batch_id} ({kind}) : {result.summary()}")
@@ -103,6 +124,8 @@ def import_command(kind: str, file: Path, dry_run: bool, username: str | None, s
             value = f" [{error.value}]" if error.value else ""
             click.echo(f"  {where}{column}{value} : {error.message}", err=True)
         if result.error_count > 200:
-            click.echo(f"  … et {result.error_count - 200} autres erreurs (rapport complet dans la console).", err=True)
+            click.echo(
+                f"  … et {result.error_count - 200} autres erreurs (rapport complet dans la console).",
+                err=True,
+            )
         raise SystemExit(1)
-

@@ -106,13 +106,17 @@ class ImportResult:
     def summary(self) -> str:
         """One French sentence for screens and the command line."""
         if not self.ok:
-            return self.message or f"Import refusé : {self.error_count} erreur(s), rien n'a été écrit."
-        prefix = "Simulation, rien n'a été écrit — " if self.outcome == ImportOutcome.DRY_RUN else ""
+            return (
+                self.message or f"Import refusé : {self.error_count} erreur(s), rien n'a été écrit."
+            )
+        prefix = (
+            "Simulation, rien n'a été écrit — " if self.outcome == ImportOutcome.DRY_RUN else ""
+        )
         return (
             f"{prefix}{self.rows_total} ligne(s) : {self.created} à créer, {self.updated} à mettre "
             f"à jour, {self.unchanged} inchangée(s)."
-            if prefix else
-            f"{self.rows_total} ligne(s) : {self.created} créée(s), {self.updated} mise(s) à jour, "
+            if prefix
+            else f"{self.rows_total} ligne(s) : {self.created} créée(s), {self.updated} mise(s) à jour, "
             f"{self.unchanged} inchangée(s)."
         )
 
@@ -132,7 +136,9 @@ def lock_dataset(session: Session, kind: str) -> None:
         session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"isoko-import-{kind}"))))
 
 
-def run_import(session: Session, request: ImportRequest, progress: Progress | None = None) -> ImportResult:
+def run_import(
+    session: Session, request: ImportRequest, progress: Progress | None = None
+) -> ImportResult:
     """Validate and import a file; log the batch; never leave a partial write."""
     dataset = registry.get(request.kind)
     errors = ErrorLog()
@@ -150,9 +156,18 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         for notice in header.notices():
             errors.notice(notice)
         work = ImportInput(
-            session=session, request=request, dataset=dataset, facts=facts, rows=rows, header=header,
-            width=len(header_cells) if facts.kind == "csv" else None, refs=References(session, request.scope),
-            errors=errors, progress=progress, actor=Actor(request.user_id, request.username, "import"))
+            session=session,
+            request=request,
+            dataset=dataset,
+            facts=facts,
+            rows=rows,
+            header=header,
+            width=len(header_cells) if facts.kind == "csv" else None,
+            refs=References(session, request.scope),
+            errors=errors,
+            progress=progress,
+            actor=Actor(request.user_id, request.username, "import"),
+        )
         if dataset.bulk is not None:
             result = dataset.bulk(work)
             counts, details = result.counts, result.details
@@ -183,11 +198,24 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
     else:
         sha, size = facts.sha256, facts.size
     fields = dict(
-        dataset=request.kind, file_name=request.file_name[:255], file_sha256=sha, file_size=size,
-        sheet=request.sheet, user_id=request.user_id, username=request.username,
-        source=request.source, dry_run=request.dry_run, started_at=started, outcome=outcome,
-        rows_total=rows_total, created=created, updated=updated, unchanged=unchanged,
-        errors_log=errors, message=message, notices=errors.notices or None,
+        dataset=request.kind,
+        file_name=request.file_name[:255],
+        file_sha256=sha,
+        file_size=size,
+        sheet=request.sheet,
+        user_id=request.user_id,
+        username=request.username,
+        source=request.source,
+        dry_run=request.dry_run,
+        started_at=started,
+        outcome=outcome,
+        rows_total=rows_total,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        errors_log=errors,
+        message=message,
+        notices=errors.notices or None,
     )
     if outcome == ImportOutcome.APPLIED:
         # Same transaction as the writes: the batch and its trace commit with them.
@@ -209,9 +237,18 @@ def run_import(session: Session, request: ImportRequest, progress: Progress | No
         batch_id = record_batch(session, batch_id=request.batch_id, **fields)
     session.commit()
     return ImportResult(
-        batch_id=batch_id, kind=request.kind, outcome=outcome, rows_total=rows_total,
-        created=created, updated=updated, unchanged=unchanged, error_count=errors.count,
-        errors=errors.sorted(), message=message, details=details, notices=list(errors.notices),
+        batch_id=batch_id,
+        kind=request.kind,
+        outcome=outcome,
+        rows_total=rows_total,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        error_count=errors.count,
+        errors=errors.sorted(),
+        message=message,
+        details=details,
+        notices=list(errors.notices),
     )
 
 
@@ -243,4 +280,3 @@ def _run_rowwise(work: ImportInput) -> tuple[tuple[int, int, int, int], Written]
         if progress:
             progress(len(parsed), WRITE)
     return (len(parsed), created, updated, unchanged), written
-

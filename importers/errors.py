@@ -88,4 +88,3 @@ def errors_csv(errors: list[RowError] | list[list], total: int | None = None) ->
     if total is not None and total > shown:
         writer.writerow(["", "", "", f"… et {total - shown} autres erreurs non détaillées."])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-

@@ -23,9 +23,13 @@ HEADER_SEARCH_ROWS = 10
 _UNIT_IN_PARENTHESES = re.compile(r"[\(\[][^\)\]]*[\)\]]")
 _UNIT_WORDS = ("en_fbu", "en_bif", "fbu", "bif", "en_francs", "francs", "kg", "en_kg")
 # Words too common to tell two columns apart (an unknown heading made of them is just unknown).
-_COMMON_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "et", "en", "par", "n", "no", "of", "the"})
+_COMMON_WORDS = frozenset(
+    {"de", "du", "des", "la", "le", "les", "et", "en", "par", "n", "no", "of", "the"}
+)
 # Words of a totals row (« TOTAL », « Total général »), written where the key would be.
-TOTAL_WORDS = frozenset({"total", "totaux", "total_general", "sous_total", "grand_total", "totals", "somme"})
+TOTAL_WORDS = frozenset(
+    {"total", "totaux", "total_general", "sous_total", "grand_total", "totals", "somme"}
+)
 
 
 @dataclass
@@ -44,8 +48,10 @@ class HeaderMap:
         """What the import should tell about the heading row (which row, which columns ignored)."""
         said = []
         if self.row > 1:
-            said.append(f"Ligne d'en-têtes trouvée à la ligne {self.row} : les lignes au-dessus "
-                        "(titre, lignes vides) sont ignorées.")
+            said.append(
+                f"Ligne d'en-têtes trouvée à la ligne {self.row} : les lignes au-dessus "
+                "(titre, lignes vides) sont ignorées."
+            )
         if self.ignored:
             names = ", ".join(f"« {name} »" for name in self.ignored)
             said.append(f"Colonne(s) inconnue(s) ignorée(s) : {names}.")
@@ -74,8 +80,11 @@ def _candidates(dataset: Dataset, keys: list[str]) -> list[Column]:
     words = set().union(*(_meaningful_words(k) for k in keys[-1:]))
     if not words or not any(len(w) >= 3 for w in words):
         return []
-    found = [column for column in dataset.columns
-             if any(words <= set(alias.split("_")) for alias in column.accepted)]
+    found = [
+        column
+        for column in dataset.columns
+        if any(words <= set(alias.split("_")) for alias in column.accepted)
+    ]
     return found
 
 
@@ -122,14 +131,18 @@ def find_header(dataset: Dataset, rows: Iterator[tuple[int, list]]) -> tuple[int
         raise FileRefused(EMPTY)
     if best is None:
         expected = ", ".join(f"« {c.header} »" for c in required)
-        message = (f"Ligne d'en-têtes introuvable : aucune des {seen} premières lignes ne porte les "
-                   f"intitulés attendus (obligatoires : {expected}). Téléchargez le modèle.")
+        message = (
+            f"Ligne d'en-têtes introuvable : aucune des {seen} premières lignes ne porte les "
+            f"intitulés attendus (obligatoires : {expected}). Téléchargez le modèle."
+        )
         raise FileRefused(message)
     number, _, found, cells = best
     missing = [c for c in required if c.key not in found]
     names = ", ".join(f"« {c.header} »" for c in missing)
-    message = (f"Ligne d'en-têtes introuvable : la ligne {number} s'en approche le plus "
-               f"({len(found)} colonne(s) reconnue(s)) mais il y manque {names}.")
+    message = (
+        f"Ligne d'en-têtes introuvable : la ligne {number} s'en approche le plus "
+        f"({len(found)} colonne(s) reconnue(s)) mais il y manque {names}."
+    )
     try:  # what that row lacks, and why (an ambiguous heading, a duplicate…)
         match_headers(dataset, cells, number)
     except FileRefused as exc:
@@ -155,32 +168,55 @@ def match_headers(dataset: Dataset, cells: list, row: int = 1) -> HeaderMap:
             candidates = _candidates(dataset, keys)
             if len(candidates) > 1:
                 names = " ou ".join(f"« {c.header} »" for c in candidates)
-                errors.append(RowError(row, label, label, (
-                    f"Intitulé ambigu « {label} » : il peut désigner {names}. "
-                    "Renommez la colonne avec l'intitulé du modèle.")))
+                errors.append(
+                    RowError(
+                        row,
+                        label,
+                        label,
+                        (
+                            f"Intitulé ambigu « {label} » : il peut désigner {names}. "
+                            "Renommez la colonne avec l'intitulé du modèle."
+                        ),
+                    )
+                )
             else:
                 ignored.append(label)
         elif column.key in positions:
-            errors.append(RowError(row, label, label, (
-                f"Colonne en double : « {label} » désigne la même colonne que "
-                f"« {written[column.key]} »."
-            )))
+            errors.append(
+                RowError(
+                    row,
+                    label,
+                    label,
+                    (
+                        f"Colonne en double : « {label} » désigne la même colonne que "
+                        f"« {written[column.key]} »."
+                    ),
+                )
+            )
         else:
             positions[column.key] = index
             written[column.key] = label
     for column in dataset.columns:
         if column.required and column.key not in positions:
-            errors.append(RowError(row, column.header, "", (
-                f"Colonne obligatoire manquante : « {column.header} »."
-            )))
+            errors.append(
+                RowError(
+                    row,
+                    column.header,
+                    "",
+                    (f"Colonne obligatoire manquante : « {column.header} »."),
+                )
+            )
     if errors:
-        raise FileRefused(f"{len(errors)} problème(s) dans la ligne d'en-têtes (ligne {row}).", errors)
+        raise FileRefused(
+            f"{len(errors)} problème(s) dans la ligne d'en-têtes (ligne {row}).", errors
+        )
     return HeaderMap(positions, written, row, ignored)
 
 
 def is_total_row(dataset: Dataset, header: HeaderMap, cells: list) -> bool:
     """A totals row (« TOTAL », « Total général »…): its key cells are blank or a total word,
     and one of its cells is such a word."""
+
     def word(cell) -> bool:
         return isinstance(cell, str) and normalise(cell) in TOTAL_WORDS
 

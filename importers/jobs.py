@@ -51,22 +51,50 @@ def enqueue_import(app, session, request, *, is_async: bool = True) -> int:
 
     sha, size = sha256_of(request.path)
     batch_id = record_batch(
-        session, dataset=request.kind, file_name=request.file_name[:255], file_sha256=sha,
-        file_size=size, sheet=request.sheet, user_id=request.user_id, username=request.username,
-        source="job", dry_run=request.dry_run, outcome=ImportOutcome.QUEUED, finished_at=None,
+        session,
+        dataset=request.kind,
+        file_name=request.file_name[:255],
+        file_sha256=sha,
+        file_size=size,
+        sheet=request.sheet,
+        user_id=request.user_id,
+        username=request.username,
+        source="job",
+        dry_run=request.dry_run,
+        outcome=ImportOutcome.QUEUED,
+        finished_at=None,
     )
     session.commit()
     kept = spool_dir(app) / f"batch-{batch_id}{Path(request.file_name).suffix.lower()[:6]}"
     shutil.copyfile(request.path, kept)
     queue = Queue(QUEUE, connection=Redis.from_url(app.config["REDIS_URL"]), is_async=is_async)
-    queue.enqueue(run_import_job, batch_id, request.kind, str(kept), request.file_name, request.user_id,
-                  request.username, request.dry_run, request.sheet,
-                  sorted(request.roles) if request.roles is not None else None, job_timeout=4 * 3600)
+    queue.enqueue(
+        run_import_job,
+        batch_id,
+        request.kind,
+        str(kept),
+        request.file_name,
+        request.user_id,
+        request.username,
+        request.dry_run,
+        request.sheet,
+        sorted(request.roles) if request.roles is not None else None,
+        job_timeout=4 * 3600,
+    )
     return batch_id
 
 
-def run_import_job(batch_id: int, kind: str, path: str, file_name: str, user_id: int | None,
-                   username: str, dry_run: bool, sheet: str | None, roles: list[str] | None = None) -> int:
+def run_import_job(
+    batch_id: int,
+    kind: str,
+    path: str,
+    file_name: str,
+    user_id: int | None,
+    username: str,
+    dry_run: bool,
+    sheet: str | None,
+    roles: list[str] | None = None,
+) -> int:
     """The worker's side: run the import in an app context, in the user's scope."""
     from flask import current_app, has_app_context
 
@@ -78,17 +106,30 @@ def run_import_job(batch_id: int, kind: str, path: str, file_name: str, user_id:
 
     def work() -> int:
         user = current_app.appbuilder.sm.get_user_by_id(user_id) if user_id else None
-        scope = scope_for_user(user) if user is not None else (NATIONAL if user_id is None else NOTHING)
+        scope = (
+            scope_for_user(user) if user is not None else (NATIONAL if user_id is None else NOTHING)
+        )
         record_batch(db.session, batch_id=batch_id, outcome=ImportOutcome.RUNNING, finished_at=None)
         db.session.commit()
-        request = ImportRequest(kind=kind, path=Path(path), file_name=file_name, user_id=user_id,
-                                username=username, scope=scope, dry_run=dry_run, sheet=sheet,
-                                source="job", batch_id=batch_id,
-                                roles=frozenset(roles) if roles is not None else None)
+        request = ImportRequest(
+            kind=kind,
+            path=Path(path),
+            file_name=file_name,
+            user_id=user_id,
+            username=username,
+            scope=scope,
+            dry_run=dry_run,
+            sheet=sheet,
+            source="job",
+            batch_id=batch_id,
+            roles=frozenset(roles) if roles is not None else None,
+        )
         from .progress import BatchProgress
 
         try:
-            return run_import(db.session, request, progress=BatchProgress(db.engine, batch_id)).batch_id
+            return run_import(
+                db.session, request, progress=BatchProgress(db.engine, batch_id)
+            ).batch_id
         finally:
             Path(path).unlink(missing_ok=True)
 

@@ -65,21 +65,29 @@ def _nothing(batch_id: int) -> None:
     return None
 
 
-def _without_totals(chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors: ErrorLog) -> RowChunk:
+def _without_totals(
+    chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors: ErrorLog
+) -> RowChunk:
     """The chunk less its totals rows (« TOTAL », sums), each skipped with a notice.
 
     Only rows whose order reference is blank or a total word are looked at closely.
     """
     position = header.positions["order_reference"]
+
     def cells_of(i: int) -> list:
-        return [column[i] for column in chunk.columns] if chunk.columns is not None else chunk.rows[i]
+        return (
+            [column[i] for column in chunk.columns] if chunk.columns is not None else chunk.rows[i]
+        )
 
     if chunk.columns is not None:
         references = chunk.columns[position]
     else:
         references = [cells[position] if position < len(cells) else None for cells in chunk.rows]
-    suspects = [i for i, cell in enumerate(references)
-                if is_blank(cell) or (isinstance(cell, str) and normalise(cell) in TOTAL_WORDS)]
+    suspects = [
+        i
+        for i, cell in enumerate(references)
+        if is_blank(cell) or (isinstance(cell, str) and normalise(cell) in TOTAL_WORDS)
+    ]
     dropped = [i for i in suspects if is_total_row(dataset, header, cells_of(i))]
     for i in dropped:
         errors.notice(total_row_notice(int(chunk.numbers[i])))
@@ -88,7 +96,13 @@ def _without_totals(chunk: RowChunk, dataset: Dataset, header: HeaderMap, errors
 
 def import_order_lines(work: ImportInput) -> BulkResult:
     """Stage, check and (unless errors or dry run) upsert the order lines of a file."""
-    session, request, header, errors, progress = work.session, work.request, work.header, work.errors, work.progress
+    session, request, header, errors, progress = (
+        work.session,
+        work.request,
+        work.header,
+        work.errors,
+        work.progress,
+    )
     dataset, facts = work.dataset, work.facts
     sql = Sql(session.get_bind().dialect.name)
     if sql.pg:
@@ -102,7 +116,10 @@ def import_order_lines(work: ImportInput) -> BulkResult:
     lookups = Lookups(session, work.refs)
     if facts.kind == "csv":
         work.rows.close()  # the header is known: read the data rows again, by chunks
-        chunks, texts = iter_data_chunks(request.path, facts, CHUNK_ROWS, header_row=header.row), True
+        chunks, texts = (
+            iter_data_chunks(request.path, facts, CHUNK_ROWS, header_row=header.row),
+            True,
+        )
     else:
         chunks, texts = chunked(work.rows, CHUNK_ROWS), False
     stager = Stager(session)
@@ -129,7 +146,9 @@ def import_order_lines(work: ImportInput) -> BulkResult:
     if total == 0:
         raise FileRefused(NO_ROWS)
     if not sql.pg:
-        session.execute(text("CREATE INDEX imp_order_line_key ON imp_order_line (reference, line_no)"))
+        session.execute(
+            text("CREATE INDEX imp_order_line_key ON imp_order_line (reference, line_no)")
+        )
     check_lines(session, sql, header, errors)
     if errors:
         return BulkResult((total, 0, 0, 0), _nothing)
@@ -143,7 +162,12 @@ def import_order_lines(work: ImportInput) -> BulkResult:
     details = {"acheteurs créés": len(lookups.new_buyers)}
     if request.dry_run:
         return BulkResult(counts, _nothing, details)
-    details.update({"commandes créées": planned.orders_created, "commandes mises à jour": planned.orders_updated})
+    details.update(
+        {
+            "commandes créées": planned.orders_created,
+            "commandes mises à jour": planned.orders_updated,
+        }
+    )
     ranges = upsert(session, sql, planned) if created or updated else []
     if progress:
         progress(total, WRITE)
@@ -151,8 +175,13 @@ def import_order_lines(work: ImportInput) -> BulkResult:
     for table, action, low, high in ranges:
         if table == "sale_order" and action == "insert":
             enqueue_orders(session, low, high)
-    summary = {"lines_created": created, "lines_updated": updated, "buyers_created": len(buyer_ids),
-               "orders_created": planned.orders_created, "orders_updated": planned.orders_updated}
+    summary = {
+        "lines_created": created,
+        "lines_updated": updated,
+        "buyers_created": len(buyer_ids),
+        "orders_created": planned.orders_created,
+        "orders_updated": planned.orders_updated,
+    }
 
     def trace(batch_id: int) -> None:
         record_trace(session, batch_id, {("buyer", "insert"): buyer_ids} if buyer_ids else {})

@@ -42,8 +42,12 @@ SEQ_SELLER, SEQ_SKU, SEQ_AMOUNTS = 100, 101, 102
 REQUIRED_TO_STAGE = ("order_reference", "line_no", "placed_at", "buyer", "quantity", "unit_price")
 UNKNOWN_SKU = "Produit (SKU) inconnu : importez d'abord le produit."
 OTHER_SELLER = "Ce produit n'appartient pas au vendeur de la ligne."
-AMOUNTS = (("net", format_francs, "Montant HT"), ("tax", format_francs, "TVA"),
-           ("gross", format_francs, "Montant TTC"), ("tax_rate", format_rate, "Taux de TVA"))
+AMOUNTS = (
+    ("net", format_francs, "Montant HT"),
+    ("tax", format_francs, "TVA"),
+    ("gross", format_francs, "Montant TTC"),
+    ("tax_rate", format_rate, "Taux de TVA"),
+)
 
 
 class Lookups:
@@ -56,13 +60,18 @@ class Lookups:
         self.products = {
             code_key(sku): (pid, coop, cat)
             for pid, sku, coop, cat in session.execute(
-                select(m.Product.id, m.Product.sku, m.Product.cooperative_id, m.Product.category_id))
+                select(m.Product.id, m.Product.sku, m.Product.cooperative_id, m.Product.category_id)
+            )
         }
-        self.category_ids = np.array(sorted({cat for _, _, cat in self.products.values()}), dtype=np.int64)
+        self.category_ids = np.array(
+            sorted({cat for _, _, cat in self.products.values()}), dtype=np.int64
+        )
         self.rules = load_rules(session)
         self.rule_codes = {rule.id: rule.code for rule in self.rules}
         self.buyers: dict[str, int] = {}
-        for buyer_id, name in session.execute(select(m.Buyer.id, m.Buyer.name).order_by(m.Buyer.id)):
+        for buyer_id, name in session.execute(
+            select(m.Buyer.id, m.Buyer.name).order_by(m.Buyer.id)
+        ):
             self.buyers.setdefault(name_key(name), buyer_id)
         self.memos: dict[str, dict] = {}  # per column: cells already parsed
         # Buyers named by the staged lines: key → ref (staged with the line), then by ref
@@ -188,19 +197,40 @@ def _columns(chunk: RowChunk, width: int | None, needed: int, errors: _Errors) -
             if width is None:
                 pass
             elif len(cells) > width and any(not is_blank(c) for c in cells[width:]):
-                errors.add(i, 0, None, "", (
-                    f"{len(cells)} valeurs pour {width} colonnes : une valeur en trop "
-                    "(séparateur dans un texte sans guillemets ?)."))
+                errors.add(
+                    i,
+                    0,
+                    None,
+                    "",
+                    (
+                        f"{len(cells)} valeurs pour {width} colonnes : une valeur en trop "
+                        "(séparateur dans un texte sans guillemets ?)."
+                    ),
+                )
             elif len(cells) < width:
-                errors.add(i, 0, None, "", (
-                    f"Ligne incomplète : {len(cells)} valeurs pour {width} colonnes "
-                    "(fichier tronqué ou séparateur manquant ?)."))
+                errors.add(
+                    i,
+                    0,
+                    None,
+                    "",
+                    (
+                        f"Ligne incomplète : {len(cells)} valeurs pour {width} colonnes "
+                        "(fichier tronqué ou séparateur manquant ?)."
+                    ),
+                )
             rows[i] = (list(cells) + [None] * needed)[:needed]
     return list(zip(*rows, strict=False))[:needed] if rows else [() for _ in range(needed)]
 
 
-def process_chunk(chunk: RowChunk, dataset: Dataset, header: HeaderMap, width: int | None,
-                  texts: bool, lookups: Lookups, log: ErrorLog) -> StagedLines:
+def process_chunk(
+    chunk: RowChunk,
+    dataset: Dataset,
+    header: HeaderMap,
+    width: int | None,
+    texts: bool,
+    lookups: Lookups,
+    log: ErrorLog,
+) -> StagedLines:
     """Check a chunk's lines, log their errors in file order, and return those to stage."""
     n = len(chunk)
     errors = _Errors()
@@ -212,7 +242,9 @@ def process_chunk(chunk: RowChunk, dataset: Dataset, header: HeaderMap, width: i
             continue
         raw = np.empty(n, dtype=object)
         raw[:] = columns[header.positions[column.key]]
-        pc = parsed[column.key] = parse_column(column.parse, raw, texts, lookups.memos.setdefault(column.key, {}))
+        pc = parsed[column.key] = parse_column(
+            column.parse, raw, texts, lookups.memos.setdefault(column.key, {})
+        )
         in_error = _is_set(pc.errors)
         missing = ~pc.present & ~in_error if column.required else np.zeros(len(pc.present), bool)
         bad = pc.rows(in_error | missing)
@@ -232,8 +264,9 @@ def _present(parsed: dict[str, ParsedColumn], key: str, n: int) -> np.ndarray:
     return pc.rows(pc.present) if pc is not None else np.zeros(n, bool)
 
 
-def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMap,
-                       lookups: Lookups, errors: _Errors) -> Resolved:
+def _resolve_and_stamp(
+    n: int, parsed: dict[str, ParsedColumn], header: HeaderMap, lookups: Lookups, errors: _Errors
+) -> Resolved:
     """Sellers, products, tax stamps and the file's amounts; what the staging needs."""
     # Sellers: each distinct cell whose text is valid, resolved once.
     seller = parsed["seller"]
@@ -266,7 +299,13 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
     foreign = sku_given & ~unknown & (row_seller >= 0) & (sku.rows(p_coop) != row_seller)
     sku_shown = header.shown("sku")
     for i in np.flatnonzero(unknown | foreign).tolist():
-        errors.add(i, SEQ_SKU, sku_shown, sku.values[sku.codes[i]], UNKNOWN_SKU if unknown[i] else OTHER_SELLER)
+        errors.add(
+            i,
+            SEQ_SKU,
+            sku_shown,
+            sku.values[sku.codes[i]],
+            UNKNOWN_SKU if unknown[i] else OTHER_SELLER,
+        )
     # Lines that can be stamped (a line without seller or product has an error already).
     ok = ~seller_bad & ~unknown & ~foreign & (row_seller >= 0) & (row_product >= 0)
     for key in REQUIRED_TO_STAGE:
@@ -276,21 +315,36 @@ def _resolve_and_stamp(n: int, parsed: dict[str, ParsedColumn], header: HeaderMa
     if LOCAL_OFFSET_S is not None:  # the Bujumbura day, as tax_stamping.sale_day gives it
         days = (placed // MICROS + LOCAL_OFFSET_S) // 86400
     else:  # pragma: no cover - only if Bujumbura's offset ever varied over 1950-2100
-        days = np.array([epoch_day(sale_day(micros_to_datetime(p))) for p in placed.tolist()], dtype=np.int64)
+        days = np.array(
+            [epoch_day(sale_day(micros_to_datetime(p))) for p in placed.tolist()], dtype=np.int64
+        )
     includes = _flag(parsed, "prices_include_tax", n, default=True)[lines]
     category = np.searchsorted(lookups.category_ids, sku.rows(p_cat)[lines])
     quantity = parsed["quantity"]
     if quantity.spec is None or quantity.spec.places != 3:  # stamps take thousandths
         raise ValueError("La quantité des lignes de commande doit avoir trois décimales.")
     stamps = stamp_lines(
-        lookups.rules, lookups.category_ids, category, days, seller.rows(s_vat)[lines],
+        lookups.rules,
+        lookups.category_ids,
+        category,
+        days,
+        seller.rows(s_vat)[lines],
         parsed["unit_price"].rows(parsed["unit_price"].numbers)[lines],
-        quantity.rows(quantity.numbers)[lines], includes)
+        quantity.rows(quantity.numbers)[lines],
+        includes,
+    )
     notes = [note[:NOTE_LENGTH] if note else note for note in stamps.notes]
     agree = _amounts_agree(lines, stamps, notes, parsed, header, lookups, errors)
     keep = np.flatnonzero(agree)
-    return Resolved(lines=lines[keep], stamps=stamps, keep=keep, notes=notes, seller_id=s_id, product_id=p_id,
-                    includes=includes[keep])
+    return Resolved(
+        lines=lines[keep],
+        stamps=stamps,
+        keep=keep,
+        notes=notes,
+        seller_id=s_id,
+        product_id=p_id,
+        includes=includes[keep],
+    )
 
 
 def _flag(parsed: dict[str, ParsedColumn], key: str, n: int, default: bool) -> np.ndarray:
@@ -305,28 +359,49 @@ def _flag(parsed: dict[str, ParsedColumn], key: str, n: int, default: bool) -> n
 def _amounts_agree(lines, stamps, notes, parsed, header, lookups, errors) -> np.ndarray:
     """Amounts given in the file must equal the engine's; the message shows both."""
     agree = np.ones(len(lines), dtype=bool)
-    engine = {"net": stamps.net, "tax": stamps.tax, "gross": stamps.gross, "tax_rate": stamps.rate_bps}
+    engine = {
+        "net": stamps.net,
+        "tax": stamps.tax,
+        "gross": stamps.gross,
+        "tax_rate": stamps.rate_bps,
+    }
     for k, (key, fmt, what) in enumerate(AMOUNTS):
         pc = parsed.get(key)
         if pc is None:
             continue
         given_set = pc.rows(pc.present)[lines]
         if key == "tax_rate":
-            per = np.array([int(v * BPS) if v is not None else 0 for v in pc.values.tolist()], dtype=np.int64)
+            per = np.array(
+                [int(v * BPS) if v is not None else 0 for v in pc.values.tolist()], dtype=np.int64
+            )
             given = pc.rows(per)[lines]
         else:
             given = pc.rows(pc.numbers)[lines]
         wrong = np.flatnonzero(given_set & (given != engine[key]))
         for j in wrong.tolist():
             code = pc.codes[lines[j]]
-            rule = lookups.rule_codes.get(int(stamps.rule_id[j])) or notes[stamps.note_code[j]] or "aucune règle"
+            rule = (
+                lookups.rule_codes.get(int(stamps.rule_id[j]))
+                or notes[stamps.note_code[j]]
+                or "aucune règle"
+            )
             if key == "tax_rate":
-                shown_given, shown_engine = pc.values[code], Decimal(int(stamps.rate_bps[j])).scaleb(-4)
+                shown_given, shown_engine = (
+                    pc.values[code],
+                    Decimal(int(stamps.rate_bps[j])).scaleb(-4),
+                )
             else:
                 shown_given, shown_engine = int(given[j]), int(engine[key][j])
-            errors.add(int(lines[j]), SEQ_AMOUNTS + k, header.shown(key), pc.raw[code], (
-                f"{what} du fichier ({fmt(shown_given)}) différent de celui du moteur fiscal "
-                f"({fmt(shown_engine)}, {rule}) : corrigez la valeur ou laissez la colonne vide."))
+            errors.add(
+                int(lines[j]),
+                SEQ_AMOUNTS + k,
+                header.shown(key),
+                pc.raw[code],
+                (
+                    f"{what} du fichier ({fmt(shown_given)}) différent de celui du moteur fiscal "
+                    f"({fmt(shown_engine)}, {rule}) : corrigez la valeur ou laissez la colonne vide."
+                ),
+            )
         agree[wrong] = False
     return agree
 
@@ -336,25 +411,38 @@ def _choice_values(parsed: dict[str, ParsedColumn], key: str, default, lines: np
     pc = parsed.get(key)
     if pc is None:
         return Coded(np.zeros(len(lines), dtype=np.int64), np.array([default.value], dtype=object))
-    return Coded(pc.codes[lines], np.array([(v or default).value for v in pc.values.tolist()], dtype=object))
+    return Coded(
+        pc.codes[lines], np.array([(v or default).value for v in pc.values.tolist()], dtype=object)
+    )
 
 
-def _coded(parsed: dict[str, ParsedColumn], key: str, lines: np.ndarray, per_distinct: np.ndarray | None = None):
+def _coded(
+    parsed: dict[str, ParsedColumn],
+    key: str,
+    lines: np.ndarray,
+    per_distinct: np.ndarray | None = None,
+):
     pc = parsed[key]
     return Coded(pc.codes[lines], pc.numbers if per_distinct is None else per_distinct)
 
 
-def _staged(chunk: RowChunk, staged: Resolved, parsed: dict[str, ParsedColumn], lookups: Lookups) -> StagedLines:
+def _staged(
+    chunk: RowChunk, staged: Resolved, parsed: dict[str, ParsedColumn], lookups: Lookups
+) -> StagedLines:
     """The staged lines' columns; buyers named for the first time are registered in file order."""
     lines, keep, stamps = staged.lines, staged.keep, staged.stamps
     buyer = parsed["buyer"]
     kinds = _choice_values(parsed, "buyer_kind", m.BuyerKind.CONSUMER, lines).rows()
     b_codes = buyer.codes[lines]
-    b_key = np.array([name_key(v) if v is not None else None for v in buyer.values.tolist()], dtype=object)
+    b_key = np.array(
+        [name_key(v) if v is not None else None for v in buyer.values.tolist()], dtype=object
+    )
     refs = np.full(len(buyer.raw), -1, dtype=np.int64)
     # Distinct buyer cells in the order of their first staged line, as row by row.
     distinct, first = np.unique(b_codes, return_index=True)
-    for code, at in sorted(zip(distinct.tolist(), first.tolist(), strict=True), key=lambda pair: pair[1]):
+    for code, at in sorted(
+        zip(distinct.tolist(), first.tolist(), strict=True), key=lambda pair: pair[1]
+    ):
         refs[code] = lookups.buyer_ref(b_key[code], buyer.values[code], kinds[at])
     return StagedLines(
         row_no=chunk.numbers[lines],
@@ -370,7 +458,10 @@ def _staged(chunk: RowChunk, staged: Resolved, parsed: dict[str, ParsedColumn], 
         product_id=_coded(parsed, "sku", lines, staged.product_id),
         qty_milli=_coded(parsed, "quantity", lines),
         unit_price=_coded(parsed, "unit_price", lines),
-        net=stamps.net[keep], tax=stamps.tax[keep], gross=stamps.gross[keep],
-        tax_rule_id=stamps.rule_id[keep], rate_bps=stamps.rate_bps[keep],
+        net=stamps.net[keep],
+        tax=stamps.tax[keep],
+        gross=stamps.gross[keep],
+        tax_rule_id=stamps.rule_id[keep],
+        rate_bps=stamps.rate_bps[keep],
         tax_note=Coded(stamps.note_code[keep], np.asarray(staged.notes, dtype=object)),
     )

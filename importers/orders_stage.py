@@ -23,7 +23,14 @@ from .cell_arrays import micros_to_datetime
 from .orders_chunk import Coded, StagedLines
 
 CHUNK = 5000
-TEMP_TABLES = ("imp_order_line", "imp_buyer", "imp_order", "imp_order_plan", "imp_order_id", "imp_line_written")
+TEMP_TABLES = (
+    "imp_order_line",
+    "imp_buyer",
+    "imp_order",
+    "imp_order_plan",
+    "imp_order_id",
+    "imp_line_written",
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,9 @@ STAGE_FIELDS = (
     StageField("line_no", Integer, "key", "line_no"),
     StageField("placed_at", UTCDateTime, "order", "placed_at", "placed_at"),
     StageField("seller_id", Integer, "order", "seller"),  # checked, never changed on a stored order
-    StageField("buyer_ref", Integer, "order", "buyer"),  # written as buyer_id, once buyers are known
+    StageField(
+        "buyer_ref", Integer, "order", "buyer"
+    ),  # written as buyer_id, once buyers are known
     StageField("status", String(32), "order", "status", "status"),
     StageField("is_export", Boolean, "order", "is_export", "is_export"),
     StageField("payment_method", String(32), "order", "payment_method", "payment_method"),
@@ -64,20 +73,28 @@ STAGE_FIELDS = (
 ORDER_FIELDS = tuple((f.name, f.source) for f in STAGE_FIELDS if f.level == "order")
 # sale_order column ← imp_order_plan column, for the values an import may change (the
 # buyer's id comes from the buyers the plan joins).
-ORDER_WRITTEN = (("buyer_id", "buyer_id"),
-                 *((f.written_as, f.name) for f in STAGE_FIELDS if f.level == "order" and f.written_as))
+ORDER_WRITTEN = (
+    ("buyer_id", "buyer_id"),
+    *((f.written_as, f.name) for f in STAGE_FIELDS if f.level == "order" and f.written_as),
+)
 LINE_FIELDS = tuple(f.name for f in STAGE_FIELDS if f.level == "line")
 BOOLEAN_FIELDS = frozenset(f.name for f in STAGE_FIELDS if f.type is Boolean)
 
 _meta = MetaData()
 STAGE = Table(
-    "imp_order_line", _meta, *(Column(f.name, f.type) for f in STAGE_FIELDS),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+    "imp_order_line",
+    _meta,
+    *(Column(f.name, f.type) for f in STAGE_FIELDS),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
 )
 BUYERS = Table(
-    "imp_buyer", _meta,
-    Column("buyer_ref", Integer, primary_key=True), Column("buyer_id", Integer),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+    "imp_buyer",
+    _meta,
+    Column("buyer_ref", Integer, primary_key=True),
+    Column("buyer_id", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
 )
 STAGE_COLUMNS = [c.name for c in STAGE.columns]
 NULL = "\\N"  # NULL in COPY's text format
@@ -105,8 +122,15 @@ def _escaped(values: np.ndarray) -> list[str]:
         joined = "".join(texts)
         if not any(c in joined for c in "\\\t\n\r"):
             return texts  # the usual case, checked over the joined text
-    return ["\\N" if value is None else value.replace("\\", "\\\\").replace("\t", "\\t")
-            .replace("\n", "\\n").replace("\r", "\\r") for value in texts]
+    return [
+        "\\N"
+        if value is None
+        else value.replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        for value in texts
+    ]
 
 
 def _texts(column: Coded, format_values) -> list[str]:
@@ -137,8 +161,12 @@ def _stamps(lines: StagedLines) -> list[str]:
     codes, distinct = pd.factorize(key)
     rule = (distinct // 100_000) // 1_000_000 - 1
     note = lines.tax_note.values[(distinct // 100_000) % 1_000_000]
-    texts = ["\t".join((NULL if r < 0 else str(r), str(rate), n)) for r, rate, n in
-             zip(rule.tolist(), rate_text(distinct % 100_000).tolist(), _escaped(note), strict=True)]
+    texts = [
+        "\t".join((NULL if r < 0 else str(r), str(rate), n))
+        for r, rate, n in zip(
+            rule.tolist(), rate_text(distinct % 100_000).tolist(), _escaped(note), strict=True
+        )
+    ]
     return np.asarray(texts, dtype=object)[codes].tolist()
 
 
@@ -176,19 +204,40 @@ def copy_text(lines: StagedLines) -> str:
 def _records(lines: StagedLines) -> list[dict]:
     """The lines as dicts of Python values (SQLite)."""
     rates = rate_text(lines.rate_bps)
-    placed, status, payment = lines.placed_us.rows(), lines.status.rows(), lines.payment_method.rows()
+    placed, status, payment = (
+        lines.placed_us.rows(),
+        lines.status.rows(),
+        lines.payment_method.rows(),
+    )
     line_no, seller, buyer = lines.line_no.rows(), lines.seller_id.rows(), lines.buyer_ref.rows()
-    product, qty, price, note = (lines.product_id.rows(), lines.qty_milli.rows(), lines.unit_price.rows(),
-                                 lines.tax_note.rows())
+    product, qty, price, note = (
+        lines.product_id.rows(),
+        lines.qty_milli.rows(),
+        lines.unit_price.rows(),
+        lines.tax_note.rows(),
+    )
     return [
-        {"row_no": int(lines.row_no[i]), "reference": lines.reference[i], "line_no": int(line_no[i]),
-         "placed_at": micros_to_datetime(placed[i]), "seller_id": int(seller[i]), "buyer_ref": int(buyer[i]),
-         "status": status[i], "is_export": bool(lines.is_export[i]), "payment_method": payment[i],
-         "includes_tax": bool(lines.includes_tax[i]), "product_id": int(product[i]),
-         "quantity": Decimal(int(qty[i])).scaleb(-3), "unit_price": int(price[i]), "net": int(lines.net[i]),
-         "tax": int(lines.tax[i]), "gross": int(lines.gross[i]),
-         "tax_rule_id": None if lines.tax_rule_id[i] < 0 else int(lines.tax_rule_id[i]),
-         "tax_rate": Decimal(rates[i]), "tax_note": note[i]}
+        {
+            "row_no": int(lines.row_no[i]),
+            "reference": lines.reference[i],
+            "line_no": int(line_no[i]),
+            "placed_at": micros_to_datetime(placed[i]),
+            "seller_id": int(seller[i]),
+            "buyer_ref": int(buyer[i]),
+            "status": status[i],
+            "is_export": bool(lines.is_export[i]),
+            "payment_method": payment[i],
+            "includes_tax": bool(lines.includes_tax[i]),
+            "product_id": int(product[i]),
+            "quantity": Decimal(int(qty[i])).scaleb(-3),
+            "unit_price": int(price[i]),
+            "net": int(lines.net[i]),
+            "tax": int(lines.tax[i]),
+            "gross": int(lines.gross[i]),
+            "tax_rule_id": None if lines.tax_rule_id[i] < 0 else int(lines.tax_rule_id[i]),
+            "tax_rate": Decimal(rates[i]),
+            "tax_note": note[i],
+        }
         for i in range(len(lines))
     ]
 
@@ -202,7 +251,9 @@ class Stager:
         if session.get_bind().dialect.name == "postgresql":
             raw = session.connection().connection.driver_connection
             self._cursor = raw.cursor()
-            self._copy_cm = self._cursor.copy(f"COPY imp_order_line ({', '.join(STAGE_COLUMNS)}) FROM STDIN")
+            self._copy_cm = self._cursor.copy(
+                f"COPY imp_order_line ({', '.join(STAGE_COLUMNS)}) FROM STDIN"
+            )
             self.copy = self._copy_cm.__enter__()
 
     def add(self, lines: StagedLines) -> None:
@@ -213,10 +264,12 @@ class Stager:
             return
         records = _records(lines)
         for start in range(0, len(records), CHUNK):
-            self.session.execute(insert(STAGE), records[start:start + CHUNK])
+            self.session.execute(insert(STAGE), records[start : start + CHUNK])
 
     def close(self, failed: bool = False) -> None:
         if self.copy is not None:
-            self._copy_cm.__exit__(*((RuntimeError, RuntimeError("abandon"), None) if failed else (None, None, None)))
+            self._copy_cm.__exit__(
+                *((RuntimeError, RuntimeError("abandon"), None) if failed else (None, None, None))
+            )
             self._cursor.close()
             self.copy = None

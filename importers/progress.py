@@ -56,7 +56,11 @@ class BatchProgress:
             self.flush()
 
     def flush(self) -> None:
-        values = {"phase": self.phase, "lines_read": self.lines[READ], "lines_written": self.lines[WRITE]}
+        values = {
+            "phase": self.phase,
+            "lines_read": self.lines[READ],
+            "lines_written": self.lines[WRITE],
+        }
         try:
             with self.engine.connect() as conn:
                 # Never wait for the import's own locks: once its transaction has written the
@@ -68,8 +72,11 @@ class BatchProgress:
                 else:
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
                 try:
-                    conn.execute(update(ImportBatch.__table__)
-                                 .where(ImportBatch.__table__.c.id == self.batch_id).values(**values))
+                    conn.execute(
+                        update(ImportBatch.__table__)
+                        .where(ImportBatch.__table__.c.id == self.batch_id)
+                        .values(**values)
+                    )
                     conn.commit()
                 finally:
                     if sqlite:

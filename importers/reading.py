@@ -114,7 +114,9 @@ def _delimiter(sample: str) -> str:
     return best if counts[best] else ";"
 
 
-def iter_rows(path: Path | str, facts: FileFacts, sheet: str | None = None) -> Iterator[tuple[int, list]]:
+def iter_rows(
+    path: Path | str, facts: FileFacts, sheet: str | None = None
+) -> Iterator[tuple[int, list]]:
     """(row number, cells) for every non-empty row, header first; row 1 is the first line."""
     if facts.kind == "xlsx":
         yield from _xlsx_rows(Path(path), sheet)
@@ -157,8 +159,9 @@ class RowChunk:
 BLOCK = 4 << 20
 
 
-def iter_data_chunks(path: Path | str, facts: FileFacts, size: int, block: int = BLOCK,
-                     header_row: int = 1) -> Iterator[RowChunk]:
+def iter_data_chunks(
+    path: Path | str, facts: FileFacts, size: int, block: int = BLOCK, header_row: int = 1
+) -> Iterator[RowChunk]:
     """The data rows of a CSV below its heading row (file row ``header_row``; title rows
     above it skipped) by chunks: the rows and numbers of iter_rows.
 
@@ -191,16 +194,21 @@ def iter_data_chunks(path: Path | str, facts: FileFacts, size: int, block: int =
                 if cut < 0:
                     carry = text
                     continue
-                original, carry = text[:cut], text[cut + 1:]
+                original, carry = text[:cut], text[cut + 1 :]
             elif carry:
                 original, carry = carry, ""
             else:
                 return
             lines = _simple_lines(original, delimiter, width)
             if lines is None:
-                rest = io.StringIO(original + "\n" + carry + handle.readline() if text else original, newline="")
-                yield from _csv_chunks(csv.reader(chain(rest, handle), delimiter=delimiter, strict=True),
-                                       size, line_base)
+                rest = io.StringIO(
+                    original + "\n" + carry + handle.readline() if text else original, newline=""
+                )
+                yield from _csv_chunks(
+                    csv.reader(chain(rest, handle), delimiter=delimiter, strict=True),
+                    size,
+                    line_base,
+                )
                 return
             chunk = _split_lines(lines, delimiter, width, line_base)
             line_base += len(lines)
@@ -228,7 +236,9 @@ def _split_lines(lines: list[str], delimiter: str, width: int, line_base: int) -
     cells = delimiter.join(lines).split(delimiter)
     columns = [cells[k::width] for k in range(width)]
     numbers = np.arange(line_base + 1, line_base + 1 + len(lines), dtype=np.int64)
-    first_blank = np.flatnonzero(~np.fromiter(map(bool, map(str.strip, columns[0])), bool, len(lines)))
+    first_blank = np.flatnonzero(
+        ~np.fromiter(map(bool, map(str.strip, columns[0])), bool, len(lines))
+    )
     blank = [i for i in first_blank.tolist() if not lines[i].replace(delimiter, "").strip()]
     if blank:
         kept = np.setdiff1d(np.arange(len(lines)), blank)
@@ -269,14 +279,18 @@ def _csv_chunks(reader, size: int, line_base: int) -> Iterator[RowChunk]:
 def _broken(start: int, exc: csv.Error) -> FileRefused:
     return FileRefused(
         f"Ligne {start} : structure CSV invalide ({_csv_reason(exc)}). "
-        "Le fichier est peut-être tronqué ou un guillemet n'est pas fermé.")
+        "Le fichier est peut-être tronqué ou un guillemet n'est pas fermé."
+    )
 
 
 def without_rows(chunk: RowChunk, dropped: list[int]) -> RowChunk:
     """The chunk less the rows at these positions."""
     kept = np.setdiff1d(np.arange(len(chunk)), dropped)
     if chunk.columns is not None:
-        return RowChunk(chunk.numbers[kept], columns=[[column[i] for i in kept.tolist()] for column in chunk.columns])
+        return RowChunk(
+            chunk.numbers[kept],
+            columns=[[column[i] for i in kept.tolist()] for column in chunk.columns],
+        )
     return RowChunk(chunk.numbers[kept], rows=[chunk.rows[i] for i in kept.tolist()])
 
 
@@ -322,7 +336,9 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list]]:
         if sheet:
             if sheet not in workbook.sheetnames:
                 names = ", ".join(f"« {n} »" for n in workbook.sheetnames)
-                raise FileRefused(f"La feuille « {sheet} » n'existe pas dans ce classeur (feuilles : {names}).")
+                raise FileRefused(
+                    f"La feuille « {sheet} » n'existe pas dans ce classeur (feuilles : {names})."
+                )
             worksheet = workbook[sheet]
         else:
             if not workbook.worksheets:
@@ -331,7 +347,9 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list]]:
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 cells = list(values)
-                while cells and (cells[-1] is None or (isinstance(cells[-1], str) and not cells[-1].strip())):
+                while cells and (
+                    cells[-1] is None or (isinstance(cells[-1], str) and not cells[-1].strip())
+                ):
                     cells.pop()
                 if cells:
                     yield number, cells
@@ -341,7 +359,6 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list]]:
             raise FileRefused(NOT_WORKBOOK) from exc
     finally:
         workbook.close()
-
 
 
 def estimate_rows(path: Path | str, facts: FileFacts, sheet: str | None = None) -> int:

@@ -21,8 +21,13 @@ from .headers import name_key
 
 OUT_OF_SCOPE = "Province hors de votre périmètre : vous ne pouvez importer que pour vos provinces."
 # Spellings found in the field for provinces whose official name differs (DOMAIN.md).
-PROVINCE_ALIASES = {"karusi": "BI-KR", "bujumbura mairie": "BI-BM", "bujumbura rural": "BI-BL",
-                    "bujumbura-rural": "BI-BL", "mairie de bujumbura": "BI-BM"}
+PROVINCE_ALIASES = {
+    "karusi": "BI-KR",
+    "bujumbura mairie": "BI-BM",
+    "bujumbura rural": "BI-BL",
+    "bujumbura-rural": "BI-BL",
+    "mairie de bujumbura": "BI-BM",
+}
 
 
 @dataclass(frozen=True)
@@ -81,9 +86,15 @@ class References:
     # -- provinces and communes -------------------------------------------------------
     @cached_property
     def _provinces(self) -> dict[int, ProvinceRef]:
-        rows = self.session.execute(select(
-            m.Province.id, m.Province.code, m.Province.name, m.Province.map_version,
-            m.Province.successor_id))
+        rows = self.session.execute(
+            select(
+                m.Province.id,
+                m.Province.code,
+                m.Province.name,
+                m.Province.map_version,
+                m.Province.successor_id,
+            )
+        )
         return {r.id: ProvinceRef(*r) for r in rows}
 
     @cached_property
@@ -107,7 +118,9 @@ class References:
         """A province of either map, by ISO/Isoko code or by name."""
         ref = self._province_lookup.get(code_key(raw)) or self._province_lookup.get(name_key(raw))
         if ref is None:
-            raise CellError("Province inconnue : écrivez son nom (ex. Gitega) ou son code ISO (ex. BI-GI).")
+            raise CellError(
+                "Province inconnue : écrivez son nom (ex. Gitega) ou son code ISO (ex. BI-GI)."
+            )
         return ref
 
     def province_by_id(self, province_id: int) -> ProvinceRef:
@@ -115,9 +128,17 @@ class References:
 
     @cached_property
     def _communes(self) -> list[tuple[int, str, str, int, int | None]]:
-        return list(self.session.execute(select(
-            m.Commune.id, m.Commune.code, m.Commune.name, m.Commune.province_id,
-            m.Commune.former_province_id)))
+        return list(
+            self.session.execute(
+                select(
+                    m.Commune.id,
+                    m.Commune.code,
+                    m.Commune.name,
+                    m.Commune.province_id,
+                    m.Commune.former_province_id,
+                )
+            )
+        )
 
     def commune(self, raw) -> tuple[int, int, int | None]:
         """(commune id, its 2025 province id, its former province id) by code or name."""
@@ -137,7 +158,9 @@ class References:
         cache = self.__dict__.setdefault(f"_coded_{model.__tablename__}", None)
         if cache is None:
             cache = {}
-            for row_id, code, name in self.session.execute(select(model.id, model.code, model.name)):
+            for row_id, code, name in self.session.execute(
+                select(model.id, model.code, model.name)
+            ):
                 cache.setdefault(name_key(name), row_id)
                 cache[code_key(code)] = row_id
             self.__dict__[f"_coded_{model.__tablename__}"] = cache
@@ -159,9 +182,16 @@ class References:
     # -- cooperatives -----------------------------------------------------------------------
     @cached_property
     def _cooperatives(self) -> list[CooperativeRef]:
-        rows = self.session.execute(select(
-            m.Cooperative.id, m.Cooperative.registration_number, m.Cooperative.name,
-            m.Cooperative.province_id, m.Cooperative.province_2025_id, m.Cooperative.vat_registered))
+        rows = self.session.execute(
+            select(
+                m.Cooperative.id,
+                m.Cooperative.registration_number,
+                m.Cooperative.name,
+                m.Cooperative.province_id,
+                m.Cooperative.province_2025_id,
+                m.Cooperative.vat_registered,
+            )
+        )
         return [CooperativeRef(*r) for r in rows]
 
     @cached_property

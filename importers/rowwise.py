@@ -48,8 +48,14 @@ class RowImporter:
     dataset: Dataset
     model: type
 
-    def __init__(self, session: Session, refs: References, errors: ErrorLog, header: HeaderMap,
-                 can_create: bool = True) -> None:
+    def __init__(
+        self,
+        session: Session,
+        refs: References,
+        errors: ErrorLog,
+        header: HeaderMap,
+        can_create: bool = True,
+    ) -> None:
         self.can_create = can_create
         self.session = session
         self.refs = refs
@@ -100,9 +106,13 @@ class RowImporter:
             key = self.key(row)
             if key is not None:
                 if key in seen:
-                    self.error(row, self.dataset.key[0], (
-                        f"Doublon dans le fichier : même {self.key_label()} que la ligne {seen[key]}."
-                    ))
+                    self.error(
+                        row,
+                        self.dataset.key[0],
+                        (
+                            f"Doublon dans le fichier : même {self.key_label()} que la ligne {seen[key]}."
+                        ),
+                    )
                     key = None
                 else:
                     seen[key] = row.number
@@ -115,9 +125,14 @@ class RowImporter:
             if values is None or key is None:
                 continue
             if target is None and not self.can_create:
-                self.error(row, self.dataset.key[0], (
-                    "Création refusée : votre rôle permet de mettre à jour les fiches existantes "
-                    "de vos provinces, pas d'en enregistrer de nouvelles."))
+                self.error(
+                    row,
+                    self.dataset.key[0],
+                    (
+                        "Création refusée : votre rôle permet de mettre à jour les fiches existantes "
+                        "de vos provinces, pas d'en enregistrer de nouvelles."
+                    ),
+                )
             elif target is None:
                 operations.append(Operation(row.number, CREATE, values))
             else:

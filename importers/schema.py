@@ -63,8 +63,13 @@ class ParsedRow:
     raw: dict[str, object]
 
 
-def parse_rows(dataset: Dataset, header: HeaderMap, rows: Iterator[tuple[int, list]],
-               errors: ErrorLog, width: int | None) -> Iterator[ParsedRow]:
+def parse_rows(
+    dataset: Dataset,
+    header: HeaderMap,
+    rows: Iterator[tuple[int, list]],
+    errors: ErrorLog,
+    width: int | None,
+) -> Iterator[ParsedRow]:
     """Typed rows; every cell problem goes to ``errors`` (rows with errors are still yielded).
 
     ``width`` is the header's width for a CSV (rows must match it); None for a workbook,
@@ -78,15 +83,25 @@ def parse_rows(dataset: Dataset, header: HeaderMap, rows: Iterator[tuple[int, li
         if width is None:
             pass
         elif len(cells) > width and any(not is_blank(c) for c in cells[width:]):
-            errors.add(number, None, "", (
-                f"{len(cells)} valeurs pour {width} colonnes : une valeur en trop "
-                "(séparateur dans un texte sans guillemets ?)."
-            ))
+            errors.add(
+                number,
+                None,
+                "",
+                (
+                    f"{len(cells)} valeurs pour {width} colonnes : une valeur en trop "
+                    "(séparateur dans un texte sans guillemets ?)."
+                ),
+            )
         elif len(cells) < width:
-            errors.add(number, None, "", (
-                f"Ligne incomplète : {len(cells)} valeurs pour {width} colonnes "
-                "(fichier tronqué ou séparateur manquant ?)."
-            ))
+            errors.add(
+                number,
+                None,
+                "",
+                (
+                    f"Ligne incomplète : {len(cells)} valeurs pour {width} colonnes "
+                    "(fichier tronqué ou séparateur manquant ?)."
+                ),
+            )
         values: dict[str, object] = {}
         raw: dict[str, object] = {}
         for column in columns:
@@ -100,7 +115,8 @@ def parse_rows(dataset: Dataset, header: HeaderMap, rows: Iterator[tuple[int, li
                 value = None
             else:
                 if value is None and column.required:
-                    errors.add(number, header.shown(column.key), cell, "Valeur obligatoire manquante.")
+                    errors.add(
+                        number, header.shown(column.key), cell, "Valeur obligatoire manquante."
+                    )
             values[column.key] = value
         yield ParsedRow(number, values, raw)
-

@@ -37,17 +37,28 @@ def blank_xlsx(dataset: Dataset) -> bytes:
     for cell in data[1]:
         cell.font = Font(bold=True)
     for index, column in enumerate(dataset.columns, start=1):
-        data.column_dimensions[data.cell(1, index).column_letter].width = max(14, len(column.header) + 4)
+        data.column_dimensions[data.cell(1, index).column_letter].width = max(
+            14, len(column.header) + 4
+        )
         # Text columns stay text in Excel (no automatic dates or numbers on codes).
         if column.key in dataset.key or "text" in getattr(column.parse, "__qualname__", ""):
             data.column_dimensions[data.cell(1, index).column_letter].number_format = "@"
     help_sheet = workbook.create_sheet("Aide")
-    help_sheet.append(["Colonne", "Obligatoire", "Autres intitulés acceptés", "Ce qu'il faut écrire", "Exemple"])
+    help_sheet.append(
+        ["Colonne", "Obligatoire", "Autres intitulés acceptés", "Ce qu'il faut écrire", "Exemple"]
+    )
     for cell in help_sheet[1]:
         cell.font = Font(bold=True)
     for column in dataset.columns:
-        help_sheet.append([column.header, "oui" if column.required else "non", ", ".join(column.aliases),
-                           column.help, column.example])
+        help_sheet.append(
+            [
+                column.header,
+                "oui" if column.required else "non",
+                ", ".join(column.aliases),
+                column.help,
+                column.example,
+            ]
+        )
     help_sheet.append([])
     for rule in FILE_RULES:
         help_sheet.append([rule])

@@ -44,8 +44,9 @@ class DatasetImportView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("importers/upload.html", dataset=self.dataset, view=self,
-                                    limit_mb=_limit_mb())
+        return self.render_template(
+            "importers/upload.html", dataset=self.dataset, view=self, limit_mb=_limit_mb()
+        )
 
     @expose("/modele.<fmt>")
     @has_access
@@ -70,16 +71,28 @@ class DatasetImportView(BaseView):
             path = Path(folder) / file_name
             upload.save(path)
             import_request = ImportRequest(
-                kind=self.dataset_kind, path=path, file_name=upload.filename[:255], user_id=g.user.id,
-                username=g.user.username, scope=current_scope(),
-                dry_run=bool(request.form.get("dry_run")), sheet=sheet, source="console",
-                roles=frozenset(role.name for role in g.user.roles))
+                kind=self.dataset_kind,
+                path=path,
+                file_name=upload.filename[:255],
+                user_id=g.user.id,
+                username=g.user.username,
+                scope=current_scope(),
+                dry_run=bool(request.form.get("dry_run")),
+                sheet=sheet,
+                source="console",
+                roles=frozenset(role.name for role in g.user.roles),
+            )
             if jobs.queue_available(current_app) and _big(path, sheet):
                 batch_id = jobs.enqueue_import(current_app, db.session, import_request)
-                flash("Fichier volumineux : l'import se poursuit en arrière-plan. Suivez son état ici.", "info")
+                flash(
+                    "Fichier volumineux : l'import se poursuit en arrière-plan. Suivez son état ici.",
+                    "info",
+                )
                 return redirect(url_for("ImportBatchView.show", pk=batch_id))
             result = run_import(db.session, import_request)
-        return self.render_template("importers/result.html", dataset=self.dataset, view=self, result=result)
+        return self.render_template(
+            "importers/result.html", dataset=self.dataset, view=self, result=result
+        )
 
 
 def _big(path: Path, sheet: str | None) -> bool:
@@ -95,8 +108,11 @@ def _limit_mb() -> int:
 
 def _download(data: bytes, name: str, content_type: str) -> Response:
     # content_type, not mimetype: Werkzeug adds a second « charset » to a text/* mimetype.
-    return Response(data, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _dataset_label(kind: str) -> str:
@@ -114,11 +130,17 @@ def dataset_views() -> list[type[DatasetImportView]]:
     """One view class per dataset, named by its policy resource (e.g. CooperativeImportView)."""
     views = []
     for dataset in registry.all_datasets():
-        views.append(type(dataset.resource, (DatasetImportView,), {
-            "dataset_kind": dataset.kind,
-            "route_base": f"/imports/{dataset.kind}",
-            "__doc__": f"Import : {dataset.label}.",
-        }))
+        views.append(
+            type(
+                dataset.resource,
+                (DatasetImportView,),
+                {
+                    "dataset_kind": dataset.kind,
+                    "route_base": f"/imports/{dataset.kind}",
+                    "__doc__": f"Import : {dataset.label}.",
+                },
+            )
+        )
     return views
 
 
@@ -146,23 +168,71 @@ class ImportBatchView(IsokoModelView):
     base_filters = [["id", OwnBatchesFilter, lambda: None]]
     list_title = "Journal des imports"
     show_title = "Détail de l'import"
-    list_columns = ["id", "started_at", "dataset", "file_name", "username", "outcome",
-                    "rows_total", "created", "updated", "unchanged", "error_count"]
+    list_columns = [
+        "id",
+        "started_at",
+        "dataset",
+        "file_name",
+        "username",
+        "outcome",
+        "rows_total",
+        "created",
+        "updated",
+        "unchanged",
+        "error_count",
+    ]
     show_template = "importers/batch_show.html"
-    show_columns = ["id", "dataset", "file_name", "sheet", "file_sha256", "file_size", "username",
-                    "source", "dry_run", "started_at", "finished_at", "outcome", "phase", "lines_read",
-                    "lines_written", "rows_total", "created", "updated", "unchanged", "error_count",
-                    "message", "notices"]
-    formatters_columns = {"dataset": _dataset_label, "source": lambda s: SOURCES.get(s, s),
-                          "notices": _notices}
+    show_columns = [
+        "id",
+        "dataset",
+        "file_name",
+        "sheet",
+        "file_sha256",
+        "file_size",
+        "username",
+        "source",
+        "dry_run",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "phase",
+        "lines_read",
+        "lines_written",
+        "rows_total",
+        "created",
+        "updated",
+        "unchanged",
+        "error_count",
+        "message",
+        "notices",
+    ]
+    formatters_columns = {
+        "dataset": _dataset_label,
+        "source": lambda s: SOURCES.get(s, s),
+        "notices": _notices,
+    }
     search_columns = ["dataset", "file_name", "username", "outcome", "file_sha256"]
     label_columns = {
-        "dataset": "Jeu de données", "file_name": "Fichier", "sheet": "Feuille",
-        "file_sha256": "Empreinte SHA-256", "file_size": "Taille (octets)", "username": "Par",
-        "source": "Origine", "dry_run": "Simulation", "started_at": "Début", "finished_at": "Fin",
-        "outcome": "Résultat", "rows_total": "Lignes", "created": "Créées", "updated": "Mises à jour",
-        "unchanged": "Inchangées", "error_count": "Erreurs", "message": "Message",
-        "notices": "Remarques", "phase": "Étape en cours", "lines_read": "Lignes lues",
+        "dataset": "Jeu de données",
+        "file_name": "Fichier",
+        "sheet": "Feuille",
+        "file_sha256": "Empreinte SHA-256",
+        "file_size": "Taille (octets)",
+        "username": "Par",
+        "source": "Origine",
+        "dry_run": "Simulation",
+        "started_at": "Début",
+        "finished_at": "Fin",
+        "outcome": "Résultat",
+        "rows_total": "Lignes",
+        "created": "Créées",
+        "updated": "Mises à jour",
+        "unchanged": "Inchangées",
+        "error_count": "Erreurs",
+        "message": "Message",
+        "notices": "Remarques",
+        "phase": "Étape en cours",
+        "lines_read": "Lignes lues",
         "lines_written": "Lignes écrites",
     }
 
@@ -172,5 +242,8 @@ class ImportBatchView(IsokoModelView):
         batch = self.datamodel.get(pk, self._base_filters)
         if batch is None:
             return Response("Import introuvable.", status=404)
-        return _download(errors_csv(batch.errors or [], batch.error_count),
-                         f"erreurs-import-{batch.id}.csv", CSV_TYPE)
+        return _download(
+            errors_csv(batch.errors or [], batch.error_count),
+            f"erreurs-import-{batch.id}.csv",
+            CSV_TYPE,
+        )

@@ -21,12 +21,22 @@ def init_app(app, appbuilder) -> None:
     from .registry import reports
     from .views import MyReportsView, ReportVerificationView, report_view
 
-    category = dict(category=MENU_CATEGORY, category_label=_(MENU_CATEGORY), category_icon="fa-file-pdf-o")
+    category = dict(
+        category=MENU_CATEGORY, category_label=_(MENU_CATEGORY), category_icon="fa-file-pdf-o"
+    )
     for spec in reports().values():
-        appbuilder.add_view(report_view(spec), spec.resource, label=spec.title, icon="fa-file-text-o",
-                            **category)
-    appbuilder.add_view(MyReportsView, "MyReportsView", label=_("Mes rapports"), icon="fa-inbox", **category)
-    appbuilder.add_view(ReportVerificationView, "ReportVerificationView", label=_("Vérifier un rapport"),
-                        icon="fa-check-circle", **category)
+        appbuilder.add_view(
+            report_view(spec), spec.resource, label=spec.title, icon="fa-file-text-o", **category
+        )
+    appbuilder.add_view(
+        MyReportsView, "MyReportsView", label=_("Mes rapports"), icon="fa-inbox", **category
+    )
+    appbuilder.add_view(
+        ReportVerificationView,
+        "ReportVerificationView",
+        label=_("Vérifier un rapport"),
+        icon="fa-check-circle",
+        **category,
+    )
     app.cli.add_command(report_command)
     app.cli.add_command(worker_command)

@@ -15,18 +15,29 @@ from .registry import reports
 
 @click.command("report")
 @click.argument("name", type=click.Choice(sorted(reports())))
-@click.option("--period", help="Mois AAAA-MM, trimestre AAAA-T1…T4 ou année AAAA (calendrier de Bujumbura) ; "
-              "par défaut le mois précédent, pour cron.")
+@click.option(
+    "--period",
+    help="Mois AAAA-MM, trimestre AAAA-T1…T4 ou année AAAA (calendrier de Bujumbura) ; "
+    "par défaut le mois précédent, pour cron.",
+)
 @click.option("--province", default="", help="Code de province (ex. BI-GI) ; national si absent.")
 @click.option("--map", "map_version", default="", help="Carte de regroupement : 2015 ou 2025.")
 @click.option("--cooperative", default="", help="Numéro de la coopérative (fiche coopérative).")
 @click.option("--assignment", default="", help="Numéro de la remise (bon de remise).")
 @click.option("--cohort", default="", help="Numéro de la cohorte (programme pilote).")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Copier aussi le fichier ici.")
-@click.option("--user", default="cron", show_default=True, help="Nom inscrit comme demandeur dans l'archive.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Copier aussi le fichier ici."
+)
+@click.option(
+    "--user", default="cron", show_default=True, help="Nom inscrit comme demandeur dans l'archive."
+)
 @with_appcontext
-def report_command(name, period, province, map_version, cooperative, assignment, cohort, fmt, output, user):
+def report_command(
+    name, period, province, map_version, cooperative, assignment, cohort, fmt, output, user
+):
     """Génère un rapport, l'archive et affiche son code de vérification."""
     from console.extensions import db
     from console.security.scoping import NATIONAL
@@ -42,9 +53,17 @@ def report_command(name, period, province, map_version, cooperative, assignment,
     if "period" in spec.parameters and not period:
         period = f"{add_months(today_local(), -1):%Y-%m}"
     if fmt not in spec.formats:
-        raise click.UsageError(f"Le rapport « {name} » n'existe qu'en {', '.join(spec.formats).upper()}.")
-    raw = {"period": period, "province": province, "map": map_version, "cooperative": cooperative,
-           "assignment": assignment, "cohort": cohort}
+        raise click.UsageError(
+            f"Le rapport « {name} » n'existe qu'en {', '.join(spec.formats).upper()}."
+        )
+    raw = {
+        "period": period,
+        "province": province,
+        "map": map_version,
+        "cooperative": cooperative,
+        "assignment": assignment,
+        "cohort": cohort,
+    }
     try:
         params = resolve(db.session, spec.parameters, raw, NATIONAL)
     except ParameterError as exc:
@@ -100,16 +119,22 @@ def worker_command(burst: bool) -> None:
     # Small reports a request is waiting on first, then large reports (people wait for
     # them too), then large imports (importers.jobs), then the OBR invoices (console.ebms.jobs):
     # a drain job lasts seconds and queues its successor, so reports get in between.
-    queues = [report_queue(current_app, connection, immediate=True),
-              report_queue(current_app, connection), Queue(IMPORTS_QUEUE, connection=connection),
-              ebms_queue(current_app, connection)]
+    queues = [
+        report_queue(current_app, connection, immediate=True),
+        report_queue(current_app, connection),
+        Queue(IMPORTS_QUEUE, connection=connection),
+        ebms_queue(current_app, connection),
+    ]
     names = ", ".join(f"« {q.name} »" for q in queues)
     # Jobs run in forked children, which inherit the priority: pages come first.
     niceness = lower_cpu_priority(current_app.config["WORKER_NICE"])
     session = session_niceness()
-    click.echo(f"Travailleur des rapports, des imports et des factures OBR sur les files {names} "
-               f"({current_app.config['REDIS_URL']}), priorité CPU nice {niceness}"
-               + ("" if session is None else f", session nice {session}") + ".")
+    click.echo(
+        f"Travailleur des rapports, des imports et des factures OBR sur les files {names} "
+        f"({current_app.config['REDIS_URL']}), priorité CPU nice {niceness}"
+        + ("" if session is None else f", session nice {session}")
+        + "."
+    )
     app = current_app._get_current_object()
 
     def queue_waiting_reports() -> int:
@@ -137,5 +162,9 @@ def worker_command(burst: bool) -> None:
     if EbmsSettings.from_config(current_app.config) is None:
         click.echo(OFF)
     queue_waiting_reports()
-    ReportWorker(queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S,
-                 worker_ttl=WORKER_TTL_S).work(burst=burst)
+    ReportWorker(
+        queues,
+        connection=connection,
+        maintenance_interval=MAINTENANCE_INTERVAL_S,
+        worker_ttl=WORKER_TTL_S,
+    ).work(burst=burst)

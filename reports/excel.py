@@ -31,8 +31,14 @@ NUMBER_FORMATS = {
     "quantity": "#,##0.000",
 }
 DEFAULT_WIDTHS = {
-    "text": 24, "francs": 16, "int": 11, "rate": 10, "percent": 11, "date": 12,
-    "datetime": 17, "quantity": 13,
+    "text": 24,
+    "francs": 16,
+    "int": 11,
+    "rate": 10,
+    "percent": 11,
+    "date": 12,
+    "datetime": 17,
+    "quantity": 13,
 }
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E3D")

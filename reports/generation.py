@@ -72,7 +72,8 @@ def base_context(spec: ReportSpec, params: ReportParameters, archive: ReportArch
     base_url = current_app.config.get("REPORTS_PUBLIC_URL")
     qr_text = (
         f"{base_url.rstrip('/')}/rapports/verifier/?code={archive.code}"
-        if base_url else f"ISOKO {display_code(archive.code)}"
+        if base_url
+        else f"ISOKO {display_code(archive.code)}"
     )
     return {
         "issuer": ISSUER,
@@ -102,8 +103,9 @@ def parameter_rows(spec: ReportSpec, params: ReportParameters, archive: ReportAr
     ]
 
 
-def _render(app: Flask, spec: ReportSpec, params: ReportParameters, archive: ReportArchive,
-            target: Path) -> int | None:
+def _render(
+    app: Flask, spec: ReportSpec, params: ReportParameters, archive: ReportArchive, target: Path
+) -> int | None:
     """Produce the file at ``target``; return the number of data rows for workbooks."""
     progress = _progress_writer(archive.id)
     # Figures come from the replica when one is configured; the archive row stays on the
@@ -138,7 +140,9 @@ def _run(app: Flask, archive_id: int) -> str:
         try:
             if spec is None:
                 raise GenerationError(f"rapport inconnu : {archive.report}")
-            params = resolve(session, spec.parameters, archive.parameters, requester_scope(session, archive))
+            params = resolve(
+                session, spec.parameters, archive.parameters, requester_scope(session, archive)
+            )
             archive.status = ReportStatus.RUNNING
             archive.progress = 5
             session.commit()

@@ -61,7 +61,9 @@ def period_value(period: Period) -> str:
 def previous_period(period: Period) -> Period:
     """The period just before, of the same kind and length."""
     if period.grain == RANGE:
-        return Period(dt.date(period.start.year - 1, 1, 1), dt.date(period.start.year - 1, 12, 31), RANGE)
+        return Period(
+            dt.date(period.start.year - 1, 1, 1), dt.date(period.start.year - 1, 12, 31), RANGE
+        )
     return period_of(period.start - dt.timedelta(days=1), period.grain)
 
 
@@ -103,8 +105,11 @@ class ReportParameters:
         pairs: list[tuple[str, str]] = []
         if self.period is not None:
             pairs.append(
-                ("Période", f"{period_label(self.period)} (du {format_date(self.period.start)} au "
-                            f"{format_date(self.period.end)})")
+                (
+                    "Période",
+                    f"{period_label(self.period)} (du {format_date(self.period.start)} au "
+                    f"{format_date(self.period.end)})",
+                )
             )
         if "province" in self.raw or self.province is not None:
             pairs.append(("Périmètre", self.area_label))
@@ -160,7 +165,11 @@ def resolve(
             errors.append("Carte : choisissez 2015 (18 provinces) ou 2025 (5 provinces).")
         kept["map"] = map_version
     cooperative_id = assignment_id = cohort_id = None
-    for key, label in (("cooperative", "Coopérative"), ("assignment", "Remise"), ("cohort", "Cohorte")):
+    for key, label in (
+        ("cooperative", "Coopérative"),
+        ("assignment", "Remise"),
+        ("cohort", "Cohorte"),
+    ):
         if key in wanted and values[key]:
             number = _int_or_error(values[key], label, errors)
             if key == "cooperative":
@@ -186,8 +195,13 @@ def resolve(
     cooperative_name = None
     if cooperative_id is not None:
         row = session.execute(
-            apply_scope(select(m.Cooperative.id, m.Cooperative.name).where(
-                m.Cooperative.id == cooperative_id), m.Cooperative, scope)
+            apply_scope(
+                select(m.Cooperative.id, m.Cooperative.name).where(
+                    m.Cooperative.id == cooperative_id
+                ),
+                m.Cooperative,
+                scope,
+            )
         ).first()
         if row is None:
             raise OutOfScope("coopérative introuvable")
@@ -195,8 +209,11 @@ def resolve(
         kept["cooperative"] = str(cooperative_id)
     if assignment_id is not None:
         found = session.scalar(
-            apply_scope(select(m.DeviceAssignment.id).where(m.DeviceAssignment.id == assignment_id),
-                        m.DeviceAssignment, scope)
+            apply_scope(
+                select(m.DeviceAssignment.id).where(m.DeviceAssignment.id == assignment_id),
+                m.DeviceAssignment,
+                scope,
+            )
         )
         if found is None:
             raise OutOfScope("remise introuvable")

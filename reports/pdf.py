@@ -114,7 +114,9 @@ def font_config() -> FontConfiguration:
 def stylesheet() -> CSS:
     """The reports' stylesheet, parsed once."""
     return CSS(
-        filename=str(PDF_TEMPLATES / "report.css"), font_config=font_config(), url_fetcher=make_fetcher()
+        filename=str(PDF_TEMPLATES / "report.css"),
+        font_config=font_config(),
+        url_fetcher=make_fetcher(),
     )
 
 

@@ -37,7 +37,11 @@ def province_column(map_version: str):
     return m.Cooperative.province_id if map_version == "2015" else m.Cooperative.province_2025_id
 
 
-def provinces_of_map(session: Session, scope: ProvinceScope, map_version: str) -> dict[int, m.Province]:
+def provinces_of_map(
+    session: Session, scope: ProvinceScope, map_version: str
+) -> dict[int, m.Province]:
     """The provinces of a map visible in the scope, by id, in name order."""
-    stmt = apply_scope(select(m.Province).where(m.Province.map_version == map_version), m.Province, scope)
+    stmt = apply_scope(
+        select(m.Province).where(m.Province.map_version == map_version), m.Province, scope
+    )
     return {p.id: p for p in session.scalars(stmt.order_by(m.Province.name))}

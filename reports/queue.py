@@ -43,8 +43,10 @@ class QueueUnavailable(RuntimeError):
     """Redis did not answer: the report waits in the archive and is queued when it returns."""
 
 
-WAITING = ("La file d'attente des rapports (Redis) ne répond pas : le rapport reste en attente et "
-           "sera généré dès son retour, sans rien redemander.")
+WAITING = (
+    "La file d'attente des rapports (Redis) ne répond pas : le rapport reste en attente et "
+    "sera généré dès son retour, sans rien redemander."
+)
 # A worker killed mid-report (SIGKILL, host crash) leaves its job "started"; RQ's
 # maintenance finds it abandoned and queues it again while retries are left.
 RETRIES = 2
@@ -150,7 +152,9 @@ def reconcile_lost_jobs(app: Flask, archives: list[ReportArchive]) -> None:
     """Mark as failed the entries whose RQ job failed or vanished without recording it."""
     if any(a.status == ReportStatus.QUEUED and not a.job_id for a in archives):
         queue_waiting(app)
-    pending = [a for a in archives if a.job_id and a.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)]
+    pending = [
+        a for a in archives if a.job_id and a.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)
+    ]
     connection = redis_connection(app) if pending else None
     if connection is None:
         return

@@ -57,7 +57,14 @@ def national(params: ReportParameters, fmt: str) -> bool:
 def _load() -> dict[str, ReportSpec]:
     from .definitions import cooperative_sheet, devices, handover, pilot, sales, tax_statement
 
-    specs = [sales.SPEC, tax_statement.SPEC, cooperative_sheet.SPEC, devices.SPEC, handover.SPEC, pilot.SPEC]
+    specs = [
+        sales.SPEC,
+        tax_statement.SPEC,
+        cooperative_sheet.SPEC,
+        devices.SPEC,
+        handover.SPEC,
+        pilot.SPEC,
+    ]
     return {spec.key: spec for spec in specs}
 
 

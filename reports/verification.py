@@ -69,10 +69,10 @@ class Verification:
         return {
             AUTHENTIC: "Document authentique : le fichier est identique, octet pour octet, au rapport archivé.",
             MODIFIED: "Document NON authentique : le fichier ne correspond pas au rapport archivé sous "
-                      "ce code (il a été modifié ou ce n'est pas le bon fichier).",
+            "ce code (il a été modifié ou ce n'est pas le bon fichier).",
             UNKNOWN: "Document NON authentique : aucun rapport archivé ne correspond à ce code ou à ce fichier.",
             REGISTERED: "Ce code correspond à un rapport archivé. Pour vérifier qu'une copie n'a pas été "
-                        "modifiée, déposez aussi le fichier.",
+            "modifiée, déposez aussi le fichier.",
             PENDING: "Ce code correspond à un rapport dont la génération n'est pas terminée.",
         }[self.outcome]
 
@@ -94,7 +94,9 @@ def sha256_of_stream(stream) -> str | None:
 def normalise_sha256(text: str | None) -> str | None:
     """A typed SHA-256 (64 hexadecimal characters), lower-cased; None when it is not one."""
     cleaned = "".join((text or "").split()).lower()
-    return cleaned if len(cleaned) == 64 and all(ch in "0123456789abcdef" for ch in cleaned) else None
+    return (
+        cleaned if len(cleaned) == 64 and all(ch in "0123456789abcdef" for ch in cleaned) else None
+    )
 
 
 def verify(session: Session, code: str | None, uploaded: str | None) -> Verification:

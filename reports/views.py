@@ -34,8 +34,10 @@ def _user_may(resource: str) -> bool:
 
 def _send(archive: ReportArchive):
     return send_file(
-        stored_file(current_app, archive), mimetype=MIME_TYPES[archive.file_format],
-        as_attachment=True, download_name=archive.file_name,
+        stored_file(current_app, archive),
+        mimetype=MIME_TYPES[archive.file_format],
+        as_attachment=True,
+        download_name=archive.file_name,
     )
 
 
@@ -50,14 +52,19 @@ class ReportFormView(BaseView):
         spec = self.spec
         previous_month = add_months(today_local(), -1)
         defaults = {"period": f"{previous_month:%Y-%m}", "format": spec.formats[0]}
-        cohorts = (db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name)).all()
-                   if "cohort" in spec.parameters else [])
+        cohorts = (
+            db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name)).all()
+            if "cohort" in spec.parameters
+            else []
+        )
         body = self.render_template(
             "reports/web/form.html",
             spec=spec,
             values=defaults | {k: v for k, v in values.items() if v},
             errors=errors,
-            provinces=provinces_in_scope(db.session, scope) if "province" in spec.parameters else [],
+            provinces=provinces_in_scope(db.session, scope)
+            if "province" in spec.parameters
+            else [],
             national_allowed=scope.national,
             cohorts=cohorts,
             formats=[(f, FORMAT_LABELS[f]) for f in spec.formats],
@@ -99,8 +106,11 @@ class ReportFormView(BaseView):
             except QueueUnavailable as exc:
                 flash(str(exc), "warning")
             else:
-                flash(f"Rapport « {archive.title} » en préparation : il apparaît ci-dessous dès qu'il est "
-                      "prêt.", "info")
+                flash(
+                    f"Rapport « {archive.title} » en préparation : il apparaît ci-dessous dès qu'il est "
+                    "prêt.",
+                    "info",
+                )
             return redirect(url_for("MyReportsView.list"))
         archive_id, code = archive.id, archive.code
         try:
@@ -112,16 +122,24 @@ class ReportFormView(BaseView):
         if archive.status == ReportStatus.DONE:
             return _send(archive)
         if archive.status == ReportStatus.FAILED:
-            flash("La génération du rapport a échoué ; le détail figure dans « Mes rapports ».", "danger")
+            flash(
+                "La génération du rapport a échoué ; le détail figure dans « Mes rapports ».",
+                "danger",
+            )
         else:
-            flash(f"Rapport « {archive.title} » encore en préparation : il apparaît ci-dessous dès "
-                  "qu'il est prêt.", "info")
+            flash(
+                f"Rapport « {archive.title} » encore en préparation : il apparaît ci-dessous dès "
+                "qu'il est prêt.",
+                "info",
+            )
         return redirect(url_for("MyReportsView.list"))
 
 
 def report_view(spec: ReportSpec) -> type[ReportFormView]:
     """The form view of a report: its class name is the report's policy resource."""
-    return type(spec.resource, (ReportFormView,), {"spec": spec, "route_base": f"/rapports/{spec.key}"})
+    return type(
+        spec.resource, (ReportFormView,), {"spec": spec, "route_base": f"/rapports/{spec.key}"}
+    )
 
 
 class MyReportsView(BaseView):
@@ -142,13 +160,18 @@ class MyReportsView(BaseView):
     @permission_name("read")
     def list(self):
         archives = db.session.scalars(
-            select(ReportArchive).where(ReportArchive.requested_by_id == g.user.id)
-            .order_by(ReportArchive.requested_at.desc()).limit(MY_REPORTS_SHOWN)
+            select(ReportArchive)
+            .where(ReportArchive.requested_by_id == g.user.id)
+            .order_by(ReportArchive.requested_at.desc())
+            .limit(MY_REPORTS_SHOWN)
         ).all()
         reconcile_lost_jobs(current_app, list(archives))
         pending = any(a.status in (ReportStatus.QUEUED, ReportStatus.RUNNING) for a in archives)
         return self.render_template(
-            "reports/web/my_reports.html", archives=archives, pending=pending, display_code=display_code,
+            "reports/web/my_reports.html",
+            archives=archives,
+            pending=pending,
+            display_code=display_code,
         )
 
     @expose("/<int:archive_id>/telecharger")
@@ -168,7 +191,9 @@ class MyReportsView(BaseView):
         """Status and progress as JSON, for the list's live refresh."""
         archive = self._archive_for_download(archive_id)
         return jsonify(
-            status=archive.status.value, label=archive.status.label, progress=archive.progress,
+            status=archive.status.value,
+            label=archive.status.label,
+            progress=archive.progress,
             download=url_for(".download", archive_id=archive.id) if archive.is_ready else None,
         )
 
@@ -198,7 +223,10 @@ class ReportVerificationView(BaseView):
         elif error is None and (code or digest):
             result = verify(db.session, code, digest)
         return self.render_template(
-            "reports/web/verify.html", code=code, result=result, error=error,
+            "reports/web/verify.html",
+            code=code,
+            result=result,
+            error=error,
             details=_describe(result.archive) if result and result.archive else None,
             display_code=display_code,
         ), (400 if error else 200)

@@ -40,24 +40,44 @@ def build_api_world(app) -> ApiWorld:
         session = db.session
         seller = tax_data.make_seller(session, chr(ord("K") + 2 * n), "BI-GI", vat=True)
         other = tax_data.make_seller(session, chr(ord("K") + 2 * n + 1), "BI-NG", vat=False)
-        device = m.Device(asset_tag=f"TAB-API-{n}", serial=f"SN-API-{n}", kind=m.DeviceKind.TABLET,
-                          status=m.DeviceStatus.ASSIGNED, province_id=seller.province_id)
+        device = m.Device(
+            asset_tag=f"TAB-API-{n}",
+            serial=f"SN-API-{n}",
+            kind=m.DeviceKind.TABLET,
+            status=m.DeviceStatus.ASSIGNED,
+            province_id=seller.province_id,
+        )
         session.add(device)
         session.flush()
-        session.add(m.DeviceAssignment(device_id=device.id, cooperative_id=seller.id,
-                                       checked_out_at=dt.datetime(2023, 6, 30, tzinfo=dt.UTC),
-                                       received_by="Présidente", condition_out=m.DeviceCondition.NEW))
+        session.add(
+            m.DeviceAssignment(
+                device_id=device.id,
+                cooperative_id=seller.id,
+                checked_out_at=dt.datetime(2023, 6, 30, tzinfo=dt.UTC),
+                received_by="Présidente",
+                condition_out=m.DeviceCondition.NEW,
+            )
+        )
         session.flush()
         storefront = create_client(session, name=f"Vitrine {n}", kind=m.ApiClientKind.STOREFRONT)
-        tablet = create_client(session, name=f"Tablette {n}", kind=m.ApiClientKind.TABLET,
-                               cooperative_id=seller.id, device_id=device.id)
+        tablet = create_client(
+            session,
+            name=f"Tablette {n}",
+            kind=m.ApiClientKind.TABLET,
+            cooperative_id=seller.id,
+            device_id=device.id,
+        )
         world = ApiWorld(
-            seller_id=seller.id, other_seller_id=other.id,
+            seller_id=seller.id,
+            other_seller_id=other.id,
             soap_id=tax_data.product(session, seller, "savon").id,
             beans_id=tax_data.product(session, seller, "haricot-sec").id,
             other_product_id=tax_data.product(session, other, "savon").id,
-            device_id=device.id, storefront_token=storefront.token, tablet_token=tablet.token,
-            tablet_client_id=tablet.client.id, storefront_client_id=storefront.client.id,
+            device_id=device.id,
+            storefront_token=storefront.token,
+            tablet_token=tablet.token,
+            tablet_client_id=tablet.client.id,
+            storefront_client_id=storefront.client.id,
         )
         session.commit()
     return world

@@ -240,8 +240,12 @@ def create_user(app, username: str, role: str, provinces: list[str] | None = Non
         user = sm.find_user(username=username)
         if user is None:
             user = sm.add_user(
-                username, username.title(), "Test", f"{username}@isoko.test",
-                sm.find_role(role), password=PASSWORD,
+                username,
+                username.title(),
+                "Test",
+                f"{username}@isoko.test",
+                sm.find_role(role),
+                password=PASSWORD,
             )
             assert user, f"could not create {username}"
         if provinces:

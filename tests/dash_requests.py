@@ -30,18 +30,35 @@ def listed(chart) -> dict:
 
 
 def charts_body(
-    charts: list[dict], values: dict, filter_keys: list[str], filter_ids: list[str],
+    charts: list[dict],
+    values: dict,
+    filter_keys: list[str],
+    filter_ids: list[str],
     changed: tuple[str, ...] = (),
 ) -> dict:
     """The one request a page's charts make (``charts``: key, kind, controls, as the plan
     lists them); ``changed`` names the inputs whose change triggered it (none: first call)."""
     controls = sorted({name for chart in charts for name in chart["controls"]})
-    inputs: list = [{"id": fid, "property": "value", "value": values.get(key)}
-                    for key, fid in zip(filter_keys, filter_ids, strict=True)]
-    inputs.append([{"id": {"name": n, "type": "reglage"}, "property": "value",
-                    "value": values.get(n)} for n in controls])
-    state = [[{"id": {"name": n, "type": "reglage"}, "property": "id",
-               "value": {"name": n, "type": "reglage"}} for n in controls]]
+    inputs: list = [
+        {"id": fid, "property": "value", "value": values.get(key)}
+        for key, fid in zip(filter_keys, filter_ids, strict=True)
+    ]
+    inputs.append(
+        [
+            {"id": {"name": n, "type": "reglage"}, "property": "value", "value": values.get(n)}
+            for n in controls
+        ]
+    )
+    state = [
+        [
+            {
+                "id": {"name": n, "type": "reglage"},
+                "property": "id",
+                "value": {"name": n, "type": "reglage"},
+            }
+            for n in controls
+        ]
+    ]
     graphs = [c["key"] for c in charts if c["kind"] == "graph"]
     others = [c["key"] for c in charts if c["kind"] != "graph"]
     outputs = [
@@ -49,8 +66,13 @@ def charts_body(
         [{"id": {"cle": key, "type": "contenu"}, "property": "children"} for key in others],
         [{"id": {"cle": key, "type": "message"}, "property": "children"} for key in others],
     ]
-    return {"output": CHARTS_OUTPUT, "outputs": outputs, "inputs": inputs,
-            "changedPropIds": list(changed), "state": state}
+    return {
+        "output": CHARTS_OUTPUT,
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": list(changed),
+        "state": state,
+    }
 
 
 def chart_part(response: dict, part: str, key: str):
@@ -60,16 +82,21 @@ def chart_part(response: dict, part: str, key: str):
 
 def page_body(path: str, search: str) -> dict:
     """The first callback of a page: the shell renders the dashboard for the URL."""
-    return {"output": "page.children", "outputs": {"id": "page", "property": "children"},
-            "inputs": [{"id": "url", "property": "pathname", "value": path}],
-            "changedPropIds": ["url.pathname"],
-            "state": [{"id": "url", "property": "search", "value": search}]}
+    return {
+        "output": "page.children",
+        "outputs": {"id": "page", "property": "children"},
+        "inputs": [{"id": "url", "property": "pathname", "value": path}],
+        "changedPropIds": ["url.pathname"],
+        "state": [{"id": "url", "property": "search", "value": search}],
+    }
 
 
 def search_body(text: str) -> dict:
     """Typing in the cooperative filter: the options matching ``text``."""
-    return {"output": "f-cooperative.options",
-            "outputs": {"id": "f-cooperative", "property": "options"},
-            "inputs": [{"id": "f-cooperative", "property": "search_value", "value": text}],
-            "changedPropIds": ["f-cooperative.search_value"],
-            "state": [{"id": "f-cooperative", "property": "value", "value": None}]}
+    return {
+        "output": "f-cooperative.options",
+        "outputs": {"id": "f-cooperative", "property": "options"},
+        "inputs": [{"id": "f-cooperative", "property": "search_value", "value": text}],
+        "changedPropIds": ["f-cooperative.search_value"],
+        "state": [{"id": "f-cooperative", "property": "value", "value": None}],
+    }

@@ -243,8 +243,9 @@ FILTER_KEYS = ("du", "au", "carte", "province", "filiere", "cooperative")
 def charts_payload(charts, values: dict, changed: tuple[str, ...] = ()) -> dict:
     """The JSON Dash's renderer posts to /_dash-update-component for a page showing
     ``charts`` (the charts' one callback fills whichever charts the page holds)."""
-    return charts_body([listed(c) for c in charts], values, list(FILTER_KEYS), list(FILTER_IDS),
-                       changed)
+    return charts_body(
+        [listed(c) for c in charts], values, list(FILTER_KEYS), list(FILTER_IDS), changed
+    )
 
 
 def update_payload(chart, values: dict, changed: tuple[str, ...] = ()) -> dict:

@@ -23,18 +23,42 @@ def sandbox():
 @pytest.fixture
 def calm(sandbox):
     """The sandbox with no faults (restored after the test), and its tokens expired."""
-    sandbox.faults.update({"latency_ms": 0, "down": False, "error_rate": 0, "drop_rate": 0,
-                           "timeout_after_write_rate": 0, "refuse_rate": 0, "hang_ms": 2000,
-                           "token_lifetime_s": 3600})
+    sandbox.faults.update(
+        {
+            "latency_ms": 0,
+            "down": False,
+            "error_rate": 0,
+            "drop_rate": 0,
+            "timeout_after_write_rate": 0,
+            "refuse_rate": 0,
+            "hang_ms": 2000,
+            "token_lifetime_s": 3600,
+        }
+    )
     sandbox.state.unknown_nifs.clear()
     yield sandbox
-    sandbox.faults.update({"latency_ms": 0, "down": False, "error_rate": 0, "drop_rate": 0,
-                           "timeout_after_write_rate": 0, "refuse_rate": 0})
+    sandbox.faults.update(
+        {
+            "latency_ms": 0,
+            "down": False,
+            "error_rate": 0,
+            "drop_rate": 0,
+            "timeout_after_write_rate": 0,
+            "refuse_rate": 0,
+        }
+    )
 
 
 def settings_for(sandbox, **overrides) -> EbmsSettings:
-    values = {"base_url": sandbox.url, "username": SYSTEM_ID, "password": PASSWORD,
-              "timeout_s": 1.0, "connect_timeout_s": 1.0, "parallelism": 4, **overrides}
+    values = {
+        "base_url": sandbox.url,
+        "username": SYSTEM_ID,
+        "password": PASSWORD,
+        "timeout_s": 1.0,
+        "connect_timeout_s": 1.0,
+        "parallelism": 4,
+        **overrides,
+    }
     return EbmsSettings(**values)
 
 

@@ -41,7 +41,10 @@ def db_fingerprint(session) -> dict[str, str]:
         if table in LOG_TABLES:
             continue
         columns = [c["name"] for c in inspector.get_columns(table)]
-        rows = sorted(repr(tuple(row)) for row in session.execute(sa.text(f"SELECT {', '.join(columns)} FROM {table}")))
+        rows = sorted(
+            repr(tuple(row))
+            for row in session.execute(sa.text(f"SELECT {', '.join(columns)} FROM {table}"))
+        )
         digest = hashlib.sha256()
         for row in rows:
             digest.update(row.encode())
@@ -56,8 +59,17 @@ def write_file(content: bytes | str, name: str, encoding: str = "utf-8") -> Path
     return path
 
 
-def run_as(app, kind: str, content: bytes | str, *, username: str | None = None, name: str = "fichier.csv",
-           dry_run: bool = False, sheet: str | None = None, encoding: str = "utf-8"):
+def run_as(
+    app,
+    kind: str,
+    content: bytes | str,
+    *,
+    username: str | None = None,
+    name: str = "fichier.csv",
+    dry_run: bool = False,
+    sheet: str | None = None,
+    encoding: str = "utf-8",
+):
     """Import ``content`` as ``username`` (None: the command line's national operator)."""
     from console.extensions import db
     from console.security.scoping import NATIONAL, scope_for_user
@@ -69,10 +81,23 @@ def run_as(app, kind: str, content: bytes | str, *, username: str | None = None,
             user_id, scope, roles = None, NATIONAL, None
         else:
             user = app.appbuilder.sm.find_user(username=username)
-            user_id, scope, roles = user.id, scope_for_user(user), frozenset(r.name for r in user.roles)
-        request = ImportRequest(kind=kind, path=path, file_name=name, user_id=user_id,
-                                username=username or "tests", scope=scope, dry_run=dry_run,
-                                sheet=sheet, source="cli", roles=roles)
+            user_id, scope, roles = (
+                user.id,
+                scope_for_user(user),
+                frozenset(r.name for r in user.roles),
+            )
+        request = ImportRequest(
+            kind=kind,
+            path=path,
+            file_name=name,
+            user_id=user_id,
+            username=username or "tests",
+            scope=scope,
+            dry_run=dry_run,
+            sheet=sheet,
+            source="cli",
+            roles=roles,
+        )
         return run_import(db.session, request)
 
 

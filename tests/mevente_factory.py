@@ -66,7 +66,9 @@ def _unit_of(category_code: str) -> str:
     return next(unit for code, _n, _c, unit, *_ in CATEGORIES if code == category_code)
 
 
-def listing(session, item: m.Product, quantity, price: int, listed: dt.date, closed: dt.date | None = None):
+def listing(
+    session, item: m.Product, quantity, price: int, listed: dt.date, closed: dt.date | None = None
+):
     row = m.Listing(
         product_id=item.id,
         cooperative_id=item.cooperative_id,
@@ -140,7 +142,13 @@ def _weekly_beans(session, coop, item, consumer, sold_per_week, extra_stock=0):
         monday = FIRST_WEEK + dt.timedelta(days=7 * week)
         offer = listing(session, item, 100, BEAN_PRICE, monday)
         if sold:
-            order(session, consumer, coop, monday + dt.timedelta(days=2), [(item, sold, BEAN_PRICE, offer)])
+            order(
+                session,
+                consumer,
+                coop,
+                monday + dt.timedelta(days=2),
+                [(item, sold, BEAN_PRICE, offer)],
+            )
 
 
 def build_scenario(session) -> dict:
@@ -156,7 +164,14 @@ def build_scenario(session) -> dict:
         _weekly_beans(session, coop, product(session, coop, "haricot-sec"), consumer, falling)
         rows[name] = coop
     flat = cooperative(session, "Coop Haricot Ngozi", "BI-NG", ["haricot"])
-    _weekly_beans(session, flat, product(session, flat, "haricot-sec"), consumer, [100] * WEEKS, extra_stock=50)
+    _weekly_beans(
+        session,
+        flat,
+        product(session, flat, "haricot-sec"),
+        consumer,
+        [100] * WEEKS,
+        extra_stock=50,
+    )
     rows["Coop Haricot Ngozi"] = flat
 
     seller = cooperative(session, "Coop Maïs Gitega", "BI-GI", ["mais"])
@@ -174,12 +189,26 @@ def build_scenario(session) -> dict:
     order(session, mill_buyer, kayanza, dt.date(2025, 3, 3), [(kayanza_grain, 1200, 1050, old)])
     order(session, brewery, kayanza, dt.date(2024, 6, 3), [(kayanza_grain, 100, 900, old)])
     order(session, household, kayanza, dt.date(2025, 3, 5), [(kayanza_grain, 1500, 1100, old)])
-    order(session, brewery, kayanza, dt.date(2025, 3, 6), [(kayanza_grain, 10, 1100, old)], status="cancelled")
+    order(
+        session,
+        brewery,
+        kayanza,
+        dt.date(2025, 3, 6),
+        [(kayanza_grain, 10, 1100, old)],
+        status="cancelled",
+    )
     rows["stale maize listing"] = listing(session, grain, 2000, 1100, dt.date(2025, 4, 1))
-    rows.update({
-        "Coop Maïs Gitega": seller, "Minoterie coopérative de Ngozi": mill, "Farine du Sud": south,
-        "Coop Maïs Kayanza": kayanza, "mill buyer": mill_buyer, "brewery": brewery, "household": household,
-    })
+    rows.update(
+        {
+            "Coop Maïs Gitega": seller,
+            "Minoterie coopérative de Ngozi": mill,
+            "Farine du Sud": south,
+            "Coop Maïs Kayanza": kayanza,
+            "mill buyer": mill_buyer,
+            "brewery": brewery,
+            "household": household,
+        }
+    )
     session.flush()
     return rows
 

@@ -44,7 +44,9 @@ def seeded_app_fixture(order_lines: int = 2500):
     once per session for each size, and a private reports folder."""
     from .conftest import Template, build_app, close_app, make_database_url
 
-    template = Template(f"reports-{order_lines}", partial(_seed_with_users, order_lines=order_lines))
+    template = Template(
+        f"reports-{order_lines}", partial(_seed_with_users, order_lines=order_lines)
+    )
 
     @pytest.fixture(scope="module")
     def app(backend, tmp_path_factory):
@@ -84,7 +86,9 @@ def normalise(text: str) -> str:
 
 def pdf_text(data: bytes) -> str:
     """The text of a PDF, laid out (poppler's pdftotext)."""
-    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    )
     return normalise(done.stdout.decode())
 
 
@@ -98,7 +102,7 @@ def line_starting(text: str, start: str, after: str | None = None) -> str:
     lines = text.splitlines()
     if after is not None:
         index = next(i for i, line in enumerate(lines) if after in line)
-        lines = lines[index + 1:]
+        lines = lines[index + 1 :]
     return next(line for line in lines if line.strip().startswith(start))
 
 
@@ -114,28 +118,40 @@ def first_page_png(data: bytes, name: str) -> Path:
     """Render the first page to test-artifacts/NAME.png (pdftoppm) for a human look."""
     ARTIFACTS.mkdir(exist_ok=True)
     prefix = ARTIFACTS / name
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", "-", str(prefix)],
-                   input=data, check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", "-", str(prefix)],
+        input=data,
+        check=True,
+    )
     return prefix.with_suffix(".png")
 
 
-def sales_sums(session, period_key: str = PERIOD, province_code: str | None = None) -> tuple[int, int]:
+def sales_sums(
+    session, period_key: str = PERIOD, province_code: str | None = None
+) -> tuple[int, int]:
     """(gross, tax) of non-cancelled order lines of the period, straight from SQL."""
     from console import models as m
     from reports.parameters import parse_period
 
     period = parse_period(period_key)
     stmt = (
-        select(func.coalesce(func.sum(m.OrderLine.gross), 0), func.coalesce(func.sum(m.OrderLine.tax), 0))
+        select(
+            func.coalesce(func.sum(m.OrderLine.gross), 0),
+            func.coalesce(func.sum(m.OrderLine.tax), 0),
+        )
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(m.Order.placed_at >= period.utc_start, m.Order.placed_at < period.utc_end,
-               m.Order.status != m.OrderStatus.CANCELLED)
+        .where(
+            m.Order.placed_at >= period.utc_start,
+            m.Order.placed_at < period.utc_end,
+            m.Order.status != m.OrderStatus.CANCELLED,
+        )
     )
     if province_code is not None:
         province = session.scalar(select(m.Province).where(m.Province.code == province_code))
         former = select(m.Province.id).where(m.Province.successor_id == province.id)
         stmt = stmt.join(m.Cooperative, m.Cooperative.id == m.Order.seller_id).where(
-            (m.Cooperative.province_2025_id == province.id) | (m.Cooperative.province_id.in_(former))
+            (m.Cooperative.province_2025_id == province.id)
+            | (m.Cooperative.province_id.in_(former))
             | (m.Cooperative.province_id == province.id)
         )
     gross, tax = session.execute(stmt).one()
@@ -154,8 +170,10 @@ def latest_archive(app, username: str):
 
     with app.app_context():
         archive = db.session.scalar(
-            select(ReportArchive).where(ReportArchive.requested_by == username)
-            .order_by(ReportArchive.id.desc()).limit(1)
+            select(ReportArchive)
+            .where(ReportArchive.requested_by == username)
+            .order_by(ReportArchive.id.desc())
+            .limit(1)
         )
         db.session.expunge_all()
         return archive

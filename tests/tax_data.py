@@ -88,7 +88,9 @@ def make_seller(session, key: str, province_code: str, vat: bool) -> m.Cooperati
 
 
 def product(session, seller: m.Cooperative, code: str) -> m.Product:
-    return session.scalars(select(m.Product).where(m.Product.sku == f"{seller.registration_number[5:]}-{code}")).one()
+    return session.scalars(
+        select(m.Product).where(m.Product.sku == f"{seller.registration_number[5:]}-{code}")
+    ).one()
 
 
 def make_order(
@@ -126,7 +128,9 @@ def make_order(
         if forced:
             # A planted anomaly: the stamp is written as the faulty platform did.
             line.net, line.tax, line.gross, line.tax_rate = forced
-            line.tax_rule_id = session.scalars(select(m.TaxRule.id).where(m.TaxRule.code == "TVA-18")).one()
+            line.tax_rule_id = session.scalars(
+                select(m.TaxRule.id).where(m.TaxRule.code == "TVA-18")
+            ).one()
         order.lines.append(line)
     session.add(order)
     stamp_order(session, order)
@@ -145,7 +149,9 @@ def make_order(
     return order
 
 
-def remit(session, seller, start: dt.date, end: dt.date, amount: int, on: dt.date) -> m.TaxRemittance:
+def remit(
+    session, seller, start: dt.date, end: dt.date, amount: int, on: dt.date
+) -> m.TaxRemittance:
     remittance = m.TaxRemittance(
         cooperative_id=seller.id,
         tax_kind=m.TaxKind.VAT,
@@ -171,44 +177,94 @@ def build(session) -> SimpleNamespace:
     d = make_seller(session, "D", "BI-KI", vat=False)
     e = make_seller(session, "E", "BI-BR", vat=True)
     o = {}
-    o[1] = make_order(session, buyer, a, local(2024, 1, 10), [("savon", 1000, "3"), ("haricot-sec", 2900, "2")], paid_tax=1120)
-    o[2] = make_order(session, buyer, a, local(2024, 1, 31, 23, 30), [("savon", 500, "1")], paid_tax=90)
-    o[3] = make_order(session, buyer, a, local(2024, 2, 1, 0, 30), [("savon", 1180, "1")], inclusive=True, paid_tax=180)
-    o[4] = make_order(session, buyer, a, local(2024, 2, 15), [("savon", 10000, "1")], status=m.OrderStatus.CANCELLED)
+    o[1] = make_order(
+        session,
+        buyer,
+        a,
+        local(2024, 1, 10),
+        [("savon", 1000, "3"), ("haricot-sec", 2900, "2")],
+        paid_tax=1120,
+    )
+    o[2] = make_order(
+        session, buyer, a, local(2024, 1, 31, 23, 30), [("savon", 500, "1")], paid_tax=90
+    )
+    o[3] = make_order(
+        session,
+        buyer,
+        a,
+        local(2024, 2, 1, 0, 30),
+        [("savon", 1180, "1")],
+        inclusive=True,
+        paid_tax=180,
+    )
+    o[4] = make_order(
+        session,
+        buyer,
+        a,
+        local(2024, 2, 15),
+        [("savon", 10000, "1")],
+        status=m.OrderStatus.CANCELLED,
+    )
     o[5] = make_order(session, buyer, a, local(2024, 3, 5), [("savon", 2000, "1")])
     o[6] = make_order(session, buyer, a, local(2024, 4, 2), [("savon", 1000, "1")], paid_tax=180)
     r = {}
-    r["a_jan"] = remit(session, a, dt.date(2024, 1, 1), dt.date(2024, 1, 31), 1210, dt.date(2024, 2, 10))
-    r["a_feb"] = remit(session, a, dt.date(2024, 2, 1), dt.date(2024, 2, 29), 180, dt.date(2024, 3, 25))
-    r["a_apr"] = remit(session, a, dt.date(2024, 4, 1), dt.date(2024, 4, 30), 100, dt.date(2024, 5, 10))
+    r["a_jan"] = remit(
+        session, a, dt.date(2024, 1, 1), dt.date(2024, 1, 31), 1210, dt.date(2024, 2, 10)
+    )
+    r["a_feb"] = remit(
+        session, a, dt.date(2024, 2, 1), dt.date(2024, 2, 29), 180, dt.date(2024, 3, 25)
+    )
+    r["a_apr"] = remit(
+        session, a, dt.date(2024, 4, 1), dt.date(2024, 4, 30), 100, dt.date(2024, 5, 10)
+    )
 
     p = {}
-    p[1] = make_order(session, buyer, b, local(2024, 1, 20), [("haricot-sec", 1000, "10")], paid_tax=1000)
+    p[1] = make_order(
+        session, buyer, b, local(2024, 1, 20), [("haricot-sec", 1000, "10")], paid_tax=1000
+    )
     p[2] = make_order(
-        session, buyer, b, local(2024, 2, 20), [("savon", 1000, "1")], paid_tax=0,
+        session,
+        buyer,
+        b,
+        local(2024, 2, 20),
+        [("savon", 1000, "1")],
+        paid_tax=0,
         stamps={1: (1000, 0, 1000, Decimal("0.18"))},
     )
     p[3] = make_order(
-        session, buyer, b, local(2024, 3, 20), [("savon", 1000, "1")], paid_tax=160,
+        session,
+        buyer,
+        b,
+        local(2024, 3, 20),
+        [("savon", 1000, "1")],
+        paid_tax=160,
         stamps={1: (1000, 160, 1160, Decimal("0.16"))},
     )
-    r["b_q1"] = remit(session, b, dt.date(2024, 1, 1), dt.date(2024, 3, 31), 1160, dt.date(2024, 4, 10))
+    r["b_q1"] = remit(
+        session, b, dt.date(2024, 1, 1), dt.date(2024, 3, 31), 1160, dt.date(2024, 4, 10)
+    )
 
     make_order(session, buyer, c, local(2024, 1, 15), [("savon", 5000, "2")], paid_tax=0)
 
     for month in range(1, 13):
-        make_order(session, buyer, d, local(2023, month, 12), [("savon", 1_000_000, "1")], paid_tax=0)
+        make_order(
+            session, buyer, d, local(2023, month, 12), [("savon", 1_000_000, "1")], paid_tax=0
+        )
     for month in range(1, 4):
         make_order(session, buyer, d, local(2024, month, 12), [("savon", 100_000, "1")], paid_tax=0)
 
     for month in range(1, 4):
         make_order(session, buyer, e, local(2024, month, 8), [("savon", 1000, "1")], paid_tax=180)
         start = dt.date(2024, month, 1)
-        end = (dt.date(2024, month + 1, 1) - dt.timedelta(days=1))
+        end = dt.date(2024, month + 1, 1) - dt.timedelta(days=1)
         remit(session, e, start, end, 180, dt.date(2024, month + 1, 10))
     session.flush()
     return SimpleNamespace(
-        a=a.id, b=b.id, c=c.id, d=d.id, e=e.id,
+        a=a.id,
+        b=b.id,
+        c=c.id,
+        d=d.id,
+        e=e.id,
         orders={k: v.id for k, v in o.items()},
         b_orders={k: v.id for k, v in p.items()},
         b_lines={k: v.lines[0].id for k, v in p.items()},

@@ -40,8 +40,13 @@ def test_a_coordinator_picks_their_province_and_its_successor_but_reports_only_o
 ):
     successor = db_session.scalar(select(m.Province.successor_id).where(m.Province.code == "BI-GI"))
     successor_code = db_session.get(m.Province, successor).code
-    assert {a.code for a in areas.pickable_provinces(db_session, gitega_coordinator)} == {"BI-GI", successor_code}
-    assert [a.code for a in areas.pickable_provinces(db_session, gitega_coordinator, "2025")] == [successor_code]
+    assert {a.code for a in areas.pickable_provinces(db_session, gitega_coordinator)} == {
+        "BI-GI",
+        successor_code,
+    }
+    assert [a.code for a in areas.pickable_provinces(db_session, gitega_coordinator, "2025")] == [
+        successor_code
+    ]
     assert [a.code for a in areas.provinces_in_scope(db_session, gitega_coordinator)] == ["BI-GI"]
     assert areas.province_in_scope(db_session, gitega_coordinator, successor_code) is None
     assert areas.province_in_scope(db_session, gitega_coordinator, "BI-NG") is None
@@ -56,7 +61,9 @@ def test_national_users_pick_every_province_of_both_maps(db_session):
     assert areas.pickable_province_ids(db_session, NATIONAL) is None
 
 
-def test_dashboard_links_carry_the_code_and_an_old_id_link_is_rewritten(db_session, gitega_coordinator):
+def test_dashboard_links_carry_the_code_and_an_old_id_link_is_rewritten(
+    db_session, gitega_coordinator
+):
     from dashboards.filters import DataBounds, Filters, read_filters
 
     month = DataBounds(dt.date(2025, 1, 1), dt.date(2025, 6, 1))
@@ -64,11 +71,20 @@ def test_dashboard_links_carry_the_code_and_an_old_id_link_is_rewritten(db_sessi
     filters, messages, refusal = read_filters(
         db_session, gitega_coordinator, {"province": str(gitega), "carte": "2015"}, month
     )
-    assert (filters.province_id, filters.province_code, messages, refusal) == (gitega, "BI-GI", [], None)
+    assert (filters.province_id, filters.province_code, messages, refusal) == (
+        gitega,
+        "BI-GI",
+        [],
+        None,
+    )
     assert "province=BI-GI" in filters.query_string()
-    again, _, refusal = read_filters(db_session, gitega_coordinator, {"province": "BI-GI", "carte": "2015"}, month)
+    again, _, refusal = read_filters(
+        db_session, gitega_coordinator, {"province": "BI-GI", "carte": "2015"}, month
+    )
     assert again == filters and refusal is None
-    _, _, refusal = read_filters(db_session, gitega_coordinator, {"province": "BI-NG", "carte": "2015"}, month)
+    _, _, refusal = read_filters(
+        db_session, gitega_coordinator, {"province": "BI-NG", "carte": "2015"}, month
+    )
     assert refusal == "Cette province ne fait pas partie de votre périmètre."
     assert Filters(start=month.first, end=month.last).map_version == areas.DEFAULT_MAP == "2025"
     # No map chosen: 2025 nationally, 2015 for a coordinator of a 2015 province (one map, never both).
@@ -78,10 +94,16 @@ def test_dashboard_links_carry_the_code_and_an_old_id_link_is_rewritten(db_sessi
     assert read_filters(db_session, gitega_2025, {}, month)[0].map_version == "2025"
 
 
-def test_the_reconciliation_filter_takes_a_code_and_refuses_another_province(db_session, gitega_coordinator):
+def test_the_reconciliation_filter_takes_a_code_and_refuses_another_province(
+    db_session, gitega_coordinator
+):
     from console.views.reconciliation.filters import parse_filters
 
     own = parse_filters({"province": "BI-GI"}, db_session, gitega_coordinator)
-    assert (own.province_id, own.query()["province"], own.errors) == (_id(db_session, "BI-GI"), "BI-GI", [])
+    assert (own.province_id, own.query()["province"], own.errors) == (
+        _id(db_session, "BI-GI"),
+        "BI-GI",
+        [],
+    )
     other = parse_filters({"province": "BI-NG"}, db_session, gitega_coordinator)
     assert other.province_id is None and other.errors

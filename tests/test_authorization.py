@@ -296,8 +296,17 @@ def test_integration_endpoints_answer_api_clients_only(app, world):
 
     requirements = endpoint_requirements(app)
     integration = {e: r for e, r in requirements.items() if e.startswith("IntegrationApi.")}
-    assert set(integration) == {f"IntegrationApi.{name}" for name in (
-        "quote", "create_order", "read_order", "record_payment", "change_status", "return_goods")}
+    assert set(integration) == {
+        f"IntegrationApi.{name}"
+        for name in (
+            "quote",
+            "create_order",
+            "read_order",
+            "record_payment",
+            "change_status",
+            "return_goods",
+        )
+    }
     for requirement in integration.values():
         assert requirement.kind == CLIENT and requirement.checks[0] in policy.CLIENT_POLICY
         assert not any(requirement.allows(role) for role in policy.ROLES)
@@ -305,7 +314,9 @@ def test_integration_endpoints_answer_api_clients_only(app, world):
     client = app.test_client()
     login(client, USERNAMES[policy.ADMIN])
     response = client.get("/api/v1/integration/orders/1")
-    assert response.status_code == 401 and response.get_json()["errors"][0]["field"] == "Authorization"
+    assert (
+        response.status_code == 401 and response.get_json()["errors"][0]["field"] == "Authorization"
+    )
 
 
 def test_client_policy_names_the_kinds_that_may_call():

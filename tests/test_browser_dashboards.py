@@ -211,9 +211,15 @@ def test_the_orders_seller_filter_fetches_its_options_as_the_user_types(served, 
         browser.get(f"{served}/orderview/list/")
     _severe_logs(browser)  # read (and so drop) what earlier pages logged, e.g. a favicon
     rows = "table.table:not(.filters) tbody tr"
-    headers = [th.text for th in browser.find_elements("css selector", "table.table:not(.filters) th")]
+    headers = [
+        th.text for th in browser.find_elements("css selector", "table.table:not(.filters) th")
+    ]
     column = headers.index("Vendeur")
-    seller_name = browser.find_elements("css selector", rows)[0].find_elements("css selector", "td")[column].text
+    seller_name = (
+        browser.find_elements("css selector", rows)[0]
+        .find_elements("css selector", "td")[column]
+        .text
+    )
     browser.find_element("css selector", "a.accordion-toggle").click()  # the search panel
     _wait(
         browser,
@@ -233,7 +239,9 @@ def test_the_orders_seller_filter_fetches_its_options_as_the_user_types(served, 
     browser.find_element("css selector", box).click()
     search = _wait(
         browser,
-        lambda d: d.find_elements("css selector", ".select2-container--open .select2-search__field"),
+        lambda d: d.find_elements(
+            "css selector", ".select2-container--open .select2-search__field"
+        ),
         "pas de champ de recherche",
     )[0]
     search.send_keys(seller_name)
@@ -258,7 +266,8 @@ def test_the_orders_seller_filter_fetches_its_options_as_the_user_types(served, 
     _wait(
         browser,
         lambda d: any(
-            chosen in e.get_attribute("textContent") for e in d.find_elements("css selector", rendered)
+            chosen in e.get_attribute("textContent")
+            for e in d.find_elements("css selector", rendered)
         ),
         "le vendeur choisi n'est plus affiché",
     )

@@ -65,7 +65,8 @@ def test_typing_finds_sellers_twenty_at_a_time_in_name_order(client, market):
     assert first["pagination"]["more"] is True
     second = choices(client, "seller", q="UMUHUZA", page=2).get_json()
     assert [r["text"] for r in second["results"]] == [
-        *(f"Umuhuza {i:02d}" for i in range(20, 25)), "Umuhuza Ngozi"
+        *(f"Umuhuza {i:02d}" for i in range(20, 25)),
+        "Umuhuza Ngozi",
     ]
     assert second["pagination"]["more"] is False
     # "%" and "_" are letters here, not wildcards: "Umuhuza_0" would otherwise match "Umuhuza 00".
@@ -75,7 +76,9 @@ def test_typing_finds_sellers_twenty_at_a_time_in_name_order(client, market):
 
 def test_a_coordinator_is_offered_only_their_provinces_sellers_and_buyers(client, market):
     login(client, "coord.choix")
-    texts = [r["text"] for r in choices(client, "seller", q="Umuhuza", page=2).get_json()["results"]]
+    texts = [
+        r["text"] for r in choices(client, "seller", q="Umuhuza", page=2).get_json()["results"]
+    ]
     assert "Umuhuza Ngozi" not in texts and texts == [f"Umuhuza {i:02d}" for i in range(20, 25)]
     ngozi_id, _reference = market["ngozi"]
     page = client.get(f"/orderview/list/?_flt_0_seller={ngozi_id}").get_data(as_text=True)

@@ -11,8 +11,20 @@ COMMANDS = {
     "mevente-refresh": ("console.cli", {"--as-of", "--no-backtest"}),
     "signalements": ("console.cli", {"--debut", "--fin", "--au", "--details"}),
     "refresh-facts": ("dashboards.cli", {"--since"}),
-    "report": ("reports.cli", {"--period", "--province", "--map", "--cooperative", "--assignment", "--cohort",
-                               "--format", "--output", "--user"}),
+    "report": (
+        "reports.cli",
+        {
+            "--period",
+            "--province",
+            "--map",
+            "--cooperative",
+            "--assignment",
+            "--cohort",
+            "--format",
+            "--output",
+            "--user",
+        },
+    ),
     "worker": ("reports.cli", None),
     "import": ("importers.cli", None),
 }
@@ -24,5 +36,7 @@ def test_every_isoko_command_keeps_its_name_and_options_in_its_packages_cli_modu
         assert command is not None, name
         assert command.callback.__module__ == module, name
         if options is not None:
-            declared = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+            declared = {
+                opt for param in command.params for opt in param.opts if opt.startswith("--")
+            }
             assert options <= declared, name

@@ -76,27 +76,43 @@ def test_a_grant_revoked_in_the_database_is_refused_on_the_next_request(app, cli
     assert client.get("/deviceview/list/").status_code == 200
     grant = (
         sa.select(sa.text("pvr.id"))
-        .select_from(sa.text(
-            "ab_permission_view_role pvr JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id "
-            "JOIN ab_permission p ON p.id = pv.permission_id JOIN ab_view_menu v ON v.id = pv.view_menu_id "
-            "JOIN ab_role r ON r.id = pvr.role_id"))
+        .select_from(
+            sa.text(
+                "ab_permission_view_role pvr JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id "
+                "JOIN ab_permission p ON p.id = pv.permission_id JOIN ab_view_menu v ON v.id = pv.view_menu_id "
+                "JOIN ab_role r ON r.id = pvr.role_id"
+            )
+        )
         .where(sa.text("p.name = 'can_list' AND v.name = 'DeviceView' AND r.name = 'Ministère'"))
     )
     with app.app_context():
         # Another connection, as `isoko init-roles` run by the operator would use.
         with db.engine.begin() as conn:
             grant_id = conn.scalar(grant)
-            row = conn.execute(sa.text("SELECT * FROM ab_permission_view_role WHERE id = :id"),
-                               {"id": grant_id}).mappings().one()
-            conn.execute(sa.text("DELETE FROM ab_permission_view_role WHERE id = :id"), {"id": grant_id})
+            row = (
+                conn.execute(
+                    sa.text("SELECT * FROM ab_permission_view_role WHERE id = :id"),
+                    {"id": grant_id},
+                )
+                .mappings()
+                .one()
+            )
+            conn.execute(
+                sa.text("DELETE FROM ab_permission_view_role WHERE id = :id"), {"id": grant_id}
+            )
     try:
         response = client.get("/deviceview/list/")
         assert response.status_code in (302, 403)
         assert response.status_code == 403 or "/login/" in response.headers["Location"]
     finally:
         with app.app_context(), db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO ab_permission_view_role (id, permission_view_id, role_id) "
-                                 "VALUES (:id, :permission_view_id, :role_id)"), dict(row))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ab_permission_view_role (id, permission_view_id, role_id) "
+                    "VALUES (:id, :permission_view_id, :role_id)"
+                ),
+                dict(row),
+            )
     assert client.get("/deviceview/list/").status_code == 200
 
 
@@ -109,14 +125,26 @@ def test_text_searches_on_large_tables_have_a_trigram_index_on_postgresql(app):
         if db.engine.dialect.name != "postgresql":
             pytest.skip("index GIN de trigrammes : PostgreSQL seulement")
         with db.engine.connect() as conn:
-            for table, column in (("sale_order", "reference"), ("payment", "reference"), ("buyer", "name")):
-                definition = conn.scalar(sa.text(
-                    "SELECT indexdef FROM pg_indexes WHERE tablename = :t AND indexname = :i"),
-                    {"t": table, "i": f"ix_{table}_{column}_trgm"})
-                assert definition is not None and "gin" in definition and "gin_trgm_ops" in definition
+            for table, column in (
+                ("sale_order", "reference"),
+                ("payment", "reference"),
+                ("buyer", "name"),
+            ):
+                definition = conn.scalar(
+                    sa.text(
+                        "SELECT indexdef FROM pg_indexes WHERE tablename = :t AND indexname = :i"
+                    ),
+                    {"t": table, "i": f"ix_{table}_{column}_trgm"},
+                )
+                assert (
+                    definition is not None and "gin" in definition and "gin_trgm_ops" in definition
+                )
             conn.execute(sa.text("SET enable_seqscan = off"))
-            plan = "\n".join(conn.scalars(sa.text(
-                "EXPLAIN SELECT id FROM sale_order WHERE reference ILIKE 'CMD-2024%'")))
+            plan = "\n".join(
+                conn.scalars(
+                    sa.text("EXPLAIN SELECT id FROM sale_order WHERE reference ILIKE 'CMD-2024%'")
+                )
+            )
             assert "ix_sale_order_reference_trgm" in plan
 
 
@@ -133,7 +161,7 @@ def test_a_user_is_found_by_an_id_given_as_text_and_garbage_finds_no_one(app, mi
 def _menu(client) -> str:
     """The navbar of the home page."""
     page = client.get("/").get_data(as_text=True)
-    return page[page.index('<header class="top"'):page.index("</header>")]
+    return page[page.index('<header class="top"') : page.index("</header>")]
 
 
 def test_the_kept_menu_follows_grants_language_and_name(app, client, ministry):
@@ -153,13 +181,20 @@ def test_the_kept_menu_follows_grants_language_and_name(app, client, ministry):
     )
     with app.app_context(), db.engine.begin() as conn:
         row = conn.execute(grant).mappings().one()
-        conn.execute(sa.text("DELETE FROM ab_permission_view_role WHERE id = :id"), {"id": row["id"]})
+        conn.execute(
+            sa.text("DELETE FROM ab_permission_view_role WHERE id = :id"), {"id": row["id"]}
+        )
     try:
         assert 'href="/deviceview/list/"' not in _menu(client)
     finally:
         with app.app_context(), db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO ab_permission_view_role (id, permission_view_id, role_id) "
-                                 "VALUES (:id, :permission_view_id, :role_id)"), dict(row))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ab_permission_view_role (id, permission_view_id, role_id) "
+                    "VALUES (:id, :permission_view_id, :role_id)"
+                ),
+                dict(row),
+            )
     assert _menu(client) == menu
     client.get("/lang/en")
     english = _menu(client)

@@ -62,7 +62,9 @@ def test_sales_by_province_equal_the_order_lines_per_seller_province(seeded, db_
     names = dict(db_session.execute(select(m.Province.id, m.Province.name)).all())
     expected = {
         names[pid]: int(gross)
-        for pid, gross, _tax, _n in raw_sales(db_session, START, END, m.Cooperative.province_2025_id)
+        for pid, gross, _tax, _n in raw_sales(
+            db_session, START, END, m.Cooperative.province_2025_id
+        )
     }
     assert bars(figure) == expected
     assert sum(expected.values()) > 0
@@ -173,8 +175,12 @@ def test_stored_month_flags_are_the_leakage_service_flags_of_the_period(seeded, 
     from dashboards.charts import chart_data
 
     with signed_in(seeded, "ministere.dash"):
-        every = chart_data("recettes-alertes", {"du": "2024-10", "au": "2025-03"}, every_row=True).frame
-        rows, message = output(seeded, "ministere.dash", "recettes-alertes", du="2024-10", au="2025-03")
+        every = chart_data(
+            "recettes-alertes", {"du": "2024-10", "au": "2025-03"}, every_row=True
+        ).frame
+        rows, message = output(
+            seeded, "ministere.dash", "recettes-alertes", du="2024-10", au="2025-03"
+        )
     assert len(rows) == min(len(every), 100)
     assert (message != "") == (len(every) > 100)
     rows = every.to_dict("records")
@@ -366,7 +372,11 @@ def test_a_charts_request_naming_one_chart_beyond_the_role_is_refused_whole(seed
         "ventes-provinces.figure",
         [[{"id": {"cle": "ventes-provinces", "type": "graphique"}, "property": "figure"}]],
         [[{"id": "ventes-provinces", "property": "figure"}], [], []],
-        [[{"id": {"cle": ["ventes-provinces"], "type": "graphique"}, "property": "figure"}], [], []],
+        [
+            [{"id": {"cle": ["ventes-provinces"], "type": "graphique"}, "property": "figure"}],
+            [],
+            [],
+        ],
         [[{"id": {"cle": "ventes-provinces", "type": "contenu"}, "property": "figure"}], [], []],
         [[], [{"id": {"cle": "ventes-top", "type": "contenu"}, "property": "figure"}], []],
     ],
@@ -451,9 +461,14 @@ def test_with_the_redis_cache_down_charts_still_answer_from_the_database(seeded)
     expected = bars(output(seeded, "ministere.dash", "ventes-provinces"))
     working = seeded.extensions["cache"][cache]
     # RedisCache on a port where nothing listens, as when Redis stops.
-    cache.init_app(seeded, config={"CACHE_TYPE": "RedisCache",
-                                   "CACHE_REDIS_URL": "redis://127.0.0.1:1/0",
-                                   "CACHE_KEY_PREFIX": "isoko:dash:"})
+    cache.init_app(
+        seeded,
+        config={
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": "redis://127.0.0.1:1/0",
+            "CACHE_KEY_PREFIX": "isoko:dash:",
+        },
+    )
     try:
         assert bars(output(seeded, "ministere.dash", "ventes-provinces")) == expected
         # Meanwhile the process keeps what it computed: the same view reads no aggregate.
@@ -483,7 +498,9 @@ def test_the_flags_export_holds_every_flag_when_the_screen_shows_the_first(
         return tax.leakage(session, scope, filters, facts, limit=3)
 
     monkeypatch.setitem(
-        CHARTS, "recettes-alertes", dataclasses.replace(CHARTS["recettes-alertes"], load=first_three)
+        CHARTS,
+        "recettes-alertes",
+        dataclasses.replace(CHARTS["recettes-alertes"], load=first_three),
     )
     period = {"du": "2024-07", "au": "2025-06"}
     with signed_in(seeded, "ministere.dash"):

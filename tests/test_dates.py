@@ -47,7 +47,9 @@ def test_a_date_typed_in_a_form_is_saved_and_shown_jj_mm_aaaa(app, client, typed
     cohort = _cohort(app, name)
     assert cohort.started_on == dt.date(2026, 12, 3)
     edit = html.unescape(client.get(f"/cohortview/edit/{cohort.id}").get_data(as_text=True))
-    assert 'value="03/12/2026"' in edit and "isoko-date" in edit and "isoko/datepicker.fr.js" in edit
+    assert (
+        'value="03/12/2026"' in edit and "isoko-date" in edit and "isoko/datepicker.fr.js" in edit
+    )
     assert "03/12/2026" in client.get("/cohortview/list/").get_data(as_text=True)
 
 

@@ -147,8 +147,10 @@ def _static_urls(deployment, browser) -> dict[str, str]:
     """One URL of each kind of static file, as a dashboard page names them."""
     browser.get(f"{deployment.base_url}/dashboards/ventes")
     chromium.charts_drawn(browser, 6)
-    urls = [e.get_attribute("src") or e.get_attribute("href")
-            for e in browser.find_elements("css selector", "script[src], link[rel=stylesheet]")]
+    urls = [
+        e.get_attribute("src") or e.get_attribute("href")
+        for e in browser.find_elements("css selector", "script[src], link[rel=stylesheet]")
+    ]
 
     def first(pattern: str) -> str:
         return next(u for u in urls if re.search(pattern, u))
@@ -171,7 +173,10 @@ def test_nginx_serves_every_static_file_compressed_cached_and_with_the_apps_head
         assert status == 200, (kind, url)
         assert headers.get("content-encoding") == ["gzip"] or len(body) < 1024, (kind, url)
         content = gzip.decompress(body) if headers.get("content-encoding") else body
-        assert content and b"<html" not in content[:200].lower(), (kind, url)  # the file, not a page
+        assert content and b"<html" not in content[:200].lower(), (
+            kind,
+            url,
+        )  # the file, not a page
         age = int(re.search(r"max-age=(\d+)", headers["cache-control"][0]).group(1))
         fingerprinted = kind in {"dash_fingerprinted", "dash_assets"}
         assert age >= (31536000 if fingerprinted else 3600), (kind, url, age)
@@ -227,8 +232,9 @@ def test_signed_in_through_nginx_every_dashboard_loads_without_a_failed_asset_or
 
 
 def _pdf_code(path: Path) -> str:
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     match = re.search(r"\b([A-Z0-9]{5}-[A-Z0-9]{5})\b", text)
     assert match, "pas de code de vérification dans le PDF"
     return match.group(1)
@@ -276,8 +282,10 @@ def test_a_report_generated_through_nginx_downloads_and_verifies_as_authentic(
     browser.find_element("id", "file").send_keys(str(report))
     browser.find_element("xpath", "//button[contains(., 'Vérifier')]").click()
     verdict = chromium.wait(
-        browser, lambda d: d.find_elements("css selector", ".alert-success, .alert-danger"),
-        "pas de verdict")[0].text
+        browser,
+        lambda d: d.find_elements("css selector", ".alert-success, .alert-danger"),
+        "pas de verdict",
+    )[0].text
     assert verdict.startswith("Document authentique"), verdict
     _clean(browser, "rapport")
 
@@ -323,15 +331,20 @@ def _fingerprint(url: str) -> dict[str, tuple]:
     engine = sa.create_engine(url)
     found: dict[str, tuple] = {}
     with engine.connect() as conn:
-        tables = conn.scalars(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).all()
+        tables = conn.scalars(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        ).all()
         for table in tables:
             found[table] = (conn.scalar(sa.text(f'SELECT count(*) FROM "{table}"')),)
         for table, column in conn.execute(sa.text(MONEY_COLUMNS_SQL)):
-            found[f"{table}.{column}"] = tuple(conn.execute(sa.text(
-                f'SELECT sum("{column}"), md5(string_agg(coalesce("{column}"::text, \'-\'), \',\' '
-                f'ORDER BY t::text)) FROM "{table}" t'
-            )).one())
+            found[f"{table}.{column}"] = tuple(
+                conn.execute(
+                    sa.text(
+                        f"SELECT sum(\"{column}\"), md5(string_agg(coalesce(\"{column}\"::text, '-'), ',' "
+                        f'ORDER BY t::text)) FROM "{table}" t'
+                    )
+                ).one()
+            )
     engine.dispose()
     return found
 
@@ -346,8 +359,13 @@ def test_backup_then_drop_then_restore_gives_back_every_row_and_every_franc(depl
     assert before["order_line.gross"][0] > 0 and before["payment.amount"][0] > 0
     assert before["sale_order"][0] > 0
     destination = deployment.workdir / "backups"
-    done = subprocess.run(["bash", str(ROOT / "deploy" / "backup.sh"), str(destination)],
-                          env=env, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "backup.sh"), str(destination)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     dump = next(destination.glob("isoko-*.dump"))
     archive = next(destination.glob("isoko-files-*.tar.gz"))
@@ -363,7 +381,12 @@ def test_backup_then_drop_then_restore_gives_back_every_row_and_every_franc(depl
     admin.dispose()
     assert _fingerprint(url) == {}
 
-    done = subprocess.run(["bash", str(ROOT / "deploy" / "restore.sh"), str(dump)],
-                          env=env, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "restore.sh"), str(dump)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert _fingerprint(url) == before

@@ -25,21 +25,36 @@ def messages(app):
         for key, code in (("ǆ", "BI-GI"), ("Ǉ", "BI-NG")):
             seller = make_seller(session, key, code, vat=True)
             province = session.scalars(select(m.Province).where(m.Province.code == code)).one()
-            buyer = m.Buyer(kind=m.BuyerKind.CONSUMER, name=f"Client {code}", province_id=province.id)
+            buyer = m.Buyer(
+                kind=m.BuyerKind.CONSUMER, name=f"Client {code}", province_id=province.id
+            )
             session.add(buyer)
             session.flush()
             for state in (MessageState.REFUSED, MessageState.REGISTERED):
-                order = make_order(session, buyer, seller, local(2026, 11, 3), [("savon", 1000, "1")])
+                order = make_order(
+                    session, buyer, seller, local(2026, 11, 3), [("savon", 1000, "1")]
+                )
                 message = InvoiceMessage(
-                    order=order, kind=MessageKind.INVOICE, number=order.reference, invoice_at=order.placed_at,
-                    tax=180, state=state, attempts=1, uncertain=False,
-                    next_attempt_at=order.placed_at, identifier=f"{seller.nif}/ws1/20261103100000/{order.reference}",
+                    order=order,
+                    kind=MessageKind.INVOICE,
+                    number=order.reference,
+                    invoice_at=order.placed_at,
+                    tax=180,
+                    state=state,
+                    attempts=1,
+                    uncertain=False,
+                    next_attempt_at=order.placed_at,
+                    identifier=f"{seller.nif}/ws1/20261103100000/{order.reference}",
                     payload={"tp_TIN": seller.nif, "invoice_number": order.reference},
-                    last_message="Le NIF du contribuable est inconnu." if state == MessageState.REFUSED else "ok",
+                    last_message="Le NIF du contribuable est inconnu."
+                    if state == MessageState.REFUSED
+                    else "ok",
                     obr_number="7781" if state == MessageState.REGISTERED else None,
                     obr_registered_at=dt.datetime(2026, 11, 3, 8, 1, tzinfo=dt.UTC)
-                    if state == MessageState.REGISTERED else None,
-                    obr_signature="abc123sig" if state == MessageState.REGISTERED else None)
+                    if state == MessageState.REGISTERED
+                    else None,
+                    obr_signature="abc123sig" if state == MessageState.REGISTERED else None,
+                )
                 session.add(message)
                 session.flush()
                 ids[code, state] = (message.id, order.id)
@@ -59,12 +74,16 @@ def signed_in(app, username):
 def test_refusals_list_shows_obr_message_and_says_transmission_is_off(app, messages):
     page = signed_in(app, "ministere").get("/obrrefusalview/list/").get_data(as_text=True)
     assert "Le NIF du contribuable est inconnu." in page
-    assert "Transmission à l&#39;OBR désactivée" in page or "Transmission à l'OBR désactivée" in page
+    assert (
+        "Transmission à l&#39;OBR désactivée" in page or "Transmission à l'OBR désactivée" in page
+    )
     refused_gi, _ = messages["BI-GI", MessageState.REFUSED]
     registered_gi, _ = messages["BI-GI", MessageState.REGISTERED]
     assert f"/obrrefusalview/show/{refused_gi}" in page
     assert f"/obrrefusalview/show/{registered_gi}" not in page
-    shown = signed_in(app, "ministere").get(f"/obrrefusalview/show/{refused_gi}").get_data(as_text=True)
+    shown = (
+        signed_in(app, "ministere").get(f"/obrrefusalview/show/{refused_gi}").get_data(as_text=True)
+    )
     assert "tp_TIN" in shown  # the fields sent
 
 
@@ -74,7 +93,9 @@ def test_coordinator_sees_own_province_refusals_only(app, messages):
     other, _ = messages["BI-NG", MessageState.REFUSED]
     assert coordinator.get(f"/obrrefusalview/show/{own}").status_code == 200
     assert coordinator.get(f"/obrrefusalview/show/{other}").status_code == 404
-    refused = coordinator.post("/obrrefusalview/action_post", data={"action": "resend", "rowid": [str(other)]})
+    refused = coordinator.post(
+        "/obrrefusalview/action_post", data={"action": "resend", "rowid": [str(other)]}
+    )
     assert refused.status_code == 404
 
 
@@ -93,14 +114,22 @@ def test_resend_puts_the_refusal_back_in_the_queue_rebuilt(app, messages):
     from console.extensions import db
 
     own, _ = messages["BI-GI", MessageState.REFUSED]
-    response = signed_in(app, "coord_gi").post("/obrrefusalview/action_post",
-                                               data={"action": "resend", "rowid": [str(own)]})
+    response = signed_in(app, "coord_gi").post(
+        "/obrrefusalview/action_post", data={"action": "resend", "rowid": [str(own)]}
+    )
     assert response.status_code == 302
     with app.app_context():
         message = db.session.get(InvoiceMessage, own)
-        assert message.state == MessageState.PENDING and message.identifier is None and message.payload is None
-        events = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.table_name == "ebms_message",
-                                                               m.AuditEvent.row_id == own)).all()
+        assert (
+            message.state == MessageState.PENDING
+            and message.identifier is None
+            and message.payload is None
+        )
+        events = db.session.scalars(
+            select(m.AuditEvent).where(
+                m.AuditEvent.table_name == "ebms_message", m.AuditEvent.row_id == own
+            )
+        ).all()
         assert any(e.username == "coord_gi" and e.action == "update" for e in events)
 
 
@@ -126,13 +155,18 @@ def test_check_tin_action_asks_obr_now_and_keeps_the_answer(app, messages):
                 db.session.get(m.Cooperative, seller_id).nif = nif
                 db.session.commit()
             sandbox.store.add_taxpayers({nif: "COOPERATIVE DUKORE"})
-            page = signed_in(app, "coord_gi").post(f"/cooperativeview/action/check_tin/{seller_id}",
-                                                   follow_redirects=True).get_data(as_text=True)
+            page = (
+                signed_in(app, "coord_gi")
+                .post(f"/cooperativeview/action/check_tin/{seller_id}", follow_redirects=True)
+                .get_data(as_text=True)
+            )
             assert "COOPERATIVE DUKORE" in page
             with app.app_context():
                 check = latest_check(db.session, seller_id)
                 assert check.known is True and check.nif == nif
-            denied = signed_in(app, "auditeur").post(f"/cooperativeview/action/check_tin/{seller_id}")
+            denied = signed_in(app, "auditeur").post(
+                f"/cooperativeview/action/check_tin/{seller_id}"
+            )
             assert denied.status_code in (302, 403, 404)
             with app.app_context():
                 assert latest_check(db.session, seller_id).id == check.id

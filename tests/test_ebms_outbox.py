@@ -44,8 +44,11 @@ def sale(session, seller, buyer, lines=(("savon", 1000, "3"), ("haricot-sec", 29
 
 def message_of(session, order, kind=MessageKind.INVOICE) -> InvoiceMessage:
     session.expire_all()
-    return session.scalars(select(InvoiceMessage).where(InvoiceMessage.order_id == order.id,
-                                                        InvoiceMessage.kind == kind)).one()
+    return session.scalars(
+        select(InvoiceMessage).where(
+            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == kind
+        )
+    ).one()
 
 
 def run(app, sandbox, wait_s: float = 10, policy: RetryPolicy = FAST, **settings) -> dict:
@@ -56,7 +59,9 @@ def run(app, sandbox, wait_s: float = 10, policy: RetryPolicy = FAST, **settings
         return drain(db.engine, ebms, policy, wait_s=wait_s).outcomes
 
 
-def test_invoice_message_is_written_with_the_sale_and_only_for_transmitting_sellers(app, db_session, world):
+def test_invoice_message_is_written_with_the_sale_and_only_for_transmitting_sellers(
+    app, db_session, world
+):
     vat, plain, no_nif, buyer = world
     order, message = sale(db_session, vat, buyer)
     assert message is not None and message.tax == sum(line.tax for line in order.lines) == 540 + 580
@@ -70,19 +75,31 @@ def test_invoice_message_is_written_with_the_sale_and_only_for_transmitting_sell
     finally:
         app.config["EBMS_TRANSMIT_SELLERS"] = "nif"
     db_session.rollback()
-    assert db_session.scalar(select(func.count()).select_from(InvoiceMessage)) == 0  # same transaction
+    assert (
+        db_session.scalar(select(func.count()).select_from(InvoiceMessage)) == 0
+    )  # same transaction
 
 
 def test_set_wise_enqueue_matches_the_per_order_rule_and_is_idempotent(app, db_session, world):
     vat, plain, no_nif, buyer = world
-    orders = [make_order(db_session, buyer, seller, local(2026, 11, 21), [("savon", 1000, "1")])
-              for seller in (vat, plain, no_nif)]
-    cancelled = make_order(db_session, buyer, vat, local(2026, 11, 21), [("savon", 1000, "1")],
-                           status=m.OrderStatus.CANCELLED)
+    orders = [
+        make_order(db_session, buyer, seller, local(2026, 11, 21), [("savon", 1000, "1")])
+        for seller in (vat, plain, no_nif)
+    ]
+    cancelled = make_order(
+        db_session,
+        buyer,
+        vat,
+        local(2026, 11, 21),
+        [("savon", 1000, "1")],
+        status=m.OrderStatus.CANCELLED,
+    )
     ids = [o.id for o in [*orders, cancelled]]
     assert outbox.enqueue_orders(db_session, min(ids), max(ids)) == 2
     assert outbox.enqueue_orders(db_session, min(ids), max(ids)) == 0
-    queued = set(db_session.scalars(select(InvoiceMessage.order_id).where(InvoiceMessage.order_id.in_(ids))))
+    queued = set(
+        db_session.scalars(select(InvoiceMessage.order_id).where(InvoiceMessage.order_id.in_(ids)))
+    )
     assert queued == {orders[0].id, orders[1].id}
     db_session.rollback()
 
@@ -96,17 +113,28 @@ def test_drain_registers_each_invoice_once_with_the_stamped_figures(app, db_sess
     assert message.state == MessageState.REGISTERED and message.attempts == 1, message.last_message
     assert message.obr_number and message.obr_signature and message.obr_registered_at
     registered = calm.store.find(message.identifier)
-    assert registered["invoice_identifier"] == f"{vat.nif}/ws400000000000/20261120093000/{order.reference}"
+    assert (
+        registered["invoice_identifier"]
+        == f"{vat.nif}/ws400000000000/20261120093000/{order.reference}"
+    )
     stamped = [(line.net, line.tax, line.gross) for line in order.lines]
-    sent = [(i["item_price_nvat"], i["vat"], i["item_price_wvat"]) for i in registered["invoice_items"]]
+    sent = [
+        (i["item_price_nvat"], i["vat"], i["item_price_wvat"]) for i in registered["invoice_items"]
+    ]
     assert sent == stamped
-    events = db_session.scalars(select(m.AuditEvent).where(m.AuditEvent.table_name == "ebms_message",
-                                                           m.AuditEvent.row_id == message.id,
-                                                           m.AuditEvent.action == "transmit")).all()
+    events = db_session.scalars(
+        select(m.AuditEvent).where(
+            m.AuditEvent.table_name == "ebms_message",
+            m.AuditEvent.row_id == message.id,
+            m.AuditEvent.action == "transmit",
+        )
+    ).all()
     assert [e.changes["outcome"] for e in events] == ["registered"]
 
 
-def test_timeout_after_the_write_is_settled_by_get_invoice_without_a_second_invoice(app, db_session, world, calm):
+def test_timeout_after_the_write_is_settled_by_get_invoice_without_a_second_invoice(
+    app, db_session, world, calm
+):
     vat, _, _, buyer = world
     order, _ = sale(db_session, vat, buyer)
     db_session.commit()
@@ -114,7 +142,9 @@ def test_timeout_after_the_write_is_settled_by_get_invoice_without_a_second_invo
     calm.faults.update({"timeout_after_write_rate": 1, "hang_ms": 3000})
     run(app, calm, wait_s=0, policy=RetryPolicy(base_s=60, cap_s=60))
     message = message_of(db_session, order)
-    assert message.uncertain and message.state == MessageState.PENDING and message.last_status is None
+    assert (
+        message.uncertain and message.state == MessageState.PENDING and message.last_status is None
+    )
     calm.faults.update({"timeout_after_write_rate": 0})
     message.next_attempt_at = message.created_at  # due now
     db_session.commit()
@@ -161,7 +191,9 @@ def test_back_off_grows_exponentially_with_jitter_and_a_cap():
     assert len({round(policy.delay_s(3, rng), 6) for _ in range(5)}) == 5
 
 
-def test_business_refusal_is_not_retried_and_resend_after_correction_registers(app, db_session, world, calm):
+def test_business_refusal_is_not_retried_and_resend_after_correction_registers(
+    app, db_session, world, calm
+):
     vat, _, _, buyer = world
     order, _ = sale(db_session, vat, buyer)
     db_session.commit()

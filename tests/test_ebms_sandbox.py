@@ -22,12 +22,27 @@ WHEN = dt.datetime(2026, 12, 4, 10, 15, 30)
 
 def invoice(number: str = "CMD-1", nif: str = NIF, **changes) -> dict:
     body = {
-        "invoice_number": number, "invoice_date": WHEN.strftime("%Y-%m-%d %H:%M:%S"), "invoice_type": "FN",
-        "invoice_identifier": invoice_identifier(nif, SYSTEM_ID, WHEN, number), "tp_TIN": nif,
-        "tp_name": "Coopérative A", "payment_type": "1", "invoice_currency": "BIF",
-        "invoice_items": [{"item_designation": "savon", "item_quantity": "3", "item_price": 1000,
-                           "item_ct": 0, "item_tl": 0, "item_price_nvat": 3000, "vat": 540,
-                           "item_price_wvat": 3540, "item_total_amount": 3540}],
+        "invoice_number": number,
+        "invoice_date": WHEN.strftime("%Y-%m-%d %H:%M:%S"),
+        "invoice_type": "FN",
+        "invoice_identifier": invoice_identifier(nif, SYSTEM_ID, WHEN, number),
+        "tp_TIN": nif,
+        "tp_name": "Coopérative A",
+        "payment_type": "1",
+        "invoice_currency": "BIF",
+        "invoice_items": [
+            {
+                "item_designation": "savon",
+                "item_quantity": "3",
+                "item_price": 1000,
+                "item_ct": 0,
+                "item_tl": 0,
+                "item_price_nvat": 3000,
+                "vat": 540,
+                "item_price_wvat": 3540,
+                "item_total_amount": 3540,
+            }
+        ],
     }
     body.update(changes)
     return body
@@ -43,16 +58,22 @@ def test_add_invoice_registers_once_and_refuses_the_duplicate(client, calm):
     assert calm.store.stats()["distinct_identifiers"] == calm.store.stats()["invoices"]
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"invoice_identifier": "4000000065/ws400000000000/20261204/CMD-X"}, "invoice_identifier doit"),
-    ({"invoice_identifier": f"4000000065/autre/{WHEN:%Y%m%d%H%M%S}/CMD-X"}, "system"),
-    ({"invoice_identifier": f"4000000065/{SYSTEM_ID}/20261204101531/CMD-X"}, "stamp"),
-    ({"invoice_date": "04/12/2026"}, "invoice_date"),
-    ({"invoice_type": "XX"}, "Type de facture"),
-    ({"invoice_type": "FA"}, "invoice_ref et cn_motif"),
-    ({"invoice_items": []}, "au moins une ligne"),
-    ({"tp_name": ""}, "Champs obligatoires"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"invoice_identifier": "4000000065/ws400000000000/20261204/CMD-X"},
+            "invoice_identifier doit",
+        ),
+        ({"invoice_identifier": f"4000000065/autre/{WHEN:%Y%m%d%H%M%S}/CMD-X"}, "system"),
+        ({"invoice_identifier": f"4000000065/{SYSTEM_ID}/20261204101531/CMD-X"}, "stamp"),
+        ({"invoice_date": "04/12/2026"}, "invoice_date"),
+        ({"invoice_type": "XX"}, "Type de facture"),
+        ({"invoice_type": "FA"}, "invoice_ref et cn_motif"),
+        ({"invoice_items": []}, "au moins une ligne"),
+        ({"tp_name": ""}, "Champs obligatoires"),
+    ],
+)
 def test_add_invoice_refuses_malformed_invoices_and_writes_nothing(client, calm, changes, message):
     before = calm.store.stats()["invoices"]
     with pytest.raises(BusinessRefusal, match=message):
@@ -97,7 +118,10 @@ def test_short_token_lifetime_expires_tokens(client, calm):
 def test_wrong_password_is_an_access_refusal_not_the_invoices_fault(calm):
     from console.ebms.client import AccessRefused
 
-    with EbmsClient(settings_for(calm, password="faux")) as ebms, pytest.raises(AccessRefused, match="Identifiants"):
+    with (
+        EbmsClient(settings_for(calm, password="faux")) as ebms,
+        pytest.raises(AccessRefused, match="Identifiants"),
+    ):
         ebms.check_tin(NIF)
 
 
@@ -136,7 +160,9 @@ def test_timeout_after_the_write_registers_the_invoice_without_answering(client,
 def test_connection_refused_is_transient_and_certain():
     from console.ebms.client import EbmsSettings
 
-    settings = EbmsSettings("http://127.0.0.1:9/ebms_api/", SYSTEM_ID, "x", timeout_s=1, connect_timeout_s=1)
+    settings = EbmsSettings(
+        "http://127.0.0.1:9/ebms_api/", SYSTEM_ID, "x", timeout_s=1, connect_timeout_s=1
+    )
     with EbmsClient(settings) as ebms, pytest.raises(TransientError) as error:
         ebms.check_tin(NIF)
     assert error.value.uncertain is False
@@ -170,8 +196,20 @@ def test_sandbox_runs_as_a_separate_process(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     isoko = str(__import__("pathlib").Path(sys.executable).with_name("isoko"))
-    process = subprocess.Popen([isoko, "ebms-sandbox", "--port", str(port), "--db", str(tmp_path / "obr.db"),
-                                "--password", "p"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            isoko,
+            "ebms-sandbox",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "obr.db"),
+            "--password",
+            "p",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}/ebms_api/"
         for _ in range(100):

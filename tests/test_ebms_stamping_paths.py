@@ -24,9 +24,11 @@ def _messages(app) -> dict[str, int]:
     from console.extensions import db
 
     with app.app_context():
-        rows = db.session.execute(select(m.Order.reference, InvoiceMessage.tax)
-                                  .join(InvoiceMessage, InvoiceMessage.order_id == m.Order.id)
-                                  .where(InvoiceMessage.kind == MessageKind.INVOICE)).all()
+        rows = db.session.execute(
+            select(m.Order.reference, InvoiceMessage.tax)
+            .join(InvoiceMessage, InvoiceMessage.order_id == m.Order.id)
+            .where(InvoiceMessage.kind == MessageKind.INVOICE)
+        ).all()
         return dict(rows)
 
 
@@ -41,8 +43,13 @@ def test_orders_import_queues_one_invoice_per_new_sale_of_a_seller_with_a_nif(ap
     queued = _messages(app)
     assert set(queued) == {"CMD-1", "CMD-3"}  # CMD-2's seller has no NIF
     with app.app_context():
-        stamped = dict(db.session.execute(select(m.Order.reference, func.sum(m.OrderLine.tax))
-                                          .join(m.OrderLine).group_by(m.Order.reference)).all())
+        stamped = dict(
+            db.session.execute(
+                select(m.Order.reference, func.sum(m.OrderLine.tax))
+                .join(m.OrderLine)
+                .group_by(m.Order.reference)
+            ).all()
+        )
     assert all(queued[ref] == stamped[ref] for ref in queued)
     assert run_as(app, "orders", ORDERS_CSV).outcome == ImportOutcome.APPLIED
     assert _messages(app) == queued  # a re-import queues nothing twice
@@ -63,9 +70,15 @@ def test_demo_seeding_queues_the_last_month_of_sales(tmp_path_factory, backend):
             summary = seed_demo(db, order_lines=3000, seed=5, until=until)
             since = local_midnight_utc(until - EBMS_SINCE)
             expected = db.session.scalar(
-                select(func.count()).select_from(m.Order).join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
-                .where(m.Order.placed_at >= since, m.Order.status != m.OrderStatus.CANCELLED,
-                       m.Cooperative.nif.is_not(None)))
+                select(func.count())
+                .select_from(m.Order)
+                .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
+                .where(
+                    m.Order.placed_at >= since,
+                    m.Order.status != m.OrderStatus.CANCELLED,
+                    m.Cooperative.nif.is_not(None),
+                )
+            )
             queued = db.session.scalar(select(func.count()).select_from(InvoiceMessage))
             assert queued == expected == summary.counts["ebms_message"] > 0
             db.session.remove()

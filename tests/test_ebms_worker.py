@@ -25,8 +25,10 @@ def _sales(session, count: int) -> list[int]:
     buyer = m.Buyer(kind=m.BuyerKind.CONSUMER, name="Client", province_id=gitega.id)
     session.add(buyer)
     session.flush()
-    orders = [make_order(session, buyer, seller, local(2026, 12, 1, 8, n), [("savon", 1000, "2")])
-              for n in range(count)]
+    orders = [
+        make_order(session, buyer, seller, local(2026, 12, 1, 8, n), [("savon", 1000, "2")])
+        for n in range(count)
+    ]
     for order in orders:
         enqueue_invoice(session, order)
     session.commit()
@@ -39,34 +41,52 @@ def test_worker_drains_the_outbox_into_obr_once(app, db_session, calm):
     calm.faults.update({"error_rate": 0.2, "timeout_after_write_rate": 0.2, "hang_ms": 1500})
     suffix = uuid.uuid4().hex[:10]
     env = os.environ | {
-        "ISOKO_ENV": "development", "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "ISOKO_REDIS_URL": REDIS_URL, "ISOKO_REPORTS_QUEUE": f"isoko-test-{suffix}",
-        "ISOKO_EBMS_QUEUE": f"isoko-test-ebms-{suffix}", "ISOKO_EBMS_BASE_URL": calm.url,
-        "ISOKO_EBMS_USERNAME": SYSTEM_ID, "ISOKO_EBMS_PASSWORD": PASSWORD, "ISOKO_EBMS_TIMEOUT_S": "1",
-        "ISOKO_EBMS_RETRY_BASE_S": "0.1", "ISOKO_EBMS_RETRY_MAX_S": "0.5", "ISOKO_EBMS_PARALLELISM": "4",
+        "ISOKO_ENV": "development",
+        "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ISOKO_REDIS_URL": REDIS_URL,
+        "ISOKO_REPORTS_QUEUE": f"isoko-test-{suffix}",
+        "ISOKO_EBMS_QUEUE": f"isoko-test-ebms-{suffix}",
+        "ISOKO_EBMS_BASE_URL": calm.url,
+        "ISOKO_EBMS_USERNAME": SYSTEM_ID,
+        "ISOKO_EBMS_PASSWORD": PASSWORD,
+        "ISOKO_EBMS_TIMEOUT_S": "1",
+        "ISOKO_EBMS_RETRY_BASE_S": "0.1",
+        "ISOKO_EBMS_RETRY_MAX_S": "0.5",
+        "ISOKO_EBMS_PARALLELISM": "4",
     }
-    done = subprocess.run([isoko_command(), "worker", "--burst"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [isoko_command(), "worker", "--burst"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "isoko-test-ebms-" in done.stdout
     db_session.expire_all()
-    messages = db_session.scalars(select(InvoiceMessage).where(InvoiceMessage.order_id.in_(order_ids))).all()
+    messages = db_session.scalars(
+        select(InvoiceMessage).where(InvoiceMessage.order_id.in_(order_ids))
+    ).all()
     assert {msg.state for msg in messages} == {MessageState.REGISTERED} and len(messages) == 12
     registered = [calm.store.find(msg.identifier) for msg in messages]
-    assert all(r is not None and r["invoice_registered_number"] == msg.obr_number
-               for r, msg in zip(registered, messages, strict=True))
+    assert all(
+        r is not None and r["invoice_registered_number"] == msg.obr_number
+        for r, msg in zip(registered, messages, strict=True)
+    )
     stats = calm.store.stats()
     assert stats["invoices"] == stats["distinct_identifiers"]
-    assert sum(msg.tax for msg in messages) == sum(sum(i["vat"] for i in r["invoice_items"]) for r in registered)
+    assert sum(msg.tax for msg in messages) == sum(
+        sum(i["vat"] for i in r["invoice_items"]) for r in registered
+    )
 
 
 def test_worker_without_settings_says_transmission_is_off(app):
     require_redis()
     suffix = uuid.uuid4().hex[:10]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ISOKO_EBMS_")} | {
-        "ISOKO_ENV": "development", "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "ISOKO_REDIS_URL": REDIS_URL, "ISOKO_REPORTS_QUEUE": f"isoko-test-{suffix}",
-        "ISOKO_EBMS_QUEUE": f"isoko-test-ebms-{suffix}"}
-    done = subprocess.run([isoko_command(), "worker", "--burst"], env=env, capture_output=True, text=True,
-                          timeout=300)
+        "ISOKO_ENV": "development",
+        "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ISOKO_REDIS_URL": REDIS_URL,
+        "ISOKO_REPORTS_QUEUE": f"isoko-test-{suffix}",
+        "ISOKO_EBMS_QUEUE": f"isoko-test-ebms-{suffix}",
+    }
+    done = subprocess.run(
+        [isoko_command(), "worker", "--burst"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0 and "Transmission à l'OBR désactivée" in done.stdout

@@ -22,8 +22,11 @@ FAB_WORDING = ["S'enregistrer", "Ajouter un filter", "Nombre de record", "Se dec
 def _clean_clone(target: Path) -> Path:
     """Copy what git tracks (and new, not ignored files): no compiled ``.mo``, no instance."""
     listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
-        capture_output=True, text=True,
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()
     for name in listed:
         source = ROOT / name
@@ -65,8 +68,12 @@ def test_first_start_of_a_clean_clone_shows_isoko_french_on_the_sign_in_page(tmp
         "PYTHONPATH": str(clone),
     }
     process = subprocess.Popen(
-        [sys.executable, "run.py", "--port", str(port)], cwd=clone, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "run.py", "--port", str(port)],
+        cwd=clone,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         page = _wait_for(f"http://127.0.0.1:{port}/login/", process)

@@ -56,22 +56,29 @@ def test_the_cooperative_list_export_writes_hostile_names_as_text(app):
     login(client, "ministere.export")
     rows = _csv_rows(client.get("/cooperativeview/csv/", buffered=True))
     cells = [cell for row in rows[1:] for cell in row]
-    assert "'=HYPERLINK(\"http://x.invalid\",\"Coop\")" in cells
+    assert '\'=HYPERLINK("http://x.invalid","Coop")' in cells
     assert "'@SUM(A1) coopérative" in cells
     assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
 
 
 def _suggestion(**overrides) -> dict:
     record = {key: None for key, _label, _width in HEADINGS}
-    record.update(seller="=cmd|' /C calc'!A0", candidate="+257 79 000 000", rank=1,
-                  listing_price=-1200, status_note="@SUM(1)", reasons=["-10 km", "même filière"])
+    record.update(
+        seller="=cmd|' /C calc'!A0",
+        candidate="+257 79 000 000",
+        rank=1,
+        listing_price=-1200,
+        status_note="@SUM(1)",
+        reasons=["-10 km", "même filière"],
+    )
     record.update(overrides)
     return record
 
 
 def test_suggestions_csv_neutralises_names_and_notes_and_keeps_numbers():
-    rows = list(csv.reader(io.StringIO(suggestions_csv([_suggestion()]).decode("utf-8-sig")),
-                           delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO(suggestions_csv([_suggestion()]).decode("utf-8-sig")), delimiter=";")
+    )
     header, row = rows[0], rows[1]
     cell = dict(zip(header, row, strict=True))
     assert cell["Coopérative vendeuse"] == "'=cmd|' /C calc'!A0"

@@ -45,15 +45,21 @@ def _signed_in(app, username):
     return client
 
 
-def test_gitega_coordinator_no_longer_sees_the_rutana_cooperatives_hand_over(app, lent_and_returned):
+def test_gitega_coordinator_no_longer_sees_the_rutana_cooperatives_hand_over(
+    app, lent_and_returned
+):
     client = _signed_in(app, "coord.gitega.remises")
-    listing = client.get("/deviceassignmentview/list/?psize_DeviceAssignmentView=100").get_data(as_text=True)
+    listing = client.get("/deviceassignmentview/list/?psize_DeviceAssignmentView=100").get_data(
+        as_text=True
+    )
     assert LENT_TO not in listing and "Bigirimana Rutana" not in listing
     assert "Coopérative Abahizi Gitega" in listing  # its own cooperative's hand-over stays
     lent = lent_and_returned["lent"]
     assert client.get(f"/deviceassignmentview/show/{lent}").status_code == 404
     assert client.get(f"/deviceassignmentview/receipt/{lent}").status_code == 404
-    pdf = client.post("/rapports/bon-de-remise/generer", data={"assignment": str(lent), "format": "pdf"})
+    pdf = client.post(
+        "/rapports/bon-de-remise/generer", data={"assignment": str(lent), "format": "pdf"}
+    )
     assert pdf.status_code == 404
     csv_text = client.get("/deviceassignmentview/csv/", buffered=True).get_data(as_text=True)
     assert LENT_TO not in csv_text
@@ -66,8 +72,12 @@ def test_rutana_coordinator_sees_the_hand_over_to_their_cooperative(app, lent_an
     lent = lent_and_returned["lent"]
     receipt = client.get(f"/deviceassignmentview/receipt/{lent}")
     assert receipt.status_code == 200 and "Bigirimana Rutana" in receipt.get_data(as_text=True)
-    assert client.get(f"/deviceassignmentview/receipt/{lent_and_returned['kept']}").status_code == 404
-    pdf = client.post("/rapports/bon-de-remise/generer", data={"assignment": str(lent), "format": "pdf"})
+    assert (
+        client.get(f"/deviceassignmentview/receipt/{lent_and_returned['kept']}").status_code == 404
+    )
+    pdf = client.post(
+        "/rapports/bon-de-remise/generer", data={"assignment": str(lent), "format": "pdf"}
+    )
     assert pdf.status_code == 200
 
 
@@ -82,8 +92,14 @@ def test_checking_out_a_tablet_lent_elsewhere_does_not_name_the_other_provinces_
         assign(session, device, make_cooperative(session, "BI-RT", name="Coopérative Prêt Rutana"))
         gitega = make_cooperative(session, "BI-GI")
         scope = ProvinceScope(False, frozenset({province(session, "BI-GI").id}))
-        errors = CheckOutDevice(session, scope, device_id=device.id, cooperative_id=gitega.id,
-                                received_by="Secrétaire", condition="good").validate()
+        errors = CheckOutDevice(
+            session,
+            scope,
+            device_id=device.id,
+            cooperative_id=gitega.id,
+            received_by="Secrétaire",
+            condition="good",
+        ).validate()
         session.rollback()
     assert any("une coopérative d'une autre province" in e for e in errors)
     assert not any("Prêt Rutana" in e for e in errors)

@@ -17,10 +17,17 @@ def signed_in(app):
     return signed_in_client(app, "agent.cache", "Ministère")
 
 
-@pytest.mark.parametrize("url", [
-    "/", "/cooperativeview/list/", "/cooperativeview/csv/", "/users/userinfo/",
-    "/dashboards/ventes", "/rapports/mes-rapports/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/cooperativeview/list/",
+        "/cooperativeview/csv/",
+        "/users/userinfo/",
+        "/dashboards/ventes",
+        "/rapports/mes-rapports/",
+    ],
+)
 def test_pages_exports_and_dashboards_of_a_signed_in_user_are_not_stored(signed_in, url):
     response = signed_in.get(url, buffered=True)
     assert response.status_code == 200, url

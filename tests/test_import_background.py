@@ -42,8 +42,11 @@ def _outcome(app, batch_id=None):
         if batch_id is not None:
             stmt = sa.select(m.ImportBatch).where(m.ImportBatch.id == batch_id)
         batch = db.session.scalar(stmt)
-        coops = db.session.scalar(sa.select(sa.func.count()).select_from(m.Cooperative).where(
-            m.Cooperative.registration_number.like("ANACOOP/%")))
+        coops = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(m.Cooperative)
+            .where(m.Cooperative.registration_number.like("ANACOOP/%"))
+        )
         db.session.rollback()
         return batch.id, batch.outcome, coops
 
@@ -60,7 +63,9 @@ def test_a_big_file_is_queued_then_imported_by_the_worker(big_files):
     queue = Queue(jobs.QUEUE, connection=Redis.from_url(REDIS_URL))
     try:
         response = _upload(big_files)
-        assert response.status_code == 302 and "/importbatchview/show/" in response.headers["Location"]
+        assert (
+            response.status_code == 302 and "/importbatchview/show/" in response.headers["Location"]
+        )
         batch_id, outcome, _ = _outcome(big_files)
         assert outcome == ImportOutcome.QUEUED and queue.count == 1
         with big_files.app_context():

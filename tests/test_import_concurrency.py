@@ -21,9 +21,14 @@ def test_concurrent_imports_of_the_same_file_create_no_duplicates(kind, tmp_path
     app = build_app(url)
     try:
         create_user(app, "ministere", "Ministère")
-        preload = {"cooperatives": [], "orders": [("cooperatives", COOPERATIVES_CSV), ("products", PRODUCTS_CSV)]}
+        preload = {
+            "cooperatives": [],
+            "orders": [("cooperatives", COOPERATIVES_CSV), ("products", PRODUCTS_CSV)],
+        }
         for other, content in preload[kind]:
-            assert run_as(app, other, content, username="ministere").outcome == ImportOutcome.APPLIED
+            assert (
+                run_as(app, other, content, username="ministere").outcome == ImportOutcome.APPLIED
+            )
         content = {"cooperatives": COOPERATIVES_CSV, "orders": ORDERS_CSV}[kind]
         results, barrier = [], threading.Barrier(2)
 

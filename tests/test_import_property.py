@@ -17,15 +17,38 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(H
 @pytest.fixture(scope="module")
 def loaded(app):
     create_user(app, "ministere", "Ministère")
-    for kind, content in (("cooperatives", COOPERATIVES_CSV), ("products", PRODUCTS_CSV), ("orders", ORDERS_CSV)):
+    for kind, content in (
+        ("cooperatives", COOPERATIVES_CSV),
+        ("products", PRODUCTS_CSV),
+        ("orders", ORDERS_CSV),
+    ):
         assert run_as(app, kind, content, username="ministere").outcome == ImportOutcome.APPLIED
     return app
 
 
 CELLS = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
-    st.sampled_from(["", "=1+1", "-3", "31/02/2023", "45103", "1 234,5", "1.234.567", "oui", "Gitega",
-                     "ANACOOP/KI/001", "KI-HAR-001", "CMD-1", '"', ";", "\n", "\u202f", "\x00"]),
+    st.sampled_from(
+        [
+            "",
+            "=1+1",
+            "-3",
+            "31/02/2023",
+            "45103",
+            "1 234,5",
+            "1.234.567",
+            "oui",
+            "Gitega",
+            "ANACOOP/KI/001",
+            "KI-HAR-001",
+            "CMD-1",
+            '"',
+            ";",
+            "\n",
+            "\u202f",
+            "\x00",
+        ]
+    ),
 )
 
 
@@ -44,7 +67,10 @@ def _near_valid(base: str, data) -> str:
 
 
 @SETTINGS
-@given(kind=st.sampled_from(["cooperatives", "orders", "devices", "remittances"]), payload=st.binary(max_size=400))
+@given(
+    kind=st.sampled_from(["cooperatives", "orders", "devices", "remittances"]),
+    payload=st.binary(max_size=400),
+)
 def test_random_bytes_never_crash_nor_write(loaded, kind, payload):
     before = fingerprint(loaded)
     result = run_as(loaded, kind, payload, username="ministere")

@@ -50,7 +50,9 @@ def post(api, url, token, body, key: str | None = "auto"):
 
 
 def create(api, world, token=None, **changes):
-    response = post(api, f"{API}/orders", token or world.storefront_token, order_body(world, **changes))
+    response = post(
+        api, f"{API}/orders", token or world.storefront_token, order_body(world, **changes)
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -66,7 +68,9 @@ def test_a_quote_stamps_the_lines_and_writes_nothing(app, api, world):
     quote = response.get_json()
     # 3 000 × 18 % = 540; 7 250 × 10 % = 725; 25 × 18 % = 4,5 → 5 (half-up)
     assert [(li["net"], li["tax"], li["gross"], li["rate"]) for li in quote["lines"]] == [
-        (3000, 540, 3540, "0.1800"), (7250, 725, 7975, "0.1000"), (25, 5, 30, "0.1800"),
+        (3000, 540, 3540, "0.1800"),
+        (7250, 725, 7975, "0.1000"),
+        (25, 5, 30, "0.1800"),
     ]
     assert [li["rule_code"][:6] for li in quote["lines"]] == ["TVA-18", "TVA-10", "TVA-18"]
     assert quote["totals"] == {"net": 10275, "tax": 1270, "gross": 11545}
@@ -87,7 +91,9 @@ def test_an_order_is_answered_as_stored_and_read_back_the_same(app, api, world):
         ]
         assert stored.placed_at == dt.datetime(2026, 12, 1, 22, 30, tzinfo=dt.UTC)
         assert stored.api_client_id == world.storefront_client_id
-    read = api.get(f"{API}/orders/{created['id']}", headers=headers(world.storefront_token)).get_json()
+    read = api.get(
+        f"{API}/orders/{created['id']}", headers=headers(world.storefront_token)
+    ).get_json()
     assert read["lines"] == created["lines"] and read["totals"] == created["totals"]
 
 
@@ -99,8 +105,13 @@ def test_the_same_key_and_body_replays_the_first_answer_and_writes_once(app, api
     assert again.status_code == 201 and again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert count(app, m.Order) == orders
-    other = post(api, f"{API}/orders", world.storefront_token, order_body(world, is_export=True),
-                 key="commande-42")
+    other = post(
+        api,
+        f"{API}/orders",
+        world.storefront_token,
+        order_body(world, is_export=True),
+        key="commande-42",
+    )
     assert other.status_code == 409
     assert "autre requête" in errors(other)["Idempotency-Key"]
     assert count(app, m.Order) == orders
@@ -120,9 +131,16 @@ def test_writes_need_an_idempotency_key(api, world):
 
 def test_a_tablet_writes_only_for_its_own_cooperative(app, api, world):
     before = count(app, m.Order)
-    response = post(api, f"{API}/orders", world.tablet_token, order_body(
-        world, seller_id=world.other_seller_id,
-        lines=[{"product_id": world.other_product_id, "quantity": 1, "unit_price": 100}]))
+    response = post(
+        api,
+        f"{API}/orders",
+        world.tablet_token,
+        order_body(
+            world,
+            seller_id=world.other_seller_id,
+            lines=[{"product_id": world.other_product_id, "quantity": 1, "unit_price": 100}],
+        ),
+    )
     assert response.status_code == 403
     assert "propre coopérative" in errors(response)["seller_id"]
     assert count(app, m.Order) == before
@@ -134,17 +152,33 @@ def test_no_client_reads_another_clients_order(api, world):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("changes, field, words", [
-    ({"colour": "bleu"}, "colour", "Champ inconnu"),
-    ({"seller_id": "12"}, "seller_id", "entier"),
-    ({"placed_at": "hier"}, "placed_at", "ISO 8601"),
-    ({"lines": []}, "lines", "éléments"),
-    ({"lines": [{"product_id": 1, "quantity": 1, "unit_price": 1.5}]}, "lines.0.unit_price", "entier"),
-    ({"lines": [{"product_id": 1, "quantity": -2, "unit_price": 10}]}, "lines.0.quantity", "Quantité"),
-    ({"lines": [{"product_id": 1, "quantity": 1, "unit_price": 10, "discount": 1}]}, "lines.0.discount",
-     "Champ inconnu"),
-])
-def test_malformed_bodies_are_refused_field_by_field_in_french(app, api, world, changes, field, words):
+@pytest.mark.parametrize(
+    "changes, field, words",
+    [
+        ({"colour": "bleu"}, "colour", "Champ inconnu"),
+        ({"seller_id": "12"}, "seller_id", "entier"),
+        ({"placed_at": "hier"}, "placed_at", "ISO 8601"),
+        ({"lines": []}, "lines", "éléments"),
+        (
+            {"lines": [{"product_id": 1, "quantity": 1, "unit_price": 1.5}]},
+            "lines.0.unit_price",
+            "entier",
+        ),
+        (
+            {"lines": [{"product_id": 1, "quantity": -2, "unit_price": 10}]},
+            "lines.0.quantity",
+            "Quantité",
+        ),
+        (
+            {"lines": [{"product_id": 1, "quantity": 1, "unit_price": 10, "discount": 1}]},
+            "lines.0.discount",
+            "Champ inconnu",
+        ),
+    ],
+)
+def test_malformed_bodies_are_refused_field_by_field_in_french(
+    app, api, world, changes, field, words
+):
     before = count(app, m.Order)
     response = post(api, f"{API}/orders", world.storefront_token, order_body(world, **changes))
     assert response.status_code == 422, response.get_json()
@@ -156,11 +190,27 @@ def test_business_refusals_name_the_field_and_the_value(app, api, world):
     future = (dt.datetime.now(BUJUMBURA) + dt.timedelta(days=1)).isoformat()
     cases = [
         (order_body(world, placed_at=future), 422, "placed_at", "futur"),
-        (order_body(world, lines=[{"product_id": world.soap_id, "quantity": 3, "unit_price": 1000,
-                                   "amount": 3001}]), 422, "lines.0.amount", "3000 F attendus"),
+        (
+            order_body(
+                world,
+                lines=[
+                    {"product_id": world.soap_id, "quantity": 3, "unit_price": 1000, "amount": 3001}
+                ],
+            ),
+            422,
+            "lines.0.amount",
+            "3000 F attendus",
+        ),
         (order_body(world, seller_id=999_999), 404, "seller_id", "inconnu"),
-        (order_body(world, lines=[{"product_id": world.other_product_id, "quantity": 1, "unit_price": 5}]),
-         422, "lines.0.product_id", "Produit inconnu"),
+        (
+            order_body(
+                world,
+                lines=[{"product_id": world.other_product_id, "quantity": 1, "unit_price": 5}],
+            ),
+            422,
+            "lines.0.product_id",
+            "Produit inconnu",
+        ),
     ]
     for body, status, field, words in cases:
         response = post(api, f"{API}/orders", world.storefront_token, body)
@@ -176,9 +226,16 @@ def test_an_inactive_seller_is_refused(app, api, world):
         db.session.get(m.Cooperative, world.other_seller_id).status = m.CooperativeStatus.SUSPENDED
         db.session.commit()
     try:
-        response = post(api, f"{API}/orders", world.storefront_token, order_body(
-            world, seller_id=world.other_seller_id,
-            lines=[{"product_id": world.other_product_id, "quantity": 1, "unit_price": 100}]))
+        response = post(
+            api,
+            f"{API}/orders",
+            world.storefront_token,
+            order_body(
+                world,
+                seller_id=world.other_seller_id,
+                lines=[{"product_id": world.other_product_id, "quantity": 1, "unit_price": 100}],
+            ),
+        )
         assert response.status_code == 422 and "pas actif" in errors(response)["seller_id"]
     finally:
         with app.app_context():
@@ -189,8 +246,12 @@ def test_an_inactive_seller_is_refused(app, api, world):
 def test_bodies_over_the_limit_and_unreadable_json_are_refused(app, api, world):
     big = order_body(world, buyer={"name": "x" * (app.config["API_MAX_BODY_BYTES"] + 10)})
     assert post(api, f"{API}/orders", world.storefront_token, big).status_code == 413
-    response = api.post(f"{API}/orders", data=b"{not json", content_type="application/json",
-                        headers=headers(world.storefront_token, "illisible"))
+    response = api.post(
+        f"{API}/orders",
+        data=b"{not json",
+        content_type="application/json",
+        headers=headers(world.storefront_token, "illisible"),
+    )
     assert response.status_code == 400 and errors(response)["body"] == "Corps JSON illisible."
 
 
@@ -198,12 +259,28 @@ def test_payments_are_refused_beyond_what_is_due_and_settle_the_order(app, api, 
     order = create(api, world)
     url = f"{API}/orders/{order['id']}/payments"
     paid_at = "2026-12-02T09:00:00+02:00"
-    over = post(api, url, world.storefront_token, {"amount": 11546, "method": "mobile_money", "paid_at": paid_at})
+    over = post(
+        api,
+        url,
+        world.storefront_token,
+        {"amount": 11546, "method": "mobile_money", "paid_at": paid_at},
+    )
     assert over.status_code == 422 and "dépasse le reste à payer" in errors(over)["amount"]
-    first = post(api, url, world.storefront_token,
-                 {"amount": 5000, "method": "lumicash", "paid_at": paid_at, "reference": f"LUMI-{order['id']}"})
+    first = post(
+        api,
+        url,
+        world.storefront_token,
+        {
+            "amount": 5000,
+            "method": "lumicash",
+            "paid_at": paid_at,
+            "reference": f"LUMI-{order['id']}",
+        },
+    )
     assert first.status_code == 201, first.get_json()
-    settled = post(api, url, world.storefront_token, {"amount": 6545, "method": "especes", "paid_at": paid_at})
+    settled = post(
+        api, url, world.storefront_token, {"amount": 6545, "method": "especes", "paid_at": paid_at}
+    )
     body = settled.get_json()
     assert body["status"] == "paid" and body["paid"] == 11545 == body["amount_due"]
     # The tax collected is the order's tax, split in proportion: exactly 1 270 in total.
@@ -214,9 +291,16 @@ def test_payments_are_refused_beyond_what_is_due_and_settle_the_order(app, api, 
 def test_a_cancelled_order_takes_no_payment_and_cannot_be_delivered(app, api, world):
     order = create(api, world)
     status_url = f"{API}/orders/{order['id']}/status"
-    assert post(api, status_url, world.storefront_token, {"status": "annulee"}).get_json()["status"] == "cancelled"
-    payment = post(api, f"{API}/orders/{order['id']}/payments", world.storefront_token,
-                   {"amount": 100, "method": "especes", "paid_at": "2026-12-02T09:00:00+02:00"})
+    assert (
+        post(api, status_url, world.storefront_token, {"status": "annulee"}).get_json()["status"]
+        == "cancelled"
+    )
+    payment = post(
+        api,
+        f"{API}/orders/{order['id']}/payments",
+        world.storefront_token,
+        {"amount": 100, "method": "especes", "paid_at": "2026-12-02T09:00:00+02:00"},
+    )
     assert payment.status_code == 409 and "annulée" in errors(payment)["order"]
     delivered = post(api, status_url, world.storefront_token, {"status": "livree"})
     assert delivered.status_code == 409 and "ne peut passer" in errors(delivered)["status"]
@@ -234,23 +318,49 @@ def test_a_return_carries_the_negative_of_the_stamp_never_recomputed(app, api, w
     try:
         url = f"{API}/orders/{order['id']}/returns"
         returned_at = "2026-12-03T10:00:00+02:00"
-        part = post(api, url, world.storefront_token,
-                    {"returned_at": returned_at, "lines": [{"line_no": 1, "quantity": 1}]}).get_json()
+        part = post(
+            api,
+            url,
+            world.storefront_token,
+            {"returned_at": returned_at, "lines": [{"line_no": 1, "quantity": 1}]},
+        ).get_json()
         assert [(li["net"], li["tax"], li["gross"], li["quantity"]) for li in part["lines"]] == [
-            (-1000, -180, -1180, "-1.000")]
-        rest = post(api, url, world.storefront_token, {"returned_at": returned_at, "lines": [
-            {"line_no": 1, "quantity": 2}, {"line_no": 3, "quantity": 1}]}).get_json()
+            (-1000, -180, -1180, "-1.000")
+        ]
+        rest = post(
+            api,
+            url,
+            world.storefront_token,
+            {
+                "returned_at": returned_at,
+                "lines": [{"line_no": 1, "quantity": 2}, {"line_no": 3, "quantity": 1}],
+            },
+        ).get_json()
         # The whole of line 1 and line 3 came back: their stamps and returns sum to zero.
         assert [(li["tax"], li["returns_line_no"]) for li in rest["lines"]] == [(-360, 1), (-5, 3)]
-        too_much = post(api, url, world.storefront_token,
-                        {"returned_at": returned_at, "lines": [{"line_no": 1, "quantity": 1}]})
-        assert too_much.status_code == 422 and "plus que la quantité" in errors(too_much)["lines.0.quantity"]
-        read = api.get(f"{API}/orders/{order['id']}", headers=headers(world.storefront_token)).get_json()
-        assert [r["reference"] for r in read["returns"]] == [order["reference"] + "-R1", order["reference"] + "-R2"]
+        too_much = post(
+            api,
+            url,
+            world.storefront_token,
+            {"returned_at": returned_at, "lines": [{"line_no": 1, "quantity": 1}]},
+        )
+        assert (
+            too_much.status_code == 422
+            and "plus que la quantité" in errors(too_much)["lines.0.quantity"]
+        )
+        read = api.get(
+            f"{API}/orders/{order['id']}", headers=headers(world.storefront_token)
+        ).get_json()
+        assert [r["reference"] for r in read["returns"]] == [
+            order["reference"] + "-R1",
+            order["reference"] + "-R2",
+        ]
         assert read["amount_due"] == 11545 - 1180 - 2360 - 30
     finally:
         with app.app_context():
-            db.session.scalars(select(m.TaxRule).where(m.TaxRule.code == "TVA-18")).one().rate = rate
+            db.session.scalars(
+                select(m.TaxRule).where(m.TaxRule.code == "TVA-18")
+            ).one().rate = rate
             db.session.commit()
 
 
@@ -262,13 +372,20 @@ def test_a_tablet_reported_stolen_is_refused_at_its_next_call(app, api):
     world = build_api_world(app)
     assert create(api, world, token=world.tablet_token)["status"] == "placed"
     with app.app_context():
-        ReportIncident(db.session, NATIONAL, device_id=world.device_id, kind="stolen",
-                       occurred_on=dt.date.today(), reported_by="Coordinateur").run()
+        ReportIncident(
+            db.session,
+            NATIONAL,
+            device_id=world.device_id,
+            kind="stolen",
+            occurred_on=dt.date.today(),
+            reported_by="Coordinateur",
+        ).run()
         db.session.commit()
         client = db.session.get(m.ApiClient, world.tablet_client_id)
         assert client.state == m.ApiClientState.REVOKED and "volée" in client.revoked_reason
-        assignment = db.session.scalars(select(m.DeviceAssignment).where(
-            m.DeviceAssignment.device_id == world.device_id)).one()
+        assignment = db.session.scalars(
+            select(m.DeviceAssignment).where(m.DeviceAssignment.device_id == world.device_id)
+        ).one()
         assert "Accès à l'API révoqué" in assignment.note  # printed on the hand-over receipt
     refused = post(api, f"{API}/orders", world.tablet_token, order_body(world))
     assert refused.status_code == 401 and "révoqué" in errors(refused)["Authorization"]
@@ -281,31 +398,48 @@ def test_a_transfer_revokes_the_tablet_client_and_the_receipt_says_so(app, api):
 
     world = build_api_world(app)
     with app.app_context():
-        old = db.session.scalars(select(m.DeviceAssignment).where(
-            m.DeviceAssignment.device_id == world.device_id)).one()
-        new = TransferDevice(db.session, NATIONAL, assignment_id=old.id, cooperative_id=world.other_seller_id,
-                             received_by="Secrétaire", condition="good").run()
+        old = db.session.scalars(
+            select(m.DeviceAssignment).where(m.DeviceAssignment.device_id == world.device_id)
+        ).one()
+        new = TransferDevice(
+            db.session,
+            NATIONAL,
+            assignment_id=old.id,
+            cooperative_id=world.other_seller_id,
+            received_by="Secrétaire",
+            condition="good",
+        ).run()
         db.session.commit()
         receipt = handover_receipt(db.session, new.id, NATIONAL)
         assert "Accès à l'API révoqué" in receipt.note
-    assert post(api, f"{API}/quotes", world.tablet_token, order_body(world), key=None).status_code == 401
+    assert (
+        post(api, f"{API}/quotes", world.tablet_token, order_body(world), key=None).status_code
+        == 401
+    )
 
 
 def test_unknown_tokens_are_refused_and_every_call_is_audited(app, api, world):
     assert api.get(f"{API}/orders/1").status_code == 401
-    assert api.get(f"{API}/orders/1", headers={"Authorization": "Bearer isk_nope.nope"}).status_code == 401
+    assert (
+        api.get(f"{API}/orders/1", headers={"Authorization": "Bearer isk_nope.nope"}).status_code
+        == 401
+    )
     post(api, f"{API}/orders", world.storefront_token, order_body(world), key="audit-1")
     post(api, f"{API}/orders", world.storefront_token, order_body(world), key="audit-1")
     from console.extensions import db
 
     with app.app_context():
-        calls = db.session.scalars(select(m.ApiCall).where(m.ApiCall.idempotency_key == "audit-1")
-                                   .order_by(m.ApiCall.id)).all()
+        calls = db.session.scalars(
+            select(m.ApiCall).where(m.ApiCall.idempotency_key == "audit-1").order_by(m.ApiCall.id)
+        ).all()
         assert [(c.client_id, c.status, c.outcome) for c in calls] == [
-            (world.storefront_client_id, 201, "ok"), (world.storefront_client_id, 201, "rejoué")]
+            (world.storefront_client_id, 201, "ok"),
+            (world.storefront_client_id, 201, "rejoué"),
+        ]
         assert calls[0].order_id is not None
-        anonymous = db.session.scalar(select(func.count()).where(m.ApiCall.client_id.is_(None),
-                                                                 m.ApiCall.status == 401))
+        anonymous = db.session.scalar(
+            select(func.count()).where(m.ApiCall.client_id.is_(None), m.ApiCall.status == 401)
+        )
         assert anonymous >= 2
         assert db.session.get(m.ApiClient, world.storefront_client_id).last_used_at is not None
 
@@ -319,19 +453,48 @@ def test_api_writes_reach_the_aggregates_as_a_full_rebuild_would(app, api, world
         refresh_facts(db.session)
         db.session.commit()
     order = create(api, world, placed_at="2026-11-20T10:00:00+02:00")
-    post(api, f"{API}/orders/{order['id']}/payments", world.storefront_token,
-         {"amount": 11545, "method": "banque", "paid_at": "2026-11-21T10:00:00+02:00"})
-    post(api, f"{API}/orders/{order['id']}/returns", world.storefront_token,
-         {"returned_at": "2026-11-25T10:00:00+02:00", "lines": [{"line_no": 2, "quantity": 1}]})
+    post(
+        api,
+        f"{API}/orders/{order['id']}/payments",
+        world.storefront_token,
+        {"amount": 11545, "method": "banque", "paid_at": "2026-11-21T10:00:00+02:00"},
+    )
+    post(
+        api,
+        f"{API}/orders/{order['id']}/returns",
+        world.storefront_token,
+        {"returned_at": "2026-11-25T10:00:00+02:00", "lines": [{"line_no": 2, "quantity": 1}]},
+    )
 
     def snapshot():
-        rows = db.session.execute(select(m.SalesDayFact.day, m.SalesDayFact.seller_id, m.SalesDayFact.category_id,
-                                         m.SalesDayFact.tax_kind, m.SalesDayFact.net, m.SalesDayFact.tax,
-                                         m.SalesDayFact.gross, m.SalesDayFact.order_count)).all()
-        months = db.session.execute(select(m.SalesMonthFact.month, m.SalesMonthFact.seller_id,
-                                           m.SalesMonthFact.tax, m.SalesMonthFact.gross)).all()
-        payments = db.session.execute(select(m.PaymentMonthFact.month, m.PaymentMonthFact.seller_id,
-                                             m.PaymentMonthFact.amount, m.PaymentMonthFact.tax_amount)).all()
+        rows = db.session.execute(
+            select(
+                m.SalesDayFact.day,
+                m.SalesDayFact.seller_id,
+                m.SalesDayFact.category_id,
+                m.SalesDayFact.tax_kind,
+                m.SalesDayFact.net,
+                m.SalesDayFact.tax,
+                m.SalesDayFact.gross,
+                m.SalesDayFact.order_count,
+            )
+        ).all()
+        months = db.session.execute(
+            select(
+                m.SalesMonthFact.month,
+                m.SalesMonthFact.seller_id,
+                m.SalesMonthFact.tax,
+                m.SalesMonthFact.gross,
+            )
+        ).all()
+        payments = db.session.execute(
+            select(
+                m.PaymentMonthFact.month,
+                m.PaymentMonthFact.seller_id,
+                m.PaymentMonthFact.amount,
+                m.PaymentMonthFact.tax_amount,
+            )
+        ).all()
         return sorted(map(tuple, rows)), sorted(map(tuple, months)), sorted(map(tuple, payments))
 
     with app.app_context():
@@ -341,8 +504,12 @@ def test_api_writes_reach_the_aggregates_as_a_full_rebuild_would(app, api, world
         db.session.commit()
         incremental = snapshot()
         assert db.session.scalar(select(func.count()).select_from(m.FactPendingDay)) == 0
-        day_tax = db.session.scalar(select(func.sum(m.SalesDayFact.tax)).where(
-            m.SalesDayFact.day == dt.date(2026, 11, 20), m.SalesDayFact.seller_id == world.seller_id))
+        day_tax = db.session.scalar(
+            select(func.sum(m.SalesDayFact.tax)).where(
+                m.SalesDayFact.day == dt.date(2026, 11, 20),
+                m.SalesDayFact.seller_id == world.seller_id,
+            )
+        )
         assert day_tax >= 1270
         refresh_facts(db.session)
         db.session.commit()
@@ -357,9 +524,14 @@ def test_the_openapi_document_describes_every_integration_endpoint(app):
     login(client, "api.doc")
     document = client.get("/api/v1/_openapi").get_json()
     paths = {p for p in document["paths"] if p.startswith(API)}
-    assert paths == {f"{API}/quotes", f"{API}/orders", f"{API}/orders/{{order_id}}",
-                     f"{API}/orders/{{order_id}}/payments", f"{API}/orders/{{order_id}}/status",
-                     f"{API}/orders/{{order_id}}/returns"}
+    assert paths == {
+        f"{API}/quotes",
+        f"{API}/orders",
+        f"{API}/orders/{{order_id}}",
+        f"{API}/orders/{{order_id}}/payments",
+        f"{API}/orders/{{order_id}}/status",
+        f"{API}/orders/{{order_id}}/returns",
+    }
     create_op = document["paths"][f"{API}/orders"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create_op["parameters"])
     assert create_op["security"] == [{"client_token": []}]
@@ -375,8 +547,9 @@ def test_concurrent_retries_of_one_key_create_one_order(app, world):
     before = count(app, m.Order)
 
     def send(_):
-        response = app.test_client().post(f"{API}/orders", json=body,
-                                          headers=headers(world.storefront_token, "course-1"))
+        response = app.test_client().post(
+            f"{API}/orders", json=body, headers=headers(world.storefront_token, "course-1")
+        )
         return response.status_code, response.get_json()
 
     with ThreadPoolExecutor(8) as pool:
@@ -404,8 +577,11 @@ def test_an_api_write_reaches_the_dashboards_without_anyone_refreshing(app, api,
         tax = None
         while time.monotonic() < deadline:
             with app.app_context():
-                tax = db.session.scalar(select(func.sum(m.SalesDayFact.tax)).where(
-                    m.SalesDayFact.day == dt.date(2026, 10, 5)))
+                tax = db.session.scalar(
+                    select(func.sum(m.SalesDayFact.tax)).where(
+                        m.SalesDayFact.day == dt.date(2026, 10, 5)
+                    )
+                )
                 db.session.remove()
             if tax:
                 break
@@ -418,11 +594,15 @@ def test_an_api_write_reaches_the_dashboards_without_anyone_refreshing(app, api,
 def test_the_policy_table_decides_what_a_client_kind_may_call(api, world, monkeypatch):
     from console.security import policy
 
-    monkeypatch.setitem(policy.CLIENT_POLICY, ("can_quote", "IntegrationApi"), frozenset({"vitrine"}))
+    monkeypatch.setitem(
+        policy.CLIENT_POLICY, ("can_quote", "IntegrationApi"), frozenset({"vitrine"})
+    )
     refused = post(api, f"{API}/quotes", world.tablet_token, order_body(world), key=None)
     assert refused.status_code == 403 and "n'a pas accès" in errors(refused)["Authorization"]
-    assert post(api, f"{API}/quotes", world.storefront_token, order_body(world), key=None).status_code == 200
-
+    assert (
+        post(api, f"{API}/quotes", world.storefront_token, order_body(world), key=None).status_code
+        == 200
+    )
 
 
 def test_an_api_sale_joins_the_ebms_outbox_and_its_cancellation_follows(app, api, world):
@@ -438,19 +618,27 @@ def test_an_api_sale_joins_the_ebms_outbox_and_its_cancellation_follows(app, api
     order = create(api, world)
     with app.app_context():
         messages = db.session.scalars(
-            select(InvoiceMessage).where(InvoiceMessage.order_id == order["id"])).all()
+            select(InvoiceMessage).where(InvoiceMessage.order_id == order["id"])
+        ).all()
         assert [(msg.kind, msg.tax, msg.number) for msg in messages] == [
-            (MessageKind.INVOICE, order["totals"]["tax"], order["reference"])]
+            (MessageKind.INVOICE, order["totals"]["tax"], order["reference"])
+        ]
     status_url = f"{API}/orders/{order['id']}/status"
     assert post(api, status_url, world.storefront_token, {"status": "annulee"}).status_code == 200
     with app.app_context():
-        kinds = db.session.scalars(select(InvoiceMessage.kind).where(
-            InvoiceMessage.order_id == order["id"]).order_by(InvoiceMessage.id)).all()
+        kinds = db.session.scalars(
+            select(InvoiceMessage.kind)
+            .where(InvoiceMessage.order_id == order["id"])
+            .order_by(InvoiceMessage.id)
+        ).all()
         assert kinds == [MessageKind.INVOICE, MessageKind.CANCELLATION]
         seller = db.session.get(m.Cooperative, world.seller_id)
         seller.nif = None
         db.session.commit()
     unsent = create(api, world)
     with app.app_context():
-        assert not db.session.scalar(select(func.count()).select_from(InvoiceMessage)
-                                     .where(InvoiceMessage.order_id == unsent["id"]))
+        assert not db.session.scalar(
+            select(func.count())
+            .select_from(InvoiceMessage)
+            .where(InvoiceMessage.order_id == unsent["id"])
+        )

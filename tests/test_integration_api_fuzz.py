@@ -42,15 +42,24 @@ def test_no_generated_request_gets_a_server_error(app, served_schema, mode):
     world = build_api_world(app)
     operations = _operations(served_schema)
     assert {op.method.upper() + " " + op.path for op in operations} >= {
-        "POST /api/v1/integration/orders", "POST /api/v1/integration/quotes",
-        "GET /api/v1/integration/orders/{order_id}", "POST /api/v1/integration/orders/{order_id}/payments",
-        "POST /api/v1/integration/orders/{order_id}/status", "POST /api/v1/integration/orders/{order_id}/returns",
+        "POST /api/v1/integration/orders",
+        "POST /api/v1/integration/quotes",
+        "GET /api/v1/integration/orders/{order_id}",
+        "POST /api/v1/integration/orders/{order_id}/payments",
+        "POST /api/v1/integration/orders/{order_id}/status",
+        "POST /api/v1/integration/orders/{order_id}/returns",
     }
     seen: dict[str, set[int]] = {}
     for operation in operations:
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(generation_mode=mode))
         def check(case):
             token_headers = headers(world.storefront_token)

@@ -15,8 +15,14 @@ from .conftest import build_app, dispose_database, make_database_url
 def app(backend, tmp_path_factory):
     """An app with the rate limiter on (the suite's other apps run without it)."""
     url = make_database_url(backend, tmp_path_factory)
-    application = build_app(url, {"RATELIMIT_ENABLED": True, "API_RATE_LIMIT": "3 per minute",
-                                  "RATELIMIT_STORAGE_URI": "memory://"})
+    application = build_app(
+        url,
+        {
+            "RATELIMIT_ENABLED": True,
+            "API_RATE_LIMIT": "3 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        },
+    )
     yield application
     with application.app_context():
         from console.extensions import db
@@ -39,5 +45,11 @@ def test_each_client_has_its_own_rate_limit(app):
     from console.extensions import db
 
     with app.app_context():
-        assert db.session.scalar(select(func.count()).where(
-            m.ApiCall.client_id == world.tablet_client_id, m.ApiCall.status == 429)) == 3
+        assert (
+            db.session.scalar(
+                select(func.count()).where(
+                    m.ApiCall.client_id == world.tablet_client_id, m.ApiCall.status == 429
+                )
+            )
+            == 3
+        )

@@ -16,7 +16,10 @@ ODD_VALUES = ["", "zzz", "99999999999999999999", "31/02/2026 %_'"]
 def _list_filters(app):
     """(list URL, filter argument) for every filter operation of every console list."""
     for view in app.appbuilder.baseviews:
-        if not isinstance(view, IsokoModelView) or f"{view.endpoint}.list" not in app.view_functions:
+        if (
+            not isinstance(view, IsokoModelView)
+            or f"{view.endpoint}.list" not in app.view_functions
+        ):
             continue
         with app.test_request_context():
             url = f"/{view.route_base.strip('/')}/list/"

@@ -14,10 +14,15 @@ OFFICE = "41.79.20.1"  # one NAT address for a whole provincial office
 @pytest.fixture(scope="module")
 def throttled_app(backend, tmp_path_factory):
     url = make_database_url(backend, tmp_path_factory)
-    application = build_app(url, {
-        "AUTH_RATE_LIMITED": True, "RATELIMIT_STORAGE_URI": "memory://",
-        "AUTH_RATE_LIMIT": "5 per 15 minutes", "AUTH_ADDRESS_RATE_LIMIT": "20 per 15 minutes",
-    })
+    application = build_app(
+        url,
+        {
+            "AUTH_RATE_LIMITED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "AUTH_RATE_LIMIT": "5 per 15 minutes",
+            "AUTH_ADDRESS_RATE_LIMIT": "20 per 15 minutes",
+        },
+    )
     yield application
     with application.app_context():
         from console.extensions import db
@@ -53,14 +58,17 @@ def test_ten_colleagues_behind_one_address_all_sign_in(throttled_app):
 
 def test_failures_lock_the_account_from_any_address_with_a_french_message(throttled_app):
     create_user(throttled_app, "cible.compte", "PNUD")
-    answers = [_sign_in(_from(throttled_app, f"10.1.0.{n}"), "cible.compte", "mauvais")
-               for n in range(6)]
+    answers = [
+        _sign_in(_from(throttled_app, f"10.1.0.{n}"), "cible.compte", "mauvais") for n in range(6)
+    ]
     assert answers == [302] * 5 + [429]
     refused = _from(throttled_app, "10.1.1.1").post(
-        "/login/", data={"username": "Cible.Compte", "password": PASSWORD})
+        "/login/", data={"username": "Cible.Compte", "password": PASSWORD}
+    )
     assert refused.status_code == 429  # even the right password, and whatever the case
     assert "Trop de tentatives de connexion échouées pour ce compte" in html.unescape(
-        refused.get_data(as_text=True))
+        refused.get_data(as_text=True)
+    )
     assert _sign_in(_from(throttled_app, "10.1.1.2"), "collegue.0") == 302  # others unaffected
 
 

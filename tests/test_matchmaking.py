@@ -41,9 +41,12 @@ def scenario(app):
         session = db.session
         rows = f.build_scenario(session)
         gitega, ngozi = f.province(session, "BI-GI").id, f.province(session, "BI-NG").id
-        distance = session.scalar(select(ProvinceDistance).where(
-            ProvinceDistance.from_province_id.in_([gitega, ngozi]),
-            ProvinceDistance.to_province_id.in_([gitega, ngozi])))
+        distance = session.scalar(
+            select(ProvinceDistance).where(
+                ProvinceDistance.from_province_id.in_([gitega, ngozi]),
+                ProvinceDistance.to_province_id.in_([gitega, ngozi]),
+            )
+        )
         distance.distance_km, distance.is_approximate = 110, False
         store.refresh_suggestions(session, f.AS_OF, {}, 30)
         session.commit()
@@ -70,7 +73,9 @@ def test_known_best_match_ranks_first_with_the_right_reasons(app, scenario, db_s
 def test_ranking_weighs_volume_price_recency_and_distance(app, scenario, db_session):
     ranked = _ranked(db_session, "Coop Maïs Gitega", scenario)
     assert list(ranked["candidate"]) == [
-        "Minoterie coopérative de Ngozi", "Brasserie de Bujumbura", "Farine du Sud",
+        "Minoterie coopérative de Ngozi",
+        "Brasserie de Bujumbura",
+        "Farine du Sud",
     ]
     assert list(ranked["score"]) == sorted(ranked["score"], reverse=True)
 
@@ -88,7 +93,8 @@ def test_processor_without_purchases_is_suggested_for_its_input(app, scenario, d
     south = ranked[ranked["candidate"] == "Farine du Sud"].iloc[0]
     assert south["candidate_kind"] == "Coopérative (transformatrice)"
     assert [f.plain(r) for r in south["reasons"]] == [
-        "filière farine de maïs utilise le maïs grain", "Gitega → Makamba : 145 km",
+        "filière farine de maïs utilise le maïs grain",
+        "Gitega → Makamba : 145 km",
     ]
 
 
@@ -103,13 +109,18 @@ def test_suspended_cooperatives_are_not_suggested(app, scenario, db_session):
     mill = db_session.get(m.Cooperative, scenario["Minoterie coopérative de Ngozi"])
     mill.status = m.CooperativeStatus.SUSPENDED
     db_session.flush()
-    names = {suggestion.candidate.name for _rank, suggestion in mm.compute_suggestions(db_session, f.AS_OF, {}, 30)}
+    names = {
+        suggestion.candidate.name
+        for _rank, suggestion in mm.compute_suggestions(db_session, f.AS_OF, {}, 30)
+    }
     assert "Minoterie coopérative de Ngozi" not in names and "Farine du Sud" in names
     db_session.rollback()
 
 
 def test_only_stock_unsold_past_the_age_threshold_counts_as_stale(app, scenario, db_session):
-    stocks = {(s.seller_name, s.category_name): s for s in mm.stale_stock(db_session, f.AS_OF, {}, 30)}
+    stocks = {
+        (s.seller_name, s.category_name): s for s in mm.stale_stock(db_session, f.AS_OF, {}, 30)
+    }
     beans = stocks[("Coop Haricot Gitega", "Haricot sec")]
     # Listings of 10 March to 5 May are 30 days old or more; 10 + 15 + … + 50 kg of them remain.
     assert beans.quantity == sum(10 + 5 * k for k in range(9))
@@ -134,8 +145,9 @@ def test_a_value_chain_threshold_overrides_the_national_age(app, scenario, db_se
 
 
 def test_refresh_again_keeps_suggestions_and_leaves_acted_ones_alone(app, scenario, db_session):
-    suggestion = db_session.scalars(select(MatchSuggestion).where(
-        MatchSuggestion.seller_id == scenario["Coop Maïs Kayanza"])).first()
+    suggestion = db_session.scalars(
+        select(MatchSuggestion).where(MatchSuggestion.seller_id == scenario["Coop Maïs Kayanza"])
+    ).first()
     change_status(db_session, NATIONAL, suggestion.id, "contacted", COORDINATOR, "Appel")
     before = db_session.scalar(select(func.count()).select_from(MatchSuggestion))
     summary = store.refresh_suggestions(db_session, f.AS_OF, {}, 30)
@@ -149,8 +161,9 @@ def test_coordinator_sees_only_their_provinces_suggestions(app, scenario, db_ses
     scope = ProvinceScope(False, frozenset({f.province(db_session, "BI-GI").id}))
     frame = suggestions_frame(db_session, scope)
     assert set(frame["seller"]) == {"Coop Maïs Gitega"}
-    kayanza = db_session.scalar(select(MatchSuggestion.id).where(
-        MatchSuggestion.seller_id == scenario["Coop Maïs Kayanza"]))
+    kayanza = db_session.scalar(
+        select(MatchSuggestion.id).where(MatchSuggestion.seller_id == scenario["Coop Maïs Kayanza"])
+    )
     with pytest.raises(MeventeNotFound):
         scoped_suggestion(db_session, scope, kayanza)
     with pytest.raises(MeventeNotFound):
@@ -166,9 +179,12 @@ def test_coordinator_sees_only_their_provinces_suggestions(app, scenario, db_ses
         ("proposed", None, "déjà « Proposée »"),
     ],
 )
-def test_bad_status_change_is_refused_in_french_and_changes_nothing(app, scenario, db_session, raw_status, note, message):
-    suggestion = db_session.scalars(select(MatchSuggestion).where(
-        MatchSuggestion.seller_id == scenario["Coop Maïs Gitega"])).first()
+def test_bad_status_change_is_refused_in_french_and_changes_nothing(
+    app, scenario, db_session, raw_status, note, message
+):
+    suggestion = db_session.scalars(
+        select(MatchSuggestion).where(MatchSuggestion.seller_id == scenario["Coop Maïs Gitega"])
+    ).first()
     with pytest.raises(MeventeInputError, match=message):
         change_status(db_session, NATIONAL, suggestion.id, raw_status, COORDINATOR, note)
     assert suggestion.status == SuggestionStatus.PROPOSED and len(suggestion.events) == 1
@@ -181,19 +197,31 @@ def test_malformed_suggestion_id_is_refused_in_french(app, scenario, db_session,
 
 
 def test_an_order_between_other_parties_cannot_be_linked(app, scenario, db_session):
-    suggestion = db_session.scalars(select(MatchSuggestion).where(
-        MatchSuggestion.seller_id == scenario["Coop Maïs Gitega"], MatchSuggestion.rank == 1)).one()
-    other = db_session.scalar(select(m.Order.reference).where(m.Order.seller_id == scenario["Coop Maïs Kayanza"]))
+    suggestion = db_session.scalars(
+        select(MatchSuggestion).where(
+            MatchSuggestion.seller_id == scenario["Coop Maïs Gitega"], MatchSuggestion.rank == 1
+        )
+    ).one()
+    other = db_session.scalar(
+        select(m.Order.reference).where(m.Order.seller_id == scenario["Coop Maïs Kayanza"])
+    )
     with pytest.raises(MeventeInputError, match="n'est pas passée entre"):
         change_status(db_session, NATIONAL, suggestion.id, "concluded", COORDINATOR, None, other)
     with pytest.raises(MeventeInputError, match="Aucune commande"):
-        change_status(db_session, NATIONAL, suggestion.id, "concluded", COORDINATOR, None, "CMD-INCONNUE")
+        change_status(
+            db_session, NATIONAL, suggestion.id, "concluded", COORDINATOR, None, "CMD-INCONNUE"
+        )
     assert suggestion.order_id is None and suggestion.status == SuggestionStatus.PROPOSED
 
 
-def test_a_later_order_between_the_parties_turns_the_suggestion_into_a_sale(app, scenario, db_session):
-    suggestion = db_session.scalars(select(MatchSuggestion).where(
-        MatchSuggestion.seller_id == scenario["Coop Maïs Gitega"], MatchSuggestion.rank == 1)).one()
+def test_a_later_order_between_the_parties_turns_the_suggestion_into_a_sale(
+    app, scenario, db_session
+):
+    suggestion = db_session.scalars(
+        select(MatchSuggestion).where(
+            MatchSuggestion.seller_id == scenario["Coop Maïs Gitega"], MatchSuggestion.rank == 1
+        )
+    ).one()
     seller = db_session.get(m.Cooperative, scenario["Coop Maïs Gitega"])
     grain = db_session.get(m.Listing, scenario["stale maize listing"])
     mill = db_session.get(m.Buyer, scenario["mill buyer"])
@@ -206,7 +234,9 @@ def test_a_later_order_between_the_parties_turns_the_suggestion_into_a_sale(app,
     outcomes = suggestion_outcomes(db_session, NATIONAL)
     assert outcomes.with_order == 1
     assert outcomes.sales_value == 1500 * 1080
-    gitega_only = suggestion_outcomes(db_session, ProvinceScope(False, frozenset({f.province(db_session, "BI-KY").id})))
+    gitega_only = suggestion_outcomes(
+        db_session, ProvinceScope(False, frozenset({f.province(db_session, "BI-KY").id}))
+    )
     assert gitega_only.with_order == 0 and gitega_only.sales_value == 0
     change_status(db_session, NATIONAL, suggestion.id, "concluded", COORDINATOR, "Vendu 1 500 kg")
     assert suggestion_outcomes(db_session, NATIONAL).by_status["concluded"] == 1
@@ -214,15 +244,26 @@ def test_a_later_order_between_the_parties_turns_the_suggestion_into_a_sale(app,
 
 
 def test_scoring_weights_add_up_to_one():
-    total = mm.WEIGHT_VOLUME + mm.WEIGHT_PRICE + mm.WEIGHT_RECENCY + mm.WEIGHT_PROCESSING + mm.WEIGHT_DISTANCE
+    total = (
+        mm.WEIGHT_VOLUME
+        + mm.WEIGHT_PRICE
+        + mm.WEIGHT_RECENCY
+        + mm.WEIGHT_PROCESSING
+        + mm.WEIGHT_DISTANCE
+    )
     assert total == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Maïs grain", "le maïs grain"), ("Huile de palme", "l'huile de palme"), ("Peaux brutes", "les peaux brutes"),
-     ("Tomate fraîche", "la tomate fraîche"), ("Riz paddy", "le riz paddy"),
-     ("Régimes de noix de palme", "les régimes de noix de palme")],
+    [
+        ("Maïs grain", "le maïs grain"),
+        ("Huile de palme", "l'huile de palme"),
+        ("Peaux brutes", "les peaux brutes"),
+        ("Tomate fraîche", "la tomate fraîche"),
+        ("Riz paddy", "le riz paddy"),
+        ("Régimes de noix de palme", "les régimes de noix de palme"),
+    ],
 )
 def test_reasons_name_the_input_with_its_french_article(name, expected):
     assert mm.with_article(name) == expected

@@ -67,19 +67,27 @@ def _province_id(session, code):
 def test_indicators_value_sales_at_listing_prices_and_match_the_database(app, scenario, db_session):
     cutoff = f.at(dt.date(2025, 6, 2), 0)  # end of the last full week, Bujumbura time
     lines = db_session.scalars(
-        select(m.OrderLine).join(m.Order, m.Order.id == m.OrderLine.order_id)
+        select(m.OrderLine)
+        .join(m.Order, m.Order.id == m.OrderLine.order_id)
         .where(m.Order.status != m.OrderStatus.CANCELLED, m.Order.placed_at < cutoff)
     ).all()
-    expected = sum(int(line.quantity * (line.listing.unit_price if line.listing else line.unit_price)) for line in lines)
+    expected = sum(
+        int(line.quantity * (line.listing.unit_price if line.listing else line.unit_price))
+        for line in lines
+    )
     for map_version in ("2015", "2025"):
         frame = weekly_indicators_frame(db_session, NATIONAL, map_version=map_version)
         assert int(frame["sold_value"].sum()) == expected
 
 
-def test_falling_cell_shows_falling_sell_through_and_growing_unsold_stock(app, scenario, db_session):
+def test_falling_cell_shows_falling_sell_through_and_growing_unsold_stock(
+    app, scenario, db_session
+):
     gitega = _province_id(db_session, "BI-GI")
     chain = db_session.scalar(select(m.ValueChain.id).where(m.ValueChain.code == "haricot"))
-    frame = weekly_indicators_frame(db_session, NATIONAL, map_version=None, value_chain_id=chain, province_id=gitega)
+    frame = weekly_indicators_frame(
+        db_session, NATIONAL, map_version=None, value_chain_id=chain, province_id=gitega
+    )
     assert list(frame["week_start"]) == WEEKS
     first, last = frame.iloc[0], frame.iloc[-1]
     assert first["sell_through"] == Decimal("0.9")  # 90 kg sold of 100 offered
@@ -87,7 +95,9 @@ def test_falling_cell_shows_falling_sell_through_and_growing_unsold_stock(app, s
     # Week 12: 35 kg sold of 100 offered plus the 10 + 15 + … + 60 kg left from the weeks before.
     opening = sum(100 - (90 - 5 * k) for k in range(f.WEEKS - 1))
     assert last["opening_value"] == opening * f.BEAN_PRICE
-    assert last["sell_through"] == (Decimal(35) / Decimal(opening + 100)).quantize(Decimal("0.0001"))
+    assert last["sell_through"] == (Decimal(35) / Decimal(opening + 100)).quantize(
+        Decimal("0.0001")
+    )
     assert last["unit_code"] == "kg" and last["sold_quantity"] == Decimal(35)
 
 
@@ -101,10 +111,16 @@ def test_weeks_run_monday_to_sunday_in_bujumbura_time(app, backend):
         item = f.product(session, coop, "miel")
         shopper = f.buyer(session, "Client horaire", "consumer", "BI-MY")
         offer = f.listing(session, item, 10, 15000, dt.date(2025, 2, 3))
-        sunday_late = f.order(session, shopper, coop, dt.date(2025, 2, 9), [(item, 1, 15000, offer)])
+        sunday_late = f.order(
+            session, shopper, coop, dt.date(2025, 2, 9), [(item, 1, 15000, offer)]
+        )
         sunday_late.placed_at = dt.datetime(2025, 2, 9, 21, 30, tzinfo=dt.UTC)  # 23:30 Bujumbura
-        monday_early = f.order(session, shopper, coop, dt.date(2025, 2, 10), [(item, 2, 15000, offer)])
-        monday_early.placed_at = dt.datetime(2025, 2, 9, 22, 30, tzinfo=dt.UTC)  # Monday 00:30 Bujumbura
+        monday_early = f.order(
+            session, shopper, coop, dt.date(2025, 2, 10), [(item, 2, 15000, offer)]
+        )
+        monday_early.placed_at = dt.datetime(
+            2025, 2, 9, 22, 30, tzinfo=dt.UTC
+        )  # Monday 00:30 Bujumbura
         session.flush()
         frame = compute_weekly_indicators(session, dt.date(2025, 2, 19))
         province = f.province(session, "BI-MY").id
@@ -141,7 +157,9 @@ def test_holt_winters_forecast_is_the_sum_of_its_components():
     t = np.arange(110)
     values = 0.6 + 0.2 * np.sin(2 * np.pi * t / 52) + 0.001 * t
     result = fc.forecast_series(values, 4)
-    for value, (level, trend, seasonal) in zip(result.values, fc.step_components(result), strict=True):
+    for value, (level, trend, seasonal) in zip(
+        result.values, fc.step_components(result), strict=True
+    ):
         assert value == pytest.approx(level + trend + seasonal, abs=1e-9)
 
 
@@ -175,7 +193,9 @@ def test_alert_fires_on_a_falling_sell_through_with_its_figures():
     reason = f.plain(finding.reason)
     assert "sous le seuil de 50 % fixé par le ministère" in reason
     assert "Dernier taux observé : 35 % (semaine du 26/05/2025)" in reason
-    assert "contre 72 % d'habitude" in reason  # mean of 90 % … 55 %, the eight weeks before the last four
+    assert (
+        "contre 72 % d'habitude" in reason
+    )  # mean of 90 % … 55 %, the eight weeks before the last four
     assert "Stock invendu : 300 000 FBu, âge moyen 40 jours" in reason
     assert "tendance amortie" in reason
 
@@ -189,8 +209,14 @@ def test_chronic_slow_sales_raise_no_alert_but_keep_an_open_one_open():
     """Always below the threshold is not a fall; an alert raised on the fall stays while it lasts."""
     chronic = [0.05] * 12
     assert evaluate_cell(WEEKS, chronic, [300_000] * 12, 90.0, Thresholds()).findings == []
-    kept = evaluate_cell(WEEKS, chronic, [300_000] * 12, 90.0, Thresholds(),
-                         open_kinds=frozenset({AlertKind.SELL_THROUGH_LOW}))
+    kept = evaluate_cell(
+        WEEKS,
+        chronic,
+        [300_000] * 12,
+        90.0,
+        Thresholds(),
+        open_kinds=frozenset({AlertKind.SELL_THROUGH_LOW}),
+    )
     assert [finding.kind for finding in kept.findings] == [AlertKind.SELL_THROUGH_LOW]
 
 
@@ -205,8 +231,13 @@ def test_alert_fires_when_unsold_stock_is_projected_to_rise_beyond_the_tolerance
 
 def test_small_stock_does_not_alert_below_the_ministry_minimum():
     falling = [0.9 - 0.05 * k for k in range(12)]
-    evaluation = evaluate_cell(WEEKS, falling, [50_000] * 12, 40.0,
-                               Thresholds(sell_through_min=Decimal("0.5"), min_unsold_value=100_000))
+    evaluation = evaluate_cell(
+        WEEKS,
+        falling,
+        [50_000] * 12,
+        40.0,
+        Thresholds(sell_through_min=Decimal("0.5"), min_unsold_value=100_000),
+    )
     assert evaluation.findings == []
 
 
@@ -236,17 +267,23 @@ def test_coordinator_sees_only_alerts_of_their_provinces(app, scenario, db_sessi
     frame = alerts_frame(db_session, scope)
     assert not frame.empty and set(frame["province"]) == {"Gitega"}
     assert set(frame["map_version"]) == {"2015"}
-    kirundo = db_session.scalar(select(MeventeAlert.id).join(m.Province).where(m.Province.code == "BI-KI"))
+    kirundo = db_session.scalar(
+        select(MeventeAlert.id).join(m.Province).where(m.Province.code == "BI-KI")
+    )
     with pytest.raises(MeventeNotFound):
         scoped_alert(db_session, scope, kirundo)
 
 
 def test_acknowledging_records_who_when_and_the_note_and_keeps_history(app, scenario, db_session):
     alert_id = db_session.scalar(
-        select(MeventeAlert.id).join(m.Province).where(m.Province.code == "BI-GI", MeventeAlert.map_version == "2015")
+        select(MeventeAlert.id)
+        .join(m.Province)
+        .where(m.Province.code == "BI-GI", MeventeAlert.map_version == "2015")
     )
     user = SimpleNamespace(id=None, username="directrice")
-    alert = acknowledge_alert(db_session, NATIONAL, str(alert_id), user, "  Réunion avec les acheteurs jeudi  ")
+    alert = acknowledge_alert(
+        db_session, NATIONAL, str(alert_id), user, "  Réunion avec les acheteurs jeudi  "
+    )
     assert alert.status == AlertStatus.ACKNOWLEDGED
     assert alert.acknowledgement_note == "Réunion avec les acheteurs jeudi"
     assert alert.acknowledged_by == "directrice" and alert.acknowledged_at is not None
@@ -275,22 +312,38 @@ def test_alerts_use_the_method_the_backtest_kept(app, db_session):
     rows = []
     for k in range(80):
         ratio = 0.5 + 0.4 * np.sin(2 * np.pi * k / 52)
-        rows.append({
-            "week_start": first + dt.timedelta(days=7 * k), "value_chain_id": chain, "province_id": province,
-            "map_version": "2025", "offered_value": 1_000_000, "sold_value": int(ratio * 1_000_000),
-            "opening_value": 0, "unsold_value": 500_000, "sell_through": Decimal(str(round(ratio, 4))),
-            "computed_at": dt.datetime.now(dt.UTC),
-        })
+        rows.append(
+            {
+                "week_start": first + dt.timedelta(days=7 * k),
+                "value_chain_id": chain,
+                "province_id": province,
+                "map_version": "2025",
+                "offered_value": 1_000_000,
+                "sold_value": int(ratio * 1_000_000),
+                "opening_value": 0,
+                "unsold_value": 500_000,
+                "sell_through": Decimal(str(round(ratio, 4))),
+                "computed_at": dt.datetime.now(dt.UTC),
+            }
+        )
     db_session.execute(insert(WeeklyIndicator), rows)
     results = choose_methods(db_session, horizon=4, origins=8)
     assert not results[(chain, ForecastMetric.SELL_THROUGH)].model_wins
-    choice = db_session.scalar(select(ForecastChoice).where(
-        ForecastChoice.value_chain_id == chain, ForecastChoice.metric == ForecastMetric.SELL_THROUGH))
+    choice = db_session.scalar(
+        select(ForecastChoice).where(
+            ForecastChoice.value_chain_id == chain,
+            ForecastChoice.metric == ForecastMetric.SELL_THROUGH,
+        )
+    )
     assert choice.chosen_method == fc.SEASONAL_NAIVE and choice.baseline_mae == Decimal("0")
     methods = {key: (fc.MODEL if r.model_wins else fc.SEASONAL_NAIVE) for key, r in results.items()}
     refresh_alerts(db_session, methods)
-    forecast = db_session.scalar(select(MeventeForecast).where(
-        MeventeForecast.value_chain_id == chain, MeventeForecast.metric == ForecastMetric.SELL_THROUGH))
+    forecast = db_session.scalar(
+        select(MeventeForecast).where(
+            MeventeForecast.value_chain_id == chain,
+            MeventeForecast.metric == ForecastMetric.SELL_THROUGH,
+        )
+    )
     assert forecast.method == fc.SEASONAL_NAIVE
     db_session.rollback()
 
@@ -301,7 +354,9 @@ def test_forecasts_keep_their_components_and_are_scoped(app, scenario, db_sessio
     assert set(frame["province"]) == {"Gitega"} and set(frame["map_version"]) == {"2015"}
     assert set(frame["step"]) == {1, 2, 3, 4}
     beans = frame[(frame["value_chain"] == "Haricot") & (frame["metric"] == "sell_through")]
-    assert list(beans["target_week"]) == [dt.date(2025, 6, 2) + dt.timedelta(days=7 * k) for k in range(4)]
+    assert list(beans["target_week"]) == [
+        dt.date(2025, 6, 2) + dt.timedelta(days=7 * k) for k in range(4)
+    ]
     assert beans["level"].notna().all() and beans["trend"].notna().all()
 
 

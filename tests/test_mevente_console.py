@@ -31,7 +31,8 @@ def scenario(app):
             for a in db.session.scalars(select(MeventeAlert))
         }
         suggestions = {
-            (s.seller.name, s.candidate_key): s.id for s in db.session.scalars(select(MatchSuggestion))
+            (s.seller.name, s.candidate_key): s.id
+            for s in db.session.scalars(select(MatchSuggestion))
         }
     create_user(app, "coord.gitega", "Coordinateur provincial", ["BI-GI"])
     create_user(app, "ministere", "Ministère")
@@ -44,11 +45,15 @@ def _alert(scenario, province, chain="haricot", kind="sell_through_low"):
 
 
 def _gitega_maize_suggestion(scenario):
-    return next(i for (seller, _key), i in scenario["suggestions"].items() if seller == "Coop Maïs Gitega")
+    return next(
+        i for (seller, _key), i in scenario["suggestions"].items() if seller == "Coop Maïs Gitega"
+    )
 
 
 def _kayanza_suggestion(scenario):
-    return next(i for (seller, _key), i in scenario["suggestions"].items() if seller == "Coop Maïs Kayanza")
+    return next(
+        i for (seller, _key), i in scenario["suggestions"].items() if seller == "Coop Maïs Kayanza"
+    )
 
 
 def _text(response) -> str:
@@ -107,8 +112,11 @@ def test_malformed_alert_id_gets_a_french_message(client, scenario):
 def test_acknowledging_without_a_note_is_refused_and_changes_nothing(app, client, scenario):
     login(client, "coord.gitega")
     gitega = _alert(scenario, "BI-GI", kind="unsold_rising")
-    page = _text(client.post(f"/mevente/alertes/{gitega}/prise-en-compte", data={"note": "  "},
-                             follow_redirects=True))
+    page = _text(
+        client.post(
+            f"/mevente/alertes/{gitega}/prise-en-compte", data={"note": "  "}, follow_redirects=True
+        )
+    )
     assert "La note est obligatoire" in page
     from console.extensions import db
 
@@ -120,8 +128,13 @@ def test_acknowledging_without_a_note_is_refused_and_changes_nothing(app, client
 def test_coordinator_acknowledges_an_alert_with_a_note_kept_in_history(app, client, scenario):
     login(client, "coord.gitega")
     gitega = _alert(scenario, "BI-GI")
-    page = _text(client.post(f"/mevente/alertes/{gitega}/prise-en-compte",
-                             data={"note": "Réunion avec la minoterie de Ngozi le 12/06"}, follow_redirects=True))
+    page = _text(
+        client.post(
+            f"/mevente/alertes/{gitega}/prise-en-compte",
+            data={"note": "Réunion avec la minoterie de Ngozi le 12/06"},
+            follow_redirects=True,
+        )
+    )
     assert "Alerte prise en compte" in page
     assert "Réunion avec la minoterie de Ngozi le 12/06" in page
     from console.extensions import db
@@ -131,7 +144,9 @@ def test_coordinator_acknowledges_an_alert_with_a_note_kept_in_history(app, clie
         assert alert.status == AlertStatus.ACKNOWLEDGED
         assert alert.acknowledged_by == "coord.gitega" and alert.acknowledged_at is not None
         assert [(e.action, e.username) for e in alert.events] == [
-            ("raised", "système"), ("acknowledged", "coord.gitega")]
+            ("raised", "système"),
+            ("acknowledged", "coord.gitega"),
+        ]
 
 
 def test_tax_auditor_has_no_access_to_mevente_pages(client, scenario):
@@ -145,7 +160,9 @@ def test_tax_auditor_has_no_access_to_mevente_pages(client, scenario):
 
 def test_coordinator_sees_suggestions_of_their_cooperative_with_reasons(client, scenario):
     login(client, "coord.gitega")
-    page = _text(client.get(f"/mevente/suggestions/cooperative/{scenario['ids']['Coop Maïs Gitega']}"))
+    page = _text(
+        client.get(f"/mevente/suggestions/cooperative/{scenario['ids']['Coop Maïs Gitega']}")
+    )
     assert "Minoterie coopérative de Ngozi" in page
     assert "a acheté 1 200 kg de maïs grain en 2025 à 1 050 FBu/kg" in page
     assert "filière farine de maïs utilise le maïs grain" in page
@@ -156,7 +173,9 @@ def test_coordinator_gets_404_on_another_provinces_cooperative_and_suggestion(cl
     kayanza = scenario["ids"]["Coop Maïs Kayanza"]
     assert client.get(f"/mevente/suggestions/cooperative/{kayanza}").status_code == 404
     suggestion = _kayanza_suggestion(scenario)
-    response = client.post(f"/mevente/suggestions/{suggestion}/statut", data={"statut": "contacted"})
+    response = client.post(
+        f"/mevente/suggestions/{suggestion}/statut", data={"statut": "contacted"}
+    )
     assert response.status_code == 404
 
 
@@ -169,8 +188,13 @@ def test_suggestion_list_shows_only_the_coordinators_cooperatives(client, scenar
 def test_unknown_status_gets_a_french_message_and_changes_nothing(app, client, scenario):
     login(client, "coord.gitega")
     suggestion = _gitega_maize_suggestion(scenario)
-    page = _text(client.post(f"/mevente/suggestions/{suggestion}/statut", data={"statut": "vendue"},
-                             follow_redirects=True))
+    page = _text(
+        client.post(
+            f"/mevente/suggestions/{suggestion}/statut",
+            data={"statut": "vendue"},
+            follow_redirects=True,
+        )
+    )
     assert "Statut inconnu : « vendue »" in page
     from console.extensions import db
 
@@ -182,8 +206,13 @@ def test_unknown_status_gets_a_french_message_and_changes_nothing(app, client, s
 def test_coordinator_marks_a_suggestion_contacted(app, client, scenario):
     login(client, "coord.gitega")
     suggestion = _gitega_maize_suggestion(scenario)
-    page = _text(client.post(f"/mevente/suggestions/{suggestion}/statut",
-                             data={"statut": "contacted", "note": "Appel au gérant"}, follow_redirects=True))
+    page = _text(
+        client.post(
+            f"/mevente/suggestions/{suggestion}/statut",
+            data={"statut": "contacted", "note": "Appel au gérant"},
+            follow_redirects=True,
+        )
+    )
     assert "Suggestion marquée « Contactée »" in page
     from console.extensions import db
 
@@ -211,7 +240,9 @@ def test_export_xlsx_holds_only_the_coordinators_suggestions(client, scenario):
 def test_export_csv_for_one_cooperative(client, scenario):
     login(client, "ministere")
     kayanza = scenario["ids"]["Coop Maïs Kayanza"]
-    response = client.get(f"/mevente/suggestions/export?format=csv&statut=toutes&cooperative={kayanza}")
+    response = client.get(
+        f"/mevente/suggestions/export?format=csv&statut=toutes&cooperative={kayanza}"
+    )
     text = response.data.decode("utf-8-sig")
     lines = text.strip().splitlines()
     assert lines[0].startswith("Province du vendeur;Coopérative vendeuse")
@@ -232,8 +263,13 @@ def test_outcomes_page_counts_suggestions_by_status(client, scenario):
 
 def test_reference_tables_are_listed_for_the_ministry(client, scenario):
     login(client, "ministere")
-    for path in ("/meventethresholdview/list/", "/rawmaterialrelationview/list/", "/provincedistanceview/list/",
-                 "/weeklyindicatorview/list/", "/forecastchoiceview/list/"):
+    for path in (
+        "/meventethresholdview/list/",
+        "/rawmaterialrelationview/list/",
+        "/provincedistanceview/list/",
+        "/weeklyindicatorview/list/",
+        "/forecastchoiceview/list/",
+    ):
         assert client.get(path).status_code == 200, path
     page = _text(client.get("/rawmaterialrelationview/list/"))
     assert "Maïs grain" in page and "Farine de maïs" in page
@@ -262,16 +298,26 @@ def _national_thresholds(app):
     from console.models.mevente import MeventeThreshold
 
     with app.app_context():
-        row = db.session.scalar(select(MeventeThreshold).where(MeventeThreshold.value_chain_id.is_(None)))
+        row = db.session.scalar(
+            select(MeventeThreshold).where(MeventeThreshold.value_chain_id.is_(None))
+        )
         return row.id, row.sell_through_min
 
 
 def test_ministry_threshold_out_of_range_is_refused_in_french(app, client, scenario):
     login(client, "ministere")
     row_id, before = _national_thresholds(app)
-    form = {"sell_through_min": "1.5", "unsold_rise_max": "0.25", "min_unsold_value": "100000",
-            "horizon_weeks": "4", "unsold_age_days": "30", "note": ""}
-    page = _text(client.post(f"/meventethresholdview/edit/{row_id}", data=form, follow_redirects=True))
+    form = {
+        "sell_through_min": "1.5",
+        "unsold_rise_max": "0.25",
+        "min_unsold_value": "100000",
+        "horizon_weeks": "4",
+        "unsold_age_days": "30",
+        "note": "",
+    }
+    page = _text(
+        client.post(f"/meventethresholdview/edit/{row_id}", data=form, follow_redirects=True)
+    )
     assert "Entre 0 et 1 : 0,10 signifie 10 pour cent." in page
     assert _national_thresholds(app)[1] == before
 
@@ -279,8 +325,14 @@ def test_ministry_threshold_out_of_range_is_refused_in_french(app, client, scena
 def test_ministry_sets_the_national_sell_through_threshold(app, client, scenario):
     login(client, "ministere")
     row_id, _before = _national_thresholds(app)
-    form = {"sell_through_min": "0.15", "unsold_rise_max": "0.25", "min_unsold_value": "100000",
-            "horizon_weeks": "4", "unsold_age_days": "30", "note": "Décision du 02/06"}
+    form = {
+        "sell_through_min": "0.15",
+        "unsold_rise_max": "0.25",
+        "min_unsold_value": "100000",
+        "horizon_weeks": "4",
+        "unsold_age_days": "30",
+        "note": "Décision du 02/06",
+    }
     client.post(f"/meventethresholdview/edit/{row_id}", data=form, follow_redirects=True)
     assert str(_national_thresholds(app)[1]) == "0.1500"
 
@@ -302,14 +354,25 @@ def test_home_page_shows_the_weeks_alerts_of_the_users_provinces_only(app, clien
     from console.extensions import db
 
     with app.app_context():
-        week = db.session.scalar(select(func.max(MeventeAlert.last_week)).where(
-            MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
+        week = db.session.scalar(
+            select(func.max(MeventeAlert.last_week)).where(
+                MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])
+            )
+        )
         # Counted under the 2025 map only: the same sales are not alerts twice.
-        this_week = db.session.scalar(select(func.count()).select_from(MeventeAlert).where(
-            MeventeAlert.last_week == week, MeventeAlert.map_version == "2025",
-            MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
-    block = page[page.index("isoko-home-alerts"):]
-    assert this_week > 0 and block.count('href="/mevente/alertes/') == min(this_week, 5) + 1  # + « Toutes »
+        this_week = db.session.scalar(
+            select(func.count())
+            .select_from(MeventeAlert)
+            .where(
+                MeventeAlert.last_week == week,
+                MeventeAlert.map_version == "2025",
+                MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
+            )
+        )
+    block = page[page.index("isoko-home-alerts") :]
+    assert (
+        this_week > 0 and block.count('href="/mevente/alertes/') == min(this_week, 5) + 1
+    )  # + « Toutes »
     assert (f"et {this_week - 5} autres" in block) == (this_week > 5)
 
 
@@ -320,9 +383,14 @@ def test_home_page_lists_each_chain_and_province_once(app, scenario):
 
     with app.app_context():
         alerts = week_alerts(db.session, NATIONAL, limit=1000)
-        both_maps = db.session.scalar(select(func.count()).select_from(MeventeAlert).where(
-            MeventeAlert.last_week == alerts.week,
-            MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
+        both_maps = db.session.scalar(
+            select(func.count())
+            .select_from(MeventeAlert)
+            .where(
+                MeventeAlert.last_week == alerts.week,
+                MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
+            )
+        )
     listed = [(r["value_chain"], r["province"], r["kind"]) for r in alerts.shown]
     assert len(listed) == len(set(listed)) == alerts.count < both_maps
     assert {r["map_version"] for r in alerts.shown} == {"2025"}
@@ -363,15 +431,20 @@ def test_mevente_dashboard_lists_the_active_alerts_of_the_users_scope(app, scena
     with app.app_context():
         active = {
             (a.province.name, a.value_chain.name, a.kind.label)
-            for a in db.session.scalars(select(MeventeAlert).where(
-                MeventeAlert.map_version == "2015",
-                MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])))
+            for a in db.session.scalars(
+                select(MeventeAlert).where(
+                    MeventeAlert.map_version == "2015",
+                    MeventeAlert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
+                )
+            )
         }
         db.session.rollback()
     with signed_in(app, "ministere"):
         national = chart_data("mevente-alertes", period).frame
     with signed_in(app, "coord.gitega"):
         gitega = chart_data("mevente-alertes", period).frame
-    rows = set(zip(national["province"], national["value_chain"], national["kind_label"], strict=True))
+    rows = set(
+        zip(national["province"], national["value_chain"], national["kind_label"], strict=True)
+    )
     assert rows == active and {"Gitega", "Kirundo"} <= set(national["province"])
     assert set(gitega["province"]) == {"Gitega"}

@@ -21,7 +21,9 @@ def _upgrade_compare_downgrade(url: str) -> tuple[list, list[str], list[str]]:
     with app.app_context():
         upgrade(revision="heads")
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
             tables_at_head = sa.inspect(conn).get_table_names()
         downgrade(revision="base")
         with db.engine.connect() as conn:

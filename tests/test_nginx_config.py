@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def nginx_config():
-    spec = importlib.util.spec_from_file_location("nginx_config", ROOT / "deploy" / "nginx_config.py")
+    spec = importlib.util.spec_from_file_location(
+        "nginx_config", ROOT / "deploy" / "nginx_config.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

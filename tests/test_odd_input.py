@@ -22,8 +22,11 @@ def admin(app):
 
 
 def _list_views(app) -> list[ModelView]:
-    return [v for v in app.appbuilder.baseviews
-            if isinstance(v, ModelView) and f"{v.endpoint}.list" in app.view_functions]
+    return [
+        v
+        for v in app.appbuilder.baseviews
+        if isinstance(v, ModelView) and f"{v.endpoint}.list" in app.view_functions
+    ]
 
 
 def _odd_requests(view) -> list[tuple[str, str, dict | None]]:
@@ -86,11 +89,18 @@ def test_api_and_filter_values_out_of_range_answer_in_french(admin):
     assert api.status_code == 404 and "n'existe pas" in api.get_json()["message"]
     page = admin.get(f"/cooperativeview/list/?page_CooperativeView={HUGE}")
     assert page.status_code == 400 and "Numéro de page invalide" in _french_message(page)
-    relation = admin.get("/cooperativeview/list/?_oc_CooperativeView=province&_od_CooperativeView=asc")
+    relation = admin.get(
+        "/cooperativeview/list/?_oc_CooperativeView=province&_od_CooperativeView=asc"
+    )
     assert relation.status_code == 400
     assert "ne peut pas être triée par « province »" in _french_message(relation)
 
 
 def test_ordinary_list_arguments_still_work(admin):
-    assert admin.get("/cooperativeview/list/?_oc_CooperativeView=name&_od_CooperativeView=desc"
-                     "&page_CooperativeView=0&psize_CooperativeView=50").status_code == 200
+    assert (
+        admin.get(
+            "/cooperativeview/list/?_oc_CooperativeView=name&_od_CooperativeView=desc"
+            "&page_CooperativeView=0&psize_CooperativeView=50"
+        ).status_code
+        == 200
+    )

@@ -68,7 +68,9 @@ def test_without_replica_reads_use_the_primary(app):
 def test_with_replica_reads_go_to_the_replica(backend, tmp_path_factory):
     """A replica with different data proves dashboards' reads do not hit the primary."""
     primary = make_database_url(backend, tmp_path_factory)
-    replica = make_database_url(backend, tmp_path_factory)  # a migrated copy standing in for the replica
+    replica = make_database_url(
+        backend, tmp_path_factory
+    )  # a migrated copy standing in for the replica
     app = build_app(primary, {"SQLALCHEMY_REPLICA_URI": replica})
     try:
         from console.database import read_session

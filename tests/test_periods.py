@@ -13,8 +13,16 @@ from console.services import periods
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("console", "dashboards", "reports", "importers")
-OWNED_FUNCTIONS = {"as_date", "_as_date", "today_in_bujumbura", "month_bounds", "local_day", "month_start",
-                   "week_start", "to_local_naive"}
+OWNED_FUNCTIONS = {
+    "as_date",
+    "_as_date",
+    "today_in_bujumbura",
+    "month_bounds",
+    "local_day",
+    "month_start",
+    "week_start",
+    "to_local_naive",
+}
 
 
 def _sources():
@@ -36,22 +44,30 @@ def test_no_module_but_periods_defines_the_zone_or_a_time_rule():
     assert not offenders
 
 
-@pytest.mark.parametrize("value", [dt.date(2025, 3, 1), dt.datetime(2025, 3, 1, 23, 59), "2025-03-01",
-                                   "2025-03-01 00:00:00"])
+@pytest.mark.parametrize(
+    "value",
+    [dt.date(2025, 3, 1), dt.datetime(2025, 3, 1, 23, 59), "2025-03-01", "2025-03-01 00:00:00"],
+)
 def test_as_date_reads_what_either_database_returns(value):
     assert periods.as_date(value) == dt.date(2025, 3, 1)
 
 
 def test_month_and_quarter_bounds_are_bujumbura_midnights_in_utc():
     assert periods.month_bounds(dt.date(2024, 12, 15)) == (
-        dt.datetime(2024, 11, 30, 22, tzinfo=dt.UTC), dt.datetime(2024, 12, 31, 22, tzinfo=dt.UTC))
+        dt.datetime(2024, 11, 30, 22, tzinfo=dt.UTC),
+        dt.datetime(2024, 12, 31, 22, tzinfo=dt.UTC),
+    )
     assert periods.quarter_bounds(dt.date(2025, 2, 10)) == (
-        dt.datetime(2024, 12, 31, 22, tzinfo=dt.UTC), dt.datetime(2025, 3, 31, 22, tzinfo=dt.UTC))
+        dt.datetime(2024, 12, 31, 22, tzinfo=dt.UTC),
+        dt.datetime(2025, 3, 31, 22, tzinfo=dt.UTC),
+    )
 
 
 def test_the_offset_is_bujumbura_utc_plus_two():
     assert (periods.UTC_OFFSET_S, periods.UTC_OFFSET_HOURS) == (7200, 2)
-    assert periods.to_local_naive(dt.datetime(2025, 1, 31, 22, 30, tzinfo=dt.UTC)) == dt.datetime(2025, 2, 1, 0, 30)
+    assert periods.to_local_naive(dt.datetime(2025, 1, 31, 22, 30, tzinfo=dt.UTC)) == dt.datetime(
+        2025, 2, 1, 0, 30
+    )
 
 
 def test_local_day_in_sql_turns_at_bujumbura_midnight(db_session):

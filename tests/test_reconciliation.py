@@ -182,9 +182,13 @@ def test_drill_down_lists_the_lines_with_their_stamped_rule_and_rate(db_session,
     assert (march.tax_rule_code, march.tax_rate, march.tax) == ("TVA-18", Decimal("0.16"), 160)
     assert lines[2].tax_rule_code == "TVA-10-haricot-sec" and lines[2].tax_rate == Decimal("0.10")
     # The lines of a month add up to that month's due.
-    a_lines = lines_for_seller(db_session, NATIONAL, data.a, dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    a_lines = lines_for_seller(
+        db_session, NATIONAL, data.a, dt.date(2024, 2, 1), dt.date(2024, 2, 29)
+    )
     assert sum(line.tax for line in a_lines) == 180
-    assert len(lines_for_seller(db_session, NATIONAL, data.a, JAN, APR, include_cancelled=True)) == 7
+    assert (
+        len(lines_for_seller(db_session, NATIONAL, data.a, JAN, APR, include_cancelled=True)) == 7
+    )
 
 
 def test_drill_down_of_another_provinces_seller_is_not_found_for_a_coordinator(db_session, data):
@@ -205,13 +209,20 @@ def _flags(session, kind, scope=NATIONAL, as_of=AS_OF, **kwargs):
 
 def test_taxable_lines_with_no_tax_or_a_wrong_rate_are_flagged_with_their_lines(db_session, data):
     flags = _flags(db_session, lk.LINE_TAX)
-    assert [(f.seller_id, f.period.key) for f in flags] == [(data.b, "2024-02"), (data.b, "2024-03")]
+    assert [(f.seller_id, f.period.key) for f in flags] == [
+        (data.b, "2024-02"),
+        (data.b, "2024-03"),
+    ]
     february, march = flags
     assert february.line_ids == (data.b_lines[2],) and february.order_ids == (data.b_orders[2],)
     assert (february.figure("stamped_tax"), february.figure("expected_tax")) == (0, 180)
     assert february.figure("zero_tax_lines") == 1
     assert march.line_ids == (data.b_lines[3],)
-    assert (march.figure("stamped_tax"), march.figure("expected_tax"), march.figure("shortfall")) == (160, 180, 20)
+    assert (
+        march.figure("stamped_tax"),
+        march.figure("expected_tax"),
+        march.figure("shortfall"),
+    ) == (160, 180, 20)
     assert "16\u00a0%" in march.explanation and "règle en vigueur" in march.explanation
 
 
@@ -219,19 +230,32 @@ def test_a_line_stamped_with_the_rate_of_a_rule_that_had_ended_is_flagged(db_ses
     # Invented for the test: the standard rate becomes 20 % on 01/03/2024.
     standard = db_session.scalars(select(m.TaxRule).where(m.TaxRule.code == "TVA-18")).one()
     standard.valid_to = dt.date(2024, 2, 29)
-    db_session.add(m.TaxRule(
-        code="TVA-20-T", name="TVA 20 % (test)", kind=m.TaxKind.VAT, base=m.TaxBase.SALE,
-        rate=Decimal("0.20"), is_exemption=False, seller_condition=m.SellerCondition.VAT_REGISTERED,
-        valid_from=dt.date(2024, 3, 1),
-    ))
+    db_session.add(
+        m.TaxRule(
+            code="TVA-20-T",
+            name="TVA 20 % (test)",
+            kind=m.TaxKind.VAT,
+            base=m.TaxBase.SALE,
+            rate=Decimal("0.20"),
+            is_exemption=False,
+            seller_condition=m.SellerCondition.VAT_REGISTERED,
+            valid_from=dt.date(2024, 3, 1),
+        )
+    )
     db_session.flush()
     buyer = db_session.scalars(select(m.Buyer)).first()
     h = tax_data.make_seller(db_session, "H", "BI-BM", vat=True)  # alone in Bujumbura
     soap = [("savon", 1000, "1")]
     tax_data.make_order(db_session, buyer, h, tax_data.local(2024, 2, 20), soap)  # 18 %: right
     tax_data.make_order(db_session, buyer, h, tax_data.local(2024, 3, 10), soap)  # 20 %: right
-    outdated = tax_data.make_order(db_session, buyer, h, tax_data.local(2024, 3, 11), soap,
-                                   stamps={1: (1000, 180, 1180, Decimal("0.18"))})
+    outdated = tax_data.make_order(
+        db_session,
+        buyer,
+        h,
+        tax_data.local(2024, 3, 11),
+        soap,
+        stamps={1: (1000, 180, 1180, Decimal("0.18"))},
+    )
     bujumbura = db_session.scalars(select(m.Province.id).where(m.Province.code == "BI25-BJ")).one()
     [flag] = _flags(db_session, lk.LINE_TAX, province_id=bujumbura)
     assert flag.line_ids == (outdated.lines[0].id,)
@@ -240,7 +264,11 @@ def test_a_line_stamped_with_the_rate_of_a_rule_that_had_ended_is_flagged(db_ses
 
 def test_delivered_orders_never_paid_are_flagged_after_the_grace_period(db_session, data):
     [flag] = _flags(db_session, lk.UNPAID_DELIVERY)
-    assert (flag.seller_id, flag.period.key, flag.order_ids) == (data.a, "2024-03", (data.orders[5],))
+    assert (flag.seller_id, flag.period.key, flag.order_ids) == (
+        data.a,
+        "2024-03",
+        (data.orders[5],),
+    )
     assert (flag.figure("gross"), flag.figure("tax")) == (2360, 360)
     # 20 days after the order, within the 30-day grace: not yet a flag.
     assert _flags(db_session, lk.UNPAID_DELIVERY, as_of=dt.date(2024, 3, 25)) == []
@@ -248,7 +276,11 @@ def test_delivered_orders_never_paid_are_flagged_after_the_grace_period(db_sessi
 
 def test_missing_late_and_short_remittances_are_flagged_with_their_evidence(db_session, data):
     flags = lk.leakage_flags(
-        db_session, NATIONAL, JAN, APR, as_of=AS_OF,
+        db_session,
+        NATIONAL,
+        JAN,
+        APR,
+        as_of=AS_OF,
         kinds=[lk.REMITTANCE_MISSING, lk.REMITTANCE_LATE, lk.REMITTANCE_SHORT],
     )
     found = {(f.kind, f.seller_id, f.period.key) for f in flags}
@@ -266,29 +298,43 @@ def test_missing_late_and_short_remittances_are_flagged_with_their_evidence(db_s
     assert (late.figure("deadline"), late.figure("days_late")) == (dt.date(2024, 3, 15), 10)
     short = by_kind[lk.REMITTANCE_SHORT]
     assert short.remittance_ids == (data.remittances["a_apr"],)
-    assert (short.figure("tax_due"), short.figure("tax_remitted"), short.figure("shortfall")) == (180, 100, 80)
+    assert (short.figure("tax_due"), short.figure("tax_remitted"), short.figure("shortfall")) == (
+        180,
+        100,
+        80,
+    )
     assert short.order_ids == (data.orders[6],)
 
 
 def test_a_remittance_not_yet_due_is_not_missing_nor_short(db_session, data):
     # On 10/04/2024 March's deadline (15/04) has not passed yet.
     flags = lk.leakage_flags(
-        db_session, NATIONAL, JAN, dt.date(2024, 3, 31), as_of=dt.date(2024, 4, 10),
+        db_session,
+        NATIONAL,
+        JAN,
+        dt.date(2024, 3, 31),
+        as_of=dt.date(2024, 4, 10),
         kinds=[lk.REMITTANCE_MISSING, lk.REMITTANCE_SHORT],
     )
     assert flags == []
 
 
 def test_the_remittance_tolerance_is_an_editable_setting(db_session, data):
-    db_session.add(TaxSetting(key=ref.REMITTANCE_TOLERANCE, value=Decimal(100), valid_from=dt.date(2024, 1, 1)))
+    db_session.add(
+        TaxSetting(key=ref.REMITTANCE_TOLERANCE, value=Decimal(100), valid_from=dt.date(2024, 1, 1))
+    )
     db_session.flush()
     assert _flags(db_session, lk.REMITTANCE_SHORT) == []  # 80 francs short is tolerated
 
 
-def test_an_unregistered_seller_above_the_threshold_is_flagged_and_the_threshold_is_data(db_session, data):
+def test_an_unregistered_seller_above_the_threshold_is_flagged_and_the_threshold_is_data(
+    db_session, data
+):
     # D's 12 months to January 2024: 11 × 1 000 000 + 100 000 = 11 100 000, far below 100 million.
     assert _flags(db_session, lk.UNREGISTERED_ABOVE_THRESHOLD) == []
-    db_session.add(TaxSetting(key=ref.VAT_THRESHOLD, value=Decimal(10_000_000), valid_from=dt.date(2023, 1, 1)))
+    db_session.add(
+        TaxSetting(key=ref.VAT_THRESHOLD, value=Decimal(10_000_000), valid_from=dt.date(2023, 1, 1))
+    )
     db_session.flush()
     [flag] = _flags(db_session, lk.UNREGISTERED_ABOVE_THRESHOLD)
     assert flag.seller_id == data.d
@@ -299,7 +345,9 @@ def test_an_unregistered_seller_above_the_threshold_is_flagged_and_the_threshold
 
 def _one_sale_a_month_is_enough(session) -> None:
     """D sells one line a month: lower the activity floor (a dated setting) to examine it."""
-    session.add(TaxSetting(key=ref.DROP_MIN_MONTHLY_LINES, value=Decimal(1), valid_from=dt.date(2020, 1, 1)))
+    session.add(
+        TaxSetting(key=ref.DROP_MIN_MONTHLY_LINES, value=Decimal(1), valid_from=dt.date(2020, 1, 1))
+    )
     session.flush()
 
 
@@ -326,9 +374,13 @@ def test_a_drop_shared_by_the_other_sellers_of_the_same_products_is_not_flagged(
     _one_sale_a_month_is_enough(db_session)
     f = tax_data.make_seller(db_session, "F", "BI-KY", vat=False)
     for month in range(1, 13):
-        tax_data.make_order(db_session, buyer, f, tax_data.local(2023, month, 14), [("savon", 900_000, "1")])
+        tax_data.make_order(
+            db_session, buyer, f, tax_data.local(2023, month, 14), [("savon", 900_000, "1")]
+        )
     for month in range(1, 4):
-        tax_data.make_order(db_session, buyer, f, tax_data.local(2024, month, 14), [("savon", 90_000, "1")])
+        tax_data.make_order(
+            db_session, buyer, f, tax_data.local(2024, month, 14), [("savon", 90_000, "1")]
+        )
     assert _flags(db_session, lk.SALES_DROP) == []
 
 
@@ -354,7 +406,9 @@ def test_flags_stay_within_the_scope(db_session, data):
     burunga = ProvinceScope(False, frozenset({data.provinces["burunga_2025"]}))
     assert lk.leakage_flags(db_session, burunga, JAN, APR, as_of=AS_OF) == []
     gitega = ProvinceScope(False, frozenset({data.provinces["gitega_2025"]}))
-    assert {f.seller_id for f in lk.leakage_flags(db_session, gitega, JAN, APR, as_of=AS_OF)} == {data.a}
+    assert {f.seller_id for f in lk.leakage_flags(db_session, gitega, JAN, APR, as_of=AS_OF)} == {
+        data.a
+    }
     _one_sale_a_month_is_enough(db_session)
     national = {f.seller_id for f in lk.leakage_flags(db_session, NATIONAL, JAN, APR, as_of=AS_OF)}
     assert national == {data.a, data.b, data.d}
@@ -409,12 +463,25 @@ def test_what_if_sql_arithmetic_equals_the_engine_line_by_line(db_session, data)
     # Lines chosen for their rounding: half francs, fractional quantities, inclusive prices.
     buyer = db_session.scalars(select(m.Buyer)).first()
     g = tax_data.make_seller(db_session, "G", "BI-MU", vat=True)
-    tricky = [("savon", 25, "1"), ("savon", 1001, "0.5"), ("savon", 3, "0.333"), ("haricot-sec", 15, "1"),
-              ("haricot-sec", 2999, "7.125")]
+    tricky = [
+        ("savon", 25, "1"),
+        ("savon", 1001, "0.5"),
+        ("savon", 3, "0.333"),
+        ("haricot-sec", 15, "1"),
+        ("haricot-sec", 2999, "7.125"),
+    ]
     for day, inclusive in ((10, False), (20, True)):
-        tax_data.make_order(db_session, buyer, g, tax_data.local(2024, 2, day), tricky, inclusive=inclusive)
-    tax_data.make_order(db_session, buyer, g, tax_data.local(2024, 2, 21), [("savon", 9, "1"), ("savon", 100, "1")],
-                        inclusive=True)
+        tax_data.make_order(
+            db_session, buyer, g, tax_data.local(2024, 2, day), tricky, inclusive=inclusive
+        )
+    tax_data.make_order(
+        db_session,
+        buyer,
+        g,
+        tax_data.local(2024, 2, 21),
+        [("savon", 9, "1"), ("savon", 100, "1")],
+        inclusive=True,
+    )
     rules = load_rules(db_session)
     standard = next(r for r in rules if r.code == "TVA-18")
     draft = draft_with_rate(rules, standard.id, Decimal("0.20"), dt.date(2024, 2, 15))
@@ -425,10 +492,19 @@ def test_what_if_sql_arithmetic_equals_the_engine_line_by_line(db_session, data)
         order = line.order
         day = local_date(order.placed_at)
         if order.status != m.OrderStatus.CANCELLED and JAN <= day <= APR:
-            keyed.append((line.product.category_id, SaleLine(
-                order.seller.vat_registered, line.product.category_id, day, line.unit_price,
-                line.quantity, order.prices_include_tax,
-            )))
+            keyed.append(
+                (
+                    line.product.category_id,
+                    SaleLine(
+                        order.seller.vat_registered,
+                        line.product.category_id,
+                        day,
+                        line.unit_price,
+                        line.quantity,
+                        order.prices_include_tax,
+                    ),
+                )
+            )
     expected = what_if(keyed, rules, draft)
     assert {row.key: (row.current_tax, row.draft_tax, row.lines) for row in result.by_category} == {
         key: (delta.current_tax, delta.draft_tax, delta.lines) for key, delta in expected.items()
@@ -442,15 +518,25 @@ def test_what_if_adding_an_exemption_for_a_category_removes_its_tax(db_session, 
     with pytest.raises(DraftError, match="chevauche"):
         draft_with_new_rule(rules, replace(reduced, id=None, code="X"))
     # Invented for the test: the reduced rate ends with 2023 and beans are exempt from 2024.
-    closed = [r for r in rules if r.id != reduced.id] + [replace(reduced, valid_to=dt.date(2023, 12, 31))]
+    closed = [r for r in rules if r.id != reduced.id] + [
+        replace(reduced, valid_to=dt.date(2023, 12, 31))
+    ]
     exemption = replace(
-        reduced, id=None, code="EXO-HARICOT", rate=Decimal(0), is_exemption=True,
-        valid_from=dt.date(2024, 1, 1), valid_to=None,
+        reduced,
+        id=None,
+        code="EXO-HARICOT",
+        rate=Decimal(0),
+        is_exemption=True,
+        valid_from=dt.date(2024, 1, 1),
+        valid_to=None,
     )
     draft = draft_with_new_rule(closed, exemption)
     result = what_if_period(db_session, NATIONAL, JAN, APR, draft)
     # Beans: A o1 580 and B p1 1000 disappear.
-    assert {row.label: row.difference for row in result.by_category} == {"Haricot sec": -1580, "Savon de ménage": 0}
+    assert {row.label: row.difference for row in result.by_category} == {
+        "Haricot sec": -1580,
+        "Savon de ménage": 0,
+    }
 
 
 def test_a_draft_rate_must_be_a_fraction_between_0_and_1(db_session, data):
@@ -491,7 +577,9 @@ def test_tax_pages_answer_for_the_ministry_and_the_tax_auditor(client, data, use
     assert drill.status_code == 200
     assert "TVA-18" in drill.get_data(as_text=True) and "16\u00a0%" in drill.get_data(as_text=True)
     simulation = client.get(
-        "/simulation/" + PERIOD + "&mode=modifier&taux=20&effet=2024-03-01&regle="
+        "/simulation/"
+        + PERIOD
+        + "&mode=modifier&taux=20&effet=2024-03-01&regle="
         + str(next(r.id for r in _rules(client) if r.code == "TVA-18"))
     )
     assert simulation.status_code == 200
@@ -507,7 +595,12 @@ def _rules(client):
 
 def test_a_coordinator_is_denied_every_tax_page(client, data, users):
     login(client, "coordo")
-    for url in ("/rapprochement/", f"/rapprochement/vendeur/{data.a}", "/signalements/", "/simulation/"):
+    for url in (
+        "/rapprochement/",
+        f"/rapprochement/vendeur/{data.a}",
+        "/signalements/",
+        "/simulation/",
+    ):
         assert client.get(url + PERIOD).status_code == 403, url
 
 
@@ -520,7 +613,9 @@ def test_undp_reads_the_summary_but_not_the_flags_nor_the_simulation(client, dat
 
 def test_a_malformed_period_shows_a_french_message_and_the_default_period(client, data, users):
     login(client, "auditeur")
-    response = client.get("/rapprochement/?debut=2024-13&fin=nimporte&grain=semaine&province=xyz&page=abc")
+    response = client.get(
+        "/rapprochement/?debut=2024-13&fin=nimporte&grain=semaine&province=xyz&page=abc"
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Période invalide" in page and "AAAA-MM" in page

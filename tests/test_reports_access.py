@@ -19,8 +19,16 @@ from .reports_fixtures import (
     seeded_app_fixture,
 )
 
-REPORT_VIEWS = [spec.resource for spec in reports().values()] + ["MyReportsView", "ReportVerificationView"]
-USERS = {"Ministère": "ministere", "PNUD": "pnud", "Coordinateur provincial": "coord", "Auditeur fiscal": "auditeur"}
+REPORT_VIEWS = [spec.resource for spec in reports().values()] + [
+    "MyReportsView",
+    "ReportVerificationView",
+]
+USERS = {
+    "Ministère": "ministere",
+    "PNUD": "pnud",
+    "Coordinateur provincial": "coord",
+    "Auditeur fiscal": "auditeur",
+}
 
 
 # This module's app: its own copy of the seeded reports database (replaces conftest's).
@@ -37,18 +45,33 @@ def _in_province(db_session, model, code: str, inside: bool):
     coop = m.Cooperative.province_2025_id == province
     stmt = select(model.id)
     if model is m.DeviceAssignment:
-        stmt = stmt.join(m.Device, m.Device.id == m.DeviceAssignment.device_id).join(
-            m.Province, m.Province.id == m.Device.province_id).where(
-            (m.Province.id == province) | (m.Province.successor_id == province) if inside
-            else (m.Province.id != province) & (m.Province.successor_id != province))
+        stmt = (
+            stmt.join(m.Device, m.Device.id == m.DeviceAssignment.device_id)
+            .join(m.Province, m.Province.id == m.Device.province_id)
+            .where(
+                (m.Province.id == province) | (m.Province.successor_id == province)
+                if inside
+                else (m.Province.id != province) & (m.Province.successor_id != province)
+            )
+        )
     else:
-        stmt = stmt.where(coop if inside else ~coop & (m.Cooperative.province_id.not_in(
-            select(m.Province.id).where(m.Province.successor_id == province))))
+        stmt = stmt.where(
+            coop
+            if inside
+            else ~coop
+            & (
+                m.Cooperative.province_id.not_in(
+                    select(m.Province.id).where(m.Province.successor_id == province)
+                )
+            )
+        )
     return db_session.scalar(stmt.order_by(model.id).limit(1))
 
 
 def test_every_report_route_resolves_to_a_declared_policy_resource(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/rapports/")}
+    endpoints = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/rapports/")
+    }
     assert endpoints
     views = {view.__class__.__name__: view for view in app.appbuilder.baseviews}
     for endpoint in endpoints:
@@ -71,7 +94,9 @@ def test_report_pages_answer_as_the_policy_says(app, client, role, resource):
 
 def test_coordinator_gets_a_report_for_their_province(client):
     login_as(client, "coord")
-    response = generate(client, "ventes-mensuel", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf")
+    response = generate(
+        client, "ventes-mensuel", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf"
+    )
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
 
@@ -82,11 +107,15 @@ def test_coordinator_gets_a_report_for_a_former_province_inside_theirs(client):
     assert response.status_code == 200
 
 
-def test_coordinator_gets_404_on_another_province_report_and_nothing_is_archived(client, db_session):
+def test_coordinator_gets_404_on_another_province_report_and_nothing_is_archived(
+    client, db_session
+):
     before = _archives(db_session)
     login_as(client, "coord")
     for province in (OTHER_PROVINCE, "BI-KI"):
-        response = generate(client, "ventes-mensuel", period=PERIOD, province=province, format="pdf")
+        response = generate(
+            client, "ventes-mensuel", period=PERIOD, province=province, format="pdf"
+        )
         assert response.status_code == 404
     assert _archives(db_session) == before
 
@@ -94,8 +123,14 @@ def test_coordinator_gets_404_on_another_province_report_and_nothing_is_archived
 def test_coordinator_gets_404_on_a_national_report(client, db_session):
     before = _archives(db_session)
     login_as(client, "coord")
-    assert generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code == 404
-    assert generate(client, "programme-pilote", period=PERIOD, province="", format="pdf").status_code == 404
+    assert (
+        generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code
+        == 404
+    )
+    assert (
+        generate(client, "programme-pilote", period=PERIOD, province="", format="pdf").status_code
+        == 404
+    )
     assert _archives(db_session) == before
 
 
@@ -111,21 +146,33 @@ def test_coordinator_gets_404_on_another_province_cooperative_sheet(client, db_s
     login_as(client, "coord")
     outside = _in_province(db_session, m.Cooperative, COORDINATOR_PROVINCE, inside=False)
     inside = _in_province(db_session, m.Cooperative, COORDINATOR_PROVINCE, inside=True)
-    assert generate(client, "fiche-cooperative", cooperative=str(outside), period=PERIOD,
-                    format="pdf").status_code == 404
-    assert generate(client, "fiche-cooperative", cooperative=str(inside), period=PERIOD,
-                    format="pdf").status_code == 200
+    assert (
+        generate(
+            client, "fiche-cooperative", cooperative=str(outside), period=PERIOD, format="pdf"
+        ).status_code
+        == 404
+    )
+    assert (
+        generate(
+            client, "fiche-cooperative", cooperative=str(inside), period=PERIOD, format="pdf"
+        ).status_code
+        == 200
+    )
 
 
 def test_coordinator_gets_404_on_another_province_handover_receipt(client, db_session):
     login_as(client, "coord")
     outside = _in_province(db_session, m.DeviceAssignment, COORDINATOR_PROVINCE, inside=False)
-    assert generate(client, "bon-de-remise", assignment=str(outside), format="pdf").status_code == 404
+    assert (
+        generate(client, "bon-de-remise", assignment=str(outside), format="pdf").status_code == 404
+    )
 
 
 def test_auditor_downloads_the_tax_statement_but_not_the_inventory(client):
     login_as(client, "auditeur")
-    response = generate(client, "recettes-fiscales", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf")
+    response = generate(
+        client, "recettes-fiscales", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf"
+    )
     assert response.status_code == 200
     assert generate(client, "inventaire-tablettes", province="", format="pdf").status_code == 403
 
@@ -133,13 +180,18 @@ def test_auditor_downloads_the_tax_statement_but_not_the_inventory(client):
 def test_coordinator_and_undp_may_not_generate_the_tax_statement(client):
     for user in ("coord", "pnud"):
         login_as(client, user)
-        response = generate(client, "recettes-fiscales", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf")
+        response = generate(
+            client, "recettes-fiscales", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf"
+        )
         assert response.status_code == 403, user
 
 
 def test_archived_national_report_is_not_served_to_a_coordinator(app, client):
     login_as(client, "ministere")
-    assert generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code == 302
+    assert (
+        generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code
+        == 302
+    )
     national = latest_archive(app, "ministere")
     assert client.get(f"/rapports/mes-rapports/{national.id}/telecharger").status_code == 200
     login_as(client, "coord")
@@ -149,8 +201,12 @@ def test_archived_national_report_is_not_served_to_a_coordinator(app, client):
 
 def test_archived_province_report_is_served_to_whoever_sees_that_province(app, client):
     login_as(client, "coord")
-    assert generate(client, "ventes-mensuel", period=PERIOD, province=COORDINATOR_PROVINCE,
-                    format="pdf").status_code == 200
+    assert (
+        generate(
+            client, "ventes-mensuel", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf"
+        ).status_code
+        == 200
+    )
     mine = latest_archive(app, "coord")
     url = f"/rapports/mes-rapports/{mine.id}/telecharger"
     assert client.get(url).status_code == 200
@@ -164,8 +220,12 @@ def test_archived_province_report_is_served_to_whoever_sees_that_province(app, c
 
 def test_archived_tax_statement_is_not_served_to_a_role_without_the_report(app, client):
     login_as(client, "auditeur")
-    assert generate(client, "recettes-fiscales", period=PERIOD, province=COORDINATOR_PROVINCE,
-                    format="pdf").status_code == 200
+    assert (
+        generate(
+            client, "recettes-fiscales", period=PERIOD, province=COORDINATOR_PROVINCE, format="pdf"
+        ).status_code
+        == 200
+    )
     statement = latest_archive(app, "auditeur")
     login_as(client, "pnud")
     assert client.get(f"/rapports/mes-rapports/{statement.id}/telecharger").status_code == 404
@@ -186,8 +246,12 @@ def test_my_reports_lists_only_my_own_reports(app, client):
 
 def test_anonymous_visitor_is_sent_to_login_from_every_report_page(client):
     client.get("/logout/")
-    for url in ("/rapports/ventes-mensuel/", "/rapports/mes-rapports/", "/rapports/verifier/",
-                "/rapports/mes-rapports/1/telecharger"):
+    for url in (
+        "/rapports/ventes-mensuel/",
+        "/rapports/mes-rapports/",
+        "/rapports/verifier/",
+        "/rapports/mes-rapports/1/telecharger",
+    ):
         response = client.get(url)
         assert response.status_code in (302, 401), url
         assert "/login/" in response.headers.get("Location", ""), url

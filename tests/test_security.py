@@ -89,30 +89,47 @@ def test_the_eleventh_rapid_failed_login_is_refused_with_429(guarded_app):
     ]
     assert 429 not in answers[:10]
     assert answers[10] == 429
-    page = html.unescape(client.post("/login/", data={
-        "username": "agent.securite", "password": PASSWORD, "csrf_token": token}).get_data(as_text=True))
+    page = html.unescape(
+        client.post(
+            "/login/",
+            data={"username": "agent.securite", "password": PASSWORD, "csrf_token": token},
+        ).get_data(as_text=True)
+    )
     assert "Trop de tentatives de connexion" in page
 
 
-def test_behind_a_proxy_each_client_has_its_own_limit_even_with_redis_down(backend, tmp_path_factory):
+def test_behind_a_proxy_each_client_has_its_own_limit_even_with_redis_down(
+    backend, tmp_path_factory
+):
     """X-Forwarded-For names the client (ISOKO_PROXY_COUNT=1); Redis down: counted in memory."""
     url = make_database_url(backend, tmp_path_factory)
-    application = build_app(url, {
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, "AUTH_RATE_LIMITED": True,
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "PROXY_COUNT": 1,
-        # the address's count decides here (the account's is checked elsewhere)
-        "AUTH_RATE_LIMIT": "100 per 15 minutes", "AUTH_ADDRESS_RATE_LIMIT": "10 per 15 minutes",
-    })
+    application = build_app(
+        url,
+        {
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "AUTH_RATE_LIMITED": True,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "PROXY_COUNT": 1,
+            # the address's count decides here (the account's is checked elsewhere)
+            "AUTH_RATE_LIMIT": "100 per 15 minutes",
+            "AUTH_ADDRESS_RATE_LIMIT": "10 per 15 minutes",
+        },
+    )
     try:
         create_user(application, "agent.proxy", "Ministère")
 
         def attempts(client_address: str, count: int) -> list[int]:
             client = application.test_client()
-            client.environ_base.update({"REMOTE_ADDR": "127.0.0.1",
-                                        "HTTP_X_FORWARDED_FOR": client_address})
-            return [client.post("/login/", data={"username": "agent.proxy", "password": "non"}).status_code
-                    for _ in range(count)]
+            client.environ_base.update(
+                {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": client_address}
+            )
+            return [
+                client.post(
+                    "/login/", data={"username": "agent.proxy", "password": "non"}
+                ).status_code
+                for _ in range(count)
+            ]
 
         first = attempts("41.79.1.10", 11)
         assert first == [302] * 10 + [429]  # refused sign-ins go back to the form, then 429

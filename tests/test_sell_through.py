@@ -34,18 +34,24 @@ def _replayed_rate(session, start: dt.date, end: dt.date, seller_province: int) 
     lines = session.execute(
         select(m.OrderLine.listing_id, m.OrderLine.quantity, m.Order.placed_at)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(m.OrderLine.listing_id.is_not(None), m.Order.status != m.OrderStatus.CANCELLED,
-               m.Order.placed_at < end_utc)
+        .where(
+            m.OrderLine.listing_id.is_not(None),
+            m.Order.status != m.OrderStatus.CANCELLED,
+            m.Order.placed_at < end_utc,
+        )
     ).all()
     for listing_id, quantity, placed_at in lines:
         (before if placed_at < start_utc else during)[listing_id] += Decimal(quantity)
     opening = offered = sold = Decimal(0)
     listings = session.scalars(
-        select(m.Listing).join(m.Cooperative, m.Cooperative.id == m.Listing.cooperative_id)
+        select(m.Listing)
+        .join(m.Cooperative, m.Cooperative.id == m.Listing.cooperative_id)
         .where(m.Cooperative.province_id == seller_province)
     ).all()
     for listing in listings:
-        if listing.listed_at >= end_utc or (listing.closed_at is not None and listing.closed_at < start_utc):
+        if listing.listed_at >= end_utc or (
+            listing.closed_at is not None and listing.closed_at < start_utc
+        ):
             continue
         price = listing.unit_price
         if listing.listed_at < start_utc:
@@ -64,7 +70,9 @@ def test_the_rate_is_sold_over_opening_stock_plus_offered():
     assert sell_through_rate(0, 0, 0) is None
 
 
-def test_report_dashboard_and_service_give_the_same_rate_for_a_province_and_month(seeded, db_session):
+def test_report_dashboard_and_service_give_the_same_rate_for_a_province_and_month(
+    seeded, db_session
+):
     from console.services.areas import Area
     from dashboards.data import mevente as dashboard
     from dashboards.filters import Filters
@@ -72,15 +80,24 @@ def test_report_dashboard_and_service_give_the_same_rate_for_a_province_and_mont
     from reports.parameters import ReportParameters
 
     gitega = province_id(db_session, PROVINCE)
-    service = sell_through(db_session, NATIONAL, MONTH, MONTH_END, province_id=gitega, map_version="2015").rate
+    service = sell_through(
+        db_session, NATIONAL, MONTH, MONTH_END, province_id=gitega, map_version="2015"
+    ).rate
     assert service is not None and 0 < service < 1
     assert service == _replayed_rate(db_session, MONTH, MONTH_END, gitega)
-    assert service == sell_through(db_session, ProvinceScope(False, frozenset({gitega})), MONTH, MONTH_END).rate
+    assert (
+        service
+        == sell_through(
+            db_session, ProvinceScope(False, frozenset({gitega})), MONTH, MONTH_END
+        ).rate
+    )
 
     province = db_session.get(m.Province, gitega)
-    params = ReportParameters(period=period_of(MONTH), province=Area(province.id, province.code, province.name,
-                                                                            province.map_version),
-                              map_version="2015")
+    params = ReportParameters(
+        period=period_of(MONTH),
+        province=Area(province.id, province.code, province.name, province.map_version),
+        map_version="2015",
+    )
     assert report(db_session, params)["rate"] == service
 
     filters = Filters(start=MONTH, end=MONTH, map_version="2015")
@@ -94,8 +111,12 @@ def test_report_dashboard_and_service_give_the_same_rate_for_a_province_and_mont
     from dashboards.charts import CHARTS, chart_output
 
     with signed_in(seeded, "coord.gitega"):
-        figure = chart_output("mevente-provinces", {"du": "2025-03", "au": "2025-03", "carte": "2015"})
-    assert dict(zip(figure["data"][0]["y"], figure["data"][0]["x"], strict=True))[province.name] == float(service)
+        figure = chart_output(
+            "mevente-provinces", {"du": "2025-03", "au": "2025-03", "carte": "2015"}
+        )
+    assert dict(zip(figure["data"][0]["y"], figure["data"][0]["x"], strict=True))[
+        province.name
+    ] == float(service)
     assert CHARTS["mevente-provinces"].title.startswith(LABEL)
     assert "stock en ligne au début" in CHARTS["mevente-provinces"].note
 
@@ -105,7 +126,9 @@ def test_monthly_rates_match_the_replay_for_every_month(seeded, db_session):
     from dashboards.filters import Filters
 
     gitega = province_id(db_session, PROVINCE)
-    filters = Filters(start=dt.date(2024, 10, 1), end=dt.date(2025, 6, 1), map_version="2015", province_id=gitega)
+    filters = Filters(
+        start=dt.date(2024, 10, 1), end=dt.date(2025, 6, 1), map_version="2015", province_id=gitega
+    )
     monthly = dashboard.offered_vs_sold(db_session, NATIONAL, filters)
     for row in monthly.itertuples(index=False):
         last = period_of(row.month).end

@@ -12,8 +12,14 @@ ENVIRONMENT = re.compile(r"\bos\.(environ|getenv|putenv)\b")
 
 
 def test_only_config_reads_the_environment():
-    paths = [ROOT / "run.py", *(p for pkg in ("console", "dashboards", "reports", "importers")
-                                 for p in (ROOT / pkg).rglob("*.py"))]
+    paths = [
+        ROOT / "run.py",
+        *(
+            p
+            for pkg in ("console", "dashboards", "reports", "importers")
+            for p in (ROOT / pkg).rglob("*.py")
+        ),
+    ]
     offenders = [str(p.relative_to(ROOT)) for p in paths if ENVIRONMENT.search(p.read_text())]
     assert not offenders
 

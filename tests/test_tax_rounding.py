@@ -23,20 +23,35 @@ from console.services.tax.vectorised import apply_rate, line_amount
 
 DAY = dt.date(2025, 3, 1)
 RATES_BPS = st.sampled_from([0, 500, 1000, 1250, 1800, 2000, 525, 1])
-PRICES = st.integers(-10**7, 10**7)
-QTY_MILLI = st.one_of(st.integers(-500, 500).map(lambda q: q * 1000), st.integers(-10**7, 10**7))
+PRICES = st.integers(-(10**7), 10**7)
+QTY_MILLI = st.one_of(st.integers(-500, 500).map(lambda q: q * 1000), st.integers(-(10**7), 10**7))
 
 
 def _rule(bps: int) -> te.RuleSpec:
-    return te.RuleSpec(id=1, code="T", kind="vat", base="sale", rate=Decimal(bps).scaleb(-4),
-                       is_exemption=False, category_id=None, seller_condition="vat_registered",
-                       valid_from=dt.date(2020, 1, 1), valid_to=None)
+    return te.RuleSpec(
+        id=1,
+        code="T",
+        kind="vat",
+        base="sale",
+        rate=Decimal(bps).scaleb(-4),
+        is_exemption=False,
+        category_id=None,
+        seller_condition="vat_registered",
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=None,
+    )
 
 
 def _engine(price: int, qty_milli: int, bps: int, inclusive: bool) -> tuple[int, int, int]:
     """(amount, net, tax) of one line by the Decimal engine, the reference."""
-    line = te.SaleLine(seller_vat_registered=True, category_id=1, sold_on=DAY, unit_price=price,
-                       quantity=Decimal(qty_milli).scaleb(-3), price_includes_tax=inclusive)
+    line = te.SaleLine(
+        seller_vat_registered=True,
+        category_id=1,
+        sold_on=DAY,
+        unit_price=price,
+        quantity=Decimal(qty_milli).scaleb(-3),
+        price_includes_tax=inclusive,
+    )
     tax = te.compute_line(line, [_rule(bps)])
     return line.amount, tax.net, tax.tax
 
@@ -49,15 +64,20 @@ def _numpy(price: int, qty_milli: int, bps: int, inclusive: bool) -> tuple[int, 
 
 def _sql(session, price: int, qty_milli: int, bps: int, inclusive: bool) -> tuple[int, int, int]:
     """The what-if's SQL expressions, evaluated by the test database."""
-    amount = tax_sql.line_amount(literal(price, BigInteger),
-                                 literal(Decimal(qty_milli).scaleb(-3), Numeric(14, 3)))
+    amount = tax_sql.line_amount(
+        literal(price, BigInteger), literal(Decimal(qty_milli).scaleb(-3), Numeric(14, 3))
+    )
     flag = literal(inclusive, Boolean)
     tax = tax_sql.line_tax(amount, flag, Decimal(bps).scaleb(-4))
     got_amount, got_tax = session.execute(select(amount, tax)).one()
-    return int(got_amount), int(got_amount) - int(got_tax) if inclusive else int(got_amount), int(got_tax)
+    return (
+        int(got_amount),
+        int(got_amount) - int(got_tax) if inclusive else int(got_amount),
+        int(got_tax),
+    )
 
 
-@given(st.integers(-10**30, 10**30), st.integers(1, 10**12))
+@given(st.integers(-(10**30), 10**30), st.integers(1, 10**12))
 def test_the_integer_routine_is_decimal_half_up_away_from_zero(numerator, denominator):
     with localcontext() as context:
         context.prec = 80  # exact enough for any tie or near-tie at these sizes
@@ -66,7 +86,7 @@ def test_the_integer_routine_is_decimal_half_up_away_from_zero(numerator, denomi
     assert half_up_div(-numerator, denominator) == -half_up_div(numerator, denominator)
 
 
-@given(st.decimals(min_value=-10**12, max_value=10**12, places=4, allow_nan=False))
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=4, allow_nan=False))
 def test_round_franc_is_the_stdlib_half_up(amount):
     assert round_franc(amount) == int(amount.quantize(Decimal(1), ROUND_HALF_UP))
 
@@ -85,10 +105,16 @@ def test_the_numpy_stamper_agrees_with_the_engine_for_any_sign(price, qty_milli,
     assert _numpy(price, qty_milli, bps, inclusive) == _engine(price, qty_milli, bps, inclusive)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(PRICES, QTY_MILLI, RATES_BPS, st.booleans())
-def test_the_sql_what_if_agrees_with_the_engine_for_any_sign(db_session, price, qty_milli, bps, inclusive):
-    assert _sql(db_session, price, qty_milli, bps, inclusive) == _engine(price, qty_milli, bps, inclusive)
+def test_the_sql_what_if_agrees_with_the_engine_for_any_sign(
+    db_session, price, qty_milli, bps, inclusive
+):
+    assert _sql(db_session, price, qty_milli, bps, inclusive) == _engine(
+        price, qty_milli, bps, inclusive
+    )
 
 
 @settings(max_examples=80, deadline=None)

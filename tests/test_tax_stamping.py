@@ -18,33 +18,70 @@ from .tax_data import local
 D = Decimal
 
 
-def _vat(code, rate, *, category_id=None, valid_from=dt.date(2013, 7, 1), valid_to=None, exempt=False,
-         legal_reference=None, id=1):
-    return RuleSpec(id, code, "vat", "sale", D(rate), exempt, category_id, "vat_registered",
-                    valid_from, valid_to, legal_reference)
+def _vat(
+    code,
+    rate,
+    *,
+    category_id=None,
+    valid_from=dt.date(2013, 7, 1),
+    valid_to=None,
+    exempt=False,
+    legal_reference=None,
+    id=1,
+):
+    return RuleSpec(
+        id,
+        code,
+        "vat",
+        "sale",
+        D(rate),
+        exempt,
+        category_id,
+        "vat_registered",
+        valid_from,
+        valid_to,
+        legal_reference,
+    )
 
 
 def _pending_order(session, *, vat: bool, inclusive: bool, lines, key="S"):
     """An order not yet stamped: (product code, unit price, quantity) per line."""
     buyer = _buyer(session)
     seller = tax_data.make_seller(session, key, "BI-GI", vat=vat)
-    order = m.Order(reference=f"CMD-{key}", buyer_id=buyer.id, seller_id=seller.id,
-                    placed_at=local(2024, 3, 1), prices_include_tax=inclusive)
+    order = m.Order(
+        reference=f"CMD-{key}",
+        buyer_id=buyer.id,
+        seller_id=seller.id,
+        placed_at=local(2024, 3, 1),
+        prices_include_tax=inclusive,
+    )
     for number, (code, price, quantity) in enumerate(lines, start=1):
-        order.lines.append(m.OrderLine(line_no=number, product_id=tax_data.product(session, seller, code).id,
-                                       unit_price=price, quantity=D(quantity)))
+        order.lines.append(
+            m.OrderLine(
+                line_no=number,
+                product_id=tax_data.product(session, seller, code).id,
+                unit_price=price,
+                quantity=D(quantity),
+            )
+        )
     session.add(order)
     return order
 
 
 def _stamps(order):
-    return [(li.net, li.tax, li.gross, li.tax_rule_id, li.tax_rate, li.tax_note) for li in order.lines]
+    return [
+        (li.net, li.tax, li.gross, li.tax_rule_id, li.tax_rate, li.tax_note) for li in order.lines
+    ]
 
 
 def test_stamp_order_gives_net_tax_gross_rule_and_rate_per_line(db_session):
     beans = db_session.scalars(select(m.Category.id).where(m.Category.code == "haricot-sec")).one()
-    order = _pending_order(db_session, vat=True, inclusive=False,
-                           lines=[("savon", 1000, "3"), ("haricot-sec", 2500, "4"), ("savon", 25, "1")])
+    order = _pending_order(
+        db_session,
+        vat=True,
+        inclusive=False,
+        lines=[("savon", 1000, "3"), ("haricot-sec", 2500, "4"), ("savon", 25, "1")],
+    )
     rules = (_vat("TVA-18", "0.18", id=1), _vat("TVA-10", "0.10", category_id=beans, id=2))
     assert stamp_order(db_session, order, rules) == 3
     # 3000 × 18 % = 540; 10000 × 10 % = 1000; 25 × 18 % = 4.5 → 5 (half-up)
@@ -63,7 +100,9 @@ def test_an_unregistered_seller_is_stamped_with_no_tax_and_the_reason(db_session
 
 def test_a_long_exemption_reference_is_cut_to_the_note_column_length(db_session):
     order = _pending_order(db_session, vat=True, inclusive=False, lines=[("savon", 1000, "1")])
-    stamp_order(db_session, order, (_vat("EXO", "0", exempt=True, legal_reference="Loi " + "x" * 400),))
+    stamp_order(
+        db_session, order, (_vat("EXO", "0", exempt=True, legal_reference="Loi " + "x" * 400),)
+    )
     [line] = order.lines
     assert line.tax == 0 and line.tax_rule_id == 1
     assert line.tax_note.startswith("Exonéré : Loi xxx") and len(line.tax_note) == 200
@@ -90,22 +129,33 @@ def test_stamp_order_uses_the_rule_of_the_bujumbura_day_and_stamps_only_new_line
     standard.valid_to = dt.date(2024, 6, 30)
     db_session.add(
         m.TaxRule(
-            code="TVA-20-TEST", name="TVA 20 % (test)", kind=m.TaxKind.VAT, base=m.TaxBase.SALE,
-            rate=D("0.20"), is_exemption=False, seller_condition=m.SellerCondition.VAT_REGISTERED,
+            code="TVA-20-TEST",
+            name="TVA 20 % (test)",
+            kind=m.TaxKind.VAT,
+            base=m.TaxBase.SALE,
+            rate=D("0.20"),
+            is_exemption=False,
+            seller_condition=m.SellerCondition.VAT_REGISTERED,
             valid_from=dt.date(2024, 7, 1),
         )
     )
     db_session.flush()
 
-    before = tax_data.make_order(db_session, buyer, seller, local(2024, 6, 30, 23, 59), [("savon", 1000, "1")])
+    before = tax_data.make_order(
+        db_session, buyer, seller, local(2024, 6, 30, 23, 59), [("savon", 1000, "1")]
+    )
     # 00:30 on 1 July in Bujumbura is still 30 June in UTC: the new rule applies.
-    after = tax_data.make_order(db_session, buyer, seller, local(2024, 7, 1, 0, 30), [("savon", 1000, "1")])
+    after = tax_data.make_order(
+        db_session, buyer, seller, local(2024, 7, 1, 0, 30), [("savon", 1000, "1")]
+    )
     assert (before.lines[0].tax, before.lines[0].tax_rate) == (180, D("0.18"))
     assert (after.lines[0].tax, after.lines[0].tax_rate) == (200, D("0.20"))
     assert after.lines[0].tax_rule_id != before.lines[0].tax_rule_id
 
     # An administrator then edits the rule in place (22 %): stored stamps never change.
-    db_session.scalars(select(m.TaxRule).where(m.TaxRule.code == "TVA-20-TEST")).one().rate = D("0.22")
+    db_session.scalars(select(m.TaxRule).where(m.TaxRule.code == "TVA-20-TEST")).one().rate = D(
+        "0.22"
+    )
     db_session.flush()
     assert stamp_order(db_session, after) == 0
     db_session.expire_all()
@@ -126,13 +176,20 @@ def test_stamp_order_on_a_pending_order_does_not_flush_unstamped_lines(db_sessio
     buyer = _buyer(db_session)
     seller = tax_data.make_seller(db_session, "P", "BI-NG", vat=False)
     order = m.Order(
-        reference="CMD-PENDING", buyer_id=buyer.id, seller_id=seller.id,
-        placed_at=local(2024, 3, 1), prices_include_tax=True,
+        reference="CMD-PENDING",
+        buyer_id=buyer.id,
+        seller_id=seller.id,
+        placed_at=local(2024, 3, 1),
+        prices_include_tax=True,
     )
     for number, code in enumerate(("savon", "haricot-sec"), start=1):
         order.lines.append(
-            m.OrderLine(line_no=number, product_id=tax_data.product(db_session, seller, code).id,
-                        unit_price=1180, quantity=D("2"))
+            m.OrderLine(
+                line_no=number,
+                product_id=tax_data.product(db_session, seller, code).id,
+                unit_price=1180,
+                quantity=D("2"),
+            )
         )
     db_session.add(order)
     assert stamp_order(db_session, order) == 2

@@ -68,9 +68,15 @@ def warm_up(base_url: str, username: str, sessions: int = 8) -> int:
     the measured run shows.)"""
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = ["/", "/cooperativeview/list/", "/deviceview/list/", "/rapports/mes-rapports/",
-             "/dashboards/_dash-layout", "/dashboards/_dash-dependencies",
-             *(f"/dashboards/{slug}" for slug in ("ventes", "mevente", "recettes", "pilote"))]
+    paths = [
+        "/",
+        "/cooperativeview/list/",
+        "/deviceview/list/",
+        "/rapports/mes-rapports/",
+        "/dashboards/_dash-layout",
+        "/dashboards/_dash-dependencies",
+        *(f"/dashboards/{slug}" for slug in ("ventes", "mevente", "recettes", "pilote")),
+    ]
 
     def visit(_index: int) -> int:
         failed = 0

@@ -94,7 +94,9 @@ class CpuMeter(threading.Thread):
         used: dict[str, float] = {}
         for (name, _pid), (start, last) in self.seen.items():
             used[name] = used.get(name, 0.0) + max(0.0, last - start)
-        used["autres processus"] = max(0.0, (self.ended_busy - self.started_busy) - sum(used.values()))
+        used["autres processus"] = max(
+            0.0, (self.ended_busy - self.started_busy) - sum(used.values())
+        )
         return used
 
     @property
@@ -108,8 +110,12 @@ class CpuMeter(threading.Thread):
         wall = self.ended_at - self.started_at
         capacity = wall * (psutil.cpu_count() or 1)
         busy = self.ended_busy - self.started_busy
-        parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in
-                          sorted(self.shares().items(), key=lambda item: -item[1]))
-        return (f"CPU pendant la charge : {busy:.0f} s occupées sur {capacity:.0f} s disponibles "
-                f"({psutil.cpu_count()} cœurs × {wall:.0f} s, {100 * busy / max(capacity, 1):.0f} %) — "
-                f"{parts}." + (f" (mesure interrompue : {self.error})" if self.error else ""))
+        parts = ", ".join(
+            f"{name} {seconds:.0f} s"
+            for name, seconds in sorted(self.shares().items(), key=lambda item: -item[1])
+        )
+        return (
+            f"CPU pendant la charge : {busy:.0f} s occupées sur {capacity:.0f} s disponibles "
+            f"({psutil.cpu_count()} cœurs × {wall:.0f} s, {100 * busy / max(capacity, 1):.0f} %) — "
+            f"{parts}." + (f" (mesure interrompue : {self.error})" if self.error else "")
+        )

@@ -29,7 +29,9 @@ from .supervision import WorkerSupervisor, wait_for_reports
 HEAVY_REPORT = "recettes-fiscales"
 LIGHT = ("ventes-mensuel", {"period": "2026-05", "province": "", "map": "2015", "format": "pdf"})
 OUTAGE_S = 10.0
-STOP_GRACE_S = 120.0  # systemd waits TimeoutStopSec (600 s in deploy/isoko-worker@.service); bounded here
+STOP_GRACE_S = (
+    120.0  # systemd waits TimeoutStopSec (600 s in deploy/isoko-worker@.service); bounded here
+)
 PROBE_PAUSE_S = 0.3
 PROBE_TIMEOUT_S = 15.0
 # Pages whose answer depends on Redis (cache, limiter, queue) or that every user opens; the
@@ -93,16 +95,26 @@ class DrillOutcome:
 class Drill:
     """The three faults, in order, against running services."""
 
-    def __init__(self, base_url: str, database_url: str, plan: dict, redis: Service,
-                 redis_port: int, supervisor: WorkerSupervisor, wait_s: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        database_url: str,
+        plan: dict,
+        redis: Service,
+        redis_port: int,
+        supervisor: WorkerSupervisor,
+        wait_s: float,
+    ) -> None:
         self.base_url = base_url
         # The probe's charts: the sales page's, national, over the last twelve months.
         charts = plan["charts"]["ministere"]["ventes"]
         start, end = plan["periods"][0]
         values = {"du": start, "au": end, "carte": "2015", "grain": "mois", "jours": 90}
         self.callback_body = charts_body(charts, values, plan["filter_keys"], plan["filter_ids"])
-        self.heavy = (HEAVY_REPORT, {"period": plan["drill_period"], "province": "", "map": "2015",
-                                     "format": "xlsx"})
+        self.heavy = (
+            HEAVY_REPORT,
+            {"period": plan["drill_period"], "province": "", "map": "2015", "format": "xlsx"},
+        )
         self.probes = (*PROBES[:4], ("CALLBACK", "rappel graphiques ventes"), *PROBES[4:])
         self.engine = sa.create_engine(database_url, pool_pre_ping=True)
         self.redis = redis
@@ -118,17 +130,26 @@ class Drill:
 
     def _row(self, archive_id: int) -> dict:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.text(
-                "SELECT code, status, progress, error, requested_at, finished_at, job_id "
-                "FROM report_archive "
-                "WHERE id = :i"
-            ), {"i": archive_id}).mappings().one()
+            row = (
+                conn.execute(
+                    sa.text(
+                        "SELECT code, status, progress, error, requested_at, finished_at, job_id "
+                        "FROM report_archive "
+                        "WHERE id = :i"
+                    ),
+                    {"i": archive_id},
+                )
+                .mappings()
+                .one()
+            )
         return dict(row)
 
     def _newest_id(self) -> int | None:
         with self.engine.connect() as conn:
-            return conn.scalar(sa.text(
-                "SELECT max(id) FROM report_archive WHERE requested_by = :u"), {"u": DRILL_ACCOUNT})
+            return conn.scalar(
+                sa.text("SELECT max(id) FROM report_archive WHERE requested_by = :u"),
+                {"u": DRILL_ACCOUNT},
+            )
 
     def request(self, step: str, which=None, token: str | None = None) -> DrillReport:
         """Ask for a national report through the form, as a person would (``token``: the
@@ -139,8 +160,9 @@ class Drill:
         key, values = which or self.heavy
         before = self._newest_id()
         token = token or session.token(f"/rapports/{key}/")
-        response = session.post(f"/rapports/{key}/generer", allow_redirects=False,
-                                data=values | {"csrf_token": token})
+        response = session.post(
+            f"/rapports/{key}/generer", allow_redirects=False, data=values | {"csrf_token": token}
+        )
         if response.status_code != 302:
             report.status = f"HTTP {response.status_code}"
             report.error = response.text[:300]
@@ -176,28 +198,37 @@ class Drill:
         for attempt in range(1, attempts + 1):
             report = self.request(f"{label} (essai {attempt})")
             if report.archive_id is None:
-                self.outcome.problems.append(f"{label} : la demande de rapport a échoué ({report.status})")
+                self.outcome.problems.append(
+                    f"{label} : la demande de rapport a échoué ({report.status})"
+                )
                 return
             if not self.wait_running(report, timeout=self.wait_s):
                 if report.status == "queued":  # the worker is busy: another request would not help
                     self.outcome.problems.append(
                         f"{label} : rapport {report.code} encore en file après {self.wait_s:.0f} s, "
-                        "panne non provoquée")
+                        "panne non provoquée"
+                    )
                     return
-                self.outcome.say(f"{label} : rapport {report.code} fini ({report.status}) avant la "
-                                 "panne, nouvel essai")
+                self.outcome.say(
+                    f"{label} : rapport {report.code} fini ({report.status}) avant la "
+                    "panne, nouvel essai"
+                )
                 continue
             with self.supervisor.lock:
                 progress = self._row(report.archive_id)["progress"]
                 report.running_at_fault = True
-                self.outcome.say(f"{label} : rapport {report.code} en cours ({progress} %) → "
-                                 f"{signal.Signals(sig).name} à tous les processus du travailleur")
+                self.outcome.say(
+                    f"{label} : rapport {report.code} en cours ({progress} %) → "
+                    f"{signal.Signals(sig).name} à tous les processus du travailleur"
+                )
                 self.supervisor.worker.stop(sig, grace=grace)
                 self.supervisor.worker.start()
             self.outcome.say(f"{label} : nouveau travailleur démarré")
             return
-        self.outcome.problems.append(f"{label} : aucun rapport surpris en cours de génération "
-                                     f"en {attempts} essais (rapports trop rapides à cette échelle)")
+        self.outcome.problems.append(
+            f"{label} : aucun rapport surpris en cours de génération "
+            f"en {attempts} essais (rapports trop rapides à cette échelle)"
+        )
 
     def probe_once(self, session: ConsoleSession, stop: threading.Event | None = None) -> None:
         """One round of pages and a chart callback (cut short when ``stop`` is set);
@@ -208,12 +239,17 @@ class Drill:
             try:
                 if path == "CALLBACK":
                     response = session.post(
-                        "/dashboards/_dash-update-component", json=self.callback_body,
-                        headers={"X-CSRFToken": session.cookies.get("isoko_dash_csrf", "")})
+                        "/dashboards/_dash-update-component",
+                        json=self.callback_body,
+                        headers={"X-CSRFToken": session.cookies.get("isoko_dash_csrf", "")},
+                    )
                 else:
                     response = session.get(path)
-                status = response.status_code if session.answered(response) else (
-                    f"{response.status_code} → {urlsplit(response.url).path}")
+                status = (
+                    response.status_code
+                    if session.answered(response)
+                    else (f"{response.status_code} → {urlsplit(response.url).path}")
+                )
             except Exception as error:  # noqa: BLE001 - a refused connection is an answer too
                 status = type(error).__name__
             self.outcome.probes[(label, status)] += 1
@@ -249,13 +285,16 @@ class Drill:
                 if report.archive_id is not None and not report.waited_for_redis:
                     self.outcome.problems.append(
                         f"rapport {report.code} demandé pendant la coupure mais traité après le "
-                        "retour de Redis (serveur saturé) : ce cas n'a pas été exercé")
+                        "retour de Redis (serveur saturé) : ce cas n'a pas été exercé"
+                    )
             self._login_during_outage()
 
         started = time.time()
         self.redis.stop(signal.SIGTERM, grace=10)
-        people = [threading.Thread(target=task, name=f"outage-{task.__name__}", daemon=True)
-                  for task in (reader, requester)]
+        people = [
+            threading.Thread(target=task, name=f"outage-{task.__name__}", daemon=True)
+            for task in (reader, requester)
+        ]
         for person in people:
             person.start()
         time.sleep(max(0.0, started + OUTAGE_S - time.time()))
@@ -285,8 +324,12 @@ class Drill:
         """Wait (bounded) for the drill's reports to end, reading "Mes rapports" as a person
         would (the page also marks lost jobs as failed); then download and verify each."""
         pending = [r for r in self.outcome.reports if r.archive_id is not None]
-        wait_for_reports(self.engine, self.first_id, deadline,
-                         tick=lambda: self.session.get("/rapports/mes-rapports/"))
+        wait_for_reports(
+            self.engine,
+            self.first_id,
+            deadline,
+            tick=lambda: self.session.get("/rapports/mes-rapports/"),
+        )
         for report in pending:
             row = self._row(report.archive_id)
             report.status, report.error = row["status"], row["error"] or ""
@@ -301,7 +344,9 @@ class Drill:
         report.downloaded = self.session.answered(response) and len(response.content) > 0
         if not report.downloaded:
             return
-        name = response.headers.get("Content-Disposition", "rapport").split("filename=")[-1].strip('"')
+        name = (
+            response.headers.get("Content-Disposition", "rapport").split("filename=")[-1].strip('"')
+        )
         check = self.session.post(
             "/rapports/verifier/",
             data={"code": report.code, "csrf_token": self.session.token("/rapports/verifier/")},
@@ -316,19 +361,27 @@ class Drill:
             if report.archive_id is None:
                 continue
             if not report.ok:
-                detail = report.error or ("téléchargement impossible" if not report.downloaded
-                                          else "code de vérification refusé")
+                detail = report.error or (
+                    "téléchargement impossible"
+                    if not report.downloaded
+                    else "code de vérification refusé"
+                )
                 outcome.problems.append(
-                    f"{report.step} : rapport {report.code} « {report.status} » — {detail}")
+                    f"{report.step} : rapport {report.code} « {report.status} » — {detail}"
+                )
         for failure in outcome.probe_failures:
             outcome.problems.append(f"pendant la coupure Redis : {failure}")
         with self.engine.connect() as conn:
-            outcome.rows_recorded = conn.scalar(sa.text(
-                "SELECT count(*) FROM report_archive WHERE requested_by = :u AND id > :after"),
-                {"u": DRILL_ACCOUNT, "after": self.first_id})
+            outcome.rows_recorded = conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM report_archive WHERE requested_by = :u AND id > :after"
+                ),
+                {"u": DRILL_ACCOUNT, "after": self.first_id},
+            )
         if outcome.rows_recorded != self.accepted:
-            outcome.problems.append(f"{self.accepted} rapports demandés, {outcome.rows_recorded} "
-                                    "lignes dans l'archive")
+            outcome.problems.append(
+                f"{self.accepted} rapports demandés, {outcome.rows_recorded} lignes dans l'archive"
+            )
 
     def run(self, deadline: float) -> DrillOutcome:
         """All the faults, then the verdict; never past ``deadline`` (monotonic) by much."""
@@ -336,11 +389,18 @@ class Drill:
         try:
             self.session.login(DRILL_ACCOUNT)
             self.redis_outage()
-            self.worker_fault("redémarrage du travailleur (SIGTERM à tout le service, comme "
-                              "systemctl restart)", signal.SIGTERM, STOP_GRACE_S)
-            self.worker_fault("panne du travailleur (SIGKILL à tout le service)", signal.SIGKILL, 0.0)
+            self.worker_fault(
+                "redémarrage du travailleur (SIGTERM à tout le service, comme systemctl restart)",
+                signal.SIGTERM,
+                STOP_GRACE_S,
+            )
+            self.worker_fault(
+                "panne du travailleur (SIGKILL à tout le service)", signal.SIGKILL, 0.0
+            )
         except Exception as error:  # noqa: BLE001 - the drill reports, it does not crash the run
-            outcome.problems.append(f"l'exercice s'est interrompu : {type(error).__name__}: {error}")
+            outcome.problems.append(
+                f"l'exercice s'est interrompu : {type(error).__name__}: {error}"
+            )
             if not self.redis.alive:
                 self.redis.start()
                 wait_for_redis(self.redis_port)

@@ -37,7 +37,9 @@ REPORT_SHARE = {"ministere": 0.2, "pnud": 0.0, "coordinateur": 0.2, "auditeur": 
 SKIP_ORDERS = os.environ.get("ISOKO_LOAD_SKIP_ORDERS") == "1"
 REPORT_POLL_S = 5  # "Mes rapports" refreshes itself every 5 s while a report is pending
 REPORT_POLLS = 12
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+CSRF_INPUT = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+)
 FIRST_ROW = re.compile(r"<tbody>\s*<tr>(.*?)</tr>", re.S)
 CODE = re.compile(r"<code>([^<]+)</code>")
 DOWNLOAD = re.compile(r"/rapports/mes-rapports/(\d+)/telecharger")
@@ -47,8 +49,14 @@ MAGIC = {"pdf": b"%PDF", "xlsx": b"PK"}
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, exception=None, **_kw):
     """Keep every sample: exact percentiles, and errors dated against the fault drill."""
-    SAMPLES.append((time.time(), name, round(response_time, 1), None if exception is None
-                    else str(exception)[:300]))
+    SAMPLES.append(
+        (
+            time.time(),
+            name,
+            round(response_time, 1),
+            None if exception is None else str(exception)[:300],
+        )
+    )
 
 
 @events.quitting.add_listener
@@ -85,7 +93,9 @@ class ConsoleUser(HttpUser):
     def check(self, response, expect: str | None = None, status: int = 200) -> bool:
         """Fail the sample unless the status, the final address and the content are right."""
         if response.status_code == 0:  # no HTTP answer at all: say what the socket said
-            response.failure(f"pas de réponse : {type(response.error).__name__}: {response.error}"[:200])
+            response.failure(
+                f"pas de réponse : {type(response.error).__name__}: {response.error}"[:200]
+            )
             return False
         if response.status_code != status:
             response.failure(f"HTTP {response.status_code}")
@@ -117,8 +127,9 @@ class ConsoleUser(HttpUser):
     def login(self) -> None:
         """FAB's login form, with its CSRF token; must land on the home page."""
         token = None
-        with self.client.get("/login/", name="[page] connexion (formulaire)",
-                             catch_response=True) as response:
+        with self.client.get(
+            "/login/", name="[page] connexion (formulaire)", catch_response=True
+        ) as response:
             match = CSRF_INPUT.search(response.text)
             if response.status_code == 200 and match:
                 token = next(g for g in match.groups() if g)
@@ -128,9 +139,13 @@ class ConsoleUser(HttpUser):
         if token is None:
             return
         data = {"username": self.username, "password": PLAN["password"], "csrf_token": token}
-        with self.client.post("/login/", data=data, name="[page] connexion",
-                              headers={"Referer": self.referer("/login/")},
-                              catch_response=True) as response:
+        with self.client.post(
+            "/login/",
+            data=data,
+            name="[page] connexion",
+            headers={"Referer": self.referer("/login/")},
+            catch_response=True,
+        ) as response:
             self.check(response, "logout")
 
     # -- console pages -------------------------------------------------------------------
@@ -151,11 +166,17 @@ class ConsoleUser(HttpUser):
         if roll < 0.4:
             self.list_page("orderview", "commandes")
         elif roll < 0.7:
-            self.list_page("orderview", "commandes",
-                           {"_flt_0_reference": self.rng.choice(PLAN["order_prefixes"])})
+            self.list_page(
+                "orderview",
+                "commandes",
+                {"_flt_0_reference": self.rng.choice(PLAN["order_prefixes"])},
+            )
         else:  # paging back through recent orders
-            self.page(f"/orderview/list/?page_OrderView={self.rng.randint(1, 20)}",
-                      "[page] liste commandes (page suivante)", "logout")
+            self.page(
+                f"/orderview/list/?page_OrderView={self.rng.randint(1, 20)}",
+                "[page] liste commandes (page suivante)",
+                "logout",
+            )
 
     def list_or_search(self, view: str, label: str, field: str, values: list[str]) -> None:
         """The list as it opens (60 %), or filtered by a value typed in one search field."""
@@ -165,8 +186,9 @@ class ConsoleUser(HttpUser):
             self.list_page(view, label, {field: self.rng.choice(values)})
 
     def cooperatives(self) -> None:
-        self.list_or_search("cooperativeview", "coopératives", "_flt_2_name",
-                            PLAN["cooperative_words"])
+        self.list_or_search(
+            "cooperativeview", "coopératives", "_flt_2_name", PLAN["cooperative_words"]
+        )
 
     def devices(self) -> None:
         self.list_or_search("deviceview", "tablettes", "_flt_0_asset_tag", PLAN["device_prefixes"])
@@ -178,15 +200,28 @@ class ConsoleUser(HttpUser):
         province = None
         if self.role != "coordinateur" and self.rng.random() < 0.3:
             province = self.rng.choice(PLAN["provinces"])
-        return {"du": start, "au": end, "carte": "2015", "province": province,
-                "grain": self.rng.choice(["mois", "mois", "semaine"]), "jours": 90}
+        return {
+            "du": start,
+            "au": end,
+            "carte": "2015",
+            "province": province,
+            "grain": self.rng.choice(["mois", "mois", "semaine"]),
+            "jours": 90,
+        }
 
     def callback(self, body: dict, name: str) -> None:
         """POST one Dash callback as the renderer does (CSRF header from the page's cookie)."""
-        headers = {"X-CSRFToken": self.client.cookies.get("isoko_dash_csrf", ""),
-                   "Referer": self.referer("/dashboards/")}
-        with self.client.post("/dashboards/_dash-update-component", json=body, name=name,
-                              headers=headers, catch_response=True) as response:
+        headers = {
+            "X-CSRFToken": self.client.cookies.get("isoko_dash_csrf", ""),
+            "Referer": self.referer("/dashboards/"),
+        }
+        with self.client.post(
+            "/dashboards/_dash-update-component",
+            json=body,
+            name=name,
+            headers=headers,
+            catch_response=True,
+        ) as response:
             if self.check(response) and '"response"' not in response.text:
                 response.failure("réponse de rappel sans « response »")
 
@@ -210,8 +245,9 @@ class ConsoleUser(HttpUser):
             if round_:
                 values = self.filter_values()
                 changed = (f"{PLAN['filter_ids'][0]}.value",)
-            body = charts_body(charts[slug], values, PLAN["filter_keys"], PLAN["filter_ids"],
-                               changed)
+            body = charts_body(
+                charts[slug], values, PLAN["filter_keys"], PLAN["filter_ids"], changed
+            )
             self.callback(body, f"[rappel] graphiques {slug}")
 
     def dashboard_search(self) -> None:
@@ -239,14 +275,25 @@ class ConsoleUser(HttpUser):
         token = self.csrf_of("/rapports/ventes-mensuel/", "[page] formulaire de rapport")
         if token is None:
             return None
-        data = {"period": PLAN["report_period"], "province": province, "map": "2015",
-                "format": "pdf", "csrf_token": token}
-        with self.client.post("/rapports/ventes-mensuel/generer", data=data, allow_redirects=False,
-                              name="[rapport] génération immédiate (province, PDF)",
-                              headers={"Referer": self.referer("/rapports/ventes-mensuel/")},
-                              catch_response=True) as response:
-            waited_too_long = (response.status_code == 302
-                               and "/rapports/mes-rapports" in response.headers.get("Location", ""))
+        data = {
+            "period": PLAN["report_period"],
+            "province": province,
+            "map": "2015",
+            "format": "pdf",
+            "csrf_token": token,
+        }
+        with self.client.post(
+            "/rapports/ventes-mensuel/generer",
+            data=data,
+            allow_redirects=False,
+            name="[rapport] génération immédiate (province, PDF)",
+            headers={"Referer": self.referer("/rapports/ventes-mensuel/")},
+            catch_response=True,
+        ) as response:
+            waited_too_long = (
+                response.status_code == 302
+                and "/rapports/mes-rapports" in response.headers.get("Location", "")
+            )
             if not waited_too_long:
                 self.check_file(response, "pdf")
                 return None
@@ -259,17 +306,27 @@ class ConsoleUser(HttpUser):
             return self.my_reports()
         self.reports_left -= 1
         self.requested = True
-        key, fmt = self.rng.choice([("ventes-mensuel", "xlsx"), ("ventes-mensuel", "pdf"),
-                                    ("recettes-fiscales", "pdf")])
+        key, fmt = self.rng.choice(
+            [("ventes-mensuel", "xlsx"), ("ventes-mensuel", "pdf"), ("recettes-fiscales", "pdf")]
+        )
         token = self.csrf_of(f"/rapports/{key}/", "[page] formulaire de rapport")
         if token is None:
             return None
-        data = {"period": PLAN["report_period"], "province": "", "map": "2015", "format": fmt,
-                "csrf_token": token}
-        with self.client.post(f"/rapports/{key}/generer", data=data, allow_redirects=False,
-                              name="[rapport] demande nationale (file RQ)",
-                              headers={"Referer": self.referer(f"/rapports/{key}/")},
-                              catch_response=True) as response:
+        data = {
+            "period": PLAN["report_period"],
+            "province": "",
+            "map": "2015",
+            "format": fmt,
+            "csrf_token": token,
+        }
+        with self.client.post(
+            f"/rapports/{key}/generer",
+            data=data,
+            allow_redirects=False,
+            name="[rapport] demande nationale (file RQ)",
+            headers={"Referer": self.referer(f"/rapports/{key}/")},
+            catch_response=True,
+        ) as response:
             location = response.headers.get("Location", "")
             if response.status_code != 302 or "/rapports/mes-rapports" not in location:
                 response.failure(f"HTTP {response.status_code} vers {location or '—'}")
@@ -278,7 +335,7 @@ class ConsoleUser(HttpUser):
         return self.wait_in_my_reports(fmt)
 
     def wait_in_my_reports(self, fmt: str) -> None:
-        """"Mes rapports" until the report is ready, then its download."""
+        """ "Mes rapports" until the report is ready, then its download."""
         for _ in range(REPORT_POLLS):
             archive_id = self.my_reports(fmt)
             if archive_id is not None:
@@ -287,7 +344,7 @@ class ConsoleUser(HttpUser):
         return None  # still queued: the run's final check waits for it
 
     def my_reports(self, fmt: str | None = None) -> int | None:
-        """"Mes rapports": download the newest report when it is ready; its id, else None."""
+        """ "Mes rapports": download the newest report when it is ready; its id, else None."""
         response = self.page("/rapports/mes-rapports/", "[page] mes rapports", "Mes rapports")
         if response is None or not self.requested:
             return None
@@ -301,16 +358,23 @@ class ConsoleUser(HttpUser):
             self.failures_seen.add(code.group(1))
             text = re.sub(r"<[^>]+>|\s+", " ", row.group(1)).strip()[:200]
             self.environment.events.request.fire(
-                request_type="CHECK", name="[rapport] état dans Mes rapports", response_time=0,
-                response_length=0, exception=RuntimeError(f"rapport en échec : {text}"), context={},
+                request_type="CHECK",
+                name="[rapport] état dans Mes rapports",
+                response_time=0,
+                response_length=0,
+                exception=RuntimeError(f"rapport en échec : {text}"),
+                context={},
             )
             return -1
         ready = DOWNLOAD.search(row.group(1))
         if ready is None:
             return None
         fmt = fmt or ("xlsx" if "XLSX" in row.group(1) else "pdf")
-        with self.client.get(f"/rapports/mes-rapports/{ready.group(1)}/telecharger",
-                             name="[rapport] téléchargement", catch_response=True) as download:
+        with self.client.get(
+            f"/rapports/mes-rapports/{ready.group(1)}/telecharger",
+            name="[rapport] téléchargement",
+            catch_response=True,
+        ) as download:
             self.check_file(download, fmt)
         return int(ready.group(1))
 
@@ -321,8 +385,13 @@ class Ministry(ConsoleUser):
     weight = PLAN["weights"]["ministere"]
     role = "ministere"
     dashboards = ("ventes", "mevente", "recettes", "pilote")
-    tasks = {ConsoleUser.cooperatives: 3, ConsoleUser.orders: 3, ConsoleUser.devices: 1,
-             ConsoleUser.dashboard_search: 1, ConsoleUser.province_report: 1}
+    tasks = {
+        ConsoleUser.cooperatives: 3,
+        ConsoleUser.orders: 3,
+        ConsoleUser.devices: 1,
+        ConsoleUser.dashboard_search: 1,
+        ConsoleUser.province_report: 1,
+    }
 
 
 class Undp(ConsoleUser):
@@ -331,8 +400,12 @@ class Undp(ConsoleUser):
     weight = PLAN["weights"]["pnud"]
     role = "pnud"
     dashboards = ("pilote", "pilote", "ventes", "mevente")
-    tasks = {ConsoleUser.cooperatives: 3, ConsoleUser.devices: 3, ConsoleUser.orders: 1,
-             ConsoleUser.dashboard_search: 1}
+    tasks = {
+        ConsoleUser.cooperatives: 3,
+        ConsoleUser.devices: 3,
+        ConsoleUser.orders: 1,
+        ConsoleUser.dashboard_search: 1,
+    }
 
 
 class Coordinator(ConsoleUser):
@@ -341,8 +414,13 @@ class Coordinator(ConsoleUser):
     weight = PLAN["weights"]["coordinateur"]
     role = "coordinateur"
     dashboards = ("ventes", "mevente", "pilote")
-    tasks = {ConsoleUser.cooperatives: 3, ConsoleUser.orders: 2, ConsoleUser.devices: 2,
-             ConsoleUser.dashboard_search: 1, ConsoleUser.province_report: 1}
+    tasks = {
+        ConsoleUser.cooperatives: 3,
+        ConsoleUser.orders: 2,
+        ConsoleUser.devices: 2,
+        ConsoleUser.dashboard_search: 1,
+        ConsoleUser.province_report: 1,
+    }
 
 
 class Auditor(ConsoleUser):

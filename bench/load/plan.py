@@ -41,8 +41,12 @@ PROBE_ACCOUNT = "load.sonde"  # the drill's Ministère account that reads pages 
 COORDINATOR_PROVINCES = 3
 # Whole Bujumbura months with data (the demo runs to June 2026): a few views per user,
 # so the dashboard cache sees hits and misses as with real people.
-PERIODS = (("2025-07", "2026-06"), ("2026-01", "2026-06"), ("2025-01", "2025-12"),
-           ("2026-04", "2026-06"))
+PERIODS = (
+    ("2025-07", "2026-06"),
+    ("2026-01", "2026-06"),
+    ("2025-01", "2025-12"),
+    ("2026-04", "2026-06"),
+)
 REPORT_PERIOD = "2026-05"
 DRILL_LINES = 20_000
 
@@ -80,7 +84,9 @@ def _search_values(conn, rng: random.Random) -> dict[str, list[str]]:
     """Words people type in the list filters, taken from the data itself."""
     names = _samples(conn, "SELECT name FROM cooperative", 40, rng)
     words = sorted({w.strip("«» ") for n in names for w in n.split() if len(w.strip("«» ")) >= 6})
-    references = _samples(conn, "SELECT reference FROM sale_order ORDER BY id DESC LIMIT 5000", 20, rng)
+    references = _samples(
+        conn, "SELECT reference FROM sale_order ORDER BY id DESC LIMIT 5000", 20, rng
+    )
     tags = _samples(conn, "SELECT asset_tag FROM device", 20, rng)
     return {
         "cooperative_words": words[:30],
@@ -93,13 +99,20 @@ def _search_values(conn, rng: random.Random) -> dict[str, list[str]]:
 def drill_period(conn) -> str:
     """The shortest period of 2025 (month, quarter, year) with DRILL_LINES order lines or
     more: the drill's workbook then takes seconds at any scale, long enough to be caught."""
-    def lines(start: str, end: str) -> int:
-        return conn.scalar(sa.text(
-            "SELECT count(*) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
-            "WHERE o.placed_at >= :s AND o.placed_at < :e"), {"s": start, "e": end})
 
-    for period, start, end in (("2025-11", "2025-11-01", "2025-12-01"),
-                               ("2025-T4", "2025-10-01", "2026-01-01")):
+    def lines(start: str, end: str) -> int:
+        return conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM order_line l JOIN sale_order o ON o.id = l.order_id "
+                "WHERE o.placed_at >= :s AND o.placed_at < :e"
+            ),
+            {"s": start, "e": end},
+        )
+
+    for period, start, end in (
+        ("2025-11", "2025-11-01", "2025-12-01"),
+        ("2025-T4", "2025-10-01", "2026-01-01"),
+    ):
         if lines(start, end) >= DRILL_LINES:
             return period
     return "2025"
@@ -107,14 +120,22 @@ def drill_period(conn) -> str:
 
 def create_accounts(app, conn, users: int) -> dict[str, list[str]]:
     """Create (or reuse) the load-test accounts; coordinators get one busy province each."""
-    provinces = [row[0] for row in conn.execute(sa.text(
-        "SELECT p.code FROM province p JOIN cooperative c ON c.province_id = p.id "
-        "WHERE p.map_version = '2015' GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT :n"
-    ), {"n": COORDINATOR_PROVINCES})]
+    provinces = [
+        row[0]
+        for row in conn.execute(
+            sa.text(
+                "SELECT p.code FROM province p JOIN cooperative c ON c.province_id = p.id "
+                "WHERE p.map_version = '2015' GROUP BY p.code ORDER BY count(*) DESC, p.code LIMIT :n"
+            ),
+            {"n": COORDINATOR_PROVINCES},
+        )
+    ]
     existing = {row[0] for row in conn.execute(sa.text("SELECT username FROM ab_user"))}
     accounts: dict[str, list[str]] = {}
     for role in ROLES:
-        names = [f"load.{role.key}.{i:02d}" for i in range(1, accounts_per_role(users)[role.key] + 1)]
+        names = [
+            f"load.{role.key}.{i:02d}" for i in range(1, accounts_per_role(users)[role.key] + 1)
+        ]
         for index, name in enumerate(names):
             if name in existing:
                 continue
@@ -143,12 +164,21 @@ def write_plan(database_url: str, users: int, path: Path) -> dict:
     try:
         with engine.connect() as conn:
             accounts = create_accounts(app, conn, users)
-            provinces = [row[0] for row in conn.execute(sa.text(
-                "SELECT id FROM province WHERE map_version = '2015' ORDER BY id"))]
-            coordinator_provinces = dict(conn.execute(sa.text(
-                "SELECT u.username, min(p.code) FROM ab_user u "
-                "JOIN user_province up ON up.user_id = u.id JOIN province p ON p.id = up.province_id "
-                "WHERE u.username LIKE 'load.coordinateur.%' GROUP BY u.username")).all())
+            provinces = [
+                row[0]
+                for row in conn.execute(
+                    sa.text("SELECT id FROM province WHERE map_version = '2015' ORDER BY id")
+                )
+            ]
+            coordinator_provinces = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT u.username, min(p.code) FROM ab_user u "
+                        "JOIN user_province up ON up.user_id = u.id JOIN province p ON p.id = up.province_id "
+                        "WHERE u.username LIKE 'load.coordinateur.%' GROUP BY u.username"
+                    )
+                ).all()
+            )
             searches = _search_values(conn, rng)
             period = drill_period(conn)
         with app.app_context():

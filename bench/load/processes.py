@@ -49,8 +49,13 @@ class Service:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.starts += 1
         self.history.append(f"{time.strftime('%H:%M:%S')} démarré (pid {self.process.pid})")
@@ -120,9 +125,25 @@ def redis_service(workdir: Path, port: int) -> Service:
     data = workdir / "redis"
     data.mkdir(parents=True, exist_ok=True)
     command = [
-        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-        "--daemonize", "no", "--protected-mode", "yes", "--logfile", "",
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+        "--logfile",
+        "",
     ]
     return Service("redis", command, dict(os.environ), workdir / "redis.log")
 
@@ -144,7 +165,9 @@ def gunicorn_service(env: dict, workdir: Path, port: int, workers: int) -> Servi
     """gunicorn with deploy/gunicorn.conf.py, bound to 127.0.0.1 only."""
     env = env | {"ISOKO_BIND": f"127.0.0.1:{port}", "ISOKO_WORKERS": str(workers)}
     command = [
-        str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+        str(VENV_BIN / "gunicorn"),
+        "-c",
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
         "console:create_app()",
     ]
     return Service("gunicorn", command, env, workdir / "gunicorn.log")
@@ -182,7 +205,9 @@ def wait_for_health(base_url: str, service: Service, timeout: float = 120.0) -> 
         if not service.alive:
             raise RuntimeError(f"gunicorn s'est arrêté au démarrage :\n{service.tail()}")
         try:
-            probe = urllib.request.Request(base_url + "/health", headers={"X-Health-Token": HEALTH_TOKEN})
+            probe = urllib.request.Request(
+                base_url + "/health", headers={"X-Health-Token": HEALTH_TOKEN}
+            )
             with urllib.request.urlopen(probe, timeout=5) as response:
                 body = json.loads(response.read())
                 if body.get("checks", {}).get("redis") == "ok":
@@ -195,7 +220,11 @@ def wait_for_health(base_url: str, service: Service, timeout: float = 120.0) -> 
 
 
 def _exception_line(line: str) -> bool:
-    return bool(line) and not line.startswith((" ", "Traceback", "During", "The above")) and ":" in line
+    return (
+        bool(line)
+        and not line.startswith((" ", "Traceback", "During", "The above"))
+        and ":" in line
+    )
 
 
 def tracebacks(log: Path) -> list[str]:
@@ -214,12 +243,15 @@ def tracebacks(log: Path) -> list[str]:
             block = []
         elif block is not None:
             block.append(line)
-            following = next((x for x in lines[index + 1:index + 4] if x.strip()), "")
+            following = next((x for x in lines[index + 1 : index + 4] if x.strip()), "")
             if _exception_line(line) and not following.startswith(("During", "The above")):
                 frames = [x.strip() for x in block if x.startswith("  File ")]
-                own = ([f for f in frames if "/site-packages/" not in f]
-                       or [f for f in frames if "/redis/" not in f][-2:])
-                key = "\n".join([f"{context or log.stem} → {line}", *(f"    {f}" for f in own[-4:])])
+                own = [f for f in frames if "/site-packages/" not in f] or [
+                    f for f in frames if "/redis/" not in f
+                ][-2:]
+                key = "\n".join(
+                    [f"{context or log.stem} → {line}", *(f"    {f}" for f in own[-4:])]
+                )
                 found[key] = found.get(key, 0) + 1
                 context, block = "", None
     return [f"{count} × {key}" for key, count in found.items()]

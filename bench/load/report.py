@@ -7,9 +7,11 @@ import datetime as dt
 from .runner import RunResult
 from .stats import endpoint_table, error_lines, summary_lines
 
-SATURATED = (" Les cœurs étaient saturés : chaque requête a attendu son tour, et les temps "
-             "ci-dessous sont surtout de l'attente (la section `bench` donne ceux d'une machine "
-             "au repos).")
+SATURATED = (
+    " Les cœurs étaient saturés : chaque requête a attendu son tour, et les temps "
+    "ci-dessous sont surtout de l'attente (la section `bench` donne ceux d'une machine "
+    "au repos)."
+)
 
 
 def _number(value: int) -> str:
@@ -47,7 +49,10 @@ def drill_lines(result: RunResult) -> list[str]:
             continue
         verdict = "OK" if report.ok else "ÉCHEC"
         caught = (", surpris en cours" if report.running_at_fault else "") + (
-            ", enregistré sans Redis puis mis en file à son retour" if report.waited_for_redis else "")
+            ", enregistré sans Redis puis mis en file à son retour"
+            if report.waited_for_redis
+            else ""
+        )
         took = f" en {report.took_s:.0f} s" if report.took_s is not None else ""
         lines.append(
             f"- rapport {report.code or '—'} ({report.step}{caught}) : {report.status}{took}, "
@@ -58,14 +63,23 @@ def drill_lines(result: RunResult) -> list[str]:
     probes = sorted(outcome.probes.items(), key=lambda item: str(item[0]))
     answered = sum(count for (_label, status), count in probes if status == 200)
     total = sum(count for _key, count in probes)
-    lines.append(f"- pendant la coupure Redis, sondes de l'exercice : {answered}/{total} réponses 200"
-                 + (f" ; autres : {', '.join(f'{lb} → {st} ×{n}' for (lb, st), n in probes if st != 200)}"
-                    if answered != total else ""))
+    lines.append(
+        f"- pendant la coupure Redis, sondes de l'exercice : {answered}/{total} réponses 200"
+        + (
+            f" ; autres : {', '.join(f'{lb} → {st} ×{n}' for (lb, st), n in probes if st != 200)}"
+            if answered != total
+            else ""
+        )
+    )
     if result.outage_load is not None:
-        lines.append(f"- pendant la coupure, utilisateurs simulés : {result.outage_load['requests']} "
-                     f"requêtes, {result.outage_load['errors']} erreurs")
-    lines.append(f"- archive : {outcome.rows_recorded} lignes pour les demandes de l'exercice ; "
-                 f"redémarrages imprévus du travailleur : {outcome.unplanned_worker_restarts}")
+        lines.append(
+            f"- pendant la coupure, utilisateurs simulés : {result.outage_load['requests']} "
+            f"requêtes, {result.outage_load['errors']} erreurs"
+        )
+    lines.append(
+        f"- archive : {outcome.rows_recorded} lignes pour les demandes de l'exercice ; "
+        f"redémarrages imprévus du travailleur : {outcome.unplanned_worker_restarts}"
+    )
     lines.append(f"- verdict de l'exercice : {'réussi' if outcome.ok else 'ÉCHEC'}")
     lines += [f"  - {problem}" for problem in outcome.problems]
     return lines
@@ -74,12 +88,24 @@ def drill_lines(result: RunResult) -> list[str]:
 def terminal_text(result: RunResult) -> str:
     """What the command prints at the end."""
     stats = result.stats
-    parts = ["", "Résultats par requête (ms) :", endpoint_table(stats), "", *summary_lines(stats),
-             result.cpu]
+    parts = [
+        "",
+        "Résultats par requête (ms) :",
+        endpoint_table(stats),
+        "",
+        *summary_lines(stats),
+        result.cpu,
+    ]
     if stats.error_count:
         parts += ["", "Erreurs les plus fréquentes :", *error_lines(stats)]
-    parts += ["", f"Rapports des utilisateurs simulés, par état final : {result.reports or 'aucun'}",
-              "", "Exercice de panne :", *drill_lines(result), ""]
+    parts += [
+        "",
+        f"Rapports des utilisateurs simulés, par état final : {result.reports or 'aucun'}",
+        "",
+        "Exercice de panne :",
+        *drill_lines(result),
+        "",
+    ]
     if result.tracebacks:
         parts += ["Exceptions dans les journaux (gunicorn, travailleur) :", *result.tracebacks, ""]
     parts.append("Verdict : " + ("RÉUSSI" if not result.problems else "ÉCHEC"))
@@ -106,7 +132,11 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         "toutes les 1 à 3 s, pendant "
         f"{s.duration} s : connexion, accueil, listes et recherches, tableaux de bord (page puis "
         "rappels Dash), rapports (génération, file RQ, téléchargement)."
-        + (" **Diagnostic : sans la liste ni la recherche des commandes.**" if s.skip_orders else ""),
+        + (
+            " **Diagnostic : sans la liste ni la recherche des commandes.**"
+            if s.skip_orders
+            else ""
+        ),
         "",
         *[f"**{line}**  " if i == 0 else line for i, line in enumerate(summary_lines(stats))],
         "",
@@ -120,10 +150,12 @@ def markdown(result: RunResult, machine: str, command: str) -> str:
         lines += ["", "Erreurs :", "", *[f"- {line}" for line in error_lines(stats)]]
     lines += ["", "### Exercice de panne", "", *drill_lines(result)]
     if result.tracebacks:
-        lines += ["", "Exceptions relevées dans les journaux (nombre × requête → exception, dernier "
-                  "cadre) :", ""]
+        lines += [
+            "",
+            "Exceptions relevées dans les journaux (nombre × requête → exception, dernier cadre) :",
+            "",
+        ]
         lines += [f"- {count} × {line}" for line, count in exception_summary(result.tracebacks)]
-    lines += ["",
-              "**Verdict : " + ("réussi**" if not result.problems else "ÉCHEC**")]
+    lines += ["", "**Verdict : " + ("réussi**" if not result.problems else "ÉCHEC**")]
     lines += [f"- {problem}" for problem in result.problems]
     return "\n".join(lines)

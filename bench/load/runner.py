@@ -72,22 +72,41 @@ def _raise_interrupt(_signum, _frame):
 def _table_counts(url: str) -> dict[str, int]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        counts = {t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                  for t in ("order_line", "sale_order", "cooperative", "device")}
+        counts = {
+            t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}"))
+            for t in ("order_line", "sale_order", "cooperative", "device")
+        }
     engine.dispose()
     return counts
 
 
-def _run_locust(settings: Settings, base_url: str, workdir: Path, env: dict, meter: CpuMeter) -> None:
+def _run_locust(
+    settings: Settings, base_url: str, workdir: Path, env: dict, meter: CpuMeter
+) -> None:
     """Locust headless, bounded: its own -t, then a hard timeout."""
     command = [
-        str(p.VENV_BIN / "locust"), "-f", str(LOCUSTFILE), "--headless",
-        "-u", str(settings.users), "-r", str(settings.spawn_rate), "-t", f"{settings.duration}s",
-        "--host", base_url, "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
+        str(p.VENV_BIN / "locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "-u",
+        str(settings.users),
+        "-r",
+        str(settings.spawn_rate),
+        "-t",
+        f"{settings.duration}s",
+        "--host",
+        base_url,
+        "--only-summary",
+        "--stop-timeout",
+        "5",
+        "--loglevel",
+        "WARNING",
     ]
     with open(workdir / "locust.log", "ab") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         meter.track("locust", lambda: process.pid)
         try:
             process.wait(timeout=settings.duration + 90)
@@ -115,10 +134,15 @@ def _settle_reports(url: str, after_id: int, deadline: float) -> dict[str, int]:
     try:
         wait_for_reports(engine, after_id, deadline)
         with engine.connect() as conn:
-            return dict(conn.execute(sa.text(
-                "SELECT status, count(*) FROM report_archive WHERE id > :a AND requested_by LIKE "
-                "'load.%' AND requested_by NOT IN (:drill, :probe) GROUP BY status"),
-                {"a": after_id, "drill": DRILL_ACCOUNT, "probe": PROBE_ACCOUNT}).all())
+            return dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT status, count(*) FROM report_archive WHERE id > :a AND requested_by LIKE "
+                        "'load.%' AND requested_by NOT IN (:drill, :probe) GROUP BY status"
+                    ),
+                    {"a": after_id, "drill": DRILL_ACCOUNT, "probe": PROBE_ACCOUNT},
+                ).all()
+            )
     finally:
         engine.dispose()
 
@@ -132,19 +156,26 @@ def _judge(result: RunResult) -> None:
     if stats.slow_endpoints:
         result.problems.append(
             f"p95 ≥ 1 000 ms pour {len(stats.slow_endpoints)} pages ou rappels : "
-            + ", ".join(f"{e.name} ({e.p95:.0f} ms)" for e in stats.slow_endpoints))
-    asked = sum(len(e.times) + e.errors for name, e in stats.endpoints.items()
-                if name.startswith(("[rapport] demande", "[rapport] génération")))
+            + ", ".join(f"{e.name} ({e.p95:.0f} ms)" for e in stats.slow_endpoints)
+        )
+    asked = sum(
+        len(e.times) + e.errors
+        for name, e in stats.endpoints.items()
+        if name.startswith(("[rapport] demande", "[rapport] génération"))
+    )
     rows = sum(result.reports.values())
     if rows != asked:
         result.problems.append(f"rapports : {asked} demandés par les utilisateurs, {rows} archivés")
     unfinished = rows - result.reports.get("done", 0)
     if unfinished:
-        result.problems.append(f"rapports des utilisateurs non terminés : {unfinished} "
-                               f"({result.reports})")
+        result.problems.append(
+            f"rapports des utilisateurs non terminés : {unfinished} ({result.reports})"
+        )
     if result.drill is not None and result.drill.problems:
-        result.problems.append(f"exercice de panne : {len(result.drill.problems)} problèmes "
-                               "(détail dans la section de l'exercice)")
+        result.problems.append(
+            f"exercice de panne : {len(result.drill.problems)} problèmes "
+            "(détail dans la section de l'exercice)"
+        )
 
 
 @dataclass
@@ -162,8 +193,10 @@ def _dataset(settings: Settings) -> tuple[str, dict[str, float], bool]:
     """The database to load: the one given, or a new one built by the isoko commands."""
     if settings.database_url:
         return settings.database_url, {}, False
-    print(f"   construction du jeu de données ({settings.order_lines:,} lignes)…".replace(",", " "),
-          flush=True)
+    print(
+        f"   construction du jeu de données ({settings.order_lines:,} lignes)…".replace(",", " "),
+        flush=True,
+    )
     dataset = build_dataset(settings.order_lines, "load")
     return dataset.url, dataset.timings, True
 
@@ -186,16 +219,32 @@ def _start(settings: Settings, url: str, workdir: Path, services: list[p.Service
     health = p.wait_for_health(base_url, web)
     if failed := warm_up(base_url, PROBE_ACCOUNT):
         print(f"   échauffement : {failed} pages sans réponse 200 (non mesuré)", flush=True)
-    print(f"   gunicorn ({settings.workers} workers) sur {base_url}, Redis sur {redis_port}, "
-          f"travailleur RQ démarré ; /health : {health['checks']}", flush=True)
+    print(
+        f"   gunicorn ({settings.workers} workers) sur {base_url}, Redis sur {redis_port}, "
+        f"travailleur RQ démarré ; /health : {health['checks']}",
+        flush=True,
+    )
     return Stack(redis, web, worker, redis_port, base_url)
 
 
-def _start_drill(settings: Settings, stack: Stack, url: str, plan: dict, first_id: int,
-                 supervisor: WorkerSupervisor) -> threading.Thread:
+def _start_drill(
+    settings: Settings,
+    stack: Stack,
+    url: str,
+    plan: dict,
+    first_id: int,
+    supervisor: WorkerSupervisor,
+) -> threading.Thread:
     """The fault drill in a thread, starting once every simulated user is signed in."""
-    drill = Drill(stack.base_url, url, plan, stack.redis, stack.redis_port, supervisor,
-                  wait_s=max(60.0, float(settings.duration)))  # a saturated queue is slow
+    drill = Drill(
+        stack.base_url,
+        url,
+        plan,
+        stack.redis,
+        stack.redis_port,
+        supervisor,
+        wait_s=max(60.0, float(settings.duration)),
+    )  # a saturated queue is slow
     drill.first_id = first_id
     delay = min(15.0, settings.duration / 4) + settings.users / settings.spawn_rate
     deadline = time.monotonic() + delay + settings.duration + settings.drain_s
@@ -211,9 +260,13 @@ def _start_drill(settings: Settings, stack: Stack, url: str, plan: dict, first_i
 
 def _load(settings: Settings, stack: Stack, workdir: Path) -> CpuMeter:
     """Locust for the run's duration, with the CPU of every process measured meanwhile."""
-    env = dict(os.environ, ISOKO_LOAD_PLAN=str(workdir / "plan.json"),
-               ISOKO_LOAD_SAMPLES=str(workdir / "samples.json"), PYTHONPATH=str(ROOT),
-               ISOKO_LOAD_SKIP_ORDERS="1" if settings.skip_orders else "0")
+    env = dict(
+        os.environ,
+        ISOKO_LOAD_PLAN=str(workdir / "plan.json"),
+        ISOKO_LOAD_SAMPLES=str(workdir / "samples.json"),
+        PYTHONPATH=str(ROOT),
+        ISOKO_LOAD_SKIP_ORDERS="1" if settings.skip_orders else "0",
+    )
     print(f"   locust : {settings.users} utilisateurs, {settings.duration} s…", flush=True)
     meter = CpuMeter()
     meter.track("gunicorn", lambda: stack.web.process.pid)
@@ -247,8 +300,11 @@ def run(settings: Settings) -> RunResult:
         supervisor = WorkerSupervisor(stack.worker, outcome)
         supervisor.start()
         first_id = _last_archive_id(url)
-        drill = (_start_drill(settings, stack, url, plan, first_id, supervisor)
-                 if settings.drill else None)
+        drill = (
+            _start_drill(settings, stack, url, plan, first_id, supervisor)
+            if settings.drill
+            else None
+        )
         meter = _load(settings, stack, workdir)
         if drill is not None:
             drill.join(timeout=settings.drain_s + 120)
@@ -257,9 +313,14 @@ def run(settings: Settings) -> RunResult:
         reports = _settle_reports(url, first_id, time.monotonic() + settings.drain_s)
         samples = workdir / "samples.json"
         result = RunResult(
-            settings, url, counts, seed_timings, load_samples(samples),
+            settings,
+            url,
+            counts,
+            seed_timings,
+            load_samples(samples),
             outcome if settings.drill else None,
-            samples_between(samples, *outcome.outage) if outcome.outage else None, reports,
+            samples_between(samples, *outcome.outage) if outcome.outage else None,
+            reports,
         )
         result.cpu, result.cpu_busy = meter.summary(), meter.busy_share
         _judge(result)

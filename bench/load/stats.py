@@ -65,8 +65,9 @@ class LoadStats:
     @property
     def slow_endpoints(self) -> list[Endpoint]:
         """Pages and callbacks whose p95 misses the target."""
-        return [e for e in self.endpoints.values()
-                if e.kind in TARGET_KINDS and e.p95 >= TARGET_P95_MS]
+        return [
+            e for e in self.endpoints.values() if e.kind in TARGET_KINDS and e.p95 >= TARGET_P95_MS
+        ]
 
 
 def load_samples(path: Path) -> LoadStats:
@@ -109,7 +110,9 @@ def endpoint_table(stats: LoadStats) -> str:
 
 def error_lines(stats: LoadStats, limit: int = 20) -> list[str]:
     """The most frequent errors, one line each."""
-    return [f"{count} × {name} : {error}" for (name, error), count in stats.errors.most_common(limit)]
+    return [
+        f"{count} × {name} : {error}" for (name, error), count in stats.errors.most_common(limit)
+    ]
 
 
 def summary_lines(stats: LoadStats) -> list[str]:

@@ -54,8 +54,10 @@ class WorkerSupervisor(threading.Thread):
                 if self.worker.alive or self.stopping.is_set():
                     continue
                 code = self.worker.process.returncode if self.worker.process else None
-                self.outcome.say(f"le travailleur RQ s'est arrêté seul (code {code}) : relancé dans "
-                                 f"{RESTART_DELAY_S:.0f} s, comme systemd")
+                self.outcome.say(
+                    f"le travailleur RQ s'est arrêté seul (code {code}) : relancé dans "
+                    f"{RESTART_DELAY_S:.0f} s, comme systemd"
+                )
                 self.outcome.unplanned_worker_restarts += 1
                 time.sleep(RESTART_DELAY_S)
                 self.worker.start()

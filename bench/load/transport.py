@@ -29,8 +29,17 @@ class LoopbackTLSAdapter(HTTPAdapter):
     """
 
     def __init__(self) -> None:
-        super().__init__(max_retries=Retry(total=1, connect=1, read=1, status=0, redirect=0,
-                                           allowed_methods={"GET", "HEAD"}, raise_on_status=False))
+        super().__init__(
+            max_retries=Retry(
+                total=1,
+                connect=1,
+                read=1,
+                status=0,
+                redirect=0,
+                allowed_methods={"GET", "HEAD"},
+                raise_on_status=False,
+            )
+        )
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         netloc = urlsplit(request.url).netloc
@@ -55,5 +64,6 @@ def install(session, base_url: str, network: int) -> None:
     """Route ``session``'s https:// requests for ``base_url`` in clear, with the headers
     nginx adds, from an address of its own in 10.network.0.0/16."""
     session.mount(secure_url(base_url), LoopbackTLSAdapter())
-    session.headers.update({"X-Forwarded-Proto": "https",
-                            "X-Forwarded-For": client_address(network)})
+    session.headers.update(
+        {"X-Forwarded-Proto": "https", "X-Forwarded-For": client_address(network)}
+    )

@@ -14,6 +14,9 @@ def register_integration_api(appbuilder) -> None:
 
     app = current_app._get_current_object()
     # A callable, so the limit is read at each request (ISOKO_API_RATE_LIMIT, tests).
-    IntegrationApi.limits = [Limit(lambda: app.config["API_RATE_LIMIT"], key_func=client_rate_key,
-                                   on_breach=rate_limited)]
+    IntegrationApi.limits = [
+        Limit(
+            lambda: app.config["API_RATE_LIMIT"], key_func=client_rate_key, on_breach=rate_limited
+        )
+    ]
     appbuilder.add_api(IntegrationApi)

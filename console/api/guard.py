@@ -74,7 +74,8 @@ def fail(status: int, field_name: str, value, message: str) -> Failure:
 
 def json_response(answer: Answer):
     response = current_app.response_class(
-        json.dumps(answer.body, ensure_ascii=False, default=str), status=answer.status,
+        json.dumps(answer.body, ensure_ascii=False, default=str),
+        status=answer.status,
         mimetype="application/json",
     )
     if answer.replayed:
@@ -89,8 +90,12 @@ def _client():
     scheme, _, token = header.partition(" ")
     client = authenticate(db.session, token.strip()) if scheme.lower() == "bearer" else None
     if client is None:
-        failure = fail(401, "Authorization", None,
-                       "Jeton absent, inconnu ou révoqué : envoyez « Authorization: Bearer isk_… ».")
+        failure = fail(
+            401,
+            "Authorization",
+            None,
+            "Jeton absent, inconnu ou révoqué : envoyez « Authorization: Bearer isk_… ».",
+        )
         failure.answer.headers["WWW-Authenticate"] = 'Bearer realm="isoko"'
         raise failure
     return client
@@ -102,7 +107,9 @@ def _body(schema: type[Schema]) -> dict:
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise fail(413, "body", None, f"Corps de requête trop grand (au plus {limit} octets).") from None
+        raise fail(
+            413, "body", None, f"Corps de requête trop grand (au plus {limit} octets)."
+        ) from None
     try:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -119,8 +126,15 @@ def _flatten(messages, data, prefix: str = ""):
     """marshmallow's nested messages as (dotted field, value received, message)."""
     if isinstance(messages, dict):
         for key, inner in messages.items():
-            value = data.get(key) if isinstance(data, dict) else (
-                data[key] if isinstance(data, list) and isinstance(key, int) and key < len(data) else None)
+            value = (
+                data.get(key)
+                if isinstance(data, dict)
+                else (
+                    data[key]
+                    if isinstance(data, list) and isinstance(key, int) and key < len(data)
+                    else None
+                )
+            )
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "_schema":
                 name, value = prefix or "body", data
@@ -130,13 +144,19 @@ def _flatten(messages, data, prefix: str = ""):
             if isinstance(message, (dict, list)):
                 yield from _flatten(message, data, prefix)
             else:
-                value = data if isinstance(data, (str, int, float, bool)) or data is None else str(data)[:200]
+                value = (
+                    data
+                    if isinstance(data, (str, int, float, bool)) or data is None
+                    else str(data)[:200]
+                )
                 yield Refusal(prefix, value, str(message))
 
 
 def _request_hash(payload_raw: bytes) -> str:
     try:
-        canonical = json.dumps(json.loads(payload_raw or b"null"), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(
+            json.loads(payload_raw or b"null"), sort_keys=True, separators=(",", ":")
+        )
     except ValueError:
         canonical = payload_raw.decode("utf-8", "replace")
     return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
@@ -145,25 +165,36 @@ def _request_hash(payload_raw: bytes) -> str:
 def _key() -> str:
     key = request.headers.get(KEY_HEADER, "").strip()
     if not key:
-        raise fail(400, KEY_HEADER, None, "En-tête Idempotency-Key obligatoire pour toute écriture.")
+        raise fail(
+            400, KEY_HEADER, None, "En-tête Idempotency-Key obligatoire pour toute écriture."
+        )
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise fail(400, KEY_HEADER, key[:MAX_KEY_LENGTH],
-                   f"Idempotency-Key : au plus {MAX_KEY_LENGTH} caractères imprimables.")
+        raise fail(
+            400,
+            KEY_HEADER,
+            key[:MAX_KEY_LENGTH],
+            f"Idempotency-Key : au plus {MAX_KEY_LENGTH} caractères imprimables.",
+        )
     return key
 
 
 def _stored(client_id: int, key: str) -> m.ApiIdempotencyKey | None:
     return db.session.scalars(
-        select(m.ApiIdempotencyKey).where(m.ApiIdempotencyKey.client_id == client_id,
-                                          m.ApiIdempotencyKey.key == key)
+        select(m.ApiIdempotencyKey).where(
+            m.ApiIdempotencyKey.client_id == client_id, m.ApiIdempotencyKey.key == key
+        )
     ).first()
 
 
 def _replay(stored: m.ApiIdempotencyKey, request_hash: str) -> Answer:
     if stored.request_hash != request_hash:
-        raise fail(409, KEY_HEADER, stored.key,
-                   "Cette Idempotency-Key a déjà servi pour une autre requête : "
-                   "utilisez une nouvelle clé pour une nouvelle opération.")
+        raise fail(
+            409,
+            KEY_HEADER,
+            stored.key,
+            "Cette Idempotency-Key a déjà servi pour une autre requête : "
+            "utilisez une nouvelle clé pour une nouvelle opération.",
+        )
     body = json.loads(stored.response)
     return Answer(stored.status, body, body.get("id"), replayed=True)
 
@@ -174,8 +205,14 @@ def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Ans
     stored = _stored(client.id, key)
     if stored is not None:
         return _replay(stored, request_hash)
-    record = m.ApiIdempotencyKey(client_id=client.id, key=key, endpoint=request.path[:200],
-                                 request_hash=request_hash, status=0, response="")
+    record = m.ApiIdempotencyKey(
+        client_id=client.id,
+        key=key,
+        endpoint=request.path[:200],
+        request_hash=request_hash,
+        status=0,
+        response="",
+    )
     db.session.add(record)
     try:
         db.session.flush()  # waits for a concurrent holder of the key to commit
@@ -183,7 +220,9 @@ def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Ans
         db.session.rollback()
         stored = _stored(client.id, key)
         if stored is None:  # the other attempt rolled back: the key is free again
-            raise fail(409, KEY_HEADER, key, "Requête concurrente avec la même clé : réessayez.") from None
+            raise fail(
+                409, KEY_HEADER, key, "Requête concurrente avec la même clé : réessayez."
+            ) from None
         return _replay(stored, request_hash)
     answer = run()
     record.status = answer.status
@@ -193,16 +232,31 @@ def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Ans
 
 def _audit(client_id: int | None, key: str | None, answer: Answer) -> None:
     errors = answer.body.get("errors") if isinstance(answer.body, dict) else None
-    outcome = "rejoué" if answer.replayed else ("ok" if answer.status < 400 else
-                                                 (errors[0]["message"] if errors else "refusé"))
-    db.session.add(m.ApiCall(client_id=client_id, at=utcnow(), method=request.method,
-                             endpoint=request.path[:200], idempotency_key=key, status=answer.status,
-                             outcome=outcome[:200], order_id=answer.order_id))
+    outcome = (
+        "rejoué"
+        if answer.replayed
+        else ("ok" if answer.status < 400 else (errors[0]["message"] if errors else "refusé"))
+    )
+    db.session.add(
+        m.ApiCall(
+            client_id=client_id,
+            at=utcnow(),
+            method=request.method,
+            endpoint=request.path[:200],
+            idempotency_key=key,
+            status=answer.status,
+            outcome=outcome[:200],
+            order_id=answer.order_id,
+        )
+    )
 
 
 def _touch(client: m.ApiClient) -> None:
     now = utcnow()
-    if client.last_used_at is None or (now - client.last_used_at).total_seconds() > LAST_USED_EVERY_S:
+    if (
+        client.last_used_at is None
+        or (now - client.last_used_at).total_seconds() > LAST_USED_EVERY_S
+    ):
         client.last_used_at = now
 
 
@@ -217,8 +271,12 @@ def client_endpoint(permission: str, *, writes: bool = False, schema: type[Schem
                 client = _client()
                 client_id = client.id
                 if not client_allows(client.kind.value, permission, RESOURCE):
-                    raise fail(403, "Authorization", client.kind.value,
-                               "Ce type de client n'a pas accès à cette opération.")
+                    raise fail(
+                        403,
+                        "Authorization",
+                        client.kind.value,
+                        "Ce type de client n'a pas accès à cette opération.",
+                    )
                 if writes:
                     key = _key()
                 payload = _body(schema) if schema is not None else None
@@ -235,15 +293,25 @@ def client_endpoint(permission: str, *, writes: bool = False, schema: type[Schem
                     schedule_refresh(current_app._get_current_object())
             except (Failure, Refused) as refusal:
                 db.session.rollback()
-                answer = refusal.answer if isinstance(refusal, Failure) else Answer(
-                    STATUS_OF[refusal.kind], {"errors": [r.as_dict() for r in refusal.refusals]})
+                answer = (
+                    refusal.answer
+                    if isinstance(refusal, Failure)
+                    else Answer(
+                        STATUS_OF[refusal.kind], {"errors": [r.as_dict() for r in refusal.refusals]}
+                    )
+                )
                 _audit(client_id, key, answer)
                 db.session.commit()
             except IntegrityError:
                 # A concurrent write took the same unique value (a payment reference) first.
                 db.session.rollback()
-                answer = fail(409, "body", None, "Écriture concurrente d'une même valeur unique : "
-                                                 "relisez l'état puis réessayez.").answer
+                answer = fail(
+                    409,
+                    "body",
+                    None,
+                    "Écriture concurrente d'une même valeur unique : "
+                    "relisez l'état puis réessayez.",
+                ).answer
                 _audit(client_id, key, answer)
                 db.session.commit()
             except HTTPException:
@@ -268,7 +336,11 @@ def rate_limited(limit) -> None:
     """Flask-Limiter's breach: record the refused call; the app's 429 handler answers in French JSON."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     key_id = key_id_of(token.strip()) if scheme.lower() == "bearer" else None
-    client_id = db.session.scalar(select(m.ApiClient.id).where(m.ApiClient.key_id == key_id)) if key_id else None
+    client_id = (
+        db.session.scalar(select(m.ApiClient.id).where(m.ApiClient.key_id == key_id))
+        if key_id
+        else None
+    )
     answer = fail(429, "Authorization", None, "Trop de requêtes pour ce client.").answer
     _audit(client_id, request.headers.get(KEY_HEADER), answer)
     db.session.commit()

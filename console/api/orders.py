@@ -34,10 +34,17 @@ def writer_of(client: m.ApiClient) -> order_service.Writer:
 
 def _line(line: m.OrderLine, rule_codes: dict[int, str], line_nos: dict[int, int]) -> dict:
     return {
-        "line_no": line.line_no, "product_id": line.product_id, "listing_id": line.listing_id,
-        "quantity": str(line.quantity), "unit_price": line.unit_price,
-        "rule_code": rule_codes.get(line.tax_rule_id), "rate": str(line.tax_rate),
-        "net": line.net, "tax": line.tax, "gross": line.gross, "note": line.tax_note,
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "listing_id": line.listing_id,
+        "quantity": str(line.quantity),
+        "unit_price": line.unit_price,
+        "rule_code": rule_codes.get(line.tax_rule_id),
+        "rate": str(line.tax_rate),
+        "net": line.net,
+        "tax": line.tax,
+        "gross": line.gross,
+        "note": line.tax_note,
         "returns_line_no": line_nos.get(line.returns_line_id),
     }
 
@@ -45,7 +52,11 @@ def _line(line: m.OrderLine, rule_codes: dict[int, str], line_nos: dict[int, int
 def _stamped(order: m.Order, line_nos: dict[int, int] | None = None) -> dict:
     """The lines' stamps and totals of an order (stored or quoted)."""
     rule_ids = {line.tax_rule_id for line in order.lines if line.tax_rule_id}
-    codes = dict(db.session.execute(select(m.TaxRule.id, m.TaxRule.code).where(m.TaxRule.id.in_(rule_ids))).all())
+    codes = dict(
+        db.session.execute(
+            select(m.TaxRule.id, m.TaxRule.code).where(m.TaxRule.id.in_(rule_ids))
+        ).all()
+    )
     lines = [_line(line, codes, line_nos or {}) for line in order.lines]
     return {
         "sale_day": sale_day(order.placed_at).isoformat(),
@@ -60,18 +71,40 @@ def order_answer(order: m.Order) -> dict:
     db.session.refresh(order)
     original = db.session.get(m.Order, order.returns_order_id) if order.returns_order_id else None
     line_nos = {line.id: line.line_no for line in (original or order).lines}
-    body = {"id": order.id, "reference": order.reference, "status": order.status.value,
-            "placed_at": order.placed_at.isoformat(), "seller_id": order.seller_id,
-            "returns_order_id": order.returns_order_id, **_stamped(order, line_nos)}
+    body = {
+        "id": order.id,
+        "reference": order.reference,
+        "status": order.status.value,
+        "placed_at": order.placed_at.isoformat(),
+        "seller_id": order.seller_id,
+        "returns_order_id": order.returns_order_id,
+        **_stamped(order, line_nos),
+    }
     if original is None:
-        returns = db.session.scalars(select(m.Order).where(m.Order.returns_order_id == order.id)
-                                     .order_by(m.Order.id)).all()
-        body["returns"] = [{"id": r.id, "reference": r.reference, "status": r.status.value,
-                            "placed_at": r.placed_at.isoformat(), "seller_id": r.seller_id,
-                            "returns_order_id": order.id, **_stamped(r, line_nos)} for r in returns]
+        returns = db.session.scalars(
+            select(m.Order).where(m.Order.returns_order_id == order.id).order_by(m.Order.id)
+        ).all()
+        body["returns"] = [
+            {
+                "id": r.id,
+                "reference": r.reference,
+                "status": r.status.value,
+                "placed_at": r.placed_at.isoformat(),
+                "seller_id": r.seller_id,
+                "returns_order_id": order.id,
+                **_stamped(r, line_nos),
+            }
+            for r in returns
+        ]
         body["payments"] = [
-            {"id": p.id, "amount": p.amount, "tax_amount": p.tax_amount, "method": METHOD_NAMES[p.method],
-             "paid_at": p.paid_at.isoformat(), "reference": p.reference}
+            {
+                "id": p.id,
+                "amount": p.amount,
+                "tax_amount": p.tax_amount,
+                "method": METHOD_NAMES[p.method],
+                "paid_at": p.paid_at.isoformat(),
+                "reference": p.reference,
+            }
             for p in sorted(order.payments, key=lambda p: p.id)
         ]
         body["amount_due"] = order_amounts(db.session, order)[0]
@@ -82,26 +115,46 @@ def order_answer(order: m.Order) -> dict:
 def _order_request(payload: dict) -> order_service.OrderRequest:
     buyer = payload.get("buyer")
     return order_service.OrderRequest(
-        seller_id=payload["seller_id"], placed_at=payload["placed_at"],
-        prices_include_tax=payload["prices_include_tax"], is_export=payload["is_export"],
+        seller_id=payload["seller_id"],
+        placed_at=payload["placed_at"],
+        prices_include_tax=payload["prices_include_tax"],
+        is_export=payload["is_export"],
         payment_method=METHODS[payload["payment_method"]],
         buyer=order_service.BuyerRequest(
-            name=buyer["name"], kind=m.BuyerKind(s.BUYER_KINDS[buyer["kind"]]),
+            name=buyer["name"],
+            kind=m.BuyerKind(s.BUYER_KINDS[buyer["kind"]]),
             cooperative_id=buyer["cooperative_id"],
-        ) if buyer else None,
-        lines=[order_service.LineRequest(quantity=line["quantity"], unit_price=line["unit_price"],
-                                         product_id=line["product_id"], listing_id=line["listing_id"],
-                                         amount=line["amount"]) for line in payload["lines"]],
+        )
+        if buyer
+        else None,
+        lines=[
+            order_service.LineRequest(
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
+                product_id=line["product_id"],
+                listing_id=line["listing_id"],
+                amount=line["amount"],
+            )
+            for line in payload["lines"]
+        ],
     )
 
 
-_KEY_PARAMETER = {"in": "header", "name": KEY_HEADER, "required": True,
-                  "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-                  "description": "Clé unique de l'opération : un nouvel envoi avec la même clé "
-                                 "rejoue la première réponse."}
+_KEY_PARAMETER = {
+    "in": "header",
+    "name": KEY_HEADER,
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "Clé unique de l'opération : un nouvel envoi avec la même clé "
+    "rejoue la première réponse.",
+}
 
-_ORDER_PARAMETER = {"in": "path", "name": "order_id", "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+_ORDER_PARAMETER = {
+    "in": "path",
+    "name": "order_id",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+}
 
 
 class IntegrationApi(BaseApi):
@@ -110,22 +163,37 @@ class IntegrationApi(BaseApi):
     resource_name = "integration"
     openapi_spec_tag = "Intégration"
     openapi_spec_component_schemas = (
-        s.OrderSchema, s.PaymentSchema, s.StatusSchema, s.ReturnSchema,
-        s.QuoteAnswerSchema, s.OrderAnswerSchema, s.PaymentAnswerSchema, s.ErrorsSchema,
+        s.OrderSchema,
+        s.PaymentSchema,
+        s.StatusSchema,
+        s.ReturnSchema,
+        s.QuoteAnswerSchema,
+        s.OrderAnswerSchema,
+        s.PaymentAnswerSchema,
+        s.ErrorsSchema,
     )
 
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
         try:
             api_spec.components.security_scheme(
-                "client_token", {"type": "http", "scheme": "bearer",
-                                 "description": "Jeton du client API : isk_<identifiant>.<secret>"})
+                "client_token",
+                {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Jeton du client API : isk_<identifiant>.<secret>",
+                },
+            )
         except DuplicateComponentNameError:
             pass
 
-    def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs) -> None:
+    def operation_helper(
+        self, path=None, operations=None, methods=None, func=None, **kwargs
+    ) -> None:
         """FAB's helper, plus the bearer token, the Idempotency-Key header and the refusals."""
-        super().operation_helper(path=path, operations=operations, methods=methods, func=func, **kwargs)
+        super().operation_helper(
+            path=path, operations=operations, methods=methods, func=func, **kwargs
+        )
         for method in methods:
             operation = operations.get(method.lower())
             if operation is None:
@@ -136,10 +204,16 @@ class IntegrationApi(BaseApi):
             if method != "GET" and func.__name__ != "quote":
                 operation.setdefault("parameters", []).append(dict(_KEY_PARAMETER))
             responses = operation.setdefault("responses", {})
-            for code, text in (("400", "Requête mal formée"), ("401", "Jeton absent ou révoqué"),
-                               ("403", "Opération interdite à ce client"), ("404", "Introuvable"),
-                               ("409", "Conflit (état, clé d'idempotence)"), ("413", "Corps trop grand"),
-                               ("422", "Valeurs refusées (champ, valeur, message)"), ("429", "Trop de requêtes")):
+            for code, text in (
+                ("400", "Requête mal formée"),
+                ("401", "Jeton absent ou révoqué"),
+                ("403", "Opération interdite à ce client"),
+                ("404", "Introuvable"),
+                ("409", "Conflit (état, clé d'idempotence)"),
+                ("413", "Corps trop grand"),
+                ("422", "Valeurs refusées (champ, valeur, message)"),
+                ("429", "Trop de requêtes"),
+            ):
                 responses.setdefault(code, {"description": text, "content": _ERRORS})
 
     @expose("/quotes", methods=["POST"])
@@ -230,8 +304,14 @@ class IntegrationApi(BaseApi):
                     $ref: '#/components/schemas/OrderAnswer'
         """
         order = order_service.order_for(db.session, writer_of(client), order_id, lock=True)
-        record_payment(db.session, order, amount=payload["amount"], method=METHODS[payload["method"]],
-                       paid_at=payload["paid_at"], reference=payload["reference"])
+        record_payment(
+            db.session,
+            order,
+            amount=payload["amount"],
+            method=METHODS[payload["method"]],
+            paid_at=payload["paid_at"],
+            reference=payload["reference"],
+        )
         order_service.mark_day_changed(db.session, order.placed_at)
         return Answer(201, order_answer(order), order.id)
 
@@ -283,7 +363,14 @@ class IntegrationApi(BaseApi):
         """
         writer = writer_of(client)
         order = order_service.order_for(db.session, writer, order_id, lock=True)
-        credit = return_goods(db.session, writer, order, [
-            order_service.ReturnLineRequest(line["line_no"], line["quantity"]) for line in payload["lines"]
-        ], payload["returned_at"])
+        credit = return_goods(
+            db.session,
+            writer,
+            order,
+            [
+                order_service.ReturnLineRequest(line["line_no"], line["quantity"])
+                for line in payload["lines"]
+            ],
+            payload["returned_at"],
+        )
         return Answer(201, order_answer(credit), credit.id)

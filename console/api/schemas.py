@@ -41,7 +41,9 @@ def whole(minimum: int = 0, maximum: int = MAX_FRANCS, **kwargs) -> fields.Integ
     """A whole number (JSON integer, never a string or a decimal) within bounds."""
     return fields.Integer(
         strict=True,
-        validate=validate.Range(minimum, maximum, error=f"Nombre entier entre {minimum} et {maximum} attendu."),
+        validate=validate.Range(
+            minimum, maximum, error=f"Nombre entier entre {minimum} et {maximum} attendu."
+        ),
         error_messages=_messages(invalid="Nombre entier attendu."),
         **kwargs,
     )
@@ -63,27 +65,43 @@ def moment(**kwargs) -> fields.AwareDateTime:
     """An ISO 8601 time; without offset it is Bujumbura time."""
     return fields.AwareDateTime(
         default_timezone=BUJUMBURA,
-        validate=validate.Range(min=EARLIEST_SALE, error="Date antérieure au 01/01/2020 : refusée."),
-        error_messages=_messages(invalid="Date et heure ISO 8601 attendues (ex. 2026-12-04T10:30:00+02:00)."),
+        validate=validate.Range(
+            min=EARLIEST_SALE, error="Date antérieure au 01/01/2020 : refusée."
+        ),
+        error_messages=_messages(
+            invalid="Date et heure ISO 8601 attendues (ex. 2026-12-04T10:30:00+02:00)."
+        ),
         **kwargs,
     )
 
 
 def quantity(**kwargs) -> fields.Decimal:
     # The bounds as numbers in the OpenAPI document (apispec writes Decimal bounds as text).
-    kwargs.setdefault("metadata", {}).update(minimum=0, exclusiveMinimum=True, maximum=int(MAX_QUANTITY))
+    kwargs.setdefault("metadata", {}).update(
+        minimum=0, exclusiveMinimum=True, maximum=int(MAX_QUANTITY)
+    )
     return fields.Decimal(
-        validate=validate.Range(Decimal(0), MAX_QUANTITY, min_inclusive=False,
-                                error=f"Quantité supérieure à 0 et au plus {MAX_QUANTITY} attendue."),
-        error_messages=_messages(invalid="Nombre décimal attendu.",
-                                 special="Les valeurs spéciales (NaN, infini) sont refusées."),
+        validate=validate.Range(
+            Decimal(0),
+            MAX_QUANTITY,
+            min_inclusive=False,
+            error=f"Quantité supérieure à 0 et au plus {MAX_QUANTITY} attendue.",
+        ),
+        error_messages=_messages(
+            invalid="Nombre décimal attendu.",
+            special="Les valeurs spéciales (NaN, infini) sont refusées.",
+        ),
         **kwargs,
     )
 
 
 def flag(**kwargs) -> fields.Boolean:
-    return fields.Boolean(truthy={True}, falsy={False},
-                          error_messages=_messages(invalid="true ou false attendu."), **kwargs)
+    return fields.Boolean(
+        truthy={True},
+        falsy={False},
+        error_messages=_messages(invalid="true ou false attendu."),
+        **kwargs,
+    )
 
 
 def choice(values: list[str], **kwargs) -> fields.String:
@@ -96,9 +114,12 @@ def choice(values: list[str], **kwargs) -> fields.String:
 
 def nested_list(schema, minimum: int = 1, **kwargs) -> fields.List:
     return fields.List(
-        fields.Nested(schema), validate=validate.Length(minimum, MAX_LINES,
-                                                        error=f"De {minimum} à {MAX_LINES} éléments attendus."),
-        error_messages=_messages(invalid="Liste attendue."), **kwargs,
+        fields.Nested(schema),
+        validate=validate.Length(
+            minimum, MAX_LINES, error=f"De {minimum} à {MAX_LINES} éléments attendus."
+        ),
+        error_messages=_messages(invalid="Liste attendue."),
+        **kwargs,
     )
 
 
@@ -112,21 +133,34 @@ class BuyerSchema(FrenchSchema):
 
 
 class LineSchema(FrenchSchema):
-    product_id = identifier(load_default=None, allow_none=True,
-                            metadata={"description": "Produit du vendeur (ou bien listing_id)."})
-    listing_id = identifier(load_default=None, allow_none=True,
-                            metadata={"description": "Offre du vendeur ; son produit est pris."})
+    product_id = identifier(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Produit du vendeur (ou bien listing_id)."},
+    )
+    listing_id = identifier(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Offre du vendeur ; son produit est pris."},
+    )
     quantity = quantity(required=True)
     unit_price = whole(required=True, metadata={"description": "Prix unitaire en francs entiers."})
-    amount = whole(load_default=None, allow_none=True, metadata={
-        "description": "Facultatif : quantité × prix unitaire arrondi au franc (0,5 vers le haut) ; "
-                       "refusé s'il diffère."})
+    amount = whole(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Facultatif : quantité × prix unitaire arrondi au franc (0,5 vers le haut) ; "
+            "refusé s'il diffère."
+        },
+    )
 
 
 class OrderSchema(FrenchSchema):
     __component_name__ = "Order"
     seller_id = identifier(required=True)
-    placed_at = moment(required=True, metadata={"description": "Heure de la vente ; fixe la règle fiscale."})
+    placed_at = moment(
+        required=True, metadata={"description": "Heure de la vente ; fixe la règle fiscale."}
+    )
     prices_include_tax = flag(load_default=True)
     is_export = flag(load_default=False)
     payment_method = choice(list(METHODS), load_default="especes")
@@ -139,8 +173,12 @@ class PaymentSchema(FrenchSchema):
     amount = whole(1, required=True)
     method = choice(list(METHODS), required=True)
     paid_at = moment(required=True)
-    reference = text(60, load_default=None, allow_none=True,
-                     metadata={"description": "Référence du paiement (ex. n° de transaction mobile money)."})
+    reference = text(
+        60,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Référence du paiement (ex. n° de transaction mobile money)."},
+    )
 
 
 STATUSES = {"livree": "delivered", "annulee": "cancelled"}

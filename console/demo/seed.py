@@ -155,7 +155,9 @@ def seed_demo(
         connection = session.connection()
         bulk_load(connection, metadata, tables)
         # The demo's sellers started transmitting to OBR's eBMS a month before its end.
-        counts["ebms_message"] = enqueue_placed_since(session, local_midnight_utc(until - EBMS_SINCE))
+        counts["ebms_message"] = enqueue_placed_since(
+            session, local_midnight_utc(until - EBMS_SINCE)
+        )
         progress("Données de démonstration écrites en base.")
         connection.execute(
             insert(AuditEvent.__table__),

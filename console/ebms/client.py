@@ -34,13 +34,21 @@ class EbmsSettings:
     @classmethod
     def from_config(cls, config) -> EbmsSettings | None:
         """The settings of an app config, or None when transmission is not configured."""
-        url, user, password = (config.get("EBMS_BASE_URL"), config.get("EBMS_USERNAME"),
-                               config.get("EBMS_PASSWORD"))
+        url, user, password = (
+            config.get("EBMS_BASE_URL"),
+            config.get("EBMS_USERNAME"),
+            config.get("EBMS_PASSWORD"),
+        )
         if not (url and user and password):
             return None
-        return cls(url if url.endswith("/") else url + "/", user, password,
-                   float(config.get("EBMS_TIMEOUT_S") or 15), float(config.get("EBMS_CONNECT_TIMEOUT_S") or 5),
-                   int(config.get("EBMS_PARALLELISM") or 8))
+        return cls(
+            url if url.endswith("/") else url + "/",
+            user,
+            password,
+            float(config.get("EBMS_TIMEOUT_S") or 15),
+            float(config.get("EBMS_CONNECT_TIMEOUT_S") or 5),
+            int(config.get("EBMS_PARALLELISM") or 8),
+        )
 
 
 class EbmsError(Exception):
@@ -82,13 +90,18 @@ class TinCheck:
 class EbmsClient:
     """One client per process, shared by the worker's threads (login is serialised)."""
 
-    def __init__(self, settings: EbmsSettings, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, settings: EbmsSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.settings = settings
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
-        limits = httpx.Limits(max_connections=max(1, settings.parallelism),
-                              max_keepalive_connections=max(1, settings.parallelism))
-        self._http = httpx.Client(base_url=settings.base_url, timeout=timeout, limits=limits,
-                                  transport=transport)
+        limits = httpx.Limits(
+            max_connections=max(1, settings.parallelism),
+            max_keepalive_connections=max(1, settings.parallelism),
+        )
+        self._http = httpx.Client(
+            base_url=settings.base_url, timeout=timeout, limits=limits, transport=transport
+        )
         self._token: str | None = None
         self._login_lock = threading.Lock()
         self.logins = 0
@@ -109,32 +122,45 @@ class EbmsClient:
         try:
             response = self._http.post(call, json=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise TransientError(f"OBR injoignable ({exc.__class__.__name__}).", uncertain=False) from exc
+            raise TransientError(
+                f"OBR injoignable ({exc.__class__.__name__}).", uncertain=False
+            ) from exc
         except httpx.TimeoutException as exc:
             raise TransientError("OBR n'a pas répondu dans le délai.") from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"Connexion à OBR interrompue ({exc.__class__.__name__}).") from exc
+            raise TransientError(
+                f"Connexion à OBR interrompue ({exc.__class__.__name__})."
+            ) from exc
         if response.status_code >= 500:
             raise TransientError(f"OBR a répondu {response.status_code}.", response.status_code)
         try:
             answer = response.json()
         except ValueError as exc:
-            raise TransientError(f"Réponse illisible d'OBR (HTTP {response.status_code}).",
-                                 response.status_code) from exc
+            raise TransientError(
+                f"Réponse illisible d'OBR (HTTP {response.status_code}).", response.status_code
+            ) from exc
         if not isinstance(answer, dict):
             raise TransientError("Réponse inattendue d'OBR.", response.status_code)
         if response.status_code in (401, 403) or (
-                not answer.get("success") and says_token_expired(str(answer.get("msg", "")))):
-            raise _Unauthorised(str(answer.get("msg") or "Accès refusé."), response.status_code, answer)
+            not answer.get("success") and says_token_expired(str(answer.get("msg", "")))
+        ):
+            raise _Unauthorised(
+                str(answer.get("msg") or "Accès refusé."), response.status_code, answer
+            )
         if not answer.get("success"):
-            raise BusinessRefusal(str(answer.get("msg") or "Refus sans message."), response.status_code, answer)
+            raise BusinessRefusal(
+                str(answer.get("msg") or "Refus sans message."), response.status_code, answer
+            )
         return answer
 
     def login(self) -> str:
         """Log in and keep the token; the credentials' refusal is a BusinessRefusal."""
         try:
-            answer = self._post("login", {"username": self.settings.username,
-                                          "password": self.settings.password}, None)
+            answer = self._post(
+                "login",
+                {"username": self.settings.username, "password": self.settings.password},
+                None,
+            )
         except _Unauthorised as exc:
             raise AccessRefused(f"Identifiants eBMS refusés : {exc.message}", exc.status) from exc
         token = (answer.get("result") or {}).get("token")

@@ -6,7 +6,9 @@ import datetime as dt
 import re
 
 # <seller NIF>/<system identifier>/<YYYYMMDDhhmmss of invoice_date>/<invoice_number>
-IDENTIFIER = re.compile(r"^(?P<nif>[0-9]{4,20})/(?P<system>[^/\s]+)/(?P<stamp>[0-9]{14})/(?P<number>[^/\s]+)$")
+IDENTIFIER = re.compile(
+    r"^(?P<nif>[0-9]{4,20})/(?P<system>[^/\s]+)/(?P<stamp>[0-9]{14})/(?P<number>[^/\s]+)$"
+)
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # invoice_date, local (Bujumbura) time
 STAMP_FORMAT = "%Y%m%d%H%M%S"
 INVOICE_TYPES = frozenset({"FN", "FA", "RC", "RHF"})

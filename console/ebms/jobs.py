@@ -14,8 +14,10 @@ from .client import EbmsClient, EbmsSettings
 # the worker back to the other queues; the worker's maintenance queues the next one.
 DRAIN_WAIT_S = 20
 JOB_TIMEOUT = 3600
-OFF = ("Transmission à l'OBR désactivée : définissez ISOKO_EBMS_BASE_URL, ISOKO_EBMS_USERNAME et "
-       "ISOKO_EBMS_PASSWORD pour envoyer les factures en attente.")
+OFF = (
+    "Transmission à l'OBR désactivée : définissez ISOKO_EBMS_BASE_URL, ISOKO_EBMS_USERNAME et "
+    "ISOKO_EBMS_PASSWORD pour envoyer les factures en attente."
+)
 
 
 def retry_policy(app: Flask):
@@ -54,8 +56,13 @@ def schedule_drain(app: Flask, connection) -> bool:
     queue = ebms_queue(app, connection)
     if queue.count:
         return False
-    queue.enqueue(drain_job, job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 24 * 3600,
-                  description="Transmission des factures à l'OBR (eBMS)")
+    queue.enqueue(
+        drain_job,
+        job_timeout=JOB_TIMEOUT,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        description="Transmission des factures à l'OBR (eBMS)",
+    )
     return True
 
 

@@ -24,10 +24,26 @@ from .sandbox_store import SandboxStore
 
 BASE_PATH = "/ebms_api/"
 WELL_FORMED_NIF = re.compile(r"^[0-9]{10}$")
-REQUIRED_FIELDS = ("invoice_number", "invoice_date", "invoice_type", "invoice_identifier", "tp_TIN",
-                   "tp_name", "payment_type", "invoice_currency", "invoice_items")
-ITEM_AMOUNTS = ("item_price", "item_ct", "item_tl", "item_price_nvat", "vat", "item_price_wvat",
-                "item_total_amount")
+REQUIRED_FIELDS = (
+    "invoice_number",
+    "invoice_date",
+    "invoice_type",
+    "invoice_identifier",
+    "tp_TIN",
+    "tp_name",
+    "payment_type",
+    "invoice_currency",
+    "invoice_items",
+)
+ITEM_AMOUNTS = (
+    "item_price",
+    "item_ct",
+    "item_tl",
+    "item_price_nvat",
+    "vat",
+    "item_price_wvat",
+    "item_total_amount",
+)
 TOKEN_EXPIRED = "Token expiré ou invalide : reconnectez-vous."
 
 
@@ -42,8 +58,14 @@ class Refusal(Exception):
 class EbmsState:
     """What one sandbox holds besides its store: credentials, tokens, faults, counters."""
 
-    def __init__(self, store: SandboxStore, faults: Faults, username: str, password: str,
-                 accept_well_formed: bool) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        faults: Faults,
+        username: str,
+        password: str,
+        accept_well_formed: bool,
+    ) -> None:
         self.store, self.faults = store, faults
         self.username, self.password = username, password
         self.accept_well_formed = accept_well_formed
@@ -119,12 +141,20 @@ class EbmsState:
         identifier = str(body["invoice_identifier"])
         parts = IDENTIFIER.match(identifier)
         if parts is None:
-            raise Refusal("invoice_identifier doit être NIF/identifiant système/AAAAMMJJhhmmss/numéro.")
-        expected = {"nif": str(body["tp_TIN"]), "system": self.username,
-                    "stamp": invoice_date.strftime(STAMP_FORMAT), "number": str(body["invoice_number"])}
+            raise Refusal(
+                "invoice_identifier doit être NIF/identifiant système/AAAAMMJJhhmmss/numéro."
+            )
+        expected = {
+            "nif": str(body["tp_TIN"]),
+            "system": self.username,
+            "stamp": invoice_date.strftime(STAMP_FORMAT),
+            "number": str(body["invoice_number"]),
+        }
         wrong = [part for part, value in expected.items() if parts[part] != value]
         if wrong:
-            raise Refusal(f"invoice_identifier ne correspond pas à la facture ({', '.join(wrong)}).")
+            raise Refusal(
+                f"invoice_identifier ne correspond pas à la facture ({', '.join(wrong)})."
+            )
         items = body["invoice_items"]
         if not isinstance(items, list) or not items:
             raise Refusal("invoice_items doit contenir au moins une ligne.")
@@ -144,7 +174,10 @@ class EbmsState:
         return answer(True, "Opération réussie", {"invoices": [invoice]})
 
     def cancel_invoice(self, body: dict) -> dict:
-        identifier, motif = str(body.get("invoice_signature") or ""), str(body.get("cn_motif") or "")
+        identifier, motif = (
+            str(body.get("invoice_signature") or ""),
+            str(body.get("cn_motif") or ""),
+        )
         if not motif:
             raise Refusal("Le motif d'annulation (cn_motif) est obligatoire.")
         outcome = self.store.cancel(identifier, motif)
@@ -182,9 +215,13 @@ class EbmsState:
         raise Refusal("Commande inconnue.", 404)
 
 
-CALLS = {"login": EbmsState.login, "addInvoice": EbmsState.add_invoice,
-         "getInvoice": EbmsState.get_invoice, "cancelInvoice": EbmsState.cancel_invoice,
-         "checkTIN": EbmsState.check_tin}
+CALLS = {
+    "login": EbmsState.login,
+    "addInvoice": EbmsState.add_invoice,
+    "getInvoice": EbmsState.get_invoice,
+    "cancelInvoice": EbmsState.cancel_invoice,
+    "checkTIN": EbmsState.check_tin,
+}
 
 
 class EbmsHandler(BaseHTTPRequestHandler):
@@ -258,8 +295,12 @@ class EbmsHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict | None, text: str = "") -> None:
         data = (json.dumps(payload, ensure_ascii=False) if payload is not None else text).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8" if payload is not None
-                         else "text/html; charset=utf-8")
+        self.send_header(
+            "Content-Type",
+            "application/json; charset=utf-8"
+            if payload is not None
+            else "text/html; charset=utf-8",
+        )
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -286,12 +327,21 @@ class EbmsHTTPServer(ThreadingHTTPServer):
 class EbmsSandbox:
     """The sandbox as an object: start it in a thread (tests, demo) or serve forever (CLI)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, username: str = "ws400000000000",
-                 password: str = "sandbox", store: SandboxStore | None = None,
-                 faults: Faults | None = None, accept_well_formed: bool = True,
-                 verbose: bool = False) -> None:
-        self.state = EbmsState(store or SandboxStore(), faults or Faults(), username, password,
-                               accept_well_formed)
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        username: str = "ws400000000000",
+        password: str = "sandbox",
+        store: SandboxStore | None = None,
+        faults: Faults | None = None,
+        accept_well_formed: bool = True,
+        verbose: bool = False,
+    ) -> None:
+        self.state = EbmsState(
+            store or SandboxStore(), faults or Faults(), username, password, accept_well_formed
+        )
         self.server = EbmsHTTPServer((host, port), self.state)
         self.server.verbose = verbose
         self._thread: threading.Thread | None = None
@@ -312,7 +362,9 @@ class EbmsSandbox:
 
     def start(self) -> EbmsSandbox:
         """Serve in a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self.server.serve_forever, name="ebms-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="ebms-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -29,7 +29,9 @@ class SandboxStore:
 
     def __init__(self, path: str = ":memory:", secret: bytes = b"isoko-ebms-sandbox") -> None:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        self._db.execute(
+            "PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY"
+        )
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._secret = secret
@@ -50,46 +52,65 @@ class SandboxStore:
                 cursor = self._db.execute(
                     "INSERT INTO invoice (identifier, registered_date, signature, invoice_type, tax, payload)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (identifier, now, self.signature(identifier), invoice.get("invoice_type", "FN"), tax,
-                     json.dumps(invoice, ensure_ascii=False)),
+                    (
+                        identifier,
+                        now,
+                        self.signature(identifier),
+                        invoice.get("invoice_type", "FN"),
+                        tax,
+                        json.dumps(invoice, ensure_ascii=False),
+                    ),
                 )
             except sqlite3.IntegrityError:
                 return None
             number = cursor.lastrowid
-        return {"invoice_registered_number": str(number), "invoice_registered_date": now,
-                "electronic_signature": self.signature(identifier)}
+        return {
+            "invoice_registered_number": str(number),
+            "invoice_registered_date": now,
+            "electronic_signature": self.signature(identifier),
+        }
 
     def find(self, identifier: str) -> dict | None:
         """A registered invoice with OBR's fields, or None."""
         with self._lock:
             row = self._db.execute(
                 "SELECT registered_number, registered_date, signature, payload, cancelled_motif"
-                " FROM invoice WHERE identifier = ?", (identifier,)
+                " FROM invoice WHERE identifier = ?",
+                (identifier,),
             ).fetchone()
         if row is None:
             return None
         invoice = json.loads(row[3])
-        invoice.update(invoice_registered_number=str(row[0]), invoice_registered_date=row[1],
-                       electronic_signature=row[2], cancelled=row[4] is not None, cn_motif=row[4])
+        invoice.update(
+            invoice_registered_number=str(row[0]),
+            invoice_registered_date=row[1],
+            electronic_signature=row[2],
+            cancelled=row[4] is not None,
+            cn_motif=row[4],
+        )
         return invoice
 
     def cancel(self, identifier: str, motif: str) -> str:
         """Cancel a registered invoice: 'cancelled', 'unknown' or 'already'."""
         with self._lock:
-            row = self._db.execute("SELECT cancelled_motif FROM invoice WHERE identifier = ?",
-                                   (identifier,)).fetchone()
+            row = self._db.execute(
+                "SELECT cancelled_motif FROM invoice WHERE identifier = ?", (identifier,)
+            ).fetchone()
             if row is None:
                 return "unknown"
             if row[0] is not None:
                 return "already"
-            self._db.execute("UPDATE invoice SET cancelled_motif = ? WHERE identifier = ?", (motif, identifier))
+            self._db.execute(
+                "UPDATE invoice SET cancelled_motif = ? WHERE identifier = ?", (motif, identifier)
+            )
         return "cancelled"
 
     def add_taxpayers(self, taxpayers: dict[str, str]) -> None:
         """Make NIFs known to checkTIN (NIF → name)."""
         with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO taxpayer (tin, name) VALUES (?, ?)",
-                                 taxpayers.items())
+            self._db.executemany(
+                "INSERT OR REPLACE INTO taxpayer (tin, name) VALUES (?, ?)", taxpayers.items()
+            )
 
     def taxpayer(self, tin: str) -> str | None:
         """The name of a known taxpayer, or None."""
@@ -102,7 +123,13 @@ class SandboxStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT invoice_type, count(*), coalesce(sum(tax), 0) FROM invoice"
-                " WHERE cancelled_motif IS NULL GROUP BY invoice_type").fetchall()
-            total = self._db.execute("SELECT count(*), count(DISTINCT identifier) FROM invoice").fetchone()
-        return {"by_type": {t: {"count": c, "tax": s} for t, c, s in rows},
-                "invoices": total[0], "distinct_identifiers": total[1]}
+                " WHERE cancelled_motif IS NULL GROUP BY invoice_type"
+            ).fetchall()
+            total = self._db.execute(
+                "SELECT count(*), count(DISTINCT identifier) FROM invoice"
+            ).fetchone()
+        return {
+            "by_type": {t: {"count": c, "tax": s} for t, c, s in rows},
+            "invoices": total[0],
+            "distinct_identifiers": total[1],
+        }

@@ -40,7 +40,9 @@ class ApiClient(Model):
     kind: Mapped[ApiClientKind] = mapped_column(enum_column(ApiClientKind))
     cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("cooperative.id"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), index=True)
-    state: Mapped[ApiClientState] = mapped_column(enum_column(ApiClientState), default=ApiClientState.ACTIVE)
+    state: Mapped[ApiClientState] = mapped_column(
+        enum_column(ApiClientState), default=ApiClientState.ACTIVE
+    )
     # The public half of the token (``isk_<key_id>.<secret>``): finds the client to check.
     key_id: Mapped[str] = mapped_column(String(32), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))

@@ -39,8 +39,18 @@ class CooperativeStatus(LabelledEnum):
 cooperative_value_chain = Table(
     "cooperative_value_chain",
     Model.metadata,
-    Column("cooperative_id", Integer, ForeignKey("cooperative.id", ondelete="CASCADE"), primary_key=True),
-    Column("value_chain_id", Integer, ForeignKey("value_chain.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "cooperative_id",
+        Integer,
+        ForeignKey("cooperative.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "value_chain_id",
+        Integer,
+        ForeignKey("value_chain.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
 )
 
 
@@ -53,7 +63,9 @@ class Cooperative(Model):
     registration_number: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     acronym: Mapped[str | None] = mapped_column(String(40))
-    seller_kind: Mapped[SellerKind] = mapped_column(enum_column(SellerKind), default=SellerKind.COOPERATIVE)
+    seller_kind: Mapped[SellerKind] = mapped_column(
+        enum_column(SellerKind), default=SellerKind.COOPERATIVE
+    )
     category: Mapped[CooperativeCategory] = mapped_column(
         enum_column(CooperativeCategory), default=CooperativeCategory.PRODUCTION
     )
@@ -99,5 +111,9 @@ class Cooperative(Model):
         last = self.tin_checks[-1]
         if last.known is None:
             return f"{last.message} (depuis le {format_datetime(last.checked_at)})"
-        verdict = f"Connu de l'OBR : {last.obr_name}" if last.known else f"Inconnu de l'OBR : {last.message}"
+        verdict = (
+            f"Connu de l'OBR : {last.obr_name}"
+            if last.known
+            else f"Inconnu de l'OBR : {last.message}"
+        )
         return f"{verdict} — vérifié le {format_datetime(last.checked_at)} (NIF {last.nif})"

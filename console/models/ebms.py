@@ -44,17 +44,25 @@ class InvoiceMessage(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sale_order.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("sale_order.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind))
     number: Mapped[str] = mapped_column(String(80))  # invoice_number sent to OBR
-    invoice_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # invoice_date (shown in Bujumbura time)
-    ref_number: Mapped[str | None] = mapped_column(String(80))  # FA/cancellation: the original invoice
+    invoice_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime
+    )  # invoice_date (shown in Bujumbura time)
+    ref_number: Mapped[str | None] = mapped_column(
+        String(80)
+    )  # FA/cancellation: the original invoice
     reason: Mapped[str | None] = mapped_column(String(200))  # cn_motif
     line_ids: Mapped[list | None] = mapped_column(JSON)  # FA: the lines credited (None: all)
     tax: Mapped[int] = mapped_column(Money, default=0)  # sum of the stamped VAT of its lines
     identifier: Mapped[str | None] = mapped_column(String(160), index=True)
     payload: Mapped[dict | None] = mapped_column(JSON)  # the fields last sent
-    state: Mapped[MessageState] = mapped_column(enum_column(MessageState), default=MessageState.PENDING)
+    state: Mapped[MessageState] = mapped_column(
+        enum_column(MessageState), default=MessageState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # a worker's lease
@@ -81,7 +89,9 @@ class TinVerification(Model):
     __tablename__ = "ebms_tin_check"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id", ondelete="CASCADE"), index=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperative.id", ondelete="CASCADE"), index=True
+    )
     nif: Mapped[str] = mapped_column(String(20))
     known: Mapped[bool | None] = mapped_column(Boolean)  # None: OBR could not be asked
     obr_name: Mapped[str | None] = mapped_column(String(200))

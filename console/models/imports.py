@@ -33,7 +33,9 @@ class ImportBatch(Model):
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_size: Mapped[int] = mapped_column(Integer, default=0)
     sheet: Mapped[str | None] = mapped_column(String(100))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL"), index=True
+    )
     username: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(String(20))  # console, cli, job
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -68,7 +70,9 @@ class ImportBatchRow(Model):
     __tablename__ = "import_batch_row"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
     table_name: Mapped[str] = mapped_column(String(60))
     action: Mapped[str] = mapped_column(String(10))  # insert, update
     row_id_from: Mapped[int] = mapped_column(Integer)

@@ -60,7 +60,9 @@ class Device(Model):
     purchase_date: Mapped[dt.date | None] = mapped_column(Date)
     purchase_cost: Mapped[int | None] = mapped_column(Money)
     funder: Mapped[str | None] = mapped_column(String(80))
-    status: Mapped[DeviceStatus] = mapped_column(enum_column(DeviceStatus), default=DeviceStatus.IN_STOCK, index=True)
+    status: Mapped[DeviceStatus] = mapped_column(
+        enum_column(DeviceStatus), default=DeviceStatus.IN_STOCK, index=True
+    )
     # Where the device is held or deployed; drives province scoping.
     province_id: Mapped[int | None] = mapped_column(ForeignKey("province.id"), index=True)
 

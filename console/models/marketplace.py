@@ -23,8 +23,12 @@ def text_search_index(table: str, column: str) -> Index:
     trigrams (pg_trgm, created by migration 0009) answers in milliseconds where a
     sequential scan of half a million orders took 150 ms. SQLite gets a plain index.
     """
-    return Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin",
-                 postgresql_ops={column: "gin_trgm_ops"})
+    return Index(
+        f"ix_{table}_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    )
 
 
 class ValueChain(Model):
@@ -160,9 +164,13 @@ class Order(Model):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyer.id"), index=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.PLACED)
+    status: Mapped[OrderStatus] = mapped_column(
+        enum_column(OrderStatus), default=OrderStatus.PLACED
+    )
     is_export: Mapped[bool] = mapped_column(Boolean, default=False)
-    payment_method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod), default=PaymentMethod.CASH)
+    payment_method: Mapped[PaymentMethod] = mapped_column(
+        enum_column(PaymentMethod), default=PaymentMethod.CASH
+    )
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
     # A return of goods is an order of its own, dated when the goods came back, whose
     # negative lines undo the original's stamps (console.services.returns).
@@ -172,8 +180,9 @@ class Order(Model):
 
     buyer: Mapped[Buyer] = relationship()
     seller: Mapped[Cooperative] = relationship()
-    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no",
-                                                  foreign_keys="OrderLine.order_id")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no", foreign_keys="OrderLine.order_id"
+    )
     payments: Mapped[list[Payment]] = relationship(back_populates="order")
     ebms_messages = relationship("InvoiceMessage", viewonly=True, order_by="InvoiceMessage.id")
 
@@ -189,8 +198,10 @@ class Order(Model):
             return "Non transmise (vendeur hors eBMS)"
         if invoice.obr_number is None:
             return f"{invoice.state.label} — {invoice.last_message or 'pas encore envoyée'}"
-        return (f"N° {invoice.obr_number} du {format_datetime(invoice.obr_registered_at)} — "
-                f"signature {invoice.obr_signature}")
+        return (
+            f"N° {invoice.obr_number} du {format_datetime(invoice.obr_registered_at)} — "
+            f"signature {invoice.obr_signature}"
+        )
 
 
 class OrderLine(Model):
@@ -233,7 +244,9 @@ class Payment(Model):
     __table_args__ = (text_search_index("payment", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sale_order.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("sale_order.id", ondelete="CASCADE"), index=True
+    )
     paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     amount: Mapped[int] = mapped_column(Money)
     tax_amount: Mapped[int] = mapped_column(Money, default=0)

@@ -151,7 +151,9 @@ class WeeklyIndicator(Model):
     province: Mapped[Province] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("week_start", "value_chain_id", "province_id", name="uq_mevente_week_cell"),
+        UniqueConstraint(
+            "week_start", "value_chain_id", "province_id", name="uq_mevente_week_cell"
+        ),
     )
 
 
@@ -174,7 +176,9 @@ class MeventeForecast(Model):
     seasonal: Mapped[Decimal | None] = mapped_column(Figure)
 
     __table_args__ = (
-        UniqueConstraint("value_chain_id", "province_id", "metric", "step", name="uq_mevente_forecast_step"),
+        UniqueConstraint(
+            "value_chain_id", "province_id", "metric", "step", name="uq_mevente_forecast_step"
+        ),
     )
 
 
@@ -230,7 +234,9 @@ class MeventeAlert(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL")
+    )
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
     acknowledgement_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -251,7 +257,9 @@ class MeventeAlertEvent(Model):
     __tablename__ = "mevente_alert_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("mevente_alert.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("mevente_alert.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     username: Mapped[str] = mapped_column(String(100))
@@ -285,7 +293,9 @@ class MatchSuggestion(Model):
         enum_column(SuggestionStatus), default=SuggestionStatus.PROPOSED, index=True
     )
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    status_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    status_changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL")
+    )
     status_changed_by: Mapped[str | None] = mapped_column(String(100))
     status_note: Mapped[str | None] = mapped_column(Text)
     # A later order between the two parties: what turns a suggestion into a sale.
@@ -300,14 +310,20 @@ class MatchSuggestion(Model):
     category: Mapped[Category] = relationship()
     listing: Mapped[Listing] = relationship()
     buyer: Mapped[Buyer | None] = relationship()
-    buyer_cooperative: Mapped[Cooperative | None] = relationship(foreign_keys=[buyer_cooperative_id])
+    buyer_cooperative: Mapped[Cooperative | None] = relationship(
+        foreign_keys=[buyer_cooperative_id]
+    )
     order: Mapped[Order | None] = relationship()
     events: Mapped[list[MatchSuggestionEvent]] = relationship(
-        back_populates="suggestion", order_by="MatchSuggestionEvent.id", cascade="all, delete-orphan"
+        back_populates="suggestion",
+        order_by="MatchSuggestionEvent.id",
+        cascade="all, delete-orphan",
     )
 
     __table_args__ = (
-        UniqueConstraint("seller_id", "category_id", "candidate_key", name="uq_match_suggestion_candidate"),
+        UniqueConstraint(
+            "seller_id", "category_id", "candidate_key", name="uq_match_suggestion_candidate"
+        ),
     )
 
     @property

@@ -68,7 +68,9 @@ class Enrollment(Model):
         back_populates="enrollment", order_by="EnrollmentTransition.at"
     )
 
-    __table_args__ = (UniqueConstraint("cohort_id", "cooperative_id", name="uq_enrollment_cohort_coop"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "cooperative_id", name="uq_enrollment_cohort_coop"),
+    )
 
 
 class EnrollmentTransition(Model):
@@ -77,7 +79,9 @@ class EnrollmentTransition(Model):
     __tablename__ = "enrollment_transition"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -114,7 +118,9 @@ class Attendance(Model):
     __tablename__ = "attendance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_session.id", ondelete="CASCADE"), index=True
+    )
     cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("cooperative.id"), index=True)
     participant_name: Mapped[str] = mapped_column(String(160))
     gender: Mapped[Gender] = mapped_column(enum_column(Gender))

@@ -72,15 +72,44 @@ VAT_START = dt.date(2013, 7, 1)
 # code, name, kind, base, rate, exemption?, category code or None, seller condition,
 # valid from, legal reference
 TAX_RULES = [
-    ("TVA-18", "TVA au taux normal", "vat", "sale", Decimal("0.18"), False, None,
-     "vat_registered", VAT_START, VAT_LAW),
+    (
+        "TVA-18",
+        "TVA au taux normal",
+        "vat",
+        "sale",
+        Decimal("0.18"),
+        False,
+        None,
+        "vat_registered",
+        VAT_START,
+        VAT_LAW,
+    ),
     *[
-        (f"TVA-10-{code}", f"TVA au taux réduit — {name}", "vat", "sale", Decimal("0.10"),
-         False, code, "vat_registered", VAT_START,
-         VAT_LAW + " — produits agricoles, d'élevage et de pêche non transformés")
+        (
+            f"TVA-10-{code}",
+            f"TVA au taux réduit — {name}",
+            "vat",
+            "sale",
+            Decimal("0.10"),
+            False,
+            code,
+            "vat_registered",
+            VAT_START,
+            VAT_LAW + " — produits agricoles, d'élevage et de pêche non transformés",
+        )
         for code, name, _chain, _unit, processed, _raw, _price in CATEGORIES
         if not processed
     ],
-    ("RET-DIV-15", "Retenue sur dividendes versés aux membres", "withholding", "dividend",
-     Decimal("0.15"), False, None, "any", VAT_START, DIVIDEND_LAW),
+    (
+        "RET-DIV-15",
+        "Retenue sur dividendes versés aux membres",
+        "withholding",
+        "dividend",
+        Decimal("0.15"),
+        False,
+        None,
+        "any",
+        VAT_START,
+        DIVIDEND_LAW,
+    ),
 ]

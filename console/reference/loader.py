@@ -40,7 +40,9 @@ def load_reference(session: Session) -> LoadReport:
     provinces = _by_code(session, Province)
     for code, name, chef_lieu in PROVINCES_2025:
         if code not in provinces:
-            provinces[code] = Province(code=code, name=name, chef_lieu=chef_lieu, map_version="2025")
+            provinces[code] = Province(
+                code=code, name=name, chef_lieu=chef_lieu, map_version="2025"
+            )
             session.add(provinces[code])
             report.add("province")
     session.flush()

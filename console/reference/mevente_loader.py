@@ -19,7 +19,10 @@ from .road_distances import NOTE, province_pairs
 
 def load_mevente_reference(session: Session, report) -> None:
     """Create the missing mévente reference rows; count them in ``report``. Does not commit."""
-    if session.scalar(select(MeventeThreshold.id).where(MeventeThreshold.value_chain_id.is_(None))) is None:
+    if (
+        session.scalar(select(MeventeThreshold.id).where(MeventeThreshold.value_chain_id.is_(None)))
+        is None
+    ):
         session.add(MeventeThreshold(value_chain_id=None, note="Seuils nationaux par défaut"))
         report.add("mevente_threshold")
 

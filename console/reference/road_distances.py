@@ -12,13 +12,29 @@ import heapq
 
 # Chef-lieu of each province, both maps (Bujumbura Rural's is Isale).
 CHEF_LIEU = {
-    "BI-BB": "Bubanza", "BI-BL": "Isale", "BI-BM": "Bujumbura", "BI-BR": "Bururi",
-    "BI-CA": "Cankuzo", "BI-CI": "Cibitoke", "BI-GI": "Gitega", "BI-KR": "Karuzi",
-    "BI-KY": "Kayanza", "BI-KI": "Kirundo", "BI-MA": "Makamba", "BI-MU": "Muramvya",
-    "BI-MW": "Mwaro", "BI-MY": "Muyinga", "BI-NG": "Ngozi", "BI-RM": "Rumonge",
-    "BI-RT": "Rutana", "BI-RY": "Ruyigi",
-    "BI25-BH": "Cankuzo", "BI25-BJ": "Bujumbura", "BI25-BR": "Makamba",
-    "BI25-BT": "Ngozi", "BI25-GI": "Gitega",
+    "BI-BB": "Bubanza",
+    "BI-BL": "Isale",
+    "BI-BM": "Bujumbura",
+    "BI-BR": "Bururi",
+    "BI-CA": "Cankuzo",
+    "BI-CI": "Cibitoke",
+    "BI-GI": "Gitega",
+    "BI-KR": "Karuzi",
+    "BI-KY": "Kayanza",
+    "BI-KI": "Kirundo",
+    "BI-MA": "Makamba",
+    "BI-MU": "Muramvya",
+    "BI-MW": "Mwaro",
+    "BI-MY": "Muyinga",
+    "BI-NG": "Ngozi",
+    "BI-RM": "Rumonge",
+    "BI-RT": "Rutana",
+    "BI-RY": "Ruyigi",
+    "BI25-BH": "Cankuzo",
+    "BI25-BJ": "Bujumbura",
+    "BI25-BR": "Makamba",
+    "BI25-BT": "Ngozi",
+    "BI25-GI": "Gitega",
 }
 
 # Road legs between neighbouring towns, km (estimates).

@@ -30,32 +30,59 @@ REMITTANCE_TOLERANCE = "remittance_short_tolerance"
 
 # key, default value, French description shown to administrators
 TAX_SETTINGS: list[tuple[str, Decimal, str]] = [
-    (VAT_THRESHOLD, Decimal(100_000_000),
-     "Seuil d'assujettissement à la TVA : chiffre d'affaires sur 12 mois glissants, en FBu "
-     "(100 millions, seuil à confirmer auprès de l'OBR)."),
-    (DROP_RECENT_MONTHS, Decimal(3),
-     "Baisse soudaine des ventes : nombre de mois récents comparés à l'historique."),
-    (DROP_HISTORY_MONTHS, Decimal(12),
-     "Baisse soudaine des ventes : nombre de mois d'historique précédant les mois récents "
-     "(au plus ; un vendeur arrivé pendant cette période est comparé à ses mois depuis sa "
-     "première vente)."),
-    (DROP_RATIO, Decimal("0.40"),
-     "Baisse soudaine des ventes : signalée quand la moyenne mensuelle récente est inférieure "
-     "à cette fraction de la moyenne mensuelle de l'historique (0,40 = 40 %)."),
-    (DROP_MIN_MONTHLY_AVERAGE, Decimal(500_000),
-     "Baisse soudaine des ventes : moyenne mensuelle minimale de l'historique (FBu hors taxe) "
-     "pour qu'un vendeur soit examiné (évite les petits vendeurs irréguliers)."),
-    (DROP_MIN_HISTORY_MONTHS, Decimal(6),
-     "Baisse soudaine des ventes : nombre minimal de mois d'historique depuis la première vente "
-     "du vendeur (un vendeur plus récent n'est pas examiné)."),
-    (DROP_MIN_MONTHLY_LINES, Decimal(5),
-     "Baisse soudaine des ventes : nombre minimal de lignes de vente par mois en moyenne dans "
-     "l'historique (en dessous, trois mois creux peuvent être le fait du hasard)."),
-    (UNPAID_GRACE_DAYS, Decimal(30),
-     "Commandes livrées non payées : délai (jours) après la commande avant de la signaler "
-     "(laisse le temps aux paiements à crédit)."),
-    (REMITTANCE_TOLERANCE, Decimal(0),
-     "Versement insuffisant : écart toléré (FBu) entre la TVA due et la TVA versée."),
+    (
+        VAT_THRESHOLD,
+        Decimal(100_000_000),
+        "Seuil d'assujettissement à la TVA : chiffre d'affaires sur 12 mois glissants, en FBu "
+        "(100 millions, seuil à confirmer auprès de l'OBR).",
+    ),
+    (
+        DROP_RECENT_MONTHS,
+        Decimal(3),
+        "Baisse soudaine des ventes : nombre de mois récents comparés à l'historique.",
+    ),
+    (
+        DROP_HISTORY_MONTHS,
+        Decimal(12),
+        "Baisse soudaine des ventes : nombre de mois d'historique précédant les mois récents "
+        "(au plus ; un vendeur arrivé pendant cette période est comparé à ses mois depuis sa "
+        "première vente).",
+    ),
+    (
+        DROP_RATIO,
+        Decimal("0.40"),
+        "Baisse soudaine des ventes : signalée quand la moyenne mensuelle récente est inférieure "
+        "à cette fraction de la moyenne mensuelle de l'historique (0,40 = 40 %).",
+    ),
+    (
+        DROP_MIN_MONTHLY_AVERAGE,
+        Decimal(500_000),
+        "Baisse soudaine des ventes : moyenne mensuelle minimale de l'historique (FBu hors taxe) "
+        "pour qu'un vendeur soit examiné (évite les petits vendeurs irréguliers).",
+    ),
+    (
+        DROP_MIN_HISTORY_MONTHS,
+        Decimal(6),
+        "Baisse soudaine des ventes : nombre minimal de mois d'historique depuis la première vente "
+        "du vendeur (un vendeur plus récent n'est pas examiné).",
+    ),
+    (
+        DROP_MIN_MONTHLY_LINES,
+        Decimal(5),
+        "Baisse soudaine des ventes : nombre minimal de lignes de vente par mois en moyenne dans "
+        "l'historique (en dessous, trois mois creux peuvent être le fait du hasard).",
+    ),
+    (
+        UNPAID_GRACE_DAYS,
+        Decimal(30),
+        "Commandes livrées non payées : délai (jours) après la commande avant de la signaler "
+        "(laisse le temps aux paiements à crédit).",
+    ),
+    (
+        REMITTANCE_TOLERANCE,
+        Decimal(0),
+        "Versement insuffisant : écart toléré (FBu) entre la TVA due et la TVA versée.",
+    ),
 ]
 
 

@@ -48,7 +48,10 @@ class IsokoUserDBModelView(UserDBModelView):
 
     exclude_route_methods = {"delete", "download"}
     # FAB's password fields, with the Isoko rules and French labels.
-    add_form_extra_fields = {"password": new_password_field(), "conf_password": confirmation_field()}
+    add_form_extra_fields = {
+        "password": new_password_field(),
+        "conf_password": confirmation_field(),
+    }
     list_columns = [
         "first_name",
         "last_name",
@@ -153,7 +156,10 @@ class IsokoUserDBModelView(UserDBModelView):
                 throttle.unlock(username=user.username)
             user.fail_login_count = 0
             self.appbuilder.sm.update_user(user)
-        flash(_("Connexion débloquée : %(names)s.", names=", ".join(u.username for u in items)), "info")
+        flash(
+            _("Connexion débloquée : %(names)s.", names=", ".join(u.username for u in items)),
+            "info",
+        )
         return redirect(self.get_redirect())
 
 

@@ -74,8 +74,11 @@ def requirement_for(app: Flask, endpoint: str, views: dict | None = None) -> Req
     client_check = getattr(function, "_isoko_client_permission", None)
     if client_check is not None:
         if client_check not in CLIENT_POLICY:
-            return Requirement(UNDECLARED, (client_check,),
-                               problem="permission client sans ligne dans policy.CLIENT_POLICY")
+            return Requirement(
+                UNDECLARED,
+                (client_check,),
+                problem="permission client sans ligne dans policy.CLIENT_POLICY",
+            )
         return Requirement(CLIENT, (client_check,))
     views = views if views is not None else _views_by_endpoint(app)
     blueprint, _sep, method_name = endpoint.rpartition(".")

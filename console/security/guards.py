@@ -132,7 +132,9 @@ def error_page(status: int, title, message=None):
         if request.path.startswith(INTEGRATION_PREFIX):
             # The integration API's clients read one shape of refusal: field, value, message.
             text = INTEGRATION_MESSAGES.get(status, message)
-            return jsonify({"errors": [{"field": "url", "value": request.path, "message": str(text)}]}), status
+            return jsonify(
+                {"errors": [{"field": "url", "value": request.path, "message": str(text)}]}
+            ), status
         if _wants_json():
             return jsonify({"message": str(message)}), status
         return render_template("isoko/error.html", title=title, message=message), status

@@ -44,7 +44,8 @@ def install_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if not is_shared_asset() and (
-            current_user.is_authenticated or "attachment" in response.headers.get("Content-Disposition", "")
+            current_user.is_authenticated
+            or "attachment" in response.headers.get("Content-Disposition", "")
         ):
             # Pages, exports and downloads: not kept by the browser's cache or a proxy, so
             # the back button after sign-out or a shared computer shows nothing.

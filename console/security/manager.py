@@ -61,11 +61,15 @@ class IsokoSecurityManager(SecurityManager):
             user_id = int(pk)
         except (TypeError, ValueError):
             return None
-        return self.session.scalars(
-            select(self.user_model)
-            .options(joinedload(self.user_model.roles), joinedload(self.user_model.provinces))
-            .where(self.user_model.id == user_id)
-        ).unique().one_or_none()
+        return (
+            self.session.scalars(
+                select(self.user_model)
+                .options(joinedload(self.user_model.roles), joinedload(self.user_model.provinces))
+                .where(self.user_model.id == user_id)
+            )
+            .unique()
+            .one_or_none()
+        )
 
     @property
     def is_auth_limited(self) -> bool:

@@ -35,8 +35,11 @@ def _model_views() -> dict[str, ModelView]:
     """FAB's list views by class name (the suffix of their list arguments)."""
     views = current_app.extensions.get("isoko_model_views")
     if views is None:
-        views = {type(v).__name__: v for v in current_app.appbuilder.baseviews
-                 if isinstance(v, ModelView)}
+        views = {
+            type(v).__name__: v
+            for v in current_app.appbuilder.baseviews
+            if isinstance(v, ModelView)
+        }
         current_app.extensions["isoko_model_views"] = views
     return views
 

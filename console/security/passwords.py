@@ -24,10 +24,12 @@ def password_problems(password: str, username: str | None) -> list[str]:
     """What is wrong with ``password`` for the account ``username`` (empty when it is fine)."""
     problems = []
     if not password_complexity_regex.search(password or ""):
-        problems.append(gettext(
-            "Mot de passe trop faible : au moins 10 caractères, dont 2 majuscules, "
-            "3 minuscules, 2 chiffres et un caractère spécial."
-        ))
+        problems.append(
+            gettext(
+                "Mot de passe trop faible : au moins 10 caractères, dont 2 majuscules, "
+                "3 minuscules, 2 chiffres et un caractère spécial."
+            )
+        )
     if username and username.strip().casefold() in (password or "").casefold():
         problems.append(gettext("Le mot de passe ne doit pas contenir l'identifiant du compte."))
     return problems

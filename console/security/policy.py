@@ -174,44 +174,108 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
 # Flask-AppBuilder's security screens (users, roles, permissions): Admin only.
 ADMIN_ONLY = frozenset(
     {
-        "IsokoUserDBModelView", "ResetPasswordView", "ReadOnlyRoleModelView",
-        "ReadOnlyGroupModelView", "ReadOnlyPermissionModelView", "ReadOnlyViewMenuModelView",
+        "IsokoUserDBModelView",
+        "ResetPasswordView",
+        "ReadOnlyRoleModelView",
+        "ReadOnlyGroupModelView",
+        "ReadOnlyPermissionModelView",
+        "ReadOnlyViewMenuModelView",
         "ReadOnlyPermissionViewModelView",
         # their menu entries
-        "Security", "List Users", "List Roles", "List Groups", "Base Permissions",
-        "Views/Menus", "Permission on Views/Menus",
+        "Security",
+        "List Users",
+        "List Roles",
+        "List Groups",
+        "Base Permissions",
+        "Views/Menus",
+        "Permission on Views/Menus",
     }
 )
 
 # Resources nobody writes, Admin included: the append-only audit trail and the
 # marketplace as the platform recorded it.
 READ_ONLY_RESOURCES = frozenset(
-    {"AuditEventView", "OrderView", "OrderLineView", "PaymentView", "ListingView",
-     "ProductView", "BuyerView"}
+    {
+        "AuditEventView",
+        "OrderView",
+        "OrderLineView",
+        "PaymentView",
+        "ListingView",
+        "ProductView",
+        "BuyerView",
+    }
 )
 
 # Menu categories a role sees when it may read at least one view inside them.
 MENU_CATEGORIES = {
     "Registre": ("CooperativeView", "ProvinceView", "CommuneView"),
     "Programme pilote": ("CohortView", "EnrollmentView", "TrainingSessionView", "AttendanceView"),
-    "Inventaire": ("DeviceView", "DeviceStockView", "DeviceAssignmentView", "DeviceIncidentView",
-                   "DeviceAuditView"),
-    "Marché": ("OrderView", "OrderLineView", "PaymentView", "ListingView", "ProductView",
-               "BuyerView", "ValueChainView", "CategoryView", "UnitView"),
-    "Fiscalité": ("TaxRuleView", "TaxRemittanceView", "TaxReconciliationView", "LeakageFlagView",
-                  "TaxWhatIfView", "TaxSettingView", "InvoiceMessageView", "ObrRefusalView"),
+    "Inventaire": (
+        "DeviceView",
+        "DeviceStockView",
+        "DeviceAssignmentView",
+        "DeviceIncidentView",
+        "DeviceAuditView",
+    ),
+    "Marché": (
+        "OrderView",
+        "OrderLineView",
+        "PaymentView",
+        "ListingView",
+        "ProductView",
+        "BuyerView",
+        "ValueChainView",
+        "CategoryView",
+        "UnitView",
+    ),
+    "Fiscalité": (
+        "TaxRuleView",
+        "TaxRemittanceView",
+        "TaxReconciliationView",
+        "LeakageFlagView",
+        "TaxWhatIfView",
+        "TaxSettingView",
+        "InvoiceMessageView",
+        "ObrRefusalView",
+    ),
     "Traçabilité": ("AuditEventView",),
-    "Tableaux de bord": ("DashboardVentes", "DashboardMevente", "DashboardRecettes",
-                         "DashboardPilote"),
-    "Imports": ("CooperativeImportView", "ProductImportView", "ListingImportView",
-                "OrderImportView", "PaymentImportView", "DeviceImportView", "AttendanceImportView",
-                "RemittanceImportView", "ImportBatchView"),
+    "Tableaux de bord": (
+        "DashboardVentes",
+        "DashboardMevente",
+        "DashboardRecettes",
+        "DashboardPilote",
+    ),
+    "Imports": (
+        "CooperativeImportView",
+        "ProductImportView",
+        "ListingImportView",
+        "OrderImportView",
+        "PaymentImportView",
+        "DeviceImportView",
+        "AttendanceImportView",
+        "RemittanceImportView",
+        "ImportBatchView",
+    ),
     "Intégration": ("ApiClientView", "ApiCallView"),
-    "Rapports": ("SalesReportView", "TaxStatementReportView", "CooperativeSheetReportView",
-                 "DeviceInventoryReportView", "HandoverReceiptReportView", "PilotReportView",
-                 "MyReportsView", "ReportVerificationView"),
-    "Mévente": ("MeventeAlertView", "MatchSuggestionView", "WeeklyIndicatorView", "ForecastChoiceView",
-                "MeventeThresholdView", "RawMaterialRelationView", "ProvinceDistanceView"),
+    "Rapports": (
+        "SalesReportView",
+        "TaxStatementReportView",
+        "CooperativeSheetReportView",
+        "DeviceInventoryReportView",
+        "HandoverReceiptReportView",
+        "PilotReportView",
+        "MyReportsView",
+        "ReportVerificationView",
+    ),
+    "Mévente": (
+        "MeventeAlertView",
+        "MatchSuggestionView",
+        "WeeklyIndicatorView",
+        "ForecastChoiceView",
+        "MeventeThresholdView",
+        "RawMaterialRelationView",
+        "ProvinceDistanceView",
+    ),
 }
 
 # Endpoints anyone may reach without signing in.
@@ -225,8 +289,18 @@ SIGNED_IN_ENDPOINTS = frozenset({"LocaleView.index", "UtilView.back"})
 # FAB permission names by the access they need. Anything not listed needs WRITE.
 READ_PERMISSIONS = frozenset(
     {
-        "can_list", "can_show", "can_get", "can_info", "menu_access", "can_index", "can_back",
-        "can_download", "can_read", "can_userinfo", "can_this_form_get", "can_chart",
+        "can_list",
+        "can_show",
+        "can_get",
+        "can_info",
+        "menu_access",
+        "can_index",
+        "can_back",
+        "can_download",
+        "can_read",
+        "can_userinfo",
+        "can_this_form_get",
+        "can_chart",
     }
 )
 

@@ -187,23 +187,44 @@ class ScopedSQLAInterface(SQLAInterface):
     def _scoped(self, query):
         return apply_scope(query, self.obj, current_scope())
 
-    def _apply_inner_all(self, query, filters=None, order_column="", order_direction="",
-                         page=None, page_size=None, select_columns=None, *args, **kwargs):
+    def _apply_inner_all(
+        self,
+        query,
+        filters=None,
+        order_column="",
+        order_direction="",
+        page=None,
+        page_size=None,
+        select_columns=None,
+        *args,
+        **kwargs,
+    ):
         query = self._scoped(query)
         if page_size and not select_columns:
             # A page of whole rows (the console's lists) shows their many-to-one neighbours
             # (an order's seller and buyer): one query per relation for the page instead of
             # one per row. The REST API selects its columns itself and is left alone.
-            query = query.options(*(selectinload(getattr(self.obj, name))
-                                    for name in self._many_to_one()))
-        return super()._apply_inner_all(query, filters, order_column, order_direction,
-                                        page, page_size, select_columns, *args, **kwargs)
+            query = query.options(
+                *(selectinload(getattr(self.obj, name)) for name in self._many_to_one())
+            )
+        return super()._apply_inner_all(
+            query,
+            filters,
+            order_column,
+            order_direction,
+            page,
+            page_size,
+            select_columns,
+            *args,
+            **kwargs,
+        )
 
     def _many_to_one(self) -> tuple[str, ...]:
         names = self.__dict__.get("_many_to_one_names")
         if names is None:
-            names = tuple(name for name in self.get_columns_list()
-                          if self.is_relation_many_to_one(name))
+            names = tuple(
+                name for name in self.get_columns_list() if self.is_relation_many_to_one(name)
+            )
             self.__dict__["_many_to_one_names"] = names
         return names
 

@@ -124,7 +124,9 @@ def _province_clause(*columns):
 
 
 def _mevente_alert_ids(scope: ProvinceScope):
-    return select(MeventeAlert.id).where(MeventeAlert.province_id.in_(_province_ids_subquery(scope)))
+    return select(MeventeAlert.id).where(
+        MeventeAlert.province_id.in_(_province_ids_subquery(scope))
+    )
 
 
 def _suggestion_ids(scope: ProvinceScope):
@@ -164,7 +166,9 @@ SCOPE_RULES = {
     # Derived facts: a seller's, or a province's under either map.
     m.SalesDayFact: _seller_clause(m.SalesDayFact.seller_id),
     m.SalesMonthFact: _seller_clause(m.SalesMonthFact.seller_id),
-    m.SalesWeekFact: _province_clause(m.SalesWeekFact.province_id, m.SalesWeekFact.province_2025_id),
+    m.SalesWeekFact: _province_clause(
+        m.SalesWeekFact.province_id, m.SalesWeekFact.province_2025_id
+    ),
     m.PaymentMonthFact: _seller_clause(m.PaymentMonthFact.seller_id),
     m.ListingFact: _seller_clause(m.ListingFact.seller_id),
     m.ListingMonthFact: _seller_clause(m.ListingMonthFact.seller_id),
@@ -175,7 +179,9 @@ SCOPE_RULES = {
     MeventeAlert: _province_clause(MeventeAlert.province_id),
     MeventeAlertEvent: lambda scope: MeventeAlertEvent.alert_id.in_(_mevente_alert_ids(scope)),
     MatchSuggestion: _seller_clause(MatchSuggestion.seller_id),
-    MatchSuggestionEvent: lambda scope: MatchSuggestionEvent.suggestion_id.in_(_suggestion_ids(scope)),
+    MatchSuggestionEvent: lambda scope: MatchSuggestionEvent.suggestion_id.in_(
+        _suggestion_ids(scope)
+    ),
     # Integration API clients belong to their tablet's cooperative (the storefront to none:
     # national roles only); their calls and idempotency keys follow the client.
     m.ApiClient: _seller_clause(m.ApiClient.cooperative_id),
@@ -192,17 +198,37 @@ SCOPE_RULES = {
 
 # Models every role may read whole (the role policy decides who sees their views):
 # reference data, and records that belong to no province.
-NATIONAL_MODELS = frozenset({
-    # Reference data.
-    m.ValueChain, m.Category, m.Unit, m.TaxRule, m.TaxSetting, m.Cohort,
-    m.MeventeThreshold, m.RawMaterialRelation, m.ProvinceDistance, m.ForecastChoice,
-    # Records of the platform itself, not of a province.
-    m.AuditEvent, m.ImportBatch, m.ImportBatchRow, m.ReportArchive, m.FactRefresh,
-    m.FactPendingDay,  # a Bujumbura day whose aggregates wait for a refresh
-    # Flask-AppBuilder's security tables (accounts, roles, permissions).
-    _fab.User, _fab.Role, _fab.Permission, _fab.ViewMenu, _fab.PermissionView,
-    _fab.RegisterUser, _fab.Group, _fab.ApiKey,
-})
+NATIONAL_MODELS = frozenset(
+    {
+        # Reference data.
+        m.ValueChain,
+        m.Category,
+        m.Unit,
+        m.TaxRule,
+        m.TaxSetting,
+        m.Cohort,
+        m.MeventeThreshold,
+        m.RawMaterialRelation,
+        m.ProvinceDistance,
+        m.ForecastChoice,
+        # Records of the platform itself, not of a province.
+        m.AuditEvent,
+        m.ImportBatch,
+        m.ImportBatchRow,
+        m.ReportArchive,
+        m.FactRefresh,
+        m.FactPendingDay,  # a Bujumbura day whose aggregates wait for a refresh
+        # Flask-AppBuilder's security tables (accounts, roles, permissions).
+        _fab.User,
+        _fab.Role,
+        _fab.Permission,
+        _fab.ViewMenu,
+        _fab.PermissionView,
+        _fab.RegisterUser,
+        _fab.Group,
+        _fab.ApiKey,
+    }
+)
 
 
 class UnscopedModelError(LookupError):

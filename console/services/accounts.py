@@ -32,7 +32,9 @@ class CreatedAdmin:
     generated: bool
 
 
-def create_admin(appbuilder, username: str, email: str, password: str | None) -> CreatedAdmin | None:
+def create_admin(
+    appbuilder, username: str, email: str, password: str | None
+) -> CreatedAdmin | None:
     """Create an Admin user; None when the username is taken. Generates a password if none."""
     sm = appbuilder.sm
     if sm.find_user(username=username):
@@ -50,4 +52,6 @@ def any_admin_exists(appbuilder) -> bool:
     """Whether some user holds the Admin role."""
     sm = appbuilder.sm
     role = sm.find_role(sm.auth_role_admin)
-    return bool(role and sm.session.query(sm.user_model).filter(sm.user_model.roles.contains(role)).first())
+    return bool(
+        role and sm.session.query(sm.user_model).filter(sm.user_model.roles.contains(role)).first()
+    )

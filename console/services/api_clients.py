@@ -48,21 +48,40 @@ def _new_secret(client: m.ApiClient) -> str:
     return f"{TOKEN_PREFIX}{client.key_id}.{secret}"
 
 
-def client_refusals(session: Session, *, kind: m.ApiClientKind, cooperative_id: int | None,
-                    device_id: int | None) -> list[Refusal]:
+def client_refusals(
+    session: Session, *, kind: m.ApiClientKind, cooperative_id: int | None, device_id: int | None
+) -> list[Refusal]:
     """Why such a client cannot be created (a tablet needs its cooperative and its device)."""
     refusals = []
     if kind == m.ApiClientKind.TABLET:
         if cooperative_id is None:
-            refusals.append(Refusal("cooperative", None, "Un client tablette est lié à une coopérative."))
+            refusals.append(
+                Refusal("cooperative", None, "Un client tablette est lié à une coopérative.")
+            )
         device = session.get(m.Device, device_id) if device_id else None
         if device is None or device.kind != m.DeviceKind.TABLET:
-            refusals.append(Refusal("device", device_id, "Un client tablette est lié à une tablette de l'inventaire."))
-        elif device.status != m.DeviceStatus.ASSIGNED or assigned_cooperative(session, device) != cooperative_id:
-            refusals.append(Refusal("device", device.asset_tag,
-                                    "Cette tablette n'est pas remise à cette coopérative."))
+            refusals.append(
+                Refusal(
+                    "device",
+                    device_id,
+                    "Un client tablette est lié à une tablette de l'inventaire.",
+                )
+            )
+        elif (
+            device.status != m.DeviceStatus.ASSIGNED
+            or assigned_cooperative(session, device) != cooperative_id
+        ):
+            refusals.append(
+                Refusal(
+                    "device",
+                    device.asset_tag,
+                    "Cette tablette n'est pas remise à cette coopérative.",
+                )
+            )
     elif cooperative_id is not None or device_id is not None:
-        refusals.append(Refusal("kind", kind.value, "La vitrine n'est liée à aucune coopérative ni tablette."))
+        refusals.append(
+            Refusal("kind", kind.value, "La vitrine n'est liée à aucune coopérative ni tablette.")
+        )
     return refusals
 
 
@@ -75,15 +94,31 @@ def assigned_cooperative(session: Session, device: m.Device) -> int | None:
     )
 
 
-def create_client(session: Session, *, name: str, kind: m.ApiClientKind, cooperative_id: int | None = None,
-                  device_id: int | None = None, created_by_id: int | None = None) -> IssuedToken:
+def create_client(
+    session: Session,
+    *,
+    name: str,
+    kind: m.ApiClientKind,
+    cooperative_id: int | None = None,
+    device_id: int | None = None,
+    created_by_id: int | None = None,
+) -> IssuedToken:
     """A new active client and its token (shown once); flushes, never commits."""
-    refusals = client_refusals(session, kind=kind, cooperative_id=cooperative_id, device_id=device_id)
+    refusals = client_refusals(
+        session, kind=kind, cooperative_id=cooperative_id, device_id=device_id
+    )
     if refusals:
         raise Refused(refusals)
-    client = m.ApiClient(name=name, kind=kind, cooperative_id=cooperative_id, device_id=device_id,
-                         state=m.ApiClientState.ACTIVE, key_id=secrets.token_hex(8),
-                         created_by_fk=created_by_id, created_at=utcnow())
+    client = m.ApiClient(
+        name=name,
+        kind=kind,
+        cooperative_id=cooperative_id,
+        device_id=device_id,
+        state=m.ApiClientState.ACTIVE,
+        key_id=secrets.token_hex(8),
+        created_by_fk=created_by_id,
+        created_at=utcnow(),
+    )
     token = _new_secret(client)
     session.add(client)
     session.flush()
@@ -93,7 +128,9 @@ def create_client(session: Session, *, name: str, kind: m.ApiClientKind, coopera
 def rotate_secret(session: Session, client: m.ApiClient) -> IssuedToken:
     """A new secret for an active client; the old one stops working at once."""
     if client.state != m.ApiClientState.ACTIVE:
-        raise Refused([Refusal("state", client.state.value, "Un client révoqué ne reçoit plus de secret.")])
+        raise Refused(
+            [Refusal("state", client.state.value, "Un client révoqué ne reçoit plus de secret.")]
+        )
     token = _new_secret(client)
     client.rotated_at = utcnow()
     session.flush()
@@ -113,8 +150,9 @@ def revoke(client: m.ApiClient, reason: str) -> bool:
 def revoke_device_clients(session: Session, device: m.Device, event: str) -> list[m.ApiClient]:
     """Revoke every active client of a device, in the caller's transaction; the clients revoked."""
     clients = session.scalars(
-        select(m.ApiClient).where(m.ApiClient.device_id == device.id,
-                                  m.ApiClient.state == m.ApiClientState.ACTIVE)
+        select(m.ApiClient).where(
+            m.ApiClient.device_id == device.id, m.ApiClient.state == m.ApiClientState.ACTIVE
+        )
     ).all()
     for client in clients:
         revoke(client, REVOKED_FOR_DEVICE.format(tag=device.asset_tag, event=event))
@@ -126,7 +164,7 @@ def authenticate(session: Session, token: str | None) -> m.ApiClient | None:
     """The active client a token belongs to, or None (unknown, wrong secret, revoked)."""
     if not token or not token.startswith(TOKEN_PREFIX) or "." not in token:
         return None
-    key_id, _, secret = token[len(TOKEN_PREFIX):].partition(".")
+    key_id, _, secret = token[len(TOKEN_PREFIX) :].partition(".")
     if not key_id or not secret or len(key_id) > 32:
         return None
     client = session.scalars(select(m.ApiClient).where(m.ApiClient.key_id == key_id)).first()
@@ -141,4 +179,4 @@ def key_id_of(token: str | None) -> str | None:
     """The public key id in a token (for rate-limit keys), without checking anything."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    return token[len(TOKEN_PREFIX):].partition(".")[0][:32] or None
+    return token[len(TOKEN_PREFIX) :].partition(".")[0][:32] or None

@@ -54,7 +54,9 @@ def _ordered(stmt):
     return stmt.order_by(m.Province.map_version.desc(), m.Province.name)
 
 
-def provinces_in_scope(session: Session, scope: ProvinceScope, map_version: str | None = None) -> list[Area]:
+def provinces_in_scope(
+    session: Session, scope: ProvinceScope, map_version: str | None = None
+) -> list[Area]:
     """Provinces whose every row the scope may see, 2025 map first, by name."""
     stmt = apply_scope(select(m.Province), m.Province, scope)
     if map_version:
@@ -75,12 +77,16 @@ def pickable_province_ids(session: Session, scope: ProvinceScope) -> frozenset[i
     if own is None:
         return None
     successors = session.scalars(
-        select(m.Province.successor_id).where(m.Province.id.in_(own), m.Province.successor_id.is_not(None))
+        select(m.Province.successor_id).where(
+            m.Province.id.in_(own), m.Province.successor_id.is_not(None)
+        )
     )
     return own | frozenset(successors)
 
 
-def pickable_provinces(session: Session, scope: ProvinceScope, map_version: str | None = None) -> list[Area]:
+def pickable_provinces(
+    session: Session, scope: ProvinceScope, map_version: str | None = None
+) -> list[Area]:
     """The provinces of :func:`pickable_province_ids`, 2025 map first, by name."""
     stmt = select(m.Province)
     allowed = pickable_province_ids(session, scope)
@@ -99,7 +105,9 @@ def default_map(session: Session, scope: ProvinceScope) -> str:
     """
     if scope.national or not scope.province_ids:
         return DEFAULT_MAP
-    maps = set(session.scalars(select(m.Province.map_version).where(m.Province.id.in_(scope.province_ids))))
+    maps = set(
+        session.scalars(select(m.Province.map_version).where(m.Province.id.in_(scope.province_ids)))
+    )
     return DEFAULT_MAP if DEFAULT_MAP in maps or not maps else "2015"
 
 

@@ -23,11 +23,20 @@ from console.models.types import utcnow
 # Tables whose changes are not audited: the audit trail itself and FAB's bookkeeping.
 # Aggregate tables (fact_*) are derived data rebuilt from audited records, not changes.
 # The integration API's call log and idempotency keys are themselves a record of the calls.
-UNAUDITED_PREFIXES = ("audit_event", "ab_permission", "ab_view_menu", "ab_register_user", "fact_",
-                      "api_call", "api_idempotency_key")
+UNAUDITED_PREFIXES = (
+    "audit_event",
+    "ab_permission",
+    "ab_view_menu",
+    "ab_register_user",
+    "fact_",
+    "api_call",
+    "api_idempotency_key",
+)
 # Login bookkeeping FAB updates on every sign-in: not an administrative change.
 # An API client's last call (console.api.guard) is bookkeeping of the same kind.
-LOGIN_BOOKKEEPING = frozenset({"last_login", "login_count", "fail_login_count", "changed_on", "last_used_at"})
+LOGIN_BOOKKEEPING = frozenset(
+    {"last_login", "login_count", "fail_login_count", "changed_on", "last_used_at"}
+)
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,14 @@ def transmits(seller: m.Cooperative, rule: str | None = None) -> bool:
 def transmits_clause(rule: str | None = None):
     """:func:`transmits` as a WHERE clause on Cooperative (for set-wise writes and counts)."""
     c = m.Cooperative
-    by_rule = true() if (rule or transmission_rule()) != RULE_VAT_ONLY else c.vat_registered.is_(True)
-    return and_(c.nif.is_not(None), func.trim(c.nif) != "",
-                or_(c.ebms_transmit.is_(True), and_(c.ebms_transmit.is_(None), by_rule)))
+    by_rule = (
+        true() if (rule or transmission_rule()) != RULE_VAT_ONLY else c.vat_registered.is_(True)
+    )
+    return and_(
+        c.nif.is_not(None),
+        func.trim(c.nif) != "",
+        or_(c.ebms_transmit.is_(True), and_(c.ebms_transmit.is_(None), by_rule)),
+    )
 
 
 def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
@@ -58,49 +63,89 @@ def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
     if not is_sale(order) or not transmits(seller):
         return None
     if order.id is not None and session.scalar(
-            select(InvoiceMessage.id).where(InvoiceMessage.order_id == order.id,
-                                            InvoiceMessage.kind == MessageKind.INVOICE)):
+        select(InvoiceMessage.id).where(
+            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
+        )
+    ):
         return None
-    message = InvoiceMessage(order=order, kind=MessageKind.INVOICE, number=order.reference,
-                             invoice_at=order.placed_at, tax=sum(line.tax for line in order.lines),
-                             state=MessageState.PENDING, attempts=0, uncertain=False,
-                             next_attempt_at=utcnow())
+    message = InvoiceMessage(
+        order=order,
+        kind=MessageKind.INVOICE,
+        number=order.reference,
+        invoice_at=order.placed_at,
+        tax=sum(line.tax for line in order.lines),
+        state=MessageState.PENDING,
+        attempts=0,
+        uncertain=False,
+        next_attempt_at=utcnow(),
+    )
     session.add(message)
     return message
 
 
-def enqueue_credit_note(session: Session, order: m.Order, lines: Sequence[m.OrderLine],
-                        reason: str) -> InvoiceMessage | None:
+def enqueue_credit_note(
+    session: Session, order: m.Order, lines: Sequence[m.OrderLine], reason: str
+) -> InvoiceMessage | None:
     """Add a credit note (FA) for these stamped lines of an invoiced order, with its reason."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("Le motif de l'avoir est obligatoire.")
     if not lines or any(line.order_id != order.id for line in lines):
         raise ValueError("L'avoir porte sur des lignes de cette commande.")
-    if not session.scalar(select(InvoiceMessage.id).where(
-            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE)):
+    if not session.scalar(
+        select(InvoiceMessage.id).where(
+            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
+        )
+    ):
         return None  # the sale was never invoiced to OBR: nothing to credit there
-    issued = session.scalar(select(func.count()).where(
-        InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.CREDIT_NOTE)) or 0
+    issued = (
+        session.scalar(
+            select(func.count()).where(
+                InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.CREDIT_NOTE
+            )
+        )
+        or 0
+    )
     now = utcnow()
-    message = InvoiceMessage(order=order, kind=MessageKind.CREDIT_NOTE,
-                             number=f"{order.reference}{CREDIT_NOTE_SUFFIX}{issued + 1}", invoice_at=now,
-                             ref_number=order.reference, reason=reason[:200],
-                             line_ids=sorted(line.id for line in lines), tax=sum(line.tax for line in lines),
-                             state=MessageState.PENDING, attempts=0, uncertain=False, next_attempt_at=now)
+    message = InvoiceMessage(
+        order=order,
+        kind=MessageKind.CREDIT_NOTE,
+        number=f"{order.reference}{CREDIT_NOTE_SUFFIX}{issued + 1}",
+        invoice_at=now,
+        ref_number=order.reference,
+        reason=reason[:200],
+        line_ids=sorted(line.id for line in lines),
+        tax=sum(line.tax for line in lines),
+        state=MessageState.PENDING,
+        attempts=0,
+        uncertain=False,
+        next_attempt_at=now,
+    )
     session.add(message)
     return message
 
 
 def enqueue_cancellation(session: Session, order: m.Order, reason: str) -> InvoiceMessage | None:
     """Ask OBR to cancel the order's registered invoice (sent once the invoice is registered)."""
-    if not session.scalar(select(InvoiceMessage.id).where(
-            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE)):
+    if not session.scalar(
+        select(InvoiceMessage.id).where(
+            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
+        )
+    ):
         return None
     now = utcnow()
-    message = InvoiceMessage(order=order, kind=MessageKind.CANCELLATION, number=order.reference,
-                             invoice_at=now, ref_number=order.reference, reason=(reason or "Annulation")[:200],
-                             state=MessageState.PENDING, attempts=0, uncertain=False, next_attempt_at=now)
+    message = InvoiceMessage(
+        order=order,
+        kind=MessageKind.CANCELLATION,
+        number=order.reference,
+        invoice_at=now,
+        ref_number=order.reference,
+        reason=(reason or "Annulation")[:200],
+        state=MessageState.PENDING,
+        attempts=0,
+        uncertain=False,
+        next_attempt_at=now,
+    )
     session.add(message)
     return message
 
@@ -119,17 +164,46 @@ def _enqueue_where(session: Session, condition) -> int:
     """Queue the FN message of every sale matching ``condition`` that transmits and has none."""
     o, mm = m.Order, InvoiceMessage
     now = literal(utcnow(), UTCDateTime())
-    tax = (select(func.coalesce(func.sum(m.OrderLine.tax), 0)).where(m.OrderLine.order_id == o.id)
-           .scalar_subquery())
-    rows = (
-        select(o.id, literal(MessageKind.INVOICE.value), o.reference, o.placed_at, tax,
-               literal(MessageState.PENDING.value), literal(0), now, false(), now)
-        .join(m.Cooperative, m.Cooperative.id == o.seller_id)
-        .where(condition, is_sale(o), transmits_clause(),
-               ~exists().where(mm.order_id == o.id, mm.kind == MessageKind.INVOICE))
+    tax = (
+        select(func.coalesce(func.sum(m.OrderLine.tax), 0))
+        .where(m.OrderLine.order_id == o.id)
+        .scalar_subquery()
     )
-    columns = ["order_id", "kind", "number", "invoice_at", "tax", "state", "attempts", "next_attempt_at",
-               "uncertain", "created_at"]
+    rows = (
+        select(
+            o.id,
+            literal(MessageKind.INVOICE.value),
+            o.reference,
+            o.placed_at,
+            tax,
+            literal(MessageState.PENDING.value),
+            literal(0),
+            now,
+            false(),
+            now,
+        )
+        .join(m.Cooperative, m.Cooperative.id == o.seller_id)
+        .where(
+            condition,
+            is_sale(o),
+            transmits_clause(),
+            ~exists().where(mm.order_id == o.id, mm.kind == MessageKind.INVOICE),
+        )
+    )
+    columns = [
+        "order_id",
+        "kind",
+        "number",
+        "invoice_at",
+        "tax",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "uncertain",
+        "created_at",
+    ]
     # Counted through RETURNING: psycopg reports no rowcount for this INSERT … SELECT.
-    written = session.execute(insert(mm.__table__).from_select(columns, rows).returning(mm.__table__.c.id))
+    written = session.execute(
+        insert(mm.__table__).from_select(columns, rows).returning(mm.__table__.c.id)
+    )
     return len(written.all())

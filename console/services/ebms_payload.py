@@ -16,9 +16,14 @@ CURRENCY = "BIF"
 # OBR's tax centres: DGC large, DMC medium, DPMC small and micro taxpayers. The platform's
 # cooperatives are small; a seller-level field can refine this when OBR asks for it.
 FISCAL_CENTRE = "DPMC"
-LEGAL_FORMS = {m.SellerKind.COOPERATIVE: "Société coopérative",
-               m.SellerKind.ENTREPRENEUR: "Entreprise individuelle"}
-TP_TYPES = {m.SellerKind.COOPERATIVE: "2", m.SellerKind.ENTREPRENEUR: "1"}  # 2 legal, 1 natural person
+LEGAL_FORMS = {
+    m.SellerKind.COOPERATIVE: "Société coopérative",
+    m.SellerKind.ENTREPRENEUR: "Entreprise individuelle",
+}
+TP_TYPES = {
+    m.SellerKind.COOPERATIVE: "2",
+    m.SellerKind.ENTREPRENEUR: "1",
+}  # 2 legal, 1 natural person
 
 
 def local_invoice_time(moment: dt.datetime) -> dt.datetime:
@@ -47,12 +52,15 @@ def _items(lines: list[m.OrderLine]) -> list[dict]:
 def build_invoice(session: Session, message: InvoiceMessage, system_id: str) -> tuple[str, dict]:
     """The identifier and the addInvoice body of an FN or FA message, from the stored records."""
     order = session.scalars(
-        select(m.Order).where(m.Order.id == message.order_id).options(
+        select(m.Order)
+        .where(m.Order.id == message.order_id)
+        .options(
             selectinload(m.Order.lines).selectinload(m.OrderLine.product),
             selectinload(m.Order.seller).selectinload(m.Cooperative.province),
             selectinload(m.Order.seller).selectinload(m.Cooperative.commune),
             selectinload(m.Order.buyer).selectinload(m.Buyer.province),
-            selectinload(m.Order.buyer).selectinload(m.Buyer.cooperative))
+            selectinload(m.Order.buyer).selectinload(m.Buyer.cooperative),
+        )
     ).one()
     seller, buyer = order.seller, order.buyer
     lines = list(order.lines)

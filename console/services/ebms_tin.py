@@ -20,7 +20,9 @@ WAITING = "À vérifier auprès de l'OBR"
 
 def _nif_changed(cooperative: m.Cooperative) -> bool:
     history = inspect(cooperative).attrs.nif.history
-    return bool((cooperative.nif or "").strip()) and (inspect(cooperative).pending or history.has_changes())
+    return bool((cooperative.nif or "").strip()) and (
+        inspect(cooperative).pending or history.has_changes()
+    )
 
 
 def install_tin_listener() -> None:
@@ -31,11 +33,21 @@ def install_tin_listener() -> None:
 
     @event.listens_for(Session, "before_flush")
     def _queue_checks(session: Session, _ctx, _instances):
-        changed = [obj for obj in (*session.new, *session.dirty)
-                   if isinstance(obj, m.Cooperative) and _nif_changed(obj)]
+        changed = [
+            obj
+            for obj in (*session.new, *session.dirty)
+            if isinstance(obj, m.Cooperative) and _nif_changed(obj)
+        ]
         for cooperative in changed:
-            session.add(TinVerification(cooperative=cooperative, nif=cooperative.nif.strip(),
-                                        known=None, message=WAITING, checked_at=utcnow()))
+            session.add(
+                TinVerification(
+                    cooperative=cooperative,
+                    nif=cooperative.nif.strip(),
+                    known=None,
+                    message=WAITING,
+                    checked_at=utcnow(),
+                )
+            )
 
 
 def record_check(session: Session, verification: TinVerification, client: EbmsClient) -> bool:
@@ -52,8 +64,12 @@ def record_check(session: Session, verification: TinVerification, client: EbmsCl
 
 def check_pending(session: Session, client: EbmsClient, limit: int = 200) -> int:
     """Answer the pending NIF checks (oldest first); how many were answered. Commits."""
-    pending = session.scalars(select(TinVerification).where(TinVerification.known.is_(None))
-                              .order_by(TinVerification.id).limit(limit)).all()
+    pending = session.scalars(
+        select(TinVerification)
+        .where(TinVerification.known.is_(None))
+        .order_by(TinVerification.id)
+        .limit(limit)
+    ).all()
     answered = sum(record_check(session, verification, client) for verification in pending)
     session.commit()
     return answered
@@ -61,8 +77,13 @@ def check_pending(session: Session, client: EbmsClient, limit: int = 200) -> int
 
 def check_now(session: Session, cooperative: m.Cooperative, client: EbmsClient) -> TinVerification:
     """Re-check a cooperative's NIF now (the console action); does not commit."""
-    verification = TinVerification(cooperative=cooperative, nif=(cooperative.nif or "").strip(),
-                                    known=None, message=WAITING, checked_at=utcnow())
+    verification = TinVerification(
+        cooperative=cooperative,
+        nif=(cooperative.nif or "").strip(),
+        known=None,
+        message=WAITING,
+        checked_at=utcnow(),
+    )
     session.add(verification)
     record_check(session, verification, client)
     return verification
@@ -70,5 +91,9 @@ def check_now(session: Session, cooperative: m.Cooperative, client: EbmsClient) 
 
 def latest_check(session: Session, cooperative_id: int) -> TinVerification | None:
     """The last NIF check of a cooperative."""
-    return session.scalars(select(TinVerification).where(TinVerification.cooperative_id == cooperative_id)
-                           .order_by(TinVerification.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(TinVerification)
+        .where(TinVerification.cooperative_id == cooperative_id)
+        .order_by(TinVerification.id.desc())
+        .limit(1)
+    ).first()

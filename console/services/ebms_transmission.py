@@ -75,20 +75,44 @@ class DrainResult:
             self.retried += 1
 
 
-def _record(session: Session, message: InvoiceMessage, call: str, outcome: str, detail: str = "",
-            status: int | None = None) -> None:
+def _record(
+    session: Session,
+    message: InvoiceMessage,
+    call: str,
+    outcome: str,
+    detail: str = "",
+    status: int | None = None,
+) -> None:
     """One audit event per call to OBR and its outcome."""
-    session.execute(insert(AuditEvent.__table__).values(
-        at=utcnow(), user_id=None, username=ACTOR.username, source=ACTOR.source,
-        table_name=InvoiceMessage.__tablename__, row_id=message.id, action="transmit",
-        changes={"call": call, "outcome": outcome, "status": status, "message": detail,
-                 "identifier": message.identifier, "attempt": message.attempts}))
+    session.execute(
+        insert(AuditEvent.__table__).values(
+            at=utcnow(),
+            user_id=None,
+            username=ACTOR.username,
+            source=ACTOR.source,
+            table_name=InvoiceMessage.__tablename__,
+            row_id=message.id,
+            action="transmit",
+            changes={
+                "call": call,
+                "outcome": outcome,
+                "status": status,
+                "message": detail,
+                "identifier": message.identifier,
+                "attempt": message.attempts,
+            },
+        )
+    )
 
 
 def _obr_time(value) -> dt.datetime:
     """OBR's registration date (Bujumbura time) as aware UTC; now when unreadable."""
     try:
-        return dt.datetime.strptime(str(value), DATE_FORMAT).replace(tzinfo=BUJUMBURA).astimezone(dt.UTC)
+        return (
+            dt.datetime.strptime(str(value), DATE_FORMAT)
+            .replace(tzinfo=BUJUMBURA)
+            .astimezone(dt.UTC)
+        )
     except (TypeError, ValueError):
         return utcnow()
 
@@ -104,7 +128,9 @@ def _settle_registered(message: InvoiceMessage, result: dict, message_text: str)
     message.settled_at = utcnow()
 
 
-def _retry_later(message: InvoiceMessage, error: TransientError, policy: RetryPolicy, rng: random.Random) -> None:
+def _retry_later(
+    message: InvoiceMessage, error: TransientError, policy: RetryPolicy, rng: random.Random
+) -> None:
     message.uncertain = message.uncertain or error.uncertain
     message.last_status = error.status
     message.last_message = error.message
@@ -117,7 +143,9 @@ def _send_invoice(session: Session, client: EbmsClient, message: InvoiceMessage)
         found = client.get_invoice(message.identifier)
         _record(session, message, "getInvoice", "found" if found else "absent")
         if found:
-            _settle_registered(message, found, "Enregistrée (retrouvée par getInvoice après une coupure).")
+            _settle_registered(
+                message, found, "Enregistrée (retrouvée par getInvoice après une coupure)."
+            )
             return "found"
         message.uncertain = False
     try:
@@ -129,7 +157,9 @@ def _send_invoice(session: Session, client: EbmsClient, message: InvoiceMessage)
         found = client.get_invoice(message.identifier)
         _record(session, message, "getInvoice", "found" if found else "absent")
         if found is None:
-            raise TransientError("OBR signale un doublon mais ne retrouve pas la facture.") from refusal
+            raise TransientError(
+                "OBR signale un doublon mais ne retrouve pas la facture."
+            ) from refusal
         _settle_registered(message, found, refusal.message)
         return "duplicate"
     _record(session, message, "addInvoice", "registered", "", 200)
@@ -138,8 +168,11 @@ def _send_invoice(session: Session, client: EbmsClient, message: InvoiceMessage)
 
 
 def _send_cancellation(session: Session, client: EbmsClient, message: InvoiceMessage) -> str:
-    invoice = session.scalars(select(InvoiceMessage).where(
-        InvoiceMessage.order_id == message.order_id, InvoiceMessage.kind == MessageKind.INVOICE)).one()
+    invoice = session.scalars(
+        select(InvoiceMessage).where(
+            InvoiceMessage.order_id == message.order_id, InvoiceMessage.kind == MessageKind.INVOICE
+        )
+    ).one()
     if invoice.state == MessageState.PENDING:
         raise TransientError("La facture à annuler n'est pas encore enregistrée.", uncertain=False)
     if invoice.state == MessageState.REFUSED:
@@ -158,8 +191,13 @@ def _send_cancellation(session: Session, client: EbmsClient, message: InvoiceMes
     return "registered"
 
 
-def transmit(session: Session, client: EbmsClient, message_id: int, policy: RetryPolicy,
-             rng: random.Random | None = None) -> str:
+def transmit(
+    session: Session,
+    client: EbmsClient,
+    message_id: int,
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+) -> str:
     """Send one claimed message and commit its new state; 'registered', 'found', 'duplicate',
     'refused' or 'retry'."""
     rng = rng or random.Random()
@@ -172,7 +210,9 @@ def transmit(session: Session, client: EbmsClient, message_id: int, policy: Retr
             outcome = _send_cancellation(session, client, message)
         else:
             if message.identifier is None or message.payload is None:
-                message.identifier, message.payload = build_invoice(session, message, client.settings.username)
+                message.identifier, message.payload = build_invoice(
+                    session, message, client.settings.username
+                )
             outcome = _send_invoice(session, client, message)
     except TransientError as error:
         _retry_later(message, error, policy, rng)
@@ -193,29 +233,47 @@ def transmit(session: Session, client: EbmsClient, message_id: int, policy: Retr
 def claim(session: Session, limit: int, policy: RetryPolicy) -> list[int]:
     """Take up to ``limit`` due messages for this worker (a lease), oldest first; commits."""
     now = utcnow()
-    query = (select(InvoiceMessage.id)
-             .where(InvoiceMessage.state == MessageState.PENDING, InvoiceMessage.next_attempt_at <= now,
-                    or_(InvoiceMessage.locked_until.is_(None), InvoiceMessage.locked_until < now))
-             .order_by(InvoiceMessage.next_attempt_at, InvoiceMessage.id).limit(limit))
+    query = (
+        select(InvoiceMessage.id)
+        .where(
+            InvoiceMessage.state == MessageState.PENDING,
+            InvoiceMessage.next_attempt_at <= now,
+            or_(InvoiceMessage.locked_until.is_(None), InvoiceMessage.locked_until < now),
+        )
+        .order_by(InvoiceMessage.next_attempt_at, InvoiceMessage.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))
     if ids:
-        session.execute(update(InvoiceMessage).where(InvoiceMessage.id.in_(ids))
-                        .values(locked_until=now + dt.timedelta(seconds=policy.lease_s)))
+        session.execute(
+            update(InvoiceMessage)
+            .where(InvoiceMessage.id.in_(ids))
+            .values(locked_until=now + dt.timedelta(seconds=policy.lease_s))
+        )
     session.commit()
     return ids
 
 
 def next_due(session: Session) -> dt.datetime | None:
     """When the earliest pending message is due (None: nothing pending)."""
-    return session.scalar(select(InvoiceMessage.next_attempt_at)
-                          .where(InvoiceMessage.state == MessageState.PENDING)
-                          .order_by(InvoiceMessage.next_attempt_at).limit(1))
+    return session.scalar(
+        select(InvoiceMessage.next_attempt_at)
+        .where(InvoiceMessage.state == MessageState.PENDING)
+        .order_by(InvoiceMessage.next_attempt_at)
+        .limit(1)
+    )
 
 
-def drain(engine: Engine, client: EbmsClient, policy: RetryPolicy, *, wait_s: float = 0.0,
-          batch: int | None = None) -> DrainResult:
+def drain(
+    engine: Engine,
+    client: EbmsClient,
+    policy: RetryPolicy,
+    *,
+    wait_s: float = 0.0,
+    batch: int | None = None,
+) -> DrainResult:
     """Send every due message, ``client.settings.parallelism`` at a time.
 
     ``wait_s``: keep going while messages fall due within that many seconds (retries after
@@ -230,7 +288,10 @@ def drain(engine: Engine, client: EbmsClient, policy: RetryPolicy, *, wait_s: fl
         with acting_as(ACTOR), Session(engine) as session:
             return message_id, transmit(session, client, message_id, policy)
 
-    with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="ebms") as pool, Session(engine) as session:
+    with (
+        ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="ebms") as pool,
+        Session(engine) as session,
+    ):
         with acting_as(ACTOR):
             check_pending(session, client)  # NIFs entered or imported since the last drain
         while True:

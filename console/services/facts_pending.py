@@ -36,7 +36,9 @@ def mark_day_pending(session: Session, day: dt.date) -> None:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     statement = insert(m.FactPendingDay).values(day=day, requested_at=now)
-    session.execute(statement.on_conflict_do_update(index_elements=["day"], set_={"requested_at": now}))
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["day"], set_={"requested_at": now})
+    )
 
 
 def refresh_pending_facts(session: Session) -> RefreshResult | None:
@@ -50,9 +52,16 @@ def refresh_pending_facts(session: Session) -> RefreshResult | None:
     if not pending:
         return None
     result = refresh_facts(session, since=min(day for day, _ in pending))
-    session.execute(delete(m.FactPendingDay).where(or_(*(
-        and_(m.FactPendingDay.day == day, m.FactPendingDay.requested_at == at) for day, at in pending
-    ))))
+    session.execute(
+        delete(m.FactPendingDay).where(
+            or_(
+                *(
+                    and_(m.FactPendingDay.day == day, m.FactPendingDay.requested_at == at)
+                    for day, at in pending
+                )
+            )
+        )
+    )
     session.flush()
     return result
 

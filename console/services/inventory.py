@@ -146,8 +146,10 @@ def availability_errors(session: Session, device: m.Device, scope: ProvinceScope
     current = open_assignment(session, device.id)
     if current is not None or device.status == DS.ASSIGNED:
         visible = current is not None and scoped_get(session, m.DeviceAssignment, current.id, scope)
-        holder = current.cooperative.name if visible else (
-            _("une coopérative d'une autre province") if current is not None else "—"
+        holder = (
+            current.cooperative.name
+            if visible
+            else (_("une coopérative d'une autre province") if current is not None else "—")
         )
         return [
             _(
@@ -270,7 +272,9 @@ class TransferDevice(Command):
         )
         old.device.province_id = self.cooperative.province_id
         self.session.add(new)
-        revoke_api_clients(self.session, old.device, [old, new], _("transférée à une autre coopérative"))
+        revoke_api_clients(
+            self.session, old.device, [old, new], _("transférée à une autre coopérative")
+        )
         self.session.flush()
         return new
 
@@ -354,16 +358,19 @@ class ReportIncident(Command):
         return incident
 
 
-def revoke_api_clients(session: Session, device: m.Device, assignments: list[m.DeviceAssignment],
-                       event: str) -> None:
+def revoke_api_clients(
+    session: Session, device: m.Device, assignments: list[m.DeviceAssignment], event: str
+) -> None:
     """Revoke the device's integration API clients now; the hand-overs' notes (printed on
     the receipt) say so. A tablet out of its cooperative's hands must not sell for it."""
     revoked = revoke_device_clients(session, device, str(event))
     if not revoked:
         return
     names = ", ".join(client.name for client in revoked)
-    text = _("Accès à l'API révoqué pour cette tablette (%(names)s) : un nouveau client doit être créé.",
-             names=names)
+    text = _(
+        "Accès à l'API révoqué pour cette tablette (%(names)s) : un nouveau client doit être créé.",
+        names=names,
+    )
     for assignment in assignments:
         assignment.note = "\n".join(filter(None, [assignment.note, str(text)]))
 

@@ -46,6 +46,7 @@ TRANSITIONS: dict[m.OrderStatus, frozenset[m.OrderStatus]] = {
     m.OrderStatus.CANCELLED: frozenset(),
 }
 
+
 @dataclass(frozen=True)
 class Writer:
     """Who writes: the API client's id and, for a tablet, the only cooperative it serves."""
@@ -98,22 +99,39 @@ class Checked:
 
 def _check_time(name: str, moment: dt.datetime, now: dt.datetime) -> list[Refusal]:
     if moment > now + FUTURE_SKEW:
-        return [Refusal(name, moment.isoformat(), "La date est dans le futur : envoyez l'heure réelle de la vente.")]
+        return [
+            Refusal(
+                name,
+                moment.isoformat(),
+                "La date est dans le futur : envoyez l'heure réelle de la vente.",
+            )
+        ]
     return []
 
 
-def check_request(session: Session, writer: Writer, request: OrderRequest, now: dt.datetime) -> Checked:
+def check_request(
+    session: Session, writer: Writer, request: OrderRequest, now: dt.datetime
+) -> Checked:
     """Resolve the seller, products and listings; every refusal at once (403 for another seller)."""
     seller = session.get(m.Cooperative, request.seller_id)
     if seller is None:
         raise refuse("seller_id", request.seller_id, "Vendeur inconnu.", NOT_FOUND)
     if writer.cooperative_id is not None and seller.id != writer.cooperative_id:
-        raise refuse("seller_id", request.seller_id,
-                     "Cette tablette n'enregistre que les ventes de sa propre coopérative.", FORBIDDEN)
+        raise refuse(
+            "seller_id",
+            request.seller_id,
+            "Cette tablette n'enregistre que les ventes de sa propre coopérative.",
+            FORBIDDEN,
+        )
     refusals = _check_time("placed_at", request.placed_at, now)
     if seller.status != m.CooperativeStatus.ACTIVE:
-        refusals.append(Refusal("seller_id", seller.id,
-                                f"Le vendeur « {seller.name} » n'est pas actif ({seller.status.label})."))
+        refusals.append(
+            Refusal(
+                "seller_id",
+                seller.id,
+                f"Le vendeur « {seller.name} » n'est pas actif ({seller.status.label}).",
+            )
+        )
     if not request.lines:
         refusals.append(Refusal("lines", [], "Une commande a au moins une ligne."))
     checked = Checked(seller)
@@ -123,26 +141,51 @@ def check_request(session: Session, writer: Writer, request: OrderRequest, now: 
         checked.products.append(product)
         checked.listings.append(listing)
         if line.quantity <= 0:
-            refusals.append(Refusal(f"{where}.quantity", str(line.quantity), "La quantité doit être supérieure à 0."))
+            refusals.append(
+                Refusal(
+                    f"{where}.quantity", str(line.quantity), "La quantité doit être supérieure à 0."
+                )
+            )
         elif line.quantity != line.quantity.quantize(Decimal("0.001")):
-            refusals.append(Refusal(f"{where}.quantity", str(line.quantity), "La quantité a 3 décimales au plus."))
+            refusals.append(
+                Refusal(
+                    f"{where}.quantity", str(line.quantity), "La quantité a 3 décimales au plus."
+                )
+            )
         if line.unit_price < 0:
-            refusals.append(Refusal(f"{where}.unit_price", line.unit_price, "Le prix unitaire ne peut être négatif."))
+            refusals.append(
+                Refusal(
+                    f"{where}.unit_price", line.unit_price, "Le prix unitaire ne peut être négatif."
+                )
+            )
         elif line.quantity > 0:
             expected = round_franc(Decimal(line.unit_price) * line.quantity)
             if expected > MAX_LINE_AMOUNT:
-                refusals.append(Refusal(f"{where}.quantity", str(line.quantity),
-                                        f"Quantité × prix unitaire dépasse {MAX_LINE_AMOUNT} F : vérifiez la ligne."))
+                refusals.append(
+                    Refusal(
+                        f"{where}.quantity",
+                        str(line.quantity),
+                        f"Quantité × prix unitaire dépasse {MAX_LINE_AMOUNT} F : vérifiez la ligne.",
+                    )
+                )
             elif line.amount is not None and line.amount != expected:
-                refusals.append(Refusal(
-                    f"{where}.amount", line.amount,
-                    f"Le montant ne correspond pas à quantité × prix unitaire : {expected} F attendus "
-                    "(arrondi au franc le plus proche, 0,5 F vers le haut).",
-                ))
+                refusals.append(
+                    Refusal(
+                        f"{where}.amount",
+                        line.amount,
+                        f"Le montant ne correspond pas à quantité × prix unitaire : {expected} F attendus "
+                        "(arrondi au franc le plus proche, 0,5 F vers le haut).",
+                    )
+                )
     if request.buyer and request.buyer.kind == m.BuyerKind.COOPERATIVE:
         if session.get(m.Cooperative, request.buyer.cooperative_id or 0) is None:
-            refusals.append(Refusal("buyer.cooperative_id", request.buyer.cooperative_id,
-                                    "Coopérative acheteuse inconnue."))
+            refusals.append(
+                Refusal(
+                    "buyer.cooperative_id",
+                    request.buyer.cooperative_id,
+                    "Coopérative acheteuse inconnue.",
+                )
+            )
     if refusals:
         raise Refused(refusals)
     return checked
@@ -154,39 +197,65 @@ def _line_product(session, seller, line: LineRequest, where: str, refusals: list
     if line.listing_id is not None:
         listing = session.get(m.Listing, line.listing_id)
         if listing is None or listing.cooperative_id != seller.id:
-            refusals.append(Refusal(f"{where}.listing_id", line.listing_id, "Offre inconnue pour ce vendeur."))
+            refusals.append(
+                Refusal(f"{where}.listing_id", line.listing_id, "Offre inconnue pour ce vendeur.")
+            )
             return None, None
         if listing.closed_at is not None:
-            refusals.append(Refusal(f"{where}.listing_id", line.listing_id, "Cette offre est close."))
+            refusals.append(
+                Refusal(f"{where}.listing_id", line.listing_id, "Cette offre est close.")
+            )
         if line.product_id is not None and line.product_id != listing.product_id:
-            refusals.append(Refusal(f"{where}.product_id", line.product_id,
-                                    "Le produit n'est pas celui de l'offre indiquée."))
+            refusals.append(
+                Refusal(
+                    f"{where}.product_id",
+                    line.product_id,
+                    "Le produit n'est pas celui de l'offre indiquée.",
+                )
+            )
         return listing.product, listing
     if line.product_id is None:
-        refusals.append(Refusal(where, None, "Indiquez le produit (product_id) ou l'offre (listing_id)."))
+        refusals.append(
+            Refusal(where, None, "Indiquez le produit (product_id) ou l'offre (listing_id).")
+        )
         return None, None
     product = session.get(m.Product, line.product_id)
     if product is None or product.cooperative_id != seller.id:
-        refusals.append(Refusal(f"{where}.product_id", line.product_id, "Produit inconnu pour ce vendeur."))
+        refusals.append(
+            Refusal(f"{where}.product_id", line.product_id, "Produit inconnu pour ce vendeur.")
+        )
         return None, None
     return product, None
 
 
 def _build(request: OrderRequest, checked: Checked) -> m.Order:
     """The order and its lines, not yet stamped nor added to the session."""
-    order = m.Order(seller_id=checked.seller.id, placed_at=request.placed_at,
-                    prices_include_tax=request.prices_include_tax, is_export=request.is_export,
-                    payment_method=request.payment_method, status=m.OrderStatus.PLACED)
+    order = m.Order(
+        seller_id=checked.seller.id,
+        placed_at=request.placed_at,
+        prices_include_tax=request.prices_include_tax,
+        is_export=request.is_export,
+        payment_method=request.payment_method,
+        status=m.OrderStatus.PLACED,
+    )
     for number, (line, product, listing) in enumerate(
         zip(request.lines, checked.products, checked.listings, strict=True), start=1
     ):
-        order.lines.append(m.OrderLine(line_no=number, product_id=product.id,
-                                       listing_id=listing.id if listing else None,
-                                       unit_price=line.unit_price, quantity=line.quantity))
+        order.lines.append(
+            m.OrderLine(
+                line_no=number,
+                product_id=product.id,
+                listing_id=listing.id if listing else None,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+        )
     return order
 
 
-def quote(session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None) -> m.Order:
+def quote(
+    session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None
+) -> m.Order:
     """The order as it would be stamped, never added to the session: nothing is written."""
     checked = check_request(session, writer, request, now or utcnow())
     order = _build(request, checked)
@@ -199,17 +268,25 @@ def _buyer(session: Session, request: BuyerRequest | None, writer: Writer) -> m.
     if request is None:
         request = BuyerRequest(name="Client de passage")
     if request.kind == m.BuyerKind.COOPERATIVE:
-        buyer = session.scalars(select(m.Buyer).where(m.Buyer.cooperative_id == request.cooperative_id)).first()
+        buyer = session.scalars(
+            select(m.Buyer).where(m.Buyer.cooperative_id == request.cooperative_id)
+        ).first()
         if buyer is None:
             coop = session.get(m.Cooperative, request.cooperative_id)
-            buyer = m.Buyer(kind=m.BuyerKind.COOPERATIVE, name=coop.name, cooperative_id=coop.id,
-                            province_id=coop.province_id)
+            buyer = m.Buyer(
+                kind=m.BuyerKind.COOPERATIVE,
+                name=coop.name,
+                cooperative_id=coop.id,
+                province_id=coop.province_id,
+            )
             session.add(buyer)
         return buyer
     name = request.name.strip()[:200]
     buyer = session.scalars(
-        select(m.Buyer).where(m.Buyer.kind == request.kind, m.Buyer.name == name,
-                              m.Buyer.cooperative_id.is_(None)).order_by(m.Buyer.id).limit(1)
+        select(m.Buyer)
+        .where(m.Buyer.kind == request.kind, m.Buyer.name == name, m.Buyer.cooperative_id.is_(None))
+        .order_by(m.Buyer.id)
+        .limit(1)
     ).first()
     if buyer is None:
         buyer = m.Buyer(kind=request.kind, name=name)
@@ -227,7 +304,9 @@ def mark_day_changed(session: Session, moment: dt.datetime) -> None:
     mark_day_pending(session, sale_day(moment))
 
 
-def create_order(session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None) -> m.Order:
+def create_order(
+    session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None
+) -> m.Order:
     """Check, stamp and write an order with its lines; flushes, never commits."""
     checked = check_request(session, writer, request, now or utcnow())
     order = _build(request, checked)
@@ -263,12 +342,20 @@ def change_status(session: Session, order: m.Order, new_status: m.OrderStatus) -
         return order
     if new_status not in allowed:
         choices = ", ".join(sorted(s.label for s in allowed)) or "aucun"
-        raise refuse("status", new_status.value,
-                     f"Une commande « {order.status.label} » ne peut passer à « {new_status.label} » "
-                     f"(possible : {choices}).", CONFLICT)
+        raise refuse(
+            "status",
+            new_status.value,
+            f"Une commande « {order.status.label} » ne peut passer à « {new_status.label} » "
+            f"(possible : {choices}).",
+            CONFLICT,
+        )
     if new_status == NOT_A_SALE and order.payments:
-        raise refuse("status", new_status.value,
-                     "Une commande qui a reçu un paiement ne peut être annulée : enregistrez un retour.", CONFLICT)
+        raise refuse(
+            "status",
+            new_status.value,
+            "Une commande qui a reçu un paiement ne peut être annulée : enregistrez un retour.",
+            CONFLICT,
+        )
     order.status = new_status
     mark_day_changed(session, order.placed_at)
     if new_status == NOT_A_SALE:  # OBR eBMS: cancel the registered invoice, same transaction

@@ -45,7 +45,11 @@ def amounts_due(session: Session, order_ids: Iterable[int]) -> dict[int, tuple[i
     ids = list(order_ids)
     owner = func.coalesce(m.Order.returns_order_id, m.Order.id)
     rows = session.execute(
-        select(owner, func.coalesce(func.sum(m.OrderLine.gross), 0), func.coalesce(func.sum(m.OrderLine.tax), 0))
+        select(
+            owner,
+            func.coalesce(func.sum(m.OrderLine.gross), 0),
+            func.coalesce(func.sum(m.OrderLine.tax), 0),
+        )
         .join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
         .where(m.Order.id.in_(ids) | m.Order.returns_order_id.in_(ids))
         .group_by(owner)
@@ -70,7 +74,10 @@ def paid_by_order(
     excluded = list(excluding)
     if excluded:
         query = query.where(m.Payment.id.not_in(excluded))
-    return {order_id: (int(amount or 0), int(tax or 0)) for order_id, amount, tax in session.execute(query)}
+    return {
+        order_id: (int(amount or 0), int(tax or 0))
+        for order_id, amount, tax in session.execute(query)
+    }
 
 
 def paid_so_far(session: Session, order: m.Order) -> tuple[int, int]:
@@ -100,11 +107,21 @@ def order_refusals(order: m.Order) -> list[Refusal]:
     """The reasons an order takes no payment at all, whatever its amount and date."""
     refusals: list[Refusal] = []
     if not is_sale(order):
-        refusals.append(Refusal("order", order.reference,
-                                f"La commande {order.reference} est annulée : elle ne peut plus recevoir de paiement."))
+        refusals.append(
+            Refusal(
+                "order",
+                order.reference,
+                f"La commande {order.reference} est annulée : elle ne peut plus recevoir de paiement.",
+            )
+        )
     if order.returns_order_id is not None:
-        refusals.append(Refusal("order", order.reference,
-                                f"{order.reference} est un retour de marchandises, pas une commande à payer."))
+        refusals.append(
+            Refusal(
+                "order",
+                order.reference,
+                f"{order.reference} est un retour de marchandises, pas une commande à payer.",
+            )
+        )
     return refusals
 
 
@@ -120,18 +137,32 @@ def payment_refusals(
     """Every reason this payment cannot be recorded on this order (empty when it can)."""
     refusals = order_refusals(order)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        refusals.append(Refusal("amount", amount, "Le montant doit être un nombre entier de francs supérieur à 0."))
+        refusals.append(
+            Refusal(
+                "amount", amount, "Le montant doit être un nombre entier de francs supérieur à 0."
+            )
+        )
     elif amount > owed - already_paid:
-        refusals.append(Refusal(
-            "amount", amount,
-            f"Le paiement de {format_francs(amount)} dépasse le reste à payer de la commande "
-            f"{order.reference} ({format_francs(max(owed - already_paid, 0))}).",
-        ))
+        refusals.append(
+            Refusal(
+                "amount",
+                amount,
+                f"Le paiement de {format_francs(amount)} dépasse le reste à payer de la commande "
+                f"{order.reference} ({format_francs(max(owed - already_paid, 0))}).",
+            )
+        )
     if paid_at > (now or utcnow()) + dt.timedelta(minutes=5):
-        refusals.append(Refusal("paid_at", paid_at.isoformat(), "La date de paiement est dans le futur."))
+        refusals.append(
+            Refusal("paid_at", paid_at.isoformat(), "La date de paiement est dans le futur.")
+        )
     if paid_at < order.placed_at:
-        refusals.append(Refusal("paid_at", paid_at.isoformat(),
-                                "La date de paiement précède la date de la commande."))
+        refusals.append(
+            Refusal(
+                "paid_at",
+                paid_at.isoformat(),
+                "La date de paiement précède la date de la commande.",
+            )
+        )
     return refusals
 
 
@@ -151,8 +182,16 @@ def record_payment(
     """
     session.execute(select(m.Order.id).where(m.Order.id == order.id).with_for_update())
     if reference and session.scalar(select(m.Payment.id).where(m.Payment.reference == reference)):
-        raise Refused([Refusal("reference", reference,
-                               f"La référence de paiement « {reference} » est déjà enregistrée.")], CONFLICT)
+        raise Refused(
+            [
+                Refusal(
+                    "reference",
+                    reference,
+                    f"La référence de paiement « {reference} » est déjà enregistrée.",
+                )
+            ],
+            CONFLICT,
+        )
     owed, owed_tax = order_amounts(session, order)
     paid, paid_tax = paid_so_far(session, order)
     refusals = payment_refusals(order, amount=amount, paid_at=paid_at, owed=owed, already_paid=paid)
@@ -160,8 +199,14 @@ def record_payment(
         kind = CONFLICT if any(r.field == "order" for r in refusals) else INVALID
         raise Refused(refusals, kind)
     tax = payment_tax(owed=owed, owed_tax=owed_tax, paid=paid, paid_tax=paid_tax, amount=amount)
-    payment = m.Payment(order_id=order.id, paid_at=paid_at, amount=amount, tax_amount=tax,
-                        method=method, reference=reference)
+    payment = m.Payment(
+        order_id=order.id,
+        paid_at=paid_at,
+        amount=amount,
+        tax_amount=tax,
+        method=method,
+        reference=reference,
+    )
     session.add(payment)
     settle_if_paid(order, owed=owed, paid=paid + amount)
     session.flush()

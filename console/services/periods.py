@@ -33,8 +33,18 @@ GRAINS = (MONTH, QUARTER)
 RANGE = "range"  # any span of days (a rule segment, a rolling window)
 
 MONTH_NAMES = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 _MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -192,22 +202,34 @@ def month_value(day: dt.date) -> str:
 
 def _calendar_function(name: str, doc: str, sqlite: str, default: str) -> type[FunctionElement]:
     """A SQL function of one date or timestamp argument, returning a date; ``{}`` is the argument."""
-    function = type(name, (FunctionElement,), {"__doc__": doc, "type": Date(), "inherit_cache": True})
-    compiles(function, "sqlite")(lambda element, compiler, **kw: sqlite.format(compiler.process(element.clauses, **kw)))
-    compiles(function)(lambda element, compiler, **kw: default.format(compiler.process(element.clauses, **kw)))
+    function = type(
+        name, (FunctionElement,), {"__doc__": doc, "type": Date(), "inherit_cache": True}
+    )
+    compiles(function, "sqlite")(
+        lambda element, compiler, **kw: sqlite.format(compiler.process(element.clauses, **kw))
+    )
+    compiles(function)(
+        lambda element, compiler, **kw: default.format(compiler.process(element.clauses, **kw))
+    )
     return function
 
 
 local_day = _calendar_function(
-    "local_day", "The Bujumbura calendar day of a naive-UTC timestamp column.",
-    f"date({{}}, '+{UTC_OFFSET_HOURS} hours')", f"CAST(({{}} + INTERVAL '{UTC_OFFSET_HOURS} hours') AS DATE)",
+    "local_day",
+    "The Bujumbura calendar day of a naive-UTC timestamp column.",
+    f"date({{}}, '+{UTC_OFFSET_HOURS} hours')",
+    f"CAST(({{}} + INTERVAL '{UTC_OFFSET_HOURS} hours') AS DATE)",
 )
 month_start = _calendar_function(
-    "month_start", "The first day of a date's month.",
-    "date({}, 'start of month')", "CAST(date_trunc('month', CAST({} AS TIMESTAMP)) AS DATE)",
+    "month_start",
+    "The first day of a date's month.",
+    "date({}, 'start of month')",
+    "CAST(date_trunc('month', CAST({} AS TIMESTAMP)) AS DATE)",
 )
 # SQLite: 'weekday 0' moves forward to the next Sunday (or stays on one): six days back is Monday.
 week_start = _calendar_function(
-    "week_start", "The Monday of a date's week (ISO weeks start on Monday).",
-    "date({}, 'weekday 0', '-6 days')", "CAST(date_trunc('week', CAST({} AS TIMESTAMP)) AS DATE)",
+    "week_start",
+    "The Monday of a date's week (ISO weeks start on Monday).",
+    "date({}, 'weekday 0', '-6 days')",
+    "CAST(date_trunc('week', CAST({} AS TIMESTAMP)) AS DATE)",
 )

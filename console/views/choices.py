@@ -28,7 +28,9 @@ TERM_MAX = 60
 def chosen_values(column: str) -> list[str]:
     """The values the list's active filters give ``column`` (``_flt_<op>_<column>``)."""
     pattern = re.compile(rf"^_flt_\d+_{re.escape(column)}$")
-    return [value for key in request.args if pattern.match(key) for value in request.args.getlist(key)]
+    return [
+        value for key in request.args if pattern.match(key) for value in request.args.getlist(key)
+    ]
 
 
 class ChoiceSearchWidget:
@@ -40,9 +42,15 @@ class ChoiceSearchWidget:
         options = [Markup('<option value=""></option>')]
         for pk, label in field.chosen_labels():
             options.append(Markup('<option value="{}" selected>{}</option>').format(pk, label))
-        return Markup('<select name="{}" id="{}" class="{}" data-choices-url="{}" '
-                      'data-placeholder="{}">{}</select>').format(
-            field.name, kwargs["id"], css, field.choices_url(), field.placeholder,
+        return Markup(
+            '<select name="{}" id="{}" class="{}" data-choices-url="{}" '
+            'data-placeholder="{}">{}</select>'
+        ).format(
+            field.name,
+            kwargs["id"],
+            css,
+            field.choices_url(),
+            field.placeholder,
             Markup("").join(options),
         )
 

@@ -207,7 +207,9 @@ class CooperativeView(IsokoModelView):
             return redirect(url_for(f"{self.endpoint}.list"))
         return redirect(url_for(f"{self.endpoint}.status_form", pk=item.id))
 
-    @action("check_tin", _("Vérifier le NIF auprès de l'OBR"), icon="fa-check-circle", multiple=False)
+    @action(
+        "check_tin", _("Vérifier le NIF auprès de l'OBR"), icon="fa-check-circle", multiple=False
+    )
     def check_tin(self, item):
         """Ask OBR's checkTIN about the cooperative's NIF now, and keep the answer."""
         from console.ebms.client import EbmsClient, EbmsSettings
@@ -219,13 +221,18 @@ class CooperativeView(IsokoModelView):
             return redirect(url_for(f"{self.endpoint}.list"))
         settings = EbmsSettings.from_config(current_app.config)
         if settings is None:
-            flash(str(_("Transmission à l'OBR désactivée : la vérification du NIF est impossible.")), "warning")
+            flash(
+                str(_("Transmission à l'OBR désactivée : la vérification du NIF est impossible.")),
+                "warning",
+            )
             return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
         with EbmsClient(settings) as client:
             verification = check_now(db.session, item, client)
         db.session.commit()
         level = "success" if verification.known else "warning"
-        flash(item.obr_tin_check() if verification.known is not None else verification.message, level)
+        flash(
+            item.obr_tin_check() if verification.known is not None else verification.message, level
+        )
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
 
     @expose("/status/<pk>", methods=["GET", "POST"])

@@ -60,7 +60,9 @@ class FrenchDateField(DateField):
             ) from None
 
 
-def date_fields_for(model, labels: dict, descriptions: dict, validators: dict | None = None) -> dict:
+def date_fields_for(
+    model, labels: dict, descriptions: dict, validators: dict | None = None
+) -> dict:
     """A FrenchDateField for each Date column of ``model`` (FAB would make an ISO-only one).
 
     ``validators`` is the view's ``validators_columns``: FAB applies them only to the fields

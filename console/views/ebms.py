@@ -21,8 +21,10 @@ from console.services.ebms_transmission import resend
 
 from .base import IsokoModelView
 
-OFF = _("Transmission à l'OBR désactivée : les factures restent en attente tant que les paramètres "
-        "eBMS (adresse, identifiant système, mot de passe) ne sont pas définis.")
+OFF = _(
+    "Transmission à l'OBR désactivée : les factures restent en attente tant que les paramètres "
+    "eBMS (adresse, identifiant système, mot de passe) ne sont pas définis."
+)
 
 
 def _json_block(value) -> Markup:
@@ -30,17 +32,45 @@ def _json_block(value) -> Markup:
     if not value:
         return Markup("—")
     return Markup("<pre class='isoko-json'>{}</pre>").format(
-        escape(json.dumps(value, ensure_ascii=False, indent=2)))
+        escape(json.dumps(value, ensure_ascii=False, indent=2))
+    )
 
 
 class _MessageView(IsokoModelView):
     """Shared columns of the eBMS message pages."""
 
     datamodel = ScopedSQLAInterface(InvoiceMessage)
-    list_columns = ["order", "kind", "number", "state", "attempts", "obr_number", "last_message", "created_at"]
-    show_columns = ["order", "kind", "number", "invoice_at", "ref_number", "reason", "state", "attempts",
-                    "identifier", "obr_number", "obr_registered_at", "obr_signature", "tax", "last_status",
-                    "last_message", "payload", "last_answer", "created_at", "settled_at"]
+    list_columns = [
+        "order",
+        "kind",
+        "number",
+        "state",
+        "attempts",
+        "obr_number",
+        "last_message",
+        "created_at",
+    ]
+    show_columns = [
+        "order",
+        "kind",
+        "number",
+        "invoice_at",
+        "ref_number",
+        "reason",
+        "state",
+        "attempts",
+        "identifier",
+        "obr_number",
+        "obr_registered_at",
+        "obr_signature",
+        "tax",
+        "last_status",
+        "last_message",
+        "payload",
+        "last_answer",
+        "created_at",
+        "settled_at",
+    ]
     search_columns = ["number", "kind", "state", "created_at", "last_message"]
     formatters_columns = {"payload": _json_block, "last_answer": _json_block}
     base_order = ("created_at", "desc")
@@ -74,5 +104,8 @@ class ObrRefusalView(_MessageView):
         for message in messages:
             resend(db.session, message)
         db.session.commit()
-        flash(gettext("%(n)s facture(s) remise(s) dans la file d'envoi à l'OBR.", n=len(messages)), "success")
+        flash(
+            gettext("%(n)s facture(s) remise(s) dans la file d'envoi à l'OBR.", n=len(messages)),
+            "success",
+        )
         return redirect(url_for(f"{self.endpoint}.list"))

@@ -244,7 +244,9 @@ class DeviceIncidentView(IsokoModelView):
             "coopérative ou en stock."
         )
         return device_form_page(
-            self, IncidentForm, ReportIncident,
+            self,
+            IncidentForm,
+            ReportIncident,
             ["device", "kind", "occurred_on", "reported_by", "description"],
             _("Signaler un incident"),
             _("Incident enregistré ; le statut de l'équipement est mis à jour."),
@@ -268,8 +270,12 @@ class DeviceAuditView(IsokoModelView):
     def add(self):
         """Record a physical check of a device."""
         return device_form_page(
-            self, AuditForm, RecordAudit, ["device", "seen_on", "seen_by", "location", "note"],
-            _("Enregistrer un contrôle"), _("Contrôle enregistré."),
+            self,
+            AuditForm,
+            RecordAudit,
+            ["device", "seen_on", "seen_by", "location", "note"],
+            _("Enregistrer un contrôle"),
+            _("Contrôle enregistré."),
         )
 
 

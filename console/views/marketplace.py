@@ -122,8 +122,17 @@ class OrderView(IsokoModelView):
         "is_export",
         "payment_method",
     ]
-    show_columns = ["reference", "placed_at", "seller", "buyer", "status", "is_export", "payment_method",
-                    "prices_include_tax", "obr_registration"]
+    show_columns = [
+        "reference",
+        "placed_at",
+        "seller",
+        "buyer",
+        "status",
+        "is_export",
+        "payment_method",
+        "prices_include_tax",
+        "obr_registration",
+    ]
     # Every seller and buyer of the platform: options fetched as the user types.
     search_choice_columns = {"seller": "name", "buyer": "name"}
     related_views = [OrderLineView, PaymentView]

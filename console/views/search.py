@@ -30,9 +30,12 @@ class Searched:
 
 
 SEARCHED = [
-    Searched(_("Coopératives"), m.Cooperative,
-             ("name", "acronym", "registration_number", "nif", "trade_register_number",
-              "contact_name"), "CooperativeView"),
+    Searched(
+        _("Coopératives"),
+        m.Cooperative,
+        ("name", "acronym", "registration_number", "nif", "trade_register_number", "contact_name"),
+        "CooperativeView",
+    ),
     Searched(_("Équipements"), m.Device, ("asset_tag", "serial", "model"), "DeviceView"),
     Searched(_("Commandes"), m.Order, ("reference",), "OrderView"),
     Searched(_("Acheteurs"), m.Buyer, ("name",), "BuyerView"),
@@ -74,6 +77,9 @@ class GlobalSearchView(BaseView):
             for kind, _rows in results
         }
         return self.render_template(
-            "isoko/search.html", text=text, results=results, links=links,
+            "isoko/search.html",
+            text=text,
+            results=results,
+            links=links,
             title=_("Recherche"),
         )

@@ -47,30 +47,55 @@ def _share(sold, offered):
 RATE_COLUMNS = ["opening", "offered", "sold", "listings", "unsold", "rate"]
 
 
-def _sell_through(session: Session, scope: ProvinceScope, filters: Filters, start: dt.date, end: dt.date,
-                  group_by: tuple[str, ...] = ()) -> dict:
+def _sell_through(
+    session: Session,
+    scope: ProvinceScope,
+    filters: Filters,
+    start: dt.date,
+    end: dt.date,
+    group_by: tuple[str, ...] = (),
+) -> dict:
     """The service's figures for [start, end] under the dashboard's filters."""
     return sell_through_by(
-        session, scope, start, end, group_by=group_by, province_id=filters.province_id,
-        map_version=filters.map_version, value_chain_id=filters.value_chain_id,
+        session,
+        scope,
+        start,
+        end,
+        group_by=group_by,
+        province_id=filters.province_id,
+        map_version=filters.map_version,
+        value_chain_id=filters.value_chain_id,
         cooperative_id=filters.cooperative_id,
     )
 
 
 def _rate_row(figures: SupplyAndSales) -> list:
-    return [figures.opening, figures.offered, figures.sold, figures.listings, figures.unsold, figures.rate]
+    return [
+        figures.opening,
+        figures.offered,
+        figures.sold,
+        figures.listings,
+        figures.unsold,
+        figures.rate,
+    ]
 
 
 def _grouped(session, scope, filters, group: str, column: str) -> pd.DataFrame:
     found = _sell_through(session, scope, filters, filters.start, filters.last_day, (group,))
-    return pd.DataFrame([[key, *_rate_row(figures)] for (key,), figures in found.items()],
-                        columns=[column, *RATE_COLUMNS])
+    return pd.DataFrame(
+        [[key, *_rate_row(figures)] for (key,), figures in found.items()],
+        columns=[column, *RATE_COLUMNS],
+    )
 
 
 def _sorted_by_rate(result: pd.DataFrame, label: str) -> pd.DataFrame:
     order = result["rate"].map(lambda r: 2 if r is None else r)
-    return result.assign(_order=order).sort_values(["_order", label], kind="stable").drop(
-        columns="_order").reset_index(drop=True)
+    return (
+        result.assign(_order=order)
+        .sort_values(["_order", label], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def offered_vs_sold(
@@ -79,7 +104,9 @@ def offered_vs_sold(
     """Per month: stock at its start, value offered and sold during it, offers, rate."""
     rows = []
     for month in filters.months:
-        figures = _sell_through(session, scope, filters, month, month_end(month)).get((), SupplyAndSales())
+        figures = _sell_through(session, scope, filters, month, month_end(month)).get(
+            (), SupplyAndSales()
+        )
         rows.append([month, *_rate_row(figures)])
     return pd.DataFrame(rows, columns=["month", *RATE_COLUMNS])
 
@@ -303,7 +330,9 @@ def totals(
 ) -> pd.DataFrame:
     """One row: the rate and its terms over the period; unsold listings after N days."""
     LF = facts.listing
-    figures = _sell_through(session, scope, filters, filters.start, filters.last_day).get((), SupplyAndSales())
+    figures = _sell_through(session, scope, filters, filters.start, filters.last_day).get(
+        (), SupplyAndSales()
+    )
     result = pd.DataFrame([_rate_row(figures)], columns=RATE_COLUMNS)
     ref = filters.reference_day
     cutoff = ref - dt.timedelta(days=filters.days)

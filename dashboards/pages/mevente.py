@@ -324,8 +324,13 @@ def draw_alerts(frame: pd.DataFrame, filters: Filters) -> list[dict]:
 
 
 def export_alerts(frame: pd.DataFrame) -> pd.DataFrame:
-    columns = {**ALERT_COLUMNS, "observed": "Observé", "forecast": "Prévu", "threshold": "Seuil",
-               "reason": "Explication"}
+    columns = {
+        **ALERT_COLUMNS,
+        "observed": "Observé",
+        "forecast": "Prévu",
+        "threshold": "Seuil",
+        "reason": "Explication",
+    }
     return frame[list(columns)].rename(columns=columns)
 
 

@@ -15,27 +15,89 @@ from ..rowwise import RowImporter
 from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
-    Column("session", "Session", cells.text(200), required=True,
-           aliases=("session de formation", "formation", "titre de la session", "training session", "training"),
-           help="Titre de la session telle qu'enregistrée (Programme pilote → Sessions de formation).",
-           example="Formation des pionnières — Gitega"),
-    Column("session_start", "Début de la session", cells.date,
-           aliases=("date de la session", "date de debut", "session start", "session date"),
-           help="Nécessaire seulement si plusieurs sessions portent le même titre.", example="26/06/2023"),
-    Column("participant_name", "Participant", cells.text(160), required=True,
-           aliases=("nom du participant", "nom", "noms et prenoms", "nom et prenom", "nom et prenoms", "participant",
-                    "participant name", "name"),
-           example="Jeanne Niyonzima"),
-    Column("gender", "Sexe", cells.choice(m.Gender, {"f": "F", "m": "M", "female": "F", "male": "M",
-                                                     "femme": "F", "homme": "M", "feminin": "F", "masculin": "M"}),
-           required=True, aliases=("genre", "gender", "sex"), help="F ou M (Femme, Homme).", example="F"),
-    Column("cooperative", "Coopérative", cells.text(200),
-           aliases=("numero d'enregistrement", "cooperative", "organisation"),
-           help="Numéro d'enregistrement ou nom ; obligatoire pour un coordinateur.",
-           example="ANACOOP/2021/0042"),
-    Column("role", "Fonction", cells.text(80), aliases=("role", "poste", "position"), example="Trésorière"),
-    Column("days_attended", "Jours de présence", cells.integer(0, 60),
-           aliases=("jours", "presence", "days", "days attended"), example="5"),
+    Column(
+        "session",
+        "Session",
+        cells.text(200),
+        required=True,
+        aliases=(
+            "session de formation",
+            "formation",
+            "titre de la session",
+            "training session",
+            "training",
+        ),
+        help="Titre de la session telle qu'enregistrée (Programme pilote → Sessions de formation).",
+        example="Formation des pionnières — Gitega",
+    ),
+    Column(
+        "session_start",
+        "Début de la session",
+        cells.date,
+        aliases=("date de la session", "date de debut", "session start", "session date"),
+        help="Nécessaire seulement si plusieurs sessions portent le même titre.",
+        example="26/06/2023",
+    ),
+    Column(
+        "participant_name",
+        "Participant",
+        cells.text(160),
+        required=True,
+        aliases=(
+            "nom du participant",
+            "nom",
+            "noms et prenoms",
+            "nom et prenom",
+            "nom et prenoms",
+            "participant",
+            "participant name",
+            "name",
+        ),
+        example="Jeanne Niyonzima",
+    ),
+    Column(
+        "gender",
+        "Sexe",
+        cells.choice(
+            m.Gender,
+            {
+                "f": "F",
+                "m": "M",
+                "female": "F",
+                "male": "M",
+                "femme": "F",
+                "homme": "M",
+                "feminin": "F",
+                "masculin": "M",
+            },
+        ),
+        required=True,
+        aliases=("genre", "gender", "sex"),
+        help="F ou M (Femme, Homme).",
+        example="F",
+    ),
+    Column(
+        "cooperative",
+        "Coopérative",
+        cells.text(200),
+        aliases=("numero d'enregistrement", "cooperative", "organisation"),
+        help="Numéro d'enregistrement ou nom ; obligatoire pour un coordinateur.",
+        example="ANACOOP/2021/0042",
+    ),
+    Column(
+        "role",
+        "Fonction",
+        cells.text(80),
+        aliases=("role", "poste", "position"),
+        example="Trésorière",
+    ),
+    Column(
+        "days_attended",
+        "Jours de présence",
+        cells.integer(0, 60),
+        aliases=("jours", "presence", "days", "days attended"),
+        example="5",
+    ),
 )
 
 
@@ -43,7 +105,9 @@ class AttendanceImporter(RowImporter):
     model = m.Attendance
 
     def key(self, row: ParsedRow):
-        session = self.resolve(row, "session", lambda raw: self._session(raw, row.values.get("session_start")))
+        session = self.resolve(
+            row, "session", lambda raw: self._session(raw, row.values.get("session_start"))
+        )
         cooperative = self.resolve(row, "cooperative", self.refs.cooperative)
         row.values["_session"], row.values["_cooperative"] = session, cooperative
         name = row.values.get("participant_name")
@@ -56,12 +120,16 @@ class AttendanceImporter(RowImporter):
     def _session(self, raw, start):
         sessions = self.__dict__.get("_sessions")
         if sessions is None:
-            sessions = self.__dict__["_sessions"] = list(self.session.scalars(select(m.TrainingSession)))
+            sessions = self.__dict__["_sessions"] = list(
+                self.session.scalars(select(m.TrainingSession))
+            )
         found = [s for s in sessions if name_key(s.title) == name_key(raw)]
         if start is not None:
             found = [s for s in found if s.starts_on == start]
         if not found:
-            raise CellError("Session de formation inconnue : enregistrez-la d'abord dans la console.")
+            raise CellError(
+                "Session de formation inconnue : enregistrez-la d'abord dans la console."
+            )
         if len(found) > 1:
             raise CellError("Plusieurs sessions portent ce titre : indiquez la date de début.")
         return found[0]
@@ -69,8 +137,16 @@ class AttendanceImporter(RowImporter):
     def existing(self, keys: Iterable[tuple]) -> dict:
         session_ids = {k[0] for k in keys}
         found = {}
-        for attendance in self.session.scalars(select(m.Attendance).where(m.Attendance.session_id.in_(session_ids))):
-            found[(attendance.session_id, name_key(attendance.participant_name), attendance.cooperative_id)] = attendance
+        for attendance in self.session.scalars(
+            select(m.Attendance).where(m.Attendance.session_id.in_(session_ids))
+        ):
+            found[
+                (
+                    attendance.session_id,
+                    name_key(attendance.participant_name),
+                    attendance.cooperative_id,
+                )
+            ] = attendance
         return found
 
     def values(self, row: ParsedRow, target):
@@ -78,9 +154,15 @@ class AttendanceImporter(RowImporter):
         if v["_session"] is None:
             return None
         if self.refs.allowed_cooperative_ids is not None and v["_cooperative"] is None:
-            self.error(row, "cooperative", (
-                "Coopérative obligatoire : un coordinateur n'importe que les présences des "
-                "coopératives de ses provinces."), value="")
+            self.error(
+                row,
+                "cooperative",
+                (
+                    "Coopérative obligatoire : un coordinateur n'importe que les présences des "
+                    "coopératives de ses provinces."
+                ),
+                value="",
+            )
             return None
         session = v["_session"]
         if v.get("days_attended") is not None:
@@ -90,8 +172,11 @@ class AttendanceImporter(RowImporter):
                 return None
         values = {k: v[k] for k in ("gender", "role", "days_attended") if v.get(k) is not None}
         if target is None:
-            values.update(session_id=session.id, participant_name=v["participant_name"],
-                          cooperative_id=v["_cooperative"].id if v["_cooperative"] else None)
+            values.update(
+                session_id=session.id,
+                participant_name=v["participant_name"],
+                cooperative_id=v["_cooperative"].id if v["_cooperative"] else None,
+            )
         return values
 
 

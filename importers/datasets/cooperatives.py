@@ -14,59 +14,186 @@ from ..rowwise import RowImporter
 from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
-    Column("registration_number", "Numéro d'enregistrement", cells.text(40), required=True,
-           aliases=("numero", "n° d'enregistrement", "numero anacoop", "n° anacoop", "matricule",
-                    "registration number", "registration no", "reg number"),
-           help="Numéro ANACOOP : la clé de la coopérative (une ligne par numéro).",
-           example="ANACOOP/2021/0042"),
-    Column("name", "Nom", cells.text(200), required=True,
-           aliases=("nom de la cooperative", "raison sociale", "cooperative", "name"),
-           example="Coopérative Dukorere Hamwe"),
+    Column(
+        "registration_number",
+        "Numéro d'enregistrement",
+        cells.text(40),
+        required=True,
+        aliases=(
+            "numero",
+            "n° d'enregistrement",
+            "numero anacoop",
+            "n° anacoop",
+            "matricule",
+            "registration number",
+            "registration no",
+            "reg number",
+        ),
+        help="Numéro ANACOOP : la clé de la coopérative (une ligne par numéro).",
+        example="ANACOOP/2021/0042",
+    ),
+    Column(
+        "name",
+        "Nom",
+        cells.text(200),
+        required=True,
+        aliases=("nom de la cooperative", "raison sociale", "cooperative", "name"),
+        example="Coopérative Dukorere Hamwe",
+    ),
     Column("acronym", "Sigle", cells.text(40), aliases=("acronyme", "acronym"), example="CODUHA"),
-    Column("seller_kind", "Type de vendeur", cells.choice(m.SellerKind, {"entrepreneur": "entrepreneur"}),
-           aliases=("type", "seller kind", "kind"), help="Coopérative ou Entrepreneur individuel.",
-           example="Coopérative"),
-    Column("category", "Catégorie", cells.choice(m.CooperativeCategory, {
-               "agriculture": "production", "elevage": "production", "commercialisation": "marketing",
-               "consommation": "marketing", "epargne": "savings_credit", "mines": "mining"}),
-           aliases=("categorie de cooperative", "category"),
-           help="Catégorie de la loi n°1/12 du 28 juin 2017 (Production, Services…).",
-           example="Production"),
-    Column("province", "Province", cells.text(80), required=True, aliases=("province code",),
-           help="Nom ou code ISO (BI-GI), carte de 2015 ou de 2025 ; un nom présent sur les "
-                "deux cartes (Gitega) désigne la province de 2015.", example="Kirundo"),
-    Column("commune", "Commune", cells.text(80), aliases=("municipality",),
-           help="Commune de la carte de 2025 ; obligatoire si la province est de la carte de 2025.",
-           example="Busoni"),
-    Column("founded_on", "Date de création", cells.date,
-           aliases=("date creation", "creee le", "founded on", "founded"), example="26/06/2019"),
-    Column("members_total", "Membres", cells.integer(0, 100_000),
-           aliases=("nombre de membres", "membres total", "members", "members total"), example="35"),
-    Column("members_women", "Membres femmes", cells.integer(0, 100_000),
-           aliases=("femmes", "women", "members women"), example="20"),
-    Column("members_youth", "Membres jeunes", cells.integer(0, 100_000),
-           aliases=("jeunes", "youth", "members youth"), example="8"),
-    Column("nif", "NIF", cells.text(20), aliases=("numero d'identification fiscale", "tax id", "tin"),
-           example="4000123456"),
-    Column("trade_register_number", "Registre de commerce", cells.text(40),
-           aliases=("rc", "numero rc", "trade register", "trade register number"), example="RC/GI/2020/117"),
-    Column("vat_registered", "Assujetti TVA", cells.boolean,
-           aliases=("assujetti a la tva", "tva", "vat registered", "vat"), example="non"),
-    Column("status", "Statut", cells.choice(m.CooperativeStatus, {"dissous": "dissolved"}), aliases=("status",),
-           help="Active, Suspendue ou Dissoute (Actif, Suspendu… acceptés).", example="Active"),
-    Column("is_pioneer", "Pionnière", cells.boolean, aliases=("pionniere", "pioneer"), example="oui"),
-    Column("contact_name", "Contact", cells.text(120), aliases=("personne de contact", "contact name"),
-           example="Jeanne Niyonzima"),
-    Column("phone", "Téléphone", cells.phone, aliases=("tel", "telephone", "n° de telephone", "phone"),
-           help="Enregistré sous une seule forme : +257 et huit chiffres (79 12 34 56 → +25779123456).",
-           example="+257 79 123 456"),
-    Column("email", "Courriel", cells.email, aliases=("e-mail", "email", "mail", "adresse e-mail", "adresse email", "adresse electronique"),
-           example="contact@coduha.bi"),
+    Column(
+        "seller_kind",
+        "Type de vendeur",
+        cells.choice(m.SellerKind, {"entrepreneur": "entrepreneur"}),
+        aliases=("type", "seller kind", "kind"),
+        help="Coopérative ou Entrepreneur individuel.",
+        example="Coopérative",
+    ),
+    Column(
+        "category",
+        "Catégorie",
+        cells.choice(
+            m.CooperativeCategory,
+            {
+                "agriculture": "production",
+                "elevage": "production",
+                "commercialisation": "marketing",
+                "consommation": "marketing",
+                "epargne": "savings_credit",
+                "mines": "mining",
+            },
+        ),
+        aliases=("categorie de cooperative", "category"),
+        help="Catégorie de la loi n°1/12 du 28 juin 2017 (Production, Services…).",
+        example="Production",
+    ),
+    Column(
+        "province",
+        "Province",
+        cells.text(80),
+        required=True,
+        aliases=("province code",),
+        help="Nom ou code ISO (BI-GI), carte de 2015 ou de 2025 ; un nom présent sur les "
+        "deux cartes (Gitega) désigne la province de 2015.",
+        example="Kirundo",
+    ),
+    Column(
+        "commune",
+        "Commune",
+        cells.text(80),
+        aliases=("municipality",),
+        help="Commune de la carte de 2025 ; obligatoire si la province est de la carte de 2025.",
+        example="Busoni",
+    ),
+    Column(
+        "founded_on",
+        "Date de création",
+        cells.date,
+        aliases=("date creation", "creee le", "founded on", "founded"),
+        example="26/06/2019",
+    ),
+    Column(
+        "members_total",
+        "Membres",
+        cells.integer(0, 100_000),
+        aliases=("nombre de membres", "membres total", "members", "members total"),
+        example="35",
+    ),
+    Column(
+        "members_women",
+        "Membres femmes",
+        cells.integer(0, 100_000),
+        aliases=("femmes", "women", "members women"),
+        example="20",
+    ),
+    Column(
+        "members_youth",
+        "Membres jeunes",
+        cells.integer(0, 100_000),
+        aliases=("jeunes", "youth", "members youth"),
+        example="8",
+    ),
+    Column(
+        "nif",
+        "NIF",
+        cells.text(20),
+        aliases=("numero d'identification fiscale", "tax id", "tin"),
+        example="4000123456",
+    ),
+    Column(
+        "trade_register_number",
+        "Registre de commerce",
+        cells.text(40),
+        aliases=("rc", "numero rc", "trade register", "trade register number"),
+        example="RC/GI/2020/117",
+    ),
+    Column(
+        "vat_registered",
+        "Assujetti TVA",
+        cells.boolean,
+        aliases=("assujetti a la tva", "tva", "vat registered", "vat"),
+        example="non",
+    ),
+    Column(
+        "status",
+        "Statut",
+        cells.choice(m.CooperativeStatus, {"dissous": "dissolved"}),
+        aliases=("status",),
+        help="Active, Suspendue ou Dissoute (Actif, Suspendu… acceptés).",
+        example="Active",
+    ),
+    Column(
+        "is_pioneer", "Pionnière", cells.boolean, aliases=("pionniere", "pioneer"), example="oui"
+    ),
+    Column(
+        "contact_name",
+        "Contact",
+        cells.text(120),
+        aliases=("personne de contact", "contact name"),
+        example="Jeanne Niyonzima",
+    ),
+    Column(
+        "phone",
+        "Téléphone",
+        cells.phone,
+        aliases=("tel", "telephone", "n° de telephone", "phone"),
+        help="Enregistré sous une seule forme : +257 et huit chiffres (79 12 34 56 → +25779123456).",
+        example="+257 79 123 456",
+    ),
+    Column(
+        "email",
+        "Courriel",
+        cells.email,
+        aliases=(
+            "e-mail",
+            "email",
+            "mail",
+            "adresse e-mail",
+            "adresse email",
+            "adresse electronique",
+        ),
+        example="contact@coduha.bi",
+    ),
 )
 
-PLAIN = ("name", "acronym", "seller_kind", "category", "founded_on", "members_total", "members_women",
-         "members_youth", "nif", "trade_register_number", "vat_registered", "status", "is_pioneer",
-         "contact_name", "phone", "email")
+PLAIN = (
+    "name",
+    "acronym",
+    "seller_kind",
+    "category",
+    "founded_on",
+    "members_total",
+    "members_women",
+    "members_youth",
+    "nif",
+    "trade_register_number",
+    "vat_registered",
+    "status",
+    "is_pioneer",
+    "contact_name",
+    "phone",
+    "email",
+)
 
 
 class CooperativeImporter(RowImporter):
@@ -79,7 +206,11 @@ class CooperativeImporter(RowImporter):
     def existing(self, keys: Iterable[tuple]) -> dict:
         wanted = {k[0] for k in keys}
         found = self.session.scalars(select(m.Cooperative))
-        return {(code_key(c.registration_number),): c for c in found if code_key(c.registration_number) in wanted}
+        return {
+            (code_key(c.registration_number),): c
+            for c in found
+            if code_key(c.registration_number) in wanted
+        }
 
     def values(self, row: ParsedRow, target):
         v = row.values
@@ -93,8 +224,11 @@ class CooperativeImporter(RowImporter):
                 self.error(row, "province", OUT_OF_SCOPE)
                 ok = False
         if ok and target is not None and not self.refs.cooperative_allowed(target.id):
-            self.error(row, "registration_number", (
-                "Ce numéro appartient à une coopérative hors de votre périmètre."))
+            self.error(
+                row,
+                "registration_number",
+                ("Ce numéro appartient à une coopérative hors de votre périmètre."),
+            )
             ok = False
         total = v.get("members_total")
         total = total if total is not None else (target.members_total if target else None)
@@ -132,29 +266,49 @@ class CooperativeImporter(RowImporter):
             commune_id, commune_province, former = commune
             expected = former if province.map_version == "2015" else commune_province
             if expected is not None and province.id != expected:
-                self.error(row, "province", (
-                    f"La commune {self.refs.commune_name(commune_id)} est dans la province "
-                    f"{self.refs.province_by_id(expected).name} (carte de {province.map_version}), "
-                    f"pas dans {province.name} : corrigez la province ou la commune."))
+                self.error(
+                    row,
+                    "province",
+                    (
+                        f"La commune {self.refs.commune_name(commune_id)} est dans la province "
+                        f"{self.refs.province_by_id(expected).name} (carte de {province.map_version}), "
+                        f"pas dans {province.name} : corrigez la province ou la commune."
+                    ),
+                )
                 return None
-            if former is None and province.map_version == "2015" and commune_province != province.successor_id:
-                self.error(row, "commune", f"Cette commune n'est pas dans la province {province.name}.")
+            if (
+                former is None
+                and province.map_version == "2015"
+                and commune_province != province.successor_id
+            ):
+                self.error(
+                    row, "commune", f"Cette commune n'est pas dans la province {province.name}."
+                )
                 return None
             if province.map_version == "2015":
                 return province.id, commune_province, commune_id
             return former, province.id, commune_id
         if province.map_version == "2025":
-            self.error(row, "commune", (
-                f"Commune obligatoire : {province.name} est une province de 2025 ; la commune "
-                "donne la province de 2015."), value="")
+            self.error(
+                row,
+                "commune",
+                (
+                    f"Commune obligatoire : {province.name} est une province de 2025 ; la commune "
+                    "donne la province de 2015."
+                ),
+                value="",
+            )
             return None
         return province.id, province.successor_id, None
 
     def _nif_owner(self, nif: str) -> int | None:
         cache = self.__dict__.get("_nifs")
         if cache is None:
-            rows = self.session.execute(select(m.Cooperative.nif, func.min(m.Cooperative.id))
-                                        .where(m.Cooperative.nif.is_not(None)).group_by(m.Cooperative.nif))
+            rows = self.session.execute(
+                select(m.Cooperative.nif, func.min(m.Cooperative.id))
+                .where(m.Cooperative.nif.is_not(None))
+                .group_by(m.Cooperative.nif)
+            )
             cache = self.__dict__["_nifs"] = {code_key(n): i for n, i in rows}
         return cache.get(code_key(nif))
 

@@ -14,28 +14,78 @@ from ..rowwise import RowImporter
 from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
-    Column("asset_tag", "Numéro d'inventaire", cells.text(40), required=True,
-           aliases=("etiquette", "n° inventaire", "n° d'inventaire", "numero inventaire", "asset tag", "tag"),
-           help="Étiquette d'inventaire unique ; avec le numéro de série, c'est la clé.",
-           example="PNUD-TAB-0042"),
-    Column("serial", "Numéro de série", cells.text(60), required=True,
-           aliases=("serie", "imei", "n° de serie", "serial", "serial number"), example="R58N12ABCDE"),
-    Column("kind", "Type", cells.choice(m.DeviceKind, {"tablette": "tablet", "batterie": "power_bank"}),
-           required=True, aliases=("type d'equipement", "kind", "device type"),
-           help="Tablette, Chargeur, Housse, Batterie externe, Kit solaire ou Autre.", example="Tablette"),
+    Column(
+        "asset_tag",
+        "Numéro d'inventaire",
+        cells.text(40),
+        required=True,
+        aliases=(
+            "etiquette",
+            "n° inventaire",
+            "n° d'inventaire",
+            "numero inventaire",
+            "asset tag",
+            "tag",
+        ),
+        help="Étiquette d'inventaire unique ; avec le numéro de série, c'est la clé.",
+        example="PNUD-TAB-0042",
+    ),
+    Column(
+        "serial",
+        "Numéro de série",
+        cells.text(60),
+        required=True,
+        aliases=("serie", "imei", "n° de serie", "serial", "serial number"),
+        example="R58N12ABCDE",
+    ),
+    Column(
+        "kind",
+        "Type",
+        cells.choice(m.DeviceKind, {"tablette": "tablet", "batterie": "power_bank"}),
+        required=True,
+        aliases=("type d'equipement", "kind", "device type"),
+        help="Tablette, Chargeur, Housse, Batterie externe, Kit solaire ou Autre.",
+        example="Tablette",
+    ),
     Column("model", "Modèle", cells.text(80), aliases=("modele", "model"), example="Galaxy Tab A8"),
-    Column("purchase_date", "Date d'achat", cells.date, aliases=("achete le", "purchase date"),
-           example="15/05/2023"),
-    Column("purchase_cost", "Coût d'achat", cells.money(0, 10**9),
-           aliases=("cout", "prix d'achat", "purchase cost", "cost"), help="Francs entiers.",
-           example="450 000"),
-    Column("funder", "Bailleur", cells.text(80), aliases=("financement", "funder", "donor"), example="PNUD"),
-    Column("status", "Statut", cells.choice(m.DeviceStatus, {"affecte": "assigned", "attribue": "assigned"}),
-           aliases=("etat", "status"),
-           help="En stock, Remis, En réparation, Perdu, Volé ou Réformé.", example="En stock"),
-    Column("province", "Province", cells.text(80), aliases=("province code",),
-           help="Province où l'équipement est détenu (nom ou code, l'une ou l'autre carte).",
-           example="Gitega"),
+    Column(
+        "purchase_date",
+        "Date d'achat",
+        cells.date,
+        aliases=("achete le", "purchase date"),
+        example="15/05/2023",
+    ),
+    Column(
+        "purchase_cost",
+        "Coût d'achat",
+        cells.money(0, 10**9),
+        aliases=("cout", "prix d'achat", "purchase cost", "cost"),
+        help="Francs entiers.",
+        example="450 000",
+    ),
+    Column(
+        "funder",
+        "Bailleur",
+        cells.text(80),
+        aliases=("financement", "funder", "donor"),
+        example="PNUD",
+    ),
+    Column(
+        "status",
+        "Statut",
+        cells.choice(m.DeviceStatus, {"affecte": "assigned", "attribue": "assigned"}),
+        aliases=("etat", "status"),
+        help="En stock, Remis, En réparation, Perdu, Volé ou Réformé.",
+        example="En stock",
+    ),
+    Column(
+        "province",
+        "Province",
+        cells.text(80),
+        aliases=("province code",),
+        help="Province où l'équipement est détenu (nom ou code, l'une ou l'autre carte).",
+        example="Gitega",
+    ),
 )
 
 
@@ -52,8 +102,11 @@ class DeviceImporter(RowImporter):
         for device in self.session.scalars(select(m.Device)):
             self._by_tag[code_key(device.asset_tag)] = device
             self._by_serial[code_key(device.serial)] = device
-        return {k: self._by_tag[k[0]] for k in self._keys
-                if k[0] in self._by_tag and self._by_tag[k[0]] is self._by_serial.get(k[1])}
+        return {
+            k: self._by_tag[k[0]]
+            for k in self._keys
+            if k[0] in self._by_tag and self._by_tag[k[0]] is self._by_serial.get(k[1])
+        }
 
     def values(self, row: ParsedRow, target):
         v = row.values
@@ -63,13 +116,23 @@ class DeviceImporter(RowImporter):
             # Half a key matching another device is a conflict, not a new device.
             other = self._by_tag.get(tag)
             if other is not None:
-                self.error(row, "serial", (
-                    f"Ce numéro d'inventaire est déjà enregistré avec le numéro de série {other.serial}."))
+                self.error(
+                    row,
+                    "serial",
+                    (
+                        f"Ce numéro d'inventaire est déjà enregistré avec le numéro de série {other.serial}."
+                    ),
+                )
                 ok = False
             other = self._by_serial.get(serial)
             if other is not None:
-                self.error(row, "asset_tag", (
-                    f"Ce numéro de série est déjà enregistré sous le numéro d'inventaire {other.asset_tag}."))
+                self.error(
+                    row,
+                    "asset_tag",
+                    (
+                        f"Ce numéro de série est déjà enregistré sous le numéro d'inventaire {other.asset_tag}."
+                    ),
+                )
                 ok = False
         province = self.resolve(row, "province", self.refs.province)
         if row.raw.get("province") not in (None, "") and province is None:
@@ -79,12 +142,17 @@ class DeviceImporter(RowImporter):
                 self.error(row, "province", OUT_OF_SCOPE)
                 ok = False
             if target is not None and not self.refs.province_allowed(target.province_id):
-                self.error(row, "asset_tag", "Cet équipement est enregistré hors de votre périmètre.")
+                self.error(
+                    row, "asset_tag", "Cet équipement est enregistré hors de votre périmètre."
+                )
                 ok = False
         if not ok:
             return None
-        values = {k: v[k] for k in ("kind", "model", "purchase_date", "purchase_cost", "funder", "status")
-                  if v.get(k) is not None}
+        values = {
+            k: v[k]
+            for k in ("kind", "model", "purchase_date", "purchase_cost", "funder", "status")
+            if v.get(k) is not None
+        }
         if province is not None:
             values["province_id"] = province.id
         if target is None:

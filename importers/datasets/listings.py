@@ -15,19 +15,47 @@ from ..rowwise import RowImporter
 from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
-    Column("sku", "SKU", cells.text(40), required=True,
-           aliases=("code produit", "product sku", "product code"), example="KI-HAR-001"),
-    Column("listed_at", "Date de l'offre", cells.datetime, required=True,
-           aliases=("publiee le", "date offre", "date de publication", "listed at", "listed on"),
-           help="Date (et heure, facultative) de Bujumbura ; avec le SKU, c'est la clé de l'offre.",
-           example="26/06/2023 09:30"),
-    Column("quantity_offered", "Quantité offerte", cells.decimal(Decimal(0), Decimal(10**9), positive=True),
-           required=True, aliases=("quantite", "quantity", "quantity offered"), example="1 250,5"),
-    Column("unit_price", "Prix unitaire", cells.money(1, 10**9), required=True,
-           aliases=("prix", "prix unitaire fbu", "unit price", "price"),
-           help="Francs burundais entiers, par unité du produit.", example="2 900"),
-    Column("closed_at", "Date de clôture", cells.datetime,
-           aliases=("cloturee le", "closed at", "closed on"), example="30/07/2023"),
+    Column(
+        "sku",
+        "SKU",
+        cells.text(40),
+        required=True,
+        aliases=("code produit", "product sku", "product code"),
+        example="KI-HAR-001",
+    ),
+    Column(
+        "listed_at",
+        "Date de l'offre",
+        cells.datetime,
+        required=True,
+        aliases=("publiee le", "date offre", "date de publication", "listed at", "listed on"),
+        help="Date (et heure, facultative) de Bujumbura ; avec le SKU, c'est la clé de l'offre.",
+        example="26/06/2023 09:30",
+    ),
+    Column(
+        "quantity_offered",
+        "Quantité offerte",
+        cells.decimal(Decimal(0), Decimal(10**9), positive=True),
+        required=True,
+        aliases=("quantite", "quantity", "quantity offered"),
+        example="1 250,5",
+    ),
+    Column(
+        "unit_price",
+        "Prix unitaire",
+        cells.money(1, 10**9),
+        required=True,
+        aliases=("prix", "prix unitaire fbu", "unit price", "price"),
+        help="Francs burundais entiers, par unité du produit.",
+        example="2 900",
+    ),
+    Column(
+        "closed_at",
+        "Date de clôture",
+        cells.datetime,
+        aliases=("cloturee le", "closed at", "closed on"),
+        example="30/07/2023",
+    ),
 )
 
 
@@ -43,19 +71,27 @@ class ListingImporter(RowImporter):
     def _product(self, raw):
         products = self.__dict__.get("_products")
         if products is None:
-            rows = self.session.execute(select(m.Product.id, m.Product.sku, m.Product.cooperative_id))
-            products = self.__dict__["_products"] = {code_key(sku): (pid, coop) for pid, sku, coop in rows}
+            rows = self.session.execute(
+                select(m.Product.id, m.Product.sku, m.Product.cooperative_id)
+            )
+            products = self.__dict__["_products"] = {
+                code_key(sku): (pid, coop) for pid, sku, coop in rows
+            }
         found = products.get(code_key(raw))
         if found is None or not self.refs.cooperative_allowed(found[1]):
-            raise cells.CellError("Produit inconnu dans votre périmètre : importez d'abord le produit.")
+            raise cells.CellError(
+                "Produit inconnu dans votre périmètre : importez d'abord le produit."
+            )
         return _Product(*found)
 
     def existing(self, keys: Iterable[tuple]) -> dict:
         keys = list(keys)
         found = {}
         for start in range(0, len(keys), 400):
-            chunk = keys[start:start + 400]
-            query = select(m.Listing).where(tuple_(m.Listing.product_id, m.Listing.listed_at).in_(chunk))
+            chunk = keys[start : start + 400]
+            query = select(m.Listing).where(
+                tuple_(m.Listing.product_id, m.Listing.listed_at).in_(chunk)
+            )
             for listing in self.session.scalars(query):
                 found[(listing.product_id, listing.listed_at)] = listing
         return found
@@ -72,8 +108,11 @@ class ListingImporter(RowImporter):
         if v.get("closed_at"):
             values["closed_at"] = v["closed_at"]
         if target is None:
-            values.update(product_id=product.id, cooperative_id=product.cooperative_id,
-                          listed_at=v["listed_at"])
+            values.update(
+                product_id=product.id,
+                cooperative_id=product.cooperative_id,
+                listed_at=v["listed_at"],
+            )
         return values
 
 

@@ -31,33 +31,86 @@ LOOKUP_CHUNK = 500
 REFUSED_COLUMN = {"order": "order_reference", "amount": "amount", "paid_at": "paid_at"}
 
 COLUMNS = (
-    Column("payment_reference", "Référence du paiement", cells.text(60), required=True,
-           aliases=("reference paiement", "reference de paiement", "n° de paiement", "n° paiement",
-                    "n° de transaction", "reference de transaction", "n° de recu", "recu",
-                    "payment reference", "payment ref", "transaction id"),
-           help="Numéro du reçu, du virement ou de la transaction mobile money : la clé (une ligne par paiement).",
-           example="MM-2023-000123"),
-    Column("order_reference", "Référence de commande", cells.text(60), required=True,
-           aliases=("commande", "n° de commande", "n° commande", "numero de commande", "order reference",
-                    "order ref", "order"),
-           help="La commande payée, déjà importée.", example="CMD-2023-000001"),
-    Column("paid_at", "Date de paiement", cells.datetime, required=True,
-           aliases=("paye le", "payee le", "date", "date du paiement", "paid at", "paid on", "payment date"),
-           help="Heure de Bujumbura ; pas avant la commande.", example="26/06/2023 15:30"),
-    Column("amount", "Montant", cells.money(1, 10**13), required=True,
-           aliases=("montant paye", "montant verse", "montant recu", "somme", "amount", "amount paid"),
-           help="Francs entiers (« FBu » ou « BIF » après le nombre accepté) ; les paiements d'une "
-                "commande ne peuvent pas dépasser son montant TTC.", example="36 250"),
-    Column("method", "Mode de paiement", cells.choice(m.PaymentMethod, PAYMENT_WORDS),
-           aliases=("mode", "moyen de paiement", "paiement", "payment method", "method"),
-           help="Espèces, Banque (virement), Crédit, ou mobile money (Lumicash, EcoCash : « Autre ») ; "
-                "vide : celui de la commande.", example="Lumicash"),
+    Column(
+        "payment_reference",
+        "Référence du paiement",
+        cells.text(60),
+        required=True,
+        aliases=(
+            "reference paiement",
+            "reference de paiement",
+            "n° de paiement",
+            "n° paiement",
+            "n° de transaction",
+            "reference de transaction",
+            "n° de recu",
+            "recu",
+            "payment reference",
+            "payment ref",
+            "transaction id",
+        ),
+        help="Numéro du reçu, du virement ou de la transaction mobile money : la clé (une ligne par paiement).",
+        example="MM-2023-000123",
+    ),
+    Column(
+        "order_reference",
+        "Référence de commande",
+        cells.text(60),
+        required=True,
+        aliases=(
+            "commande",
+            "n° de commande",
+            "n° commande",
+            "numero de commande",
+            "order reference",
+            "order ref",
+            "order",
+        ),
+        help="La commande payée, déjà importée.",
+        example="CMD-2023-000001",
+    ),
+    Column(
+        "paid_at",
+        "Date de paiement",
+        cells.datetime,
+        required=True,
+        aliases=(
+            "paye le",
+            "payee le",
+            "date",
+            "date du paiement",
+            "paid at",
+            "paid on",
+            "payment date",
+        ),
+        help="Heure de Bujumbura ; pas avant la commande.",
+        example="26/06/2023 15:30",
+    ),
+    Column(
+        "amount",
+        "Montant",
+        cells.money(1, 10**13),
+        required=True,
+        aliases=("montant paye", "montant verse", "montant recu", "somme", "amount", "amount paid"),
+        help="Francs entiers (« FBu » ou « BIF » après le nombre accepté) ; les paiements d'une "
+        "commande ne peuvent pas dépasser son montant TTC.",
+        example="36 250",
+    ),
+    Column(
+        "method",
+        "Mode de paiement",
+        cells.choice(m.PaymentMethod, PAYMENT_WORDS),
+        aliases=("mode", "moyen de paiement", "paiement", "payment method", "method"),
+        help="Espèces, Banque (virement), Crédit, ou mobile money (Lumicash, EcoCash : « Autre ») ; "
+        "vide : celui de la commande.",
+        example="Lumicash",
+    ),
 )
 
 
 def _chunks(values: list) -> Iterable[list]:
     for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start:start + LOOKUP_CHUNK]
+        yield values[start : start + LOOKUP_CHUNK]
 
 
 class PaymentImporter(RowImporter):
@@ -80,23 +133,34 @@ class PaymentImporter(RowImporter):
         wanted = sorted(k[0] for k in keys)
         found = {}
         for chunk in _chunks(wanted):
-            for payment in self.session.scalars(select(m.Payment).where(
-                    func.upper(func.replace(m.Payment.reference, " ", "")).in_(chunk))):
+            for payment in self.session.scalars(
+                select(m.Payment).where(
+                    func.upper(func.replace(m.Payment.reference, " ", "")).in_(chunk)
+                )
+            ):
                 found[(code_key(payment.reference),)] = payment
         return found
 
     def _load_orders(self, rows: list[ParsedRow]) -> dict[str, m.Order]:
         """The file's orders, locked (PostgreSQL) so a concurrent payment cannot overpay them too."""
-        references = sorted({r.values["order_reference"] for r in rows if r.values.get("order_reference")})
+        references = sorted(
+            {r.values["order_reference"] for r in rows if r.values.get("order_reference")}
+        )
         orders: list[m.Order] = []
         for chunk in _chunks(references):
-            orders += self.session.scalars(select(m.Order).where(m.Order.reference.in_(chunk))
-                                           .order_by(m.Order.id).with_for_update())
+            orders += self.session.scalars(
+                select(m.Order)
+                .where(m.Order.reference.in_(chunk))
+                .order_by(m.Order.id)
+                .with_for_update()
+            )
         ids = [o.id for o in orders]
         # Payments the file re-imports are counted as the file's rows, not as paid elsewhere.
         in_file = [p.id for p in self._stored.values()]
         self._owed: dict[int, tuple[int, int]] = {}
-        self._paid: dict[int, tuple[int, int]] = {}  # stored elsewhere, then the file's accepted rows
+        self._paid: dict[
+            int, tuple[int, int]
+        ] = {}  # stored elsewhere, then the file's accepted rows
         for chunk in _chunks(ids):
             self._owed.update(rules.amounts_due(self.session, chunk))
             self._paid.update(rules.paid_by_order(self.session, chunk, excluding=in_file))
@@ -108,12 +172,19 @@ class PaymentImporter(RowImporter):
             return None
         order = self._orders.get(code_key(v["order_reference"]))
         if order is None or not self.refs.cooperative_allowed(order.seller_id):
-            self.error(row, "order_reference", (
-                "Commande introuvable dans votre périmètre : importez d'abord la commande "
-                "(ou vérifiez sa référence)."))
+            self.error(
+                row,
+                "order_reference",
+                (
+                    "Commande introuvable dans votre périmètre : importez d'abord la commande "
+                    "(ou vérifiez sa référence)."
+                ),
+            )
             return None
         if target is not None and target.order_id != order.id:
-            self.error(row, "payment_reference", "Ce paiement est déjà enregistré pour une autre commande.")
+            self.error(
+                row, "payment_reference", "Ce paiement est déjà enregistré pour une autre commande."
+            )
             return None
         amount, paid_at = v.get("amount"), v.get("paid_at")
         owed, owed_tax = self._owed.get(order.id, (0, 0))
@@ -121,15 +192,25 @@ class PaymentImporter(RowImporter):
         if amount is None or paid_at is None:  # the cell's own error is listed already
             refusals = rules.order_refusals(order)
         else:
-            refusals = rules.payment_refusals(order, amount=amount, paid_at=paid_at, owed=owed, already_paid=paid)
+            refusals = rules.payment_refusals(
+                order, amount=amount, paid_at=paid_at, owed=owed, already_paid=paid
+            )
         for refusal in refusals:
             self.error(row, REFUSED_COLUMN[refusal.field], refusal.message)
         if refusals or amount is None or paid_at is None:
             return None
-        tax = rules.payment_tax(owed=owed, owed_tax=owed_tax, paid=paid, paid_tax=paid_tax, amount=amount)
+        tax = rules.payment_tax(
+            owed=owed, owed_tax=owed_tax, paid=paid, paid_tax=paid_tax, amount=amount
+        )
         self._paid[order.id] = (paid + amount, paid_tax + tax)
-        values = {"order_id": order.id, "paid_at": paid_at, "amount": amount, "tax_amount": tax,
-                  "method": v.get("method") or (target.method if target is not None else order.payment_method)}
+        values = {
+            "order_id": order.id,
+            "paid_at": paid_at,
+            "amount": amount,
+            "tax_amount": tax,
+            "method": v.get("method")
+            or (target.method if target is not None else order.payment_method),
+        }
         if target is None:
             values["reference"] = v["payment_reference"]
         return values
@@ -137,13 +218,19 @@ class PaymentImporter(RowImporter):
     def apply(self, operations: list[Operation], written: Written) -> None:
         """Write the payments, then mark paid the placed orders they settle."""
         super().apply(operations, written)
-        paid_orders = {op.values.get("order_id") or op.target.order_id
-                       for op in operations if op.action in (CREATE, UPDATE)}
+        paid_orders = {
+            op.values.get("order_id") or op.target.order_id
+            for op in operations
+            if op.action in (CREATE, UPDATE)
+        }
         by_id = {o.id: o for o in self._orders.values()}
         for order_id in sorted(paid_orders):
             order = by_id[order_id]
-            if rules.settle_if_paid(order, owed=self._owed.get(order_id, (0, 0))[0],
-                                    paid=self._paid.get(order_id, (0, 0))[0]):
+            if rules.settle_if_paid(
+                order,
+                owed=self._owed.get(order_id, (0, 0))[0],
+                paid=self._paid.get(order_id, (0, 0))[0],
+            ):
                 written.add(m.Order.__tablename__, "update", order_id)
         self.session.flush()
 

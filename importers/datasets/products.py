@@ -14,20 +14,50 @@ from ..rowwise import RowImporter
 from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
-    Column("sku", "SKU", cells.text(40), required=True,
-           aliases=("code produit", "reference produit", "product code", "product sku"),
-           help="Code unique du produit sur la plateforme : la clé (une ligne par SKU).",
-           example="KI-HAR-001"),
-    Column("name", "Nom du produit", cells.text(160), required=True,
-           aliases=("nom", "produit", "designation", "product", "product name", "name"),
-           example="Haricot sec jaune"),
-    Column("cooperative", "Coopérative", cells.text(200), required=True,
-           aliases=("vendeur", "numero d'enregistrement", "seller", "cooperative"),
-           help="Numéro d'enregistrement ou nom de la coopérative vendeuse.", example="ANACOOP/2021/0042"),
-    Column("category", "Catégorie", cells.text(120), required=True, aliases=("category",),
-           help="Code ou nom de la catégorie (liste dans Marché → Catégories).", example="haricot-sec"),
-    Column("unit", "Unité", cells.text(40), required=True, aliases=("unite de mesure", "unit"),
-           help="kg, l ou piece (ou Kilogramme, Litre, Pièce).", example="kg"),
+    Column(
+        "sku",
+        "SKU",
+        cells.text(40),
+        required=True,
+        aliases=("code produit", "reference produit", "product code", "product sku"),
+        help="Code unique du produit sur la plateforme : la clé (une ligne par SKU).",
+        example="KI-HAR-001",
+    ),
+    Column(
+        "name",
+        "Nom du produit",
+        cells.text(160),
+        required=True,
+        aliases=("nom", "produit", "designation", "product", "product name", "name"),
+        example="Haricot sec jaune",
+    ),
+    Column(
+        "cooperative",
+        "Coopérative",
+        cells.text(200),
+        required=True,
+        aliases=("vendeur", "numero d'enregistrement", "seller", "cooperative"),
+        help="Numéro d'enregistrement ou nom de la coopérative vendeuse.",
+        example="ANACOOP/2021/0042",
+    ),
+    Column(
+        "category",
+        "Catégorie",
+        cells.text(120),
+        required=True,
+        aliases=("category",),
+        help="Code ou nom de la catégorie (liste dans Marché → Catégories).",
+        example="haricot-sec",
+    ),
+    Column(
+        "unit",
+        "Unité",
+        cells.text(40),
+        required=True,
+        aliases=("unite de mesure", "unit"),
+        help="kg, l ou piece (ou Kilogramme, Litre, Pièce).",
+        example="kg",
+    ),
 )
 
 
@@ -42,7 +72,7 @@ class ProductImporter(RowImporter):
         wanted = [k[0] for k in keys]
         found = {}
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             for product in self.session.scalars(select(m.Product).where(m.Product.sku.in_(chunk))):
                 found[(code_key(product.sku),)] = product
         # SKUs written with other case or spaces still match the stored one.
@@ -60,11 +90,18 @@ class ProductImporter(RowImporter):
         if None in (cooperative, category, unit):
             return None
         if target is not None and target.cooperative_id != cooperative.id:
-            self.error(row, "sku", (
-                "Ce SKU appartient déjà à une autre coopérative : choisissez un autre SKU."))
+            self.error(
+                row,
+                "sku",
+                ("Ce SKU appartient déjà à une autre coopérative : choisissez un autre SKU."),
+            )
             return None
-        values = {"name": row.values["name"], "cooperative_id": cooperative.id,
-                  "category_id": category, "unit_id": unit}
+        values = {
+            "name": row.values["name"],
+            "cooperative_id": cooperative.id,
+            "category_id": category,
+            "unit_id": unit,
+        }
         if target is None:
             values["sku"] = row.values["sku"]
         return values

@@ -14,25 +14,74 @@ from ..rowwise import RowImporter
 from ..schema import Column, Dataset, ParsedRow
 
 COLUMNS = (
-    Column("obr_receipt_ref", "Référence de la quittance OBR", cells.text(60), required=True,
-           aliases=("quittance", "reference quittance", "numero de quittance", "n° de quittance", "n° quittance",
-                    "reference obr",
-                    "obr receipt", "receipt reference", "receipt"),
-           help="La clé : une ligne par quittance.", example="OBR-2023-000123"),
-    Column("cooperative", "Coopérative", cells.text(200), required=True,
-           aliases=("contribuable", "numero d'enregistrement", "cooperative", "taxpayer"),
-           example="ANACOOP/2021/0042"),
-    Column("tax_kind", "Impôt", cells.choice(m.TaxKind, {"retenue": "withholding"}),
-           aliases=("type d'impot", "taxe", "tax", "tax kind"), help="TVA, Retenue à la source ou Autre taxe.",
-           example="TVA"),
-    Column("period_start", "Début de période", cells.date, required=True,
-           aliases=("du", "periode du", "period start"), example="01/04/2023"),
-    Column("period_end", "Fin de période", cells.date, required=True,
-           aliases=("au", "periode au", "period end"), example="30/06/2023"),
-    Column("amount", "Montant", cells.money(1, 10**12), required=True,
-           aliases=("montant verse", "montant fbu", "amount"), help="Francs entiers.", example="1 234 567"),
-    Column("remitted_on", "Date de versement", cells.date, required=True,
-           aliases=("verse le", "date de paiement", "remitted on", "paid on"), example="14/07/2023"),
+    Column(
+        "obr_receipt_ref",
+        "Référence de la quittance OBR",
+        cells.text(60),
+        required=True,
+        aliases=(
+            "quittance",
+            "reference quittance",
+            "numero de quittance",
+            "n° de quittance",
+            "n° quittance",
+            "reference obr",
+            "obr receipt",
+            "receipt reference",
+            "receipt",
+        ),
+        help="La clé : une ligne par quittance.",
+        example="OBR-2023-000123",
+    ),
+    Column(
+        "cooperative",
+        "Coopérative",
+        cells.text(200),
+        required=True,
+        aliases=("contribuable", "numero d'enregistrement", "cooperative", "taxpayer"),
+        example="ANACOOP/2021/0042",
+    ),
+    Column(
+        "tax_kind",
+        "Impôt",
+        cells.choice(m.TaxKind, {"retenue": "withholding"}),
+        aliases=("type d'impot", "taxe", "tax", "tax kind"),
+        help="TVA, Retenue à la source ou Autre taxe.",
+        example="TVA",
+    ),
+    Column(
+        "period_start",
+        "Début de période",
+        cells.date,
+        required=True,
+        aliases=("du", "periode du", "period start"),
+        example="01/04/2023",
+    ),
+    Column(
+        "period_end",
+        "Fin de période",
+        cells.date,
+        required=True,
+        aliases=("au", "periode au", "period end"),
+        example="30/06/2023",
+    ),
+    Column(
+        "amount",
+        "Montant",
+        cells.money(1, 10**12),
+        required=True,
+        aliases=("montant verse", "montant fbu", "amount"),
+        help="Francs entiers.",
+        example="1 234 567",
+    ),
+    Column(
+        "remitted_on",
+        "Date de versement",
+        cells.date,
+        required=True,
+        aliases=("verse le", "date de paiement", "remitted on", "paid on"),
+        example="14/07/2023",
+    ),
 )
 
 
@@ -45,8 +94,11 @@ class RemittanceImporter(RowImporter):
 
     def existing(self, keys: Iterable[tuple]) -> dict:
         wanted = {k[0] for k in keys}
-        return {(code_key(r.obr_receipt_ref),): r for r in self.session.scalars(select(m.TaxRemittance))
-                if code_key(r.obr_receipt_ref) in wanted}
+        return {
+            (code_key(r.obr_receipt_ref),): r
+            for r in self.session.scalars(select(m.TaxRemittance))
+            if code_key(r.obr_receipt_ref) in wanted
+        }
 
     def values(self, row: ParsedRow, target):
         v = row.values
@@ -54,7 +106,11 @@ class RemittanceImporter(RowImporter):
         if cooperative is None:
             return None
         if target is not None and target.cooperative_id != cooperative.id:
-            self.error(row, "obr_receipt_ref", "Cette quittance est déjà enregistrée pour une autre coopérative.")
+            self.error(
+                row,
+                "obr_receipt_ref",
+                "Cette quittance est déjà enregistrée pour une autre coopérative.",
+            )
             return None
         if v["period_end"] and v["period_start"] and v["period_end"] < v["period_start"]:
             self.error(row, "period_end", "La fin de période précède son début.")

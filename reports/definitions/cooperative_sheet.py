@@ -48,7 +48,10 @@ def profile(session: Session, coop: m.Cooperative) -> list[tuple[str, str]]:
         ("Province (carte de 2025)", coop.province_2025.name),
         ("Commune", coop.commune.name if coop.commune else "—"),
         ("Date de création", coop.founded_on.strftime("%d/%m/%Y") if coop.founded_on else "—"),
-        ("Membres", f"{coop.members_total} dont {coop.members_women} femmes et {coop.members_youth} jeunes"),
+        (
+            "Membres",
+            f"{coop.members_total} dont {coop.members_women} femmes et {coop.members_youth} jeunes",
+        ),
         ("Filières", ", ".join(sorted(vc.name for vc in coop.value_chains)) or "—"),
         ("Contact", " · ".join(x for x in (coop.contact_name, coop.phone, coop.email) if x) or "—"),
     ]
@@ -74,18 +77,20 @@ def listings(session: Session, coop_id: int, start, end) -> list[dict]:
     for listing, sold in session.execute(stmt):
         offered = Decimal(listing.quantity_offered)
         sold_qty = min(Decimal(sold or 0), offered)
-        rows.append({
-            "product": listing.product.name,
-            "unit": listing.product.unit.name,
-            "listed_at": listing.listed_at,
-            "closed_at": listing.closed_at,
-            "offered": offered,
-            "sold": sold_qty,
-            "price": listing.unit_price,
-            "offered_value": round_franc(offered * listing.unit_price),
-            "sold_value": round_franc(sold_qty * listing.unit_price),
-            "rate": sold_qty / offered if offered else None,
-        })
+        rows.append(
+            {
+                "product": listing.product.name,
+                "unit": listing.product.unit.name,
+                "listed_at": listing.listed_at,
+                "closed_at": listing.closed_at,
+                "offered": offered,
+                "sold": sold_qty,
+                "price": listing.unit_price,
+                "offered_value": round_franc(offered * listing.unit_price),
+                "sold_value": round_franc(sold_qty * listing.unit_price),
+                "rate": sold_qty / offered if offered else None,
+            }
+        )
     return rows
 
 
@@ -100,39 +105,52 @@ def collect(session: Session, params: ReportParameters) -> dict:
     current = first_month
     while current <= last.start:
         row = by_month.get(current)
-        series.append({
-            "month": current,
-            "label": f"{current:%m/%Y}",
-            "lines": row.lines if row else 0,
-            "gross": row.sales_gross if row else 0,
-            "due": row.tax_due if row else 0,
-            "collected": row.tax_collected if row else 0,
-            "remitted": row.tax_remitted if row else 0,
-        })
+        series.append(
+            {
+                "month": current,
+                "label": f"{current:%m/%Y}",
+                "lines": row.lines if row else 0,
+                "gross": row.sales_gross if row else 0,
+                "due": row.tax_due if row else 0,
+                "collected": row.tax_collected if row else 0,
+                "remitted": row.tax_remitted if row else 0,
+            }
+        )
         current = add_months(current, 1)
     window_start = series[0]["month"]
     start_utc, end_utc = local_midnight_utc(window_start), last.utc_end
     offers = listings(session, coop.id, start_utc, end_utc)
     assignments = session.scalars(
-        select(m.DeviceAssignment).where(m.DeviceAssignment.cooperative_id == coop.id)
+        select(m.DeviceAssignment)
+        .where(m.DeviceAssignment.cooperative_id == coop.id)
         .order_by(m.DeviceAssignment.checked_out_at.desc())
     ).all()
     enrollments = session.scalars(
         select(m.Enrollment).where(m.Enrollment.cooperative_id == coop.id).order_by(m.Enrollment.id)
     ).all()
     attendance = session.execute(
-        select(m.Attendance.gender, func.count(), func.coalesce(func.sum(m.Attendance.days_attended), 0))
-        .where(m.Attendance.cooperative_id == coop.id).group_by(m.Attendance.gender)
+        select(
+            m.Attendance.gender,
+            func.count(),
+            func.coalesce(func.sum(m.Attendance.days_attended), 0),
+        )
+        .where(m.Attendance.cooperative_id == coop.id)
+        .group_by(m.Attendance.gender)
     ).all()
     remittances = session.scalars(
-        select(m.TaxRemittance).where(
-            m.TaxRemittance.cooperative_id == coop.id, m.TaxRemittance.period_end >= window_start,
+        select(m.TaxRemittance)
+        .where(
+            m.TaxRemittance.cooperative_id == coop.id,
+            m.TaxRemittance.period_end >= window_start,
             m.TaxRemittance.period_end <= last.end,
-        ).order_by(m.TaxRemittance.period_start)
+        )
+        .order_by(m.TaxRemittance.period_start)
     ).all()
     offered = sum(o["offered_value"] for o in offers)
     sold = sum(o["sold_value"] for o in offers)
-    totals = {k: sum(s[k] for s in series) for k in ("lines", "gross", "due", "collected", "remitted")}
+    totals = {
+        k: sum(s[k] for s in series) for k in ("lines", "gross", "due", "collected", "remitted")
+    }
     return {
         "coop": coop,
         "profile": profile(session, coop),
@@ -141,10 +159,16 @@ def collect(session: Session, params: ReportParameters) -> dict:
         "window_label": f"de {series[0]['label']} à {series[-1]['label']}",
         "chart_sales": column_chart([(f"{s['month']:%m/%y}", s["gross"]) for s in series]),
         "offers": offers,
-        "mevente": {"offered": offered, "sold": sold, "unsold": sum(1 for o in offers if o["sold"] == 0),
-                    "rate": sell_through(session, params.data_scope, window_start, last.end,
-                                         cooperative_id=coop.id).rate,
-                    "label": SELL_THROUGH_LABEL, "definition": SELL_THROUGH_DEFINITION},
+        "mevente": {
+            "offered": offered,
+            "sold": sold,
+            "unsold": sum(1 for o in offers if o["sold"] == 0),
+            "rate": sell_through(
+                session, params.data_scope, window_start, last.end, cooperative_id=coop.id
+            ).rate,
+            "label": SELL_THROUGH_LABEL,
+            "definition": SELL_THROUGH_DEFINITION,
+        },
         "assignments": assignments,
         "enrollments": enrollments,
         "attendance": {g.label: (int(n), int(d)) for g, n, d in attendance},
@@ -155,38 +179,126 @@ def collect(session: Session, params: ReportParameters) -> dict:
 def excel(session: Session, data: dict, params: ReportParameters) -> list[Section]:
     """Profile, monthly sales and tax, offers, devices, programme, remittances."""
     return [
-        Section("Profil", [Column("Rubrique", width=36), Column("Valeur", width=70)], data["profile"]),
-        Section("Ventes mensuelles", [
-            Column("Mois", width=10), Column("Lignes", "int"), Column("Ventes TTC", "francs"),
-            Column("Taxe due", "francs"), Column("Taxe encaissée", "francs"), Column("Taxe versée", "francs"),
-        ], [(s["label"], s["lines"], s["gross"], s["due"], s["collected"], s["remitted"]) for s in data["series"]]),
-        Section("Offres", [
-            Column("Produit", width=30), Column("Unité", width=10), Column("Publiée le", "datetime"),
-            Column("Clôturée le", "datetime"), Column("Quantité offerte", "quantity"),
-            Column("Quantité vendue", "quantity"), Column("Prix unitaire", "francs"),
-            Column("Valeur offerte", "francs"), Column("Valeur vendue", "francs"), Column("Part vendue", "percent"),
-        ], [(o["product"], o["unit"], to_local_naive(o["listed_at"]),
-             to_local_naive(o["closed_at"]) if o["closed_at"] else None, o["offered"], o["sold"], o["price"],
-             o["offered_value"], o["sold_value"], o["rate"]) for o in data["offers"]]),
-        Section("Équipements", [
-            Column("N° d'inventaire", width=16), Column("Type", width=14), Column("Modèle", width=20),
-            Column("Remis le", "datetime"), Column("Reçu par", width=26), Column("État à la remise", width=14),
-            Column("Restitué le", "datetime"), Column("Statut actuel", width=14),
-        ], [(a.device.asset_tag, a.device.kind.label, a.device.model, to_local_naive(a.checked_out_at),
-             a.received_by, a.condition_out.label,
-             to_local_naive(a.checked_in_at) if a.checked_in_at else None, a.device.status.label)
-            for a in data["assignments"]]),
-        Section("Programme pilote", [
-            Column("Cohorte", width=30), Column("Statut", width=14), Column("Nominée le", "date"),
-            Column("Sélectionnée le", "date"), Column("Formée le", "date"), Column("Équipée le", "date"),
-            Column("Active le", "date"),
-        ], [(e.cohort.name, e.status.label, e.nominated_on, e.selected_on, e.trained_on, e.equipped_on,
-             e.activated_on) for e in data["enrollments"]]),
-        Section("Versements OBR", [
-            Column("Du", "date"), Column("Au", "date"), Column("Type", width=12), Column("Montant", "francs"),
-            Column("Reçu OBR", width=22), Column("Versé le", "date"),
-        ], [(r.period_start, r.period_end, r.tax_kind.label, r.amount, r.obr_receipt_ref, r.remitted_on)
-            for r in data["remittances"]]),
+        Section(
+            "Profil", [Column("Rubrique", width=36), Column("Valeur", width=70)], data["profile"]
+        ),
+        Section(
+            "Ventes mensuelles",
+            [
+                Column("Mois", width=10),
+                Column("Lignes", "int"),
+                Column("Ventes TTC", "francs"),
+                Column("Taxe due", "francs"),
+                Column("Taxe encaissée", "francs"),
+                Column("Taxe versée", "francs"),
+            ],
+            [
+                (s["label"], s["lines"], s["gross"], s["due"], s["collected"], s["remitted"])
+                for s in data["series"]
+            ],
+        ),
+        Section(
+            "Offres",
+            [
+                Column("Produit", width=30),
+                Column("Unité", width=10),
+                Column("Publiée le", "datetime"),
+                Column("Clôturée le", "datetime"),
+                Column("Quantité offerte", "quantity"),
+                Column("Quantité vendue", "quantity"),
+                Column("Prix unitaire", "francs"),
+                Column("Valeur offerte", "francs"),
+                Column("Valeur vendue", "francs"),
+                Column("Part vendue", "percent"),
+            ],
+            [
+                (
+                    o["product"],
+                    o["unit"],
+                    to_local_naive(o["listed_at"]),
+                    to_local_naive(o["closed_at"]) if o["closed_at"] else None,
+                    o["offered"],
+                    o["sold"],
+                    o["price"],
+                    o["offered_value"],
+                    o["sold_value"],
+                    o["rate"],
+                )
+                for o in data["offers"]
+            ],
+        ),
+        Section(
+            "Équipements",
+            [
+                Column("N° d'inventaire", width=16),
+                Column("Type", width=14),
+                Column("Modèle", width=20),
+                Column("Remis le", "datetime"),
+                Column("Reçu par", width=26),
+                Column("État à la remise", width=14),
+                Column("Restitué le", "datetime"),
+                Column("Statut actuel", width=14),
+            ],
+            [
+                (
+                    a.device.asset_tag,
+                    a.device.kind.label,
+                    a.device.model,
+                    to_local_naive(a.checked_out_at),
+                    a.received_by,
+                    a.condition_out.label,
+                    to_local_naive(a.checked_in_at) if a.checked_in_at else None,
+                    a.device.status.label,
+                )
+                for a in data["assignments"]
+            ],
+        ),
+        Section(
+            "Programme pilote",
+            [
+                Column("Cohorte", width=30),
+                Column("Statut", width=14),
+                Column("Nominée le", "date"),
+                Column("Sélectionnée le", "date"),
+                Column("Formée le", "date"),
+                Column("Équipée le", "date"),
+                Column("Active le", "date"),
+            ],
+            [
+                (
+                    e.cohort.name,
+                    e.status.label,
+                    e.nominated_on,
+                    e.selected_on,
+                    e.trained_on,
+                    e.equipped_on,
+                    e.activated_on,
+                )
+                for e in data["enrollments"]
+            ],
+        ),
+        Section(
+            "Versements OBR",
+            [
+                Column("Du", "date"),
+                Column("Au", "date"),
+                Column("Type", width=12),
+                Column("Montant", "francs"),
+                Column("Reçu OBR", width=22),
+                Column("Versé le", "date"),
+            ],
+            [
+                (
+                    r.period_start,
+                    r.period_end,
+                    r.tax_kind.label,
+                    r.amount,
+                    r.obr_receipt_ref,
+                    r.remitted_on,
+                )
+                for r in data["remittances"]
+            ],
+        ),
     ]
 
 
@@ -199,5 +311,5 @@ SPEC = ReportSpec(
     template="reports/pdf/cooperative_sheet.html",
     excel=excel,
     description="Profil d'une coopérative, ventes et taxes des douze derniers mois, offres et mévente, "
-                "équipements, programme pilote et versements à l'OBR.",
+    "équipements, programme pilote et versements à l'OBR.",
 )

@@ -19,18 +19,27 @@ def collect(session: Session, params: ReportParameters) -> dict:
     assignment = session.get(m.DeviceAssignment, params.assignment_id)
     day = to_local(assignment.checked_out_at).date()
     same_day = [
-        a for a in session.scalars(
-            select(m.DeviceAssignment).where(
+        a
+        for a in session.scalars(
+            select(m.DeviceAssignment)
+            .where(
                 m.DeviceAssignment.cooperative_id == assignment.cooperative_id,
                 m.DeviceAssignment.id != assignment.id,
-                m.DeviceAssignment.checked_out_at >= assignment.checked_out_at - dt.timedelta(hours=12),
-                m.DeviceAssignment.checked_out_at <= assignment.checked_out_at + dt.timedelta(hours=12),
-            ).order_by(m.DeviceAssignment.id)
+                m.DeviceAssignment.checked_out_at
+                >= assignment.checked_out_at - dt.timedelta(hours=12),
+                m.DeviceAssignment.checked_out_at
+                <= assignment.checked_out_at + dt.timedelta(hours=12),
+            )
+            .order_by(m.DeviceAssignment.id)
         )
         if to_local(a.checked_out_at).date() == day
     ]
-    return {"assignment": assignment, "device": assignment.device, "coop": assignment.cooperative,
-            "same_day": same_day}
+    return {
+        "assignment": assignment,
+        "device": assignment.device,
+        "coop": assignment.cooperative,
+        "same_day": same_day,
+    }
 
 
 SPEC = ReportSpec(

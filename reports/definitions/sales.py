@@ -56,8 +56,14 @@ def sales_groups(session: Session, params: ReportParameters, period) -> list[tup
     day = local_day(m.Order.placed_at)
     stmt = (
         sales_select(
-            params.data_scope, period, m.Order.seller_id, m.Category.value_chain_id, day,
-            func.sum(m.OrderLine.gross), func.sum(m.OrderLine.net), func.sum(m.OrderLine.tax),
+            params.data_scope,
+            period,
+            m.Order.seller_id,
+            m.Category.value_chain_id,
+            day,
+            func.sum(m.OrderLine.gross),
+            func.sum(m.OrderLine.net),
+            func.sum(m.OrderLine.tax),
             func.count(m.OrderLine.id),
         )
         .join(m.Product, m.Product.id == m.OrderLine.product_id)
@@ -70,11 +76,15 @@ def sales_groups(session: Session, params: ReportParameters, period) -> list[tup
 def orders_by_seller(session: Session, params: ReportParameters) -> tuple[dict[int, int], int]:
     """Orders per seller over the period (orders table only), and distinct buyers."""
     base = apply_scope(
-        select().select_from(m.Order).where(*in_period(params.period), is_sale()), m.Order, params.data_scope
+        select().select_from(m.Order).where(*in_period(params.period), is_sale()),
+        m.Order,
+        params.data_scope,
     )
-    per_seller = dict(session.execute(
-        base.add_columns(m.Order.seller_id, func.count()).group_by(m.Order.seller_id)
-    ).all())
+    per_seller = dict(
+        session.execute(
+            base.add_columns(m.Order.seller_id, func.count()).group_by(m.Order.seller_id)
+        ).all()
+    )
     buyers = session.scalar(base.add_columns(func.count(func.distinct(m.Order.buyer_id)))) or 0
     return {k: int(v) for k, v in per_seller.items()}, int(buyers)
 
@@ -90,8 +100,13 @@ def _sellers(session: Session, ids) -> dict[int, tuple]:
     if not ids:
         return {}
     rows = session.execute(
-        select(m.Cooperative.id, m.Cooperative.name, m.Cooperative.is_pioneer, m.Cooperative.province_id,
-               m.Cooperative.province_2025_id).where(m.Cooperative.id.in_(sorted(ids)))
+        select(
+            m.Cooperative.id,
+            m.Cooperative.name,
+            m.Cooperative.is_pioneer,
+            m.Cooperative.province_id,
+            m.Cooperative.province_2025_id,
+        ).where(m.Cooperative.id.in_(sorted(ids)))
     )
     return {row[0]: tuple(row[1:]) for row in rows}
 
@@ -119,13 +134,21 @@ def summarise(session: Session, params: ReportParameters) -> dict:
         per_day[day] += int(gross)
 
     map_index = 2 if params.map_version == "2015" else 3
-    by_province = {pid: {"province": p.name, "gross": 0, "tax": 0, "orders": 0, "sellers": 0}
-                   for pid, p in provinces.items()}
+    by_province = {
+        pid: {"province": p.name, "gross": 0, "tax": 0, "orders": 0, "sellers": 0}
+        for pid, p in provinces.items()
+    }
     for seller, sums in per_seller.items():
         pid = sellers[seller][map_index]
         if pid not in by_province:
             province = session.get(m.Province, pid)
-            by_province[pid] = {"province": province.name, "gross": 0, "tax": 0, "orders": 0, "sellers": 0}
+            by_province[pid] = {
+                "province": province.name,
+                "gross": 0,
+                "tax": 0,
+                "orders": 0,
+                "sellers": 0,
+            }
         row = by_province[pid]
         row["gross"] += sums.gross
         row["tax"] += sums.tax
@@ -133,7 +156,9 @@ def summarise(session: Session, params: ReportParameters) -> dict:
         row["sellers"] += 1
     province_names = {pid: row["province"] for pid, row in by_province.items()}
 
-    top = sorted(per_seller.items(), key=lambda item: (-item[1].gross, sellers[item[0]][0]))[:TOP_SELLERS]
+    top = sorted(per_seller.items(), key=lambda item: (-item[1].gross, sellers[item[0]][0]))[
+        :TOP_SELLERS
+    ]
     previous = previous_period(period)
     before = previous_gross(session, params, previous)
     days, current = [], period.start
@@ -143,8 +168,13 @@ def summarise(session: Session, params: ReportParameters) -> dict:
     order_count = sum(orders.get(s, 0) for s in per_seller)
     return {
         "figures": {
-            "gross": total.gross, "net": total.net, "tax": total.tax, "orders": order_count,
-            "lines": total.lines, "sellers": len(per_seller), "buyers": buyers,
+            "gross": total.gross,
+            "net": total.net,
+            "tax": total.tax,
+            "orders": order_count,
+            "lines": total.lines,
+            "sellers": len(per_seller),
+            "buyers": buyers,
             "average_order": round_franc(Decimal(total.gross) / order_count) if order_count else 0,
             "previous_label": period_label(previous),
             "previous_gross": before,
@@ -154,14 +184,27 @@ def summarise(session: Session, params: ReportParameters) -> dict:
         },
         "provinces": sorted(by_province.values(), key=lambda r: (-r["gross"], r["province"])),
         "chains": sorted(
-            ({"chain": chains[c], "gross": s.gross, "tax": s.tax, "lines": s.lines,
-              "sellers": len(chain_sellers[c])} for c, s in per_chain.items()),
+            (
+                {
+                    "chain": chains[c],
+                    "gross": s.gross,
+                    "tax": s.tax,
+                    "lines": s.lines,
+                    "sellers": len(chain_sellers[c]),
+                }
+                for c, s in per_chain.items()
+            ),
             key=lambda r: (-r["gross"], r["chain"]),
         ),
         "top": [
-            {"name": sellers[sid][0], "pioneer": bool(sellers[sid][1]),
-             "province": province_names.get(sellers[sid][map_index], "—"), "gross": sums.gross,
-             "tax": sums.tax, "orders": orders.get(sid, 0)}
+            {
+                "name": sellers[sid][0],
+                "pioneer": bool(sellers[sid][1]),
+                "province": province_names.get(sellers[sid][map_index], "—"),
+                "gross": sums.gross,
+                "tax": sums.tax,
+                "orders": orders.get(sid, 0),
+            }
             for sid, sums in top
         ],
         "days": days,
@@ -175,17 +218,33 @@ def mevente(session: Session, params: ReportParameters) -> dict:
     dashboard's for the same month and province.
     """
     period = params.period
-    per_chain = sell_through_by(session, params.data_scope, period.start, period.end, group_by=("value_chain",))
+    per_chain = sell_through_by(
+        session, params.data_scope, period.start, period.end, group_by=("value_chain",)
+    )
     chains = dict(session.execute(select(m.ValueChain.id, m.ValueChain.name)).all())
-    rows = [_mevente_row(chains.get(chain_id, "—"), figures) for (chain_id,), figures in per_chain.items()]
+    rows = [
+        _mevente_row(chains.get(chain_id, "—"), figures)
+        for (chain_id,), figures in per_chain.items()
+    ]
     rows.sort(key=lambda r: (r["rate"] if r["rate"] is not None else Decimal(2), r["chain"]))
-    return {"rows": rows, **_mevente_row(None, sell_through_total(per_chain.values())),
-            "label": SELL_THROUGH_LABEL, "definition": SELL_THROUGH_DEFINITION}
+    return {
+        "rows": rows,
+        **_mevente_row(None, sell_through_total(per_chain.values())),
+        "label": SELL_THROUGH_LABEL,
+        "definition": SELL_THROUGH_DEFINITION,
+    }
 
 
 def _mevente_row(chain: str | None, figures) -> dict:
-    return {"chain": chain, "listings": figures.listings, "unsold": figures.unsold, "opening": figures.opening,
-            "offered": figures.offered, "sold": figures.sold, "rate": figures.rate}
+    return {
+        "chain": chain,
+        "listings": figures.listings,
+        "unsold": figures.unsold,
+        "opening": figures.opening,
+        "offered": figures.offered,
+        "sold": figures.sold,
+        "rate": figures.rate,
+    }
 
 
 def collect(session: Session, params: ReportParameters) -> dict:
@@ -195,7 +254,9 @@ def collect(session: Session, params: ReportParameters) -> dict:
     return data | {
         "mevente": mevente(session, params),
         "chart_provinces": bar_chart([(r["province"], r["gross"]) for r in data["provinces"]]),
-        "chart_chains": bar_chart([(r["chain"], r["gross"]) for r in data["chains"]], color="#3C7A5E"),
+        "chart_chains": bar_chart(
+            [(r["chain"], r["gross"]) for r in data["chains"]], color="#3C7A5E"
+        ),
         "chart_days": column_chart([(f"{d:%d/%m}", g) for d, g in data["days"]], label_every=every),
     }
 
@@ -219,26 +280,95 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
     ]
     mv = data["mevente"]
     return [
-        Section("Chiffres clés", [Column("Indicateur", width=36), Column("Montant", "francs", 18),
-                                  Column("Nombre", "int"), Column("Taux", "percent")], key_rows),
-        Section("Par province", [Column("Province"), Column("Ventes TTC", "francs"), Column("Taxes", "francs"),
-                                 Column("Commandes", "int"), Column("Vendeurs actifs", "int")],
-                [(r["province"], r["gross"], r["tax"], r["orders"], r["sellers"]) for r in data["provinces"]]),
-        Section("Par filière", [Column("Filière"), Column("Ventes TTC", "francs"), Column("Taxes", "francs"),
-                                Column("Lignes", "int"), Column("Vendeurs actifs", "int")],
-                [(r["chain"], r["gross"], r["tax"], r["lines"], r["sellers"]) for r in data["chains"]]),
-        Section("Meilleurs vendeurs", [Column("Rang", "int", 7), Column("Vendeur", width=40),
-                                       Column("Pionnière"), Column("Province"), Column("Ventes TTC", "francs"),
-                                       Column("Taxes", "francs"), Column("Commandes", "int")],
-                [(i, r["name"], "Oui" if r["pioneer"] else "Non", r["province"], r["gross"], r["tax"], r["orders"])
-                 for i, r in enumerate(data["top"], 1)]),
-        Section("Mévente", [Column("Filière"), Column("Offres en ligne", "int"), Column("Offres sans vente", "int"),
-                            Column("Stock au début", "francs"), Column("Valeur offerte", "francs"),
-                            Column("Valeur vendue", "francs"), Column(SELL_THROUGH_LABEL, "percent")],
-                [(r["chain"], r["listings"], r["unsold"], r["opening"], r["offered"], r["sold"], r["rate"])
-                 for r in mv["rows"]],
-                notes=[SELL_THROUGH_DEFINITION]),
-        Section("Ventes par jour", [Column("Jour", "date"), Column("Ventes TTC", "francs")], data["days"]),
+        Section(
+            "Chiffres clés",
+            [
+                Column("Indicateur", width=36),
+                Column("Montant", "francs", 18),
+                Column("Nombre", "int"),
+                Column("Taux", "percent"),
+            ],
+            key_rows,
+        ),
+        Section(
+            "Par province",
+            [
+                Column("Province"),
+                Column("Ventes TTC", "francs"),
+                Column("Taxes", "francs"),
+                Column("Commandes", "int"),
+                Column("Vendeurs actifs", "int"),
+            ],
+            [
+                (r["province"], r["gross"], r["tax"], r["orders"], r["sellers"])
+                for r in data["provinces"]
+            ],
+        ),
+        Section(
+            "Par filière",
+            [
+                Column("Filière"),
+                Column("Ventes TTC", "francs"),
+                Column("Taxes", "francs"),
+                Column("Lignes", "int"),
+                Column("Vendeurs actifs", "int"),
+            ],
+            [(r["chain"], r["gross"], r["tax"], r["lines"], r["sellers"]) for r in data["chains"]],
+        ),
+        Section(
+            "Meilleurs vendeurs",
+            [
+                Column("Rang", "int", 7),
+                Column("Vendeur", width=40),
+                Column("Pionnière"),
+                Column("Province"),
+                Column("Ventes TTC", "francs"),
+                Column("Taxes", "francs"),
+                Column("Commandes", "int"),
+            ],
+            [
+                (
+                    i,
+                    r["name"],
+                    "Oui" if r["pioneer"] else "Non",
+                    r["province"],
+                    r["gross"],
+                    r["tax"],
+                    r["orders"],
+                )
+                for i, r in enumerate(data["top"], 1)
+            ],
+        ),
+        Section(
+            "Mévente",
+            [
+                Column("Filière"),
+                Column("Offres en ligne", "int"),
+                Column("Offres sans vente", "int"),
+                Column("Stock au début", "francs"),
+                Column("Valeur offerte", "francs"),
+                Column("Valeur vendue", "francs"),
+                Column(SELL_THROUGH_LABEL, "percent"),
+            ],
+            [
+                (
+                    r["chain"],
+                    r["listings"],
+                    r["unsold"],
+                    r["opening"],
+                    r["offered"],
+                    r["sold"],
+                    r["rate"],
+                )
+                for r in mv["rows"]
+            ],
+            notes=[SELL_THROUGH_DEFINITION],
+        ),
+        Section(
+            "Ventes par jour",
+            [Column("Jour", "date"), Column("Ventes TTC", "francs")],
+            data["days"],
+        ),
     ]
 
 
@@ -251,6 +381,6 @@ SPEC = ReportSpec(
     template="reports/pdf/sales.html",
     excel=excel,
     description="Chiffres clés, ventes par province et par filière, meilleurs vendeurs et indicateurs "
-                "de mévente, national ou pour une province.",
+    "de mévente, national ou pour une province.",
     is_large=national,
 )

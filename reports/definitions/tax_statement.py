@@ -38,7 +38,15 @@ def seller_balances(session: Session, params: ReportParameters) -> tuple[list, o
     return rows, reconciliation_totals(rows)
 
 
-_SUMMED = ("lines", "sales_net", "sales_gross", "tax_due", "tax_collected", "tax_remitted", "remittances")
+_SUMMED = (
+    "lines",
+    "sales_net",
+    "sales_gross",
+    "tax_due",
+    "tax_collected",
+    "tax_remitted",
+    "remittances",
+)
 
 
 def _merged_by_seller(rows: list, period) -> list:
@@ -51,13 +59,16 @@ def _merged_by_seller(rows: list, period) -> list:
             continue
         deadlines = [d for d in (first.deadline_days, row.deadline_days) if d is not None]
         merged[row.seller_id] = replace(
-            first, **{name: getattr(first, name) + getattr(row, name) for name in _SUMMED},
+            first,
+            **{name: getattr(first, name) + getattr(row, name) for name in _SUMMED},
             deadline_days=min(deadlines) if deadlines else None,
         )
     return sorted(merged.values(), key=lambda r: (r.seller_name.casefold(), r.seller_id))
 
 
-def flags_by_seller(session: Session, params: ReportParameters) -> tuple[list, dict[int, list[str]]]:
+def flags_by_seller(
+    session: Session, params: ReportParameters
+) -> tuple[list, dict[int, list[str]]]:
     """The leakage flags of the period, and each seller's flag labels."""
     period = params.period
     flags = leakage_flags(session, params.data_scope, period.start, period.end)
@@ -74,7 +85,9 @@ def collect(session: Session, params: ReportParameters) -> dict:
     flags, labels = flags_by_seller(session, params)
     # The PDF lists sellers with tax or flags; the others (not VAT-registered, nothing
     # due) are counted, and listed in the workbook.
-    listed = [r for r in rows if r.tax_due or r.tax_collected or r.tax_remitted or r.seller_id in labels]
+    listed = [
+        r for r in rows if r.tax_due or r.tax_collected or r.tax_remitted or r.seller_id in labels
+    ]
     return {
         "rows": rows,
         "listed_rows": listed,
@@ -98,12 +111,23 @@ def count_lines(session: Session, params: ReportParameters) -> int:
 
 
 LINE_COLUMNS = [
-    Column("Date (Bujumbura)", "datetime"), Column("Commande", width=22), Column("Ligne", "int", 7),
-    Column("Statut", width=11), Column("Vendeur", width=34), Column("NIF", width=14),
-    Column("Province", width=16), Column("Produit", width=28), Column("Catégorie", width=22),
-    Column("Quantité", "quantity"), Column("Prix unitaire", "francs"), Column("Montant HT", "francs"),
-    Column("Taxe", "francs"), Column("Montant TTC", "francs"), Column("Règle fiscale", width=16),
-    Column("Taux", "rate"), Column("Note fiscale", width=30),
+    Column("Date (Bujumbura)", "datetime"),
+    Column("Commande", width=22),
+    Column("Ligne", "int", 7),
+    Column("Statut", width=11),
+    Column("Vendeur", width=34),
+    Column("NIF", width=14),
+    Column("Province", width=16),
+    Column("Produit", width=28),
+    Column("Catégorie", width=22),
+    Column("Quantité", "quantity"),
+    Column("Prix unitaire", "francs"),
+    Column("Montant HT", "francs"),
+    Column("Taxe", "francs"),
+    Column("Montant TTC", "francs"),
+    Column("Règle fiscale", width=16),
+    Column("Taux", "rate"),
+    Column("Note fiscale", width=30),
 ]
 
 
@@ -114,14 +138,20 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
     once, so the streamed query reads only the two big tables.
     """
     scope = params.data_scope
-    province = m.Cooperative.province_id if params.map_version == "2015" else m.Cooperative.province_2025_id
+    province = (
+        m.Cooperative.province_id
+        if params.map_version == "2015"
+        else m.Cooperative.province_2025_id
+    )
     sellers = {
         sid: (name, nif, pname)
         for sid, name, nif, pname in session.execute(
             apply_scope(
-                select(m.Cooperative.id, m.Cooperative.name, m.Cooperative.nif, m.Province.name)
-                .join(m.Province, m.Province.id == province),
-                m.Cooperative, scope,
+                select(
+                    m.Cooperative.id, m.Cooperative.name, m.Cooperative.nif, m.Province.name
+                ).join(m.Province, m.Province.id == province),
+                m.Cooperative,
+                scope,
             )
         )
     }
@@ -132,7 +162,8 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
                 select(m.Product.id, m.Product.name, m.Category.name).join(
                     m.Category, m.Category.id == m.Product.category_id
                 ),
-                m.Product, scope,
+                m.Product,
+                scope,
             )
         )
     }
@@ -140,28 +171,67 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
     statuses = {s: s.label for s in m.OrderStatus}
     stmt = apply_scope(
         select(
-            m.Order.placed_at, m.Order.reference, m.OrderLine.line_no, m.Order.status, m.Order.seller_id,
-            m.OrderLine.product_id, m.OrderLine.quantity, m.OrderLine.unit_price, m.OrderLine.net,
-            m.OrderLine.tax, m.OrderLine.gross, m.OrderLine.tax_rule_id, m.OrderLine.tax_rate,
+            m.Order.placed_at,
+            m.Order.reference,
+            m.OrderLine.line_no,
+            m.Order.status,
+            m.Order.seller_id,
+            m.OrderLine.product_id,
+            m.OrderLine.quantity,
+            m.OrderLine.unit_price,
+            m.OrderLine.net,
+            m.OrderLine.tax,
+            m.OrderLine.gross,
+            m.OrderLine.tax_rule_id,
+            m.OrderLine.tax_rate,
             m.OrderLine.tax_note,
         )
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
         .where(*in_period(params.period))
         .order_by(m.Order.placed_at, m.Order.id, m.OrderLine.line_no),
-        m.Order, scope,
+        m.Order,
+        scope,
     )
     # yield_per: a server-side cursor on PostgreSQL, fetched in batches: memory stays flat.
     result = session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
     unknown = ("?", None, "?")
-    for (placed_at, reference, line_no, status, seller_id, product_id, quantity, unit_price, net,
-         tax, gross, rule_id, rate, note) in result:
+    for (
+        placed_at,
+        reference,
+        line_no,
+        status,
+        seller_id,
+        product_id,
+        quantity,
+        unit_price,
+        net,
+        tax,
+        gross,
+        rule_id,
+        rate,
+        note,
+    ) in result:
         seller = sellers.get(seller_id, unknown)
         product = products.get(product_id, ("?", "?"))
         yield (
-            to_local_naive(placed_at), reference, line_no, statuses[status], seller[0], seller[1],
-            seller[2], product[0], product[1], quantity, unit_price, net, tax, gross,
-            rules.get(rule_id), rate, note,
+            to_local_naive(placed_at),
+            reference,
+            line_no,
+            statuses[status],
+            seller[0],
+            seller[1],
+            seller[2],
+            product[0],
+            product[1],
+            quantity,
+            unit_price,
+            net,
+            tax,
+            gross,
+            rules.get(rule_id),
+            rate,
+            note,
         )
 
 
@@ -169,38 +239,104 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
     """Per seller, the flags, then every order line."""
     labels = data["seller_flags"]
     per_seller = [
-        (r.seller_name, r.registration_number, r.nif, r.province_2025, r.province,
-         "Oui" if r.vat_registered else "Non", period_label(r.period), r.lines, r.sales_net, r.sales_gross,
-         r.tax_due, r.tax_collected, r.tax_remitted, r.unremitted, r.collected_not_remitted,
-         " ; ".join(labels.get(r.seller_id, [])))
+        (
+            r.seller_name,
+            r.registration_number,
+            r.nif,
+            r.province_2025,
+            r.province,
+            "Oui" if r.vat_registered else "Non",
+            period_label(r.period),
+            r.lines,
+            r.sales_net,
+            r.sales_gross,
+            r.tax_due,
+            r.tax_collected,
+            r.tax_remitted,
+            r.unremitted,
+            r.collected_not_remitted,
+            " ; ".join(labels.get(r.seller_id, [])),
+        )
         for r in data["rows"]
     ]
     t = data["totals"]
-    per_seller.append(("TOTAL", None, None, None, None, None, None, sum(r.lines for r in data["rows"]),
-                       t.sales_net, t.sales_gross, t.tax_due, t.tax_collected, t.tax_remitted,
-                       t.unremitted, t.collected_not_remitted, None))
+    per_seller.append(
+        (
+            "TOTAL",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            sum(r.lines for r in data["rows"]),
+            t.sales_net,
+            t.sales_gross,
+            t.tax_due,
+            t.tax_collected,
+            t.tax_remitted,
+            t.unremitted,
+            t.collected_not_remitted,
+            None,
+        )
+    )
     flags = [
-        (f.label, f.seller_name, f.province, period_label(f.period), f.amount_at_stake, f.explanation)
+        (
+            f.label,
+            f.seller_name,
+            f.province,
+            period_label(f.period),
+            f.amount_at_stake,
+            f.explanation,
+        )
         for f in data["flags"]
     ]
     return [
-        Section("Par vendeur", [
-            Column("Vendeur", width=34), Column("N° d'enregistrement", width=18), Column("NIF", width=14),
-            Column("Province (2025)", width=16), Column("Province (2015)", width=16), Column("Assujetti TVA", width=10),
-            Column("Période", width=18), Column("Lignes", "int"), Column("Ventes HT", "francs"),
-            Column("Ventes TTC", "francs"), Column("Taxe due", "francs"), Column("Taxe encaissée", "francs"),
-            Column("Taxe versée", "francs"), Column("Écart dû − versé", "francs"),
-            Column("Encaissé non versé", "francs"), Column("Signalements", width=40),
-        ], per_seller, notes=[
-            "Taxe due : taxe inscrite sur les lignes des commandes non annulées de la période. "
-            "Taxe encaissée : part fiscale des paiements de ces commandes. Taxe versée : versements "
-            "de TVA à l'OBR dont la période déclarée se termine dans la période."]),
-        Section("Signalements", [
-            Column("Type", width=30), Column("Vendeur", width=34), Column("Province", width=16),
-            Column("Période", width=16), Column("Montant en jeu", "francs"), Column("Explication", width=90),
-        ], flags),
-        Section("Lignes de commande", LINE_COLUMNS, order_lines(session, params),
-                total_rows=count_lines(session, params)),
+        Section(
+            "Par vendeur",
+            [
+                Column("Vendeur", width=34),
+                Column("N° d'enregistrement", width=18),
+                Column("NIF", width=14),
+                Column("Province (2025)", width=16),
+                Column("Province (2015)", width=16),
+                Column("Assujetti TVA", width=10),
+                Column("Période", width=18),
+                Column("Lignes", "int"),
+                Column("Ventes HT", "francs"),
+                Column("Ventes TTC", "francs"),
+                Column("Taxe due", "francs"),
+                Column("Taxe encaissée", "francs"),
+                Column("Taxe versée", "francs"),
+                Column("Écart dû − versé", "francs"),
+                Column("Encaissé non versé", "francs"),
+                Column("Signalements", width=40),
+            ],
+            per_seller,
+            notes=[
+                "Taxe due : taxe inscrite sur les lignes des commandes non annulées de la période. "
+                "Taxe encaissée : part fiscale des paiements de ces commandes. Taxe versée : versements "
+                "de TVA à l'OBR dont la période déclarée se termine dans la période."
+            ],
+        ),
+        Section(
+            "Signalements",
+            [
+                Column("Type", width=30),
+                Column("Vendeur", width=34),
+                Column("Province", width=16),
+                Column("Période", width=16),
+                Column("Montant en jeu", "francs"),
+                Column("Explication", width=90),
+            ],
+            flags,
+        ),
+        Section(
+            "Lignes de commande",
+            LINE_COLUMNS,
+            order_lines(session, params),
+            total_rows=count_lines(session, params),
+        ),
     ]
 
 
@@ -218,6 +354,6 @@ SPEC = ReportSpec(
     template="reports/pdf/tax_statement.html",
     excel=excel,
     description="Taxe due, encaissée et versée par vendeur, écarts et signalements ; le classeur "
-                "Excel contient toutes les lignes de commande de la période.",
+    "Excel contient toutes les lignes de commande de la période.",
     is_large=is_large,
 )

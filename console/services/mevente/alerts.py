@@ -60,8 +60,13 @@ class Thresholds:
     @classmethod
     def of(cls, row: MeventeThreshold) -> Thresholds:
         # The console validates the ranges; rows written elsewhere are kept usable.
-        return cls(row.sell_through_min, row.unsold_rise_max, max(row.min_unsold_value, 0),
-                   max(row.horizon_weeks, 1), max(row.unsold_age_days, 1))
+        return cls(
+            row.sell_through_min,
+            row.unsold_rise_max,
+            max(row.min_unsold_value, 0),
+            max(row.horizon_weeks, 1),
+            max(row.unsold_age_days, 1),
+        )
 
 
 def load_thresholds(session: Session) -> tuple[Thresholds, dict[int, Thresholds]]:
@@ -106,20 +111,31 @@ def _explain(result: Forecast, as_money: bool) -> str:
         return f"Méthode : {result.label}."
     if as_money:
         level = format_francs(round_franc(Decimal(str(max(result.level, 0)))))
-        trend = "" if result.trend is None else (
-            f", tendance {'+' if result.trend >= 0 else '−'}"
-            f"{format_francs(round_franc(Decimal(str(abs(result.trend)))))}/semaine"
+        trend = (
+            ""
+            if result.trend is None
+            else (
+                f", tendance {'+' if result.trend >= 0 else '−'}"
+                f"{format_francs(round_franc(Decimal(str(abs(result.trend)))))}/semaine"
+            )
         )
     else:
         level = _percent(result.level)
-        trend = "" if result.trend is None else (
-            f", tendance {'+' if result.trend >= 0 else '−'}{format_number(abs(result.trend) * 100, 1)} point/semaine"
+        trend = (
+            ""
+            if result.trend is None
+            else (
+                f", tendance {'+' if result.trend >= 0 else '−'}{format_number(abs(result.trend) * 100, 1)} point/semaine"
+            )
         )
     season = ""
     if result.seasonal:
         part = result.seasonal[-1]
-        season = (f", saisonnalité {format_francs(round_franc(Decimal(str(part))))}" if as_money
-                  else f", saisonnalité {'+' if part >= 0 else '−'}{format_number(abs(part) * 100, 1)} point")
+        season = (
+            f", saisonnalité {format_francs(round_franc(Decimal(str(part))))}"
+            if as_money
+            else f", saisonnalité {'+' if part >= 0 else '−'}{format_number(abs(part) * 100, 1)} point"
+        )
     return f"Méthode : {result.label} (niveau {level}{trend}{season})."
 
 
@@ -142,24 +158,42 @@ def evaluate_cell(
     last_week = weeks[-1]
     target_week = last_week + dt.timedelta(days=7 * horizon)
     history = fill_gaps([float("nan") if v is None else float(v) for v in sell_through])
-    st = (forecast_series(history, horizon, methods.get(ForecastMetric.SELL_THROUGH, MODEL), 0.0, 1.0)
-          if history else None)
-    stock = forecast_series([float(v) for v in unsold_value], horizon,
-                            methods.get(ForecastMetric.UNSOLD_VALUE, MODEL), 0.0, None)
+    st = (
+        forecast_series(history, horizon, methods.get(ForecastMetric.SELL_THROUGH, MODEL), 0.0, 1.0)
+        if history
+        else None
+    )
+    stock = forecast_series(
+        [float(v) for v in unsold_value],
+        horizon,
+        methods.get(ForecastMetric.UNSOLD_VALUE, MODEL),
+        0.0,
+        None,
+    )
     evaluation = Evaluation(st, stock)
     current = int(unsold_value[-1])
-    age = f", âge moyen {format_number(unsold_age_days)} jours" if unsold_age_days is not None else ""
+    age = (
+        f", âge moyen {format_number(unsold_age_days)} jours" if unsold_age_days is not None else ""
+    )
     material = current >= thresholds.min_unsold_value
 
     threshold = float(thresholds.sell_through_min)
     usual = _usual_level(sell_through)
     falls = usual is not None and usual >= threshold
-    if (st is not None and material and st.mean() < threshold
-            and (falls or AlertKind.SELL_THROUGH_LOW in open_kinds)):
+    if (
+        st is not None
+        and material
+        and st.mean() < threshold
+        and (falls or AlertKind.SELL_THROUGH_LOW in open_kinds)
+    ):
         observed = [v for v in sell_through if v is not None]
         last = observed[-1] if observed else 0.0
         recent = observed[-ACTIVE_WEEKS:]
-        before = "" if usual is None else f", contre {_percent(usual)} d'habitude (les {REFERENCE_WEEKS} semaines d'avant)"
+        before = (
+            ""
+            if usual is None
+            else f", contre {_percent(usual)} d'habitude (les {REFERENCE_WEEKS} semaines d'avant)"
+        )
         reason = (
             f"Taux d'écoulement prévu sur les {horizon} prochaines semaines : {_percent(st.mean())} en moyenne "
             f"({_percent(st.values[-1])} la semaine du {format_date(target_week)}), sous le seuil de "
@@ -168,26 +202,42 @@ def evaluate_cell(
             f"{_percent(sum(recent) / len(recent)) if recent else '—'} en moyenne sur les {len(recent)} dernières "
             f"semaines{before}. Stock invendu : {format_francs(current)}{age}. {_explain(st, as_money=False)}"
         )
-        evaluation.findings.append(Finding(
-            AlertKind.SELL_THROUGH_LOW, _decimal(last), _decimal(st.mean()),
-            Decimal(thresholds.sell_through_min), st.method, reason,
-        ))
+        evaluation.findings.append(
+            Finding(
+                AlertKind.SELL_THROUGH_LOW,
+                _decimal(last),
+                _decimal(st.mean()),
+                Decimal(thresholds.sell_through_min),
+                st.method,
+                reason,
+            )
+        )
 
     projected = round_franc(Decimal(str(stock.values[-1])))
     rise = projected - current
     limit = Decimal(current) * Decimal(thresholds.unsold_rise_max)
     if projected >= thresholds.min_unsold_value and rise > 0 and Decimal(rise) > limit:
-        change = f"+{_percent(Decimal(rise) / Decimal(current))}" if current > 0 else "(aucun stock aujourd'hui)"
+        change = (
+            f"+{_percent(Decimal(rise) / Decimal(current))}"
+            if current > 0
+            else "(aucun stock aujourd'hui)"
+        )
         reason = (
             f"Stock invendu prévu à {format_francs(projected)} la semaine du {format_date(target_week)}, "
             f"contre {format_francs(current)} à la fin de la semaine du {format_date(last_week)} : "
             f"{change} (seuil fixé par le ministère : +{_percent(thresholds.unsold_rise_max)}){age}. "
             f"{_explain(stock, as_money=True)}"
         )
-        evaluation.findings.append(Finding(
-            AlertKind.UNSOLD_RISING, Decimal(current), Decimal(projected),
-            Decimal(thresholds.unsold_rise_max), stock.method, reason,
-        ))
+        evaluation.findings.append(
+            Finding(
+                AlertKind.UNSOLD_RISING,
+                Decimal(current),
+                Decimal(projected),
+                Decimal(thresholds.unsold_rise_max),
+                stock.method,
+                reason,
+            )
+        )
     return evaluation
 
 
@@ -215,8 +265,15 @@ class AlertRefresh:
 def _history(session: Session) -> pd.DataFrame:
     w = WeeklyIndicator
     stmt = select(
-        w.value_chain_id, w.province_id, w.map_version, w.week_start, w.sell_through,
-        w.unsold_value, w.opening_value, w.offered_value, w.unsold_age_days,
+        w.value_chain_id,
+        w.province_id,
+        w.map_version,
+        w.week_start,
+        w.sell_through,
+        w.unsold_value,
+        w.opening_value,
+        w.offered_value,
+        w.unsold_age_days,
     ).order_by(w.value_chain_id, w.province_id, w.week_start)
     result = session.execute(stmt)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
@@ -235,14 +292,18 @@ def refresh_alerts(
     findings: dict[tuple[int, int, AlertKind], tuple[str, dt.date, Finding]] = {}
     history = _history(session)
     open_kinds: dict[tuple[int, int], set[AlertKind]] = {}
-    for alert in session.scalars(select(MeventeAlert).where(MeventeAlert.status.in_(ACTIVE_STATUSES))):
+    for alert in session.scalars(
+        select(MeventeAlert).where(MeventeAlert.status.in_(ACTIVE_STATUSES))
+    ):
         open_kinds.setdefault((alert.value_chain_id, alert.province_id), set()).add(alert.kind)
     for (chain, province), cell in history.groupby(["value_chain_id", "province_id"], sort=False):
         recent = cell.tail(ACTIVE_WEEKS)
         if int((recent["opening_value"] + recent["offered_value"]).sum()) <= 0:
             continue
         thresholds = by_chain.get(int(chain), national)
-        chain_methods = {metric: methods.get((int(chain), metric), MODEL) for metric in ForecastMetric}
+        chain_methods = {
+            metric: methods.get((int(chain), metric), MODEL) for metric in ForecastMetric
+        }
         ages = cell["unsold_age_days"].iloc[-1]
         weeks = list(cell["week_start"])
         evaluation = evaluate_cell(
@@ -255,12 +316,20 @@ def refresh_alerts(
             frozenset(open_kinds.get((int(chain), int(province)), ())),
         )
         summary.evaluated += 1
-        for metric, result in ((ForecastMetric.SELL_THROUGH, evaluation.sell_through),
-                               (ForecastMetric.UNSOLD_VALUE, evaluation.unsold)):
+        for metric, result in (
+            (ForecastMetric.SELL_THROUGH, evaluation.sell_through),
+            (ForecastMetric.UNSOLD_VALUE, evaluation.unsold),
+        ):
             if result is not None:
-                forecast_rows += _forecast_rows(int(chain), int(province), metric, weeks[-1], result)
+                forecast_rows += _forecast_rows(
+                    int(chain), int(province), metric, weeks[-1], result
+                )
         for finding in evaluation.findings:
-            findings[(int(chain), int(province), finding.kind)] = (cell["map_version"].iloc[0], weeks[-1], finding)
+            findings[(int(chain), int(province), finding.kind)] = (
+                cell["map_version"].iloc[0],
+                weeks[-1],
+                finding,
+            )
 
     session.execute(delete(MeventeForecast))
     if forecast_rows:
@@ -270,51 +339,84 @@ def refresh_alerts(
     return summary
 
 
-def _forecast_rows(chain: int, province: int, metric: ForecastMetric, origin: dt.date, result: Forecast) -> list[dict]:
+def _forecast_rows(
+    chain: int, province: int, metric: ForecastMetric, origin: dt.date, result: Forecast
+) -> list[dict]:
     rows = []
-    for step, (value, (level, trend, seasonal)) in enumerate(zip(result.values, step_components(result), strict=True), 1):
-        rows.append({
-            "value_chain_id": chain, "province_id": province, "metric": metric, "origin_week": origin,
-            "step": step, "target_week": origin + dt.timedelta(days=7 * step), "value": _decimal(value),
-            "method": result.method, "level": None if level is None else _decimal(level),
-            "trend": None if trend is None else _decimal(trend),
-            "seasonal": None if seasonal is None else _decimal(seasonal),
-        })
+    for step, (value, (level, trend, seasonal)) in enumerate(
+        zip(result.values, step_components(result), strict=True), 1
+    ):
+        rows.append(
+            {
+                "value_chain_id": chain,
+                "province_id": province,
+                "metric": metric,
+                "origin_week": origin,
+                "step": step,
+                "target_week": origin + dt.timedelta(days=7 * step),
+                "value": _decimal(value),
+                "method": result.method,
+                "level": None if level is None else _decimal(level),
+                "trend": None if trend is None else _decimal(trend),
+                "seasonal": None if seasonal is None else _decimal(seasonal),
+            }
+        )
     return rows
 
 
-def _apply_findings(session: Session, findings: dict, actor: tuple[int | None, str], summary: AlertRefresh) -> None:
+def _apply_findings(
+    session: Session, findings: dict, actor: tuple[int | None, str], summary: AlertRefresh
+) -> None:
     """One alert per cell and kind stays active while its condition holds."""
     now = utcnow()
     user_id, username = actor
     active = {
         (a.value_chain_id, a.province_id, a.kind): a
-        for a in session.scalars(select(MeventeAlert).where(MeventeAlert.status.in_(ACTIVE_STATUSES)))
+        for a in session.scalars(
+            select(MeventeAlert).where(MeventeAlert.status.in_(ACTIVE_STATUSES))
+        )
     }
     for key, (map_version, week, finding) in findings.items():
         alert = active.pop(key, None)
         if alert is None:
             chain, province, kind = key
             alert = MeventeAlert(
-                value_chain_id=chain, province_id=province, map_version=map_version, kind=kind,
-                status=AlertStatus.OPEN, first_week=week, created_at=now,
+                value_chain_id=chain,
+                province_id=province,
+                map_version=map_version,
+                kind=kind,
+                status=AlertStatus.OPEN,
+                first_week=week,
+                created_at=now,
             )
-            alert.events.append(MeventeAlertEvent(at=now, user_id=user_id, username=username,
-                                                  action="raised", note=finding.reason))
+            alert.events.append(
+                MeventeAlertEvent(
+                    at=now, user_id=user_id, username=username, action="raised", note=finding.reason
+                )
+            )
             session.add(alert)
             summary.raised += 1
         else:
             summary.updated += 1
         alert.last_week = week
-        alert.observed, alert.forecast, alert.threshold = finding.observed, finding.forecast, finding.threshold
+        alert.observed, alert.forecast, alert.threshold = (
+            finding.observed,
+            finding.forecast,
+            finding.threshold,
+        )
         alert.method, alert.reason, alert.updated_at = finding.method, finding.reason, now
     for alert in active.values():
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at = alert.updated_at = now
-        alert.events.append(MeventeAlertEvent(
-            at=now, user_id=user_id, username=username, action="resolved",
-            note="Condition levée au dernier calcul hebdomadaire (prévision revenue au-dessus du seuil ou plus d'offre).",
-        ))
+        alert.events.append(
+            MeventeAlertEvent(
+                at=now,
+                user_id=user_id,
+                username=username,
+                action="resolved",
+                note="Condition levée au dernier calcul hebdomadaire (prévision revenue au-dessus du seuil ou plus d'offre).",
+            )
+        )
         summary.resolved += 1
     session.flush()
 
@@ -348,10 +450,15 @@ def acknowledge_alert(session: Session, scope: ProvinceScope, raw_id, user, note
     alert.acknowledged_by_id = getattr(user, "id", None)
     alert.acknowledged_by = getattr(user, "username", None) or "système"
     alert.acknowledgement_note = text
-    alert.events.append(MeventeAlertEvent(
-        at=now, user_id=alert.acknowledged_by_id, username=alert.acknowledged_by,
-        action="acknowledged", note=text,
-    ))
+    alert.events.append(
+        MeventeAlertEvent(
+            at=now,
+            user_id=alert.acknowledged_by_id,
+            username=alert.acknowledged_by,
+            action="acknowledged",
+            note=text,
+        )
+    )
     session.flush()
     return alert
 
@@ -367,10 +474,24 @@ def alert_records(
     a = MeventeAlert
     stmt = (
         select(
-            a.id, a.kind, a.status, m.ValueChain.name.label("value_chain"), a.value_chain_id,
-            m.Province.name.label("province"), a.province_id, a.map_version, a.first_week, a.last_week,
-            a.observed, a.forecast, a.threshold, a.method, a.reason, a.acknowledged_by,
-            a.acknowledged_at, a.acknowledgement_note,
+            a.id,
+            a.kind,
+            a.status,
+            m.ValueChain.name.label("value_chain"),
+            a.value_chain_id,
+            m.Province.name.label("province"),
+            a.province_id,
+            a.map_version,
+            a.first_week,
+            a.last_week,
+            a.observed,
+            a.forecast,
+            a.threshold,
+            a.method,
+            a.reason,
+            a.acknowledged_by,
+            a.acknowledged_at,
+            a.acknowledgement_note,
         )
         .join(m.ValueChain, m.ValueChain.id == a.value_chain_id)
         .join(m.Province, m.Province.id == a.province_id)
@@ -390,9 +511,26 @@ def alert_records(
 
 
 ALERT_COLUMNS = [
-    "id", "kind", "kind_label", "status", "status_label", "value_chain", "value_chain_id", "province",
-    "province_id", "map_version", "first_week", "last_week", "observed", "forecast", "threshold", "method",
-    "reason", "acknowledged_by", "acknowledged_at", "acknowledgement_note",
+    "id",
+    "kind",
+    "kind_label",
+    "status",
+    "status_label",
+    "value_chain",
+    "value_chain_id",
+    "province",
+    "province_id",
+    "map_version",
+    "first_week",
+    "last_week",
+    "observed",
+    "forecast",
+    "threshold",
+    "method",
+    "reason",
+    "acknowledged_by",
+    "acknowledged_at",
+    "acknowledgement_note",
 ]
 
 
@@ -404,5 +542,7 @@ def alerts_frame(
     map_version: str | None = None,
 ) -> pd.DataFrame:
     """Alerts the scope may see, newest week first, as a DataFrame (dashboard, home page)."""
-    return pd.DataFrame(alert_records(session, scope, statuses=statuses, map_version=map_version),
-                        columns=ALERT_COLUMNS)
+    return pd.DataFrame(
+        alert_records(session, scope, statuses=statuses, map_version=map_version),
+        columns=ALERT_COLUMNS,
+    )

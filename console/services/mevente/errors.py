@@ -15,7 +15,9 @@ def parse_id(raw) -> int:
     """A positive integer id from a URL or form value, else a French error."""
     text = str(raw).strip() if raw is not None else ""
     if not text.isdigit() or int(text) <= 0 or len(text) > 12:
-        raise MeventeInputError(f"Identifiant invalide : « {text[:40]} ». Utilisez le lien de la liste.")
+        raise MeventeInputError(
+            f"Identifiant invalide : « {text[:40]} ». Utilisez le lien de la liste."
+        )
     return int(text)
 
 

@@ -95,7 +95,13 @@ def forecast_series(
         result = _seasonal_naive(y, horizon)
     elif method == NAIVE or np.ptp(y) == 0:
         # A constant series has nothing to smooth: its forecast is the constant.
-        result = Forecast(NAIVE if method == NAIVE else method, [float(y[-1])] * horizon, n, level=float(y[-1]), trend=0.0)
+        result = Forecast(
+            NAIVE if method == NAIVE else method,
+            [float(y[-1])] * horizon,
+            n,
+            level=float(y[-1]),
+            trend=0.0,
+        )
     else:
         result = _smoothing(y, horizon, method)
     return _clipped(result, lower, upper)
@@ -112,8 +118,13 @@ def _smoothing(y: np.ndarray, horizon: int, method: str) -> Forecast:
 
     n = len(y)
     options = {
-        HOLT_WINTERS: dict(trend="add", damped_trend=True, seasonal="add",
-                           seasonal_periods=SEASON_WEEKS, initialization_method="heuristic"),
+        HOLT_WINTERS: dict(
+            trend="add",
+            damped_trend=True,
+            seasonal="add",
+            seasonal_periods=SEASON_WEEKS,
+            initialization_method="heuristic",
+        ),
         DAMPED_TREND: dict(trend="add", damped_trend=True, initialization_method="estimated"),
         SIMPLE: dict(initialization_method="estimated"),
     }[method]
@@ -125,8 +136,12 @@ def _smoothing(y: np.ndarray, horizon: int, method: str) -> Forecast:
         values = [float(v) for v in np.asarray(fit.forecast(horizon))]
     params = {
         name: float(fit.params[key])
-        for name, key in (("alpha", "smoothing_level"), ("beta", "smoothing_trend"),
-                          ("gamma", "smoothing_seasonal"), ("phi", "damping_trend"))
+        for name, key in (
+            ("alpha", "smoothing_level"),
+            ("beta", "smoothing_trend"),
+            ("gamma", "smoothing_seasonal"),
+            ("phi", "damping_trend"),
+        )
         if key in fit.params and fit.params[key] is not None and not np.isnan(fit.params[key])
     }
     level = float(np.asarray(fit.level)[-1])
@@ -142,8 +157,15 @@ def _clipped(result: Forecast, lower: float | None, upper: float | None) -> Fore
     if lower is None and upper is None:
         return result
     values = list(np.clip(result.values, lower, upper))
-    return Forecast(result.method, [float(v) for v in values], result.history_weeks, result.level,
-                    result.trend, result.seasonal, result.params)
+    return Forecast(
+        result.method,
+        [float(v) for v in values],
+        result.history_weeks,
+        result.level,
+        result.trend,
+        result.seasonal,
+        result.params,
+    )
 
 
 def step_components(result: Forecast) -> list[tuple[float | None, float | None, float | None]]:

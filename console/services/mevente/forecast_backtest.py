@@ -78,7 +78,9 @@ class Backtest:
 
 
 def backtest_series(
-    values: Sequence[float], horizon: int = DEFAULT_HORIZON, origins: int = DEFAULT_ORIGINS,
+    values: Sequence[float],
+    horizon: int = DEFAULT_HORIZON,
+    origins: int = DEFAULT_ORIGINS,
     bounds: tuple[float | None, float | None] = (None, None),
 ) -> Backtest:
     """Rolling-origin backtest over the last ``origins`` origins that leave ``horizon`` actuals."""
@@ -99,13 +101,19 @@ def backtest_series(
     return Backtest(used, model, baseline, count, n)
 
 
-def national_series(session: Session, metric: ForecastMetric, as_of_week: dt.date | None = None) -> dict[int, list[float]]:
+def national_series(
+    session: Session, metric: ForecastMetric, as_of_week: dt.date | None = None
+) -> dict[int, list[float]]:
     """Per value chain, the national weekly series (2025 map cells summed), oldest first."""
     w = WeeklyIndicator
     stmt = (
         select(
-            w.value_chain_id, w.week_start, func.sum(w.sold_value), func.sum(w.opening_value),
-            func.sum(w.offered_value), func.sum(w.unsold_value),
+            w.value_chain_id,
+            w.week_start,
+            func.sum(w.sold_value),
+            func.sum(w.opening_value),
+            func.sum(w.offered_value),
+            func.sum(w.unsold_value),
         )
         .where(w.map_version == "2025")
         .group_by(w.value_chain_id, w.week_start)
@@ -113,7 +121,10 @@ def national_series(session: Session, metric: ForecastMetric, as_of_week: dt.dat
     )
     if as_of_week is not None:
         stmt = stmt.where(w.week_start <= as_of_week)
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=["chain", "week", "sold", "opening", "offered", "unsold"])
+    frame = pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=["chain", "week", "sold", "opening", "offered", "unsold"],
+    )
     series: dict[int, list[float]] = {}
     for chain, rows in frame.groupby("chain"):
         supply = rows["opening"].astype(float) + rows["offered"].astype(float)
@@ -125,7 +136,9 @@ def national_series(session: Session, metric: ForecastMetric, as_of_week: dt.dat
     return series
 
 
-def cell_series(session: Session, metric: ForecastMetric, map_version: str = "2025") -> dict[tuple[int, int], list[float]]:
+def cell_series(
+    session: Session, metric: ForecastMetric, map_version: str = "2025"
+) -> dict[tuple[int, int], list[float]]:
     """Per (value chain, province) of one map, the weekly series, oldest first."""
     w = WeeklyIndicator
     stmt = (
@@ -135,7 +148,11 @@ def cell_series(session: Session, metric: ForecastMetric, map_version: str = "20
     )
     series: dict[tuple[int, int], list] = {}
     for chain, province, ratio, unsold in session.execute(stmt):
-        value = (float("nan") if ratio is None else float(ratio)) if metric == ForecastMetric.SELL_THROUGH else float(unsold)
+        value = (
+            (float("nan") if ratio is None else float(ratio))
+            if metric == ForecastMetric.SELL_THROUGH
+            else float(unsold)
+        )
         series.setdefault((chain, province), []).append(value)
     if metric == ForecastMetric.SELL_THROUGH:
         return {key: fill_gaps(values) for key, values in series.items()}
@@ -158,7 +175,9 @@ def choose_methods(
     results: dict[tuple[int, ForecastMetric], Backtest] = {}
     for metric in ForecastMetric:
         for chain, values in national_series(session, metric).items():
-            results[(chain, metric)] = backtest_series(values, horizon, origins, METRIC_BOUNDS[metric])
+            results[(chain, metric)] = backtest_series(
+                values, horizon, origins, METRIC_BOUNDS[metric]
+            )
     session.execute(delete(ForecastChoice))
     now = utcnow()
     rows = [

@@ -42,9 +42,20 @@ RATE_STEP = Decimal("0.0001")
 AGE_STEP = Decimal("0.1")
 MAPS = ("2015", "2025")
 INDICATOR_COLUMNS = [
-    "week_start", "value_chain_id", "province_id", "map_version", "offered_value", "sold_value",
-    "opening_value", "unsold_value", "sell_through", "unsold_age_days", "unit_code",
-    "offered_quantity", "sold_quantity", "unsold_quantity",
+    "week_start",
+    "value_chain_id",
+    "province_id",
+    "map_version",
+    "offered_value",
+    "sold_value",
+    "opening_value",
+    "unsold_value",
+    "sell_through",
+    "unsold_age_days",
+    "unit_code",
+    "offered_quantity",
+    "sold_quantity",
+    "unsold_quantity",
 ]
 
 
@@ -157,7 +168,9 @@ def _direct_sales(session: Session, cutoff: dt.datetime) -> pd.DataFrame:
 def _stock_deltas(listings: pd.DataFrame, sales: pd.DataFrame) -> pd.DataFrame:
     """Changes of each listing's remaining quantity: +offered, −sold, −withdrawn at closing."""
     attrs = listings.set_index("listing_id")
-    opened = pd.DataFrame({"listing_id": listings["listing_id"], "week": listings["lw"], "dq": listings["qty"]})
+    opened = pd.DataFrame(
+        {"listing_id": listings["listing_id"], "week": listings["lw"], "dq": listings["qty"]}
+    )
     s = sales.merge(listings[["listing_id", "qty", "lw", "cw"]], on="listing_id", how="inner")
     # A sale recorded before its listing's week counts from the listing's week.
     s["week"] = np.maximum(s["w"], s["lw"])
@@ -174,9 +187,13 @@ def _stock_deltas(listings: pd.DataFrame, sales: pd.DataFrame) -> pd.DataFrame:
     closing = listings[listings["cw"].notna()].copy()
     closing["week"] = np.maximum(closing["cw"].astype(np.int64), closing["lw"])
     remaining = closing["qty"] + closing["listing_id"].map(sold_out).fillna(0).astype(np.int64)
-    closed = pd.DataFrame({"listing_id": closing["listing_id"], "week": closing["week"], "dq": -remaining})
+    closed = pd.DataFrame(
+        {"listing_id": closing["listing_id"], "week": closing["week"], "dq": -remaining}
+    )
     deltas = pd.concat([opened, s[["listing_id", "week", "dq"]], closed], ignore_index=True)
-    deltas = deltas.join(attrs[["price", "listed_s", "chain", "unit", "p2015", "p2025"]], on="listing_id")
+    deltas = deltas.join(
+        attrs[["price", "listed_s", "chain", "unit", "p2015", "p2025"]], on="listing_id"
+    )
     deltas["dv"] = deltas["dq"].astype(np.int64) * deltas["price"]
     # Value-weighted listing time: mean age = end of week − Σ(value × listed) / Σ value.
     deltas["dage"] = deltas["dv"].astype(float) * deltas["listed_s"]
@@ -187,16 +204,27 @@ FLOWS = ["off_q", "off_v", "sold_q", "sold_v"]
 STOCKS = ["dq", "dv", "dage"]
 
 
-def _cell_frame(listings, sales, direct, deltas, province: str, first: int, last: int) -> pd.DataFrame:
+def _cell_frame(
+    listings, sales, direct, deltas, province: str, first: int, last: int
+) -> pd.DataFrame:
     """Indicator rows for one map (province column ``p2015`` or ``p2025``)."""
     keys = ["chain", province, "unit"]
     offered = listings[[*keys]].assign(
         week=listings["lw"], off_q=listings["qty"], off_v=listings["qty"] * listings["price"]
     )
-    linked = sales.merge(listings[["listing_id", "price", "chain", "unit", "p2015", "p2025"]], on="listing_id")
-    linked = linked[[*keys]].assign(week=linked["w"], sold_q=linked["sold"], sold_v=linked["sold"] * linked["price"])
+    linked = sales.merge(
+        listings[["listing_id", "price", "chain", "unit", "p2015", "p2025"]], on="listing_id"
+    )
+    linked = linked[[*keys]].assign(
+        week=linked["w"], sold_q=linked["sold"], sold_v=linked["sold"] * linked["price"]
+    )
     events = pd.concat(
-        [offered, linked, direct[[*keys, "week", "sold_q", "sold_v"]], deltas[[*keys, "week", *STOCKS]]],
+        [
+            offered,
+            linked,
+            direct[[*keys, "week", "sold_q", "sold_v"]],
+            deltas[[*keys, "week", *STOCKS]],
+        ],
         ignore_index=True,
     )
     events = events[events["week"] <= last]
@@ -204,10 +232,14 @@ def _cell_frame(listings, sales, direct, deltas, province: str, first: int, last
     events[integer_columns] = events[integer_columns].fillna(0).astype(np.int64)
     events["dage"] = events["dage"].fillna(0.0)
     summed = events.groupby([*keys, "week"])[[*FLOWS, *STOCKS]].sum()
-    weeks = pd.MultiIndex.from_product([[*FLOWS, *STOCKS], range(first, last + 1)], names=[None, "week"])
+    weeks = pd.MultiIndex.from_product(
+        [[*FLOWS, *STOCKS], range(first, last + 1)], names=[None, "week"]
+    )
     wide = summed.unstack("week", fill_value=0).reindex(columns=weeks, fill_value=0)
     # Stock is the running sum of its changes: the remaining quantity at each week's end.
-    wide = pd.concat({c: wide[c].cumsum(axis=1) if c in STOCKS else wide[c] for c in [*FLOWS, *STOCKS]}, axis=1)
+    wide = pd.concat(
+        {c: wide[c].cumsum(axis=1) if c in STOCKS else wide[c] for c in [*FLOWS, *STOCKS]}, axis=1
+    )
     long = wide.stack(level=1, future_stack=True).reset_index()
     return _finish_cells(long, province)
 
@@ -218,15 +250,25 @@ def _finish_cells(long: pd.DataFrame, province: str) -> pd.DataFrame:
     active = (long[["off_q", "sold_q", "dq"]] != 0).any(axis=1)
     units = long[active].groupby(["value_chain_id", "province_id"])["unit"].nunique()
     cells = long.groupby(["value_chain_id", "province_id", "week"], as_index=False).agg(
-        off_v=("off_v", "sum"), sold_v=("sold_v", "sum"), dv=("dv", "sum"), dage=("dage", "sum"),
-        off_q=("off_q", "sum"), sold_q=("sold_q", "sum"), dq=("dq", "sum"), unit=("unit", "first"),
+        off_v=("off_v", "sum"),
+        sold_v=("sold_v", "sum"),
+        dv=("dv", "sum"),
+        dage=("dage", "sum"),
+        off_q=("off_q", "sum"),
+        sold_q=("sold_q", "sum"),
+        dq=("dq", "sum"),
+        unit=("unit", "first"),
     )
     cells = cells.sort_values(["value_chain_id", "province_id", "week"])
     # Drop each cell's weeks before its first activity.
     activity = (cells[["off_v", "sold_v", "dv"]] != 0).any(axis=1).astype(int)
-    cells = cells[activity.groupby([cells["value_chain_id"], cells["province_id"]]).cumsum() > 0].copy()
+    cells = cells[
+        activity.groupby([cells["value_chain_id"], cells["province_id"]]).cumsum() > 0
+    ].copy()
     cells["opening_v"] = cells.groupby(["value_chain_id", "province_id"])["dv"].shift(1).fillna(0)
-    single = cells.set_index(["value_chain_id", "province_id"]).index.map(lambda k: units.get(k, 0) == 1)
+    single = cells.set_index(["value_chain_id", "province_id"]).index.map(
+        lambda k: units.get(k, 0) == 1
+    )
     cells["single_unit"] = np.asarray(single, dtype=bool)
     return cells
 
@@ -319,10 +361,22 @@ def weekly_indicators_frame(
     w = WeeklyIndicator
     stmt = (
         select(
-            w.week_start, w.value_chain_id, m.ValueChain.name.label("value_chain"), w.province_id,
-            m.Province.name.label("province"), w.map_version, w.offered_value, w.sold_value,
-            w.opening_value, w.unsold_value, w.sell_through, w.unsold_age_days, w.unit_code,
-            w.offered_quantity, w.sold_quantity, w.unsold_quantity,
+            w.week_start,
+            w.value_chain_id,
+            m.ValueChain.name.label("value_chain"),
+            w.province_id,
+            m.Province.name.label("province"),
+            w.map_version,
+            w.offered_value,
+            w.sold_value,
+            w.opening_value,
+            w.unsold_value,
+            w.sell_through,
+            w.unsold_age_days,
+            w.unit_code,
+            w.offered_quantity,
+            w.sold_quantity,
+            w.unsold_quantity,
         )
         .join(m.ValueChain, m.ValueChain.id == w.value_chain_id)
         .join(m.Province, m.Province.id == w.province_id)
@@ -354,9 +408,20 @@ def forecasts_frame(
     f = MeventeForecast
     stmt = (
         select(
-            f.value_chain_id, m.ValueChain.name.label("value_chain"), f.province_id,
-            m.Province.name.label("province"), m.Province.map_version, f.metric, f.origin_week, f.step,
-            f.target_week, f.value, f.method, f.level, f.trend, f.seasonal,
+            f.value_chain_id,
+            m.ValueChain.name.label("value_chain"),
+            f.province_id,
+            m.Province.name.label("province"),
+            m.Province.map_version,
+            f.metric,
+            f.origin_week,
+            f.step,
+            f.target_week,
+            f.value,
+            f.method,
+            f.level,
+            f.trend,
+            f.seasonal,
         )
         .join(m.ValueChain, m.ValueChain.id == f.value_chain_id)
         .join(m.Province, m.Province.id == f.province_id)

@@ -49,8 +49,24 @@ MAX_SUGGESTIONS = 5  # per cooperative and category: a list a coordinator can ca
 BUYER_KINDS = (m.BuyerKind.BUSINESS, m.BuyerKind.COOPERATIVE)
 UNIT_LABELS = {"kg": ("kg", "kg"), "l": ("l", "l"), "piece": ("pièces", "pièce")}
 # Head nouns of categories that take "la" (the reasons read "utilise la tomate fraîche").
-FEMININE_HEADS = {"tomate", "farine", "huile", "noix", "peau", "cerise", "graine", "banane",
-                  "pomme", "canne", "viande", "laine", "cire", "patate", "feuille", "racine"}
+FEMININE_HEADS = {
+    "tomate",
+    "farine",
+    "huile",
+    "noix",
+    "peau",
+    "cerise",
+    "graine",
+    "banane",
+    "pomme",
+    "canne",
+    "viande",
+    "laine",
+    "cire",
+    "patate",
+    "feuille",
+    "racine",
+}
 # Singular head nouns that end like plurals.
 SINGULAR_HEADS = {"maïs", "riz", "jus", "pois", "ananas", "miel"}
 
@@ -145,7 +161,9 @@ class DistanceTable:
         if province_id is None or province_id not in self.maps:
             return Location(None, None)
         version, successor = self.maps[province_id]
-        return Location(province_id, successor) if version == "2015" else Location(None, province_id)
+        return (
+            Location(province_id, successor) if version == "2015" else Location(None, province_id)
+        )
 
     def between(self, a: Location, b: Location) -> tuple[int | None, str | None]:
         """(km, "Gitega → Ngozi : 95 km") on the finest map both are known on."""
@@ -166,24 +184,34 @@ def _utc(day: dt.date) -> dt.datetime:
     return local_midnight_utc(day + dt.timedelta(days=1))
 
 
-def stale_stock(session: Session, as_of: dt.date, age_days: dict[int, int], default_age: int) -> list[StaleStock]:
+def stale_stock(
+    session: Session, as_of: dt.date, age_days: dict[int, int], default_age: int
+) -> list[StaleStock]:
     """Per cooperative and category: open listings older than the threshold with stock left."""
     now = _utc(as_of)
     sold = (
         select(m.OrderLine.listing_id, func.sum(m.OrderLine.quantity).label("qty"))
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(m.OrderLine.listing_id.is_not(None), is_sale(),
-               m.Order.placed_at < now)
+        .where(m.OrderLine.listing_id.is_not(None), is_sale(), m.Order.placed_at < now)
         .group_by(m.OrderLine.listing_id)
         .subquery()
     )
     youngest = min([default_age, *age_days.values()])
     stmt = (
         select(
-            m.Listing.id, m.Listing.quantity_offered, m.Listing.unit_price, m.Listing.listed_at,
-            func.coalesce(sold.c.qty, 0), m.Product.category_id, m.Category.name,
-            m.Category.value_chain_id, m.Unit.code, m.Cooperative.id, m.Cooperative.name,
-            m.Cooperative.province_id, m.Cooperative.province_2025_id,
+            m.Listing.id,
+            m.Listing.quantity_offered,
+            m.Listing.unit_price,
+            m.Listing.listed_at,
+            func.coalesce(sold.c.qty, 0),
+            m.Product.category_id,
+            m.Category.name,
+            m.Category.value_chain_id,
+            m.Unit.code,
+            m.Cooperative.id,
+            m.Cooperative.name,
+            m.Cooperative.province_id,
+            m.Cooperative.province_2025_id,
         )
         .join(m.Product, m.Product.id == m.Listing.product_id)
         .join(m.Category, m.Category.id == m.Product.category_id)
@@ -209,16 +237,27 @@ def stale_stock(session: Session, as_of: dt.date, age_days: dict[int, int], defa
         quantity = sum((r for _, r in rows), Decimal(0))
         amount = sum((r * Decimal(row[2]) for row, r in rows), Decimal(0))
         oldest, _ = min(rows, key=lambda item: (item[0][3], item[0][0]))
-        stocks.append(StaleStock(
-            seller_id=seller, seller_name=oldest[10], category_id=category, category_name=oldest[6],
-            value_chain_id=oldest[7], unit_code=oldest[8], quantity=quantity,
-            price=round_franc(amount / quantity), oldest_listing_id=oldest[0],
-            oldest_listed_at=oldest[3], location=Location(oldest[11], oldest[12]),
-        ))
+        stocks.append(
+            StaleStock(
+                seller_id=seller,
+                seller_name=oldest[10],
+                category_id=category,
+                category_name=oldest[6],
+                value_chain_id=oldest[7],
+                unit_code=oldest[8],
+                quantity=quantity,
+                price=round_franc(amount / quantity),
+                oldest_listing_id=oldest[0],
+                oldest_listed_at=oldest[3],
+                location=Location(oldest[11], oldest[12]),
+            )
+        )
     return stocks
 
 
-def purchases_by_buyer(session: Session, as_of: dt.date, category_ids: set[int]) -> dict[tuple[int, int], Purchase]:
+def purchases_by_buyer(
+    session: Session, as_of: dt.date, category_ids: set[int]
+) -> dict[tuple[int, int], Purchase]:
     """(buyer, category) → the latest year's purchases by businesses and cooperatives."""
     if not category_ids:
         return {}
@@ -226,8 +265,12 @@ def purchases_by_buyer(session: Session, as_of: dt.date, category_ids: set[int])
     year = extract("year", m.Order.placed_at)
     stmt = (
         select(
-            m.Order.buyer_id, m.Product.category_id, year, m.OrderLine.unit_price,
-            func.sum(m.OrderLine.quantity), func.max(m.Order.placed_at),
+            m.Order.buyer_id,
+            m.Product.category_id,
+            year,
+            m.OrderLine.unit_price,
+            func.sum(m.OrderLine.quantity),
+            func.max(m.Order.placed_at),
         )
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
@@ -263,7 +306,9 @@ def _aware(value) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def processors_by_input(session: Session, category_ids: set[int]) -> dict[int, dict[int, list[str]]]:
+def processors_by_input(
+    session: Session, category_ids: set[int]
+) -> dict[int, dict[int, list[str]]]:
     """input category → {cooperative id: names of the output categories it makes}."""
     if not category_ids:
         return {}
@@ -280,9 +325,17 @@ def processors_by_input(session: Session, category_ids: set[int]) -> dict[int, d
     chain_of = dict(session.execute(inputs).all())
     # Members of another value chain that is built on the input (hides → leather goods).
     members = (
-        select(relation.input_category_id, m.cooperative_value_chain.c.cooperative_id, out.name, out.value_chain_id)
+        select(
+            relation.input_category_id,
+            m.cooperative_value_chain.c.cooperative_id,
+            out.name,
+            out.value_chain_id,
+        )
         .join(out, out.id == relation.output_category_id)
-        .join(m.cooperative_value_chain, m.cooperative_value_chain.c.value_chain_id == out.value_chain_id)
+        .join(
+            m.cooperative_value_chain,
+            m.cooperative_value_chain.c.value_chain_id == out.value_chain_id,
+        )
         .where(relation.input_category_id.in_(category_ids))
     )
     result: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -296,7 +349,12 @@ def processors_by_input(session: Session, category_ids: set[int]) -> dict[int, d
 
 
 def _candidates(
-    stock: StaleStock, purchases: dict[int, dict[int, Purchase]], processors, buyers, coops, buyer_of_coop
+    stock: StaleStock,
+    purchases: dict[int, dict[int, Purchase]],
+    processors,
+    buyers,
+    coops,
+    buyer_of_coop,
 ) -> list[Candidate]:
     """Everyone who could take this stock, merged by buyer (a processor that bought is one candidate)."""
     found: dict[str, Candidate] = {}
@@ -305,8 +363,13 @@ def _candidates(
         if buyer["cooperative_id"] == stock.seller_id or buyer["inactive"]:
             continue  # the seller itself, or a suspended or dissolved cooperative
         found[f"buyer:{buyer_id}"] = Candidate(
-            key=f"buyer:{buyer_id}", name=buyer["name"], location=buyer["location"], buyer_id=buyer_id,
-            cooperative_id=buyer["cooperative_id"], abroad=buyer["abroad"], purchase=purchase,
+            key=f"buyer:{buyer_id}",
+            name=buyer["name"],
+            location=buyer["location"],
+            buyer_id=buyer_id,
+            cooperative_id=buyer["cooperative_id"],
+            abroad=buyer["abroad"],
+            purchase=purchase,
         )
     for coop_id, outputs in processors.get(stock.category_id, {}).items():
         coop = coops.get(coop_id)
@@ -315,7 +378,11 @@ def _candidates(
         buyer_id = buyer_of_coop.get(coop_id)
         key = f"buyer:{buyer_id}" if buyer_id else f"coop:{coop_id}"
         candidate = found.get(key) or Candidate(
-            key=key, name=coop["name"], location=coop["location"], buyer_id=buyer_id, cooperative_id=coop_id,
+            key=key,
+            name=coop["name"],
+            location=coop["location"],
+            buyer_id=buyer_id,
+            cooperative_id=coop_id,
         )
         candidate.processes = list(outputs)
         found[key] = candidate
@@ -323,7 +390,11 @@ def _candidates(
 
 
 def score_candidate(
-    stock: StaleStock, candidate: Candidate, distances: DistanceTable, as_of: dt.date, with_reasons: bool = True
+    stock: StaleStock,
+    candidate: Candidate,
+    distances: DistanceTable,
+    as_of: dt.date,
+    with_reasons: bool = True,
 ) -> RankedSuggestion:
     """The weighted score of one candidate and (unless asked not to) its French reasons with the figures."""
     plural, singular = UNIT_LABELS.get(stock.unit_code, (stock.unit_code, stock.unit_code))
@@ -350,19 +421,29 @@ def score_candidate(
     km, route = distances.between(stock.location, candidate.location)
     if km is None:
         parts["distance"] = UNKNOWN_DISTANCE_SCORE
-        reasons.append("acheteur à l'étranger" if candidate.abroad else "province de l'acheteur inconnue")
+        reasons.append(
+            "acheteur à l'étranger" if candidate.abroad else "province de l'acheteur inconnue"
+        )
     else:
         parts["distance"] = 1.0 / (1.0 + km / DISTANCE_HALF_KM)
         reasons.append(route)
     score = (
-        WEIGHT_VOLUME * parts["volume"] + WEIGHT_PRICE * parts["price"] + WEIGHT_RECENCY * parts["recency"]
-        + WEIGHT_PROCESSING * parts["processing"] + WEIGHT_DISTANCE * parts["distance"]
+        WEIGHT_VOLUME * parts["volume"]
+        + WEIGHT_PRICE * parts["price"]
+        + WEIGHT_RECENCY * parts["recency"]
+        + WEIGHT_PROCESSING * parts["processing"]
+        + WEIGHT_DISTANCE * parts["distance"]
     )
     return RankedSuggestion(stock, candidate, score, parts, reasons, km)
 
 
-def rank_candidates(stock: StaleStock, candidates: list[Candidate], distances: DistanceTable, as_of: dt.date,
-                    limit: int = MAX_SUGGESTIONS) -> list[RankedSuggestion]:
+def rank_candidates(
+    stock: StaleStock,
+    candidates: list[Candidate],
+    distances: DistanceTable,
+    as_of: dt.date,
+    limit: int = MAX_SUGGESTIONS,
+) -> list[RankedSuggestion]:
     """The best ``limit`` candidates, highest score first (ties: name, for a stable order)."""
     scored = [score_candidate(stock, c, distances, as_of, with_reasons=False) for c in candidates]
     scored.sort(key=lambda s: (-s.score, s.candidate.name, s.candidate.key))
@@ -373,23 +454,37 @@ def rank_candidates(stock: StaleStock, candidates: list[Candidate], distances: D
 def _parties(session: Session, distances: DistanceTable) -> tuple[dict, dict]:
     """Buyers and active cooperatives, with their locations."""
     coops = {}
-    for c in session.execute(select(m.Cooperative.id, m.Cooperative.name, m.Cooperative.province_id,
-                                    m.Cooperative.province_2025_id, m.Cooperative.status)):
+    for c in session.execute(
+        select(
+            m.Cooperative.id,
+            m.Cooperative.name,
+            m.Cooperative.province_id,
+            m.Cooperative.province_2025_id,
+            m.Cooperative.status,
+        )
+    ):
         if c.status == m.CooperativeStatus.ACTIVE:
             coops[c.id] = {"name": c.name, "location": Location(c.province_id, c.province_2025_id)}
     all_coops = dict(session.execute(select(m.Cooperative.id, m.Cooperative.province_id)).all())
     buyers = {}
-    for b in session.execute(select(m.Buyer.id, m.Buyer.name, m.Buyer.province_id, m.Buyer.cooperative_id,
-                                    m.Buyer.country)):
+    for b in session.execute(
+        select(
+            m.Buyer.id, m.Buyer.name, m.Buyer.province_id, m.Buyer.cooperative_id, m.Buyer.country
+        )
+    ):
         if b.cooperative_id and b.cooperative_id in coops:
             location = coops[b.cooperative_id]["location"]
         elif b.cooperative_id in all_coops:
             location = distances.location_of(all_coops[b.cooperative_id])
         else:
             location = distances.location_of(b.province_id)
-        buyers[b.id] = {"name": b.name, "cooperative_id": b.cooperative_id, "location": location,
-                        "abroad": (b.country or "BI") != "BI",
-                        "inactive": bool(b.cooperative_id) and b.cooperative_id not in coops}
+        buyers[b.id] = {
+            "name": b.name,
+            "cooperative_id": b.cooperative_id,
+            "location": location,
+            "abroad": (b.country or "BI") != "BI",
+            "inactive": bool(b.cooperative_id) and b.cooperative_id not in coops,
+        }
     return buyers, coops
 
 
@@ -411,6 +506,8 @@ def compute_suggestions(
     ranked = []
     for stock in stocks:
         candidates = _candidates(stock, purchases, processors, buyers, coops, buyer_of_coop)
-        for position, suggestion in enumerate(rank_candidates(stock, candidates, distances, as_of), start=1):
+        for position, suggestion in enumerate(
+            rank_candidates(stock, candidates, distances, as_of), start=1
+        ):
             ranked.append((position, suggestion))
     return ranked

@@ -40,16 +40,18 @@ class MeventeRefresh:
     def describe(self) -> str:
         """A French summary for the command line."""
         a, s = self.alerts, self.suggestions
-        return "\n".join([
-            f"Indicateurs jusqu'à la semaine du {self.last_week:%d/%m/%Y} : {self.indicator_rows} lignes.",
-            f"Méthode de prévision retenue : modèle pour {self.model_kept} séries, "
-            f"« même semaine l'an dernier » pour {self.baseline_kept}.",
-            f"Alertes : {a.evaluated} cellules évaluées, {a.raised} nouvelles, {a.updated} mises à jour, "
-            f"{a.resolved} levées ; {a.forecasts} prévisions enregistrées.",
-            f"Suggestions : {s.stale_stocks} stocks invendus, {s.proposed} nouvelles, {s.updated} mises à jour, "
-            f"{s.removed} retirées, {s.linked_orders} commandes liées.",
-            "Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()) + ".",
-        ])
+        return "\n".join(
+            [
+                f"Indicateurs jusqu'à la semaine du {self.last_week:%d/%m/%Y} : {self.indicator_rows} lignes.",
+                f"Méthode de prévision retenue : modèle pour {self.model_kept} séries, "
+                f"« même semaine l'an dernier » pour {self.baseline_kept}.",
+                f"Alertes : {a.evaluated} cellules évaluées, {a.raised} nouvelles, {a.updated} mises à jour, "
+                f"{a.resolved} levées ; {a.forecasts} prévisions enregistrées.",
+                f"Suggestions : {s.stale_stocks} stocks invendus, {s.proposed} nouvelles, {s.updated} mises à jour, "
+                f"{s.removed} retirées, {s.linked_orders} commandes liées.",
+                "Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()) + ".",
+            ]
+        )
 
 
 def refresh_mevente(
@@ -84,6 +86,8 @@ def refresh_mevente(
 
     started = time.perf_counter()
     age_days = {chain: t.unsold_age_days for chain, t in by_chain.items()}
-    summary.suggestions = refresh_suggestions(session, as_of, age_days, national.unsold_age_days, actor)
+    summary.suggestions = refresh_suggestions(
+        session, as_of, age_days, national.unsold_age_days, actor
+    )
     summary.seconds["suggestions"] = time.perf_counter() - started
     return summary

@@ -85,7 +85,13 @@ class SupplyAndSales:
 
 
 def _terms(figures: SupplyAndSales) -> tuple[int, ...]:
-    return (figures.opening_milli, figures.offered_milli, figures.sold_milli, figures.listings, figures.unsold)
+    return (
+        figures.opening_milli,
+        figures.offered_milli,
+        figures.sold_milli,
+        figures.listings,
+        figures.unsold,
+    )
 
 
 def total(figures) -> SupplyAndSales:
@@ -179,10 +185,12 @@ def sell_through_by(
     result = {}
     for row in session.execute(stmt).all():
         key = tuple(row[: len(keys)])
-        result[key] = SupplyAndSales(*(int(value or 0) for value in row[len(keys):]))
+        result[key] = SupplyAndSales(*(int(value or 0) for value in row[len(keys) :]))
     return result
 
 
-def sell_through(session: Session, scope: ProvinceScope, start: dt.date, end: dt.date, **narrowing) -> SupplyAndSales:
+def sell_through(
+    session: Session, scope: ProvinceScope, start: dt.date, end: dt.date, **narrowing
+) -> SupplyAndSales:
     """The rate's terms for the Bujumbura days [start, end], all groups together."""
     return sell_through_by(session, scope, start, end, **narrowing).get((), SupplyAndSales())

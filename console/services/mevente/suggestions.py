@@ -28,7 +28,9 @@ STATUS_BY_VALUE = {s.value: s for s in SuggestionStatus}
 def scoped_suggestion(session: Session, scope: ProvinceScope, raw_id) -> MatchSuggestion:
     """The suggestion with this id in the scope, else MeventeNotFound."""
     suggestion_id = parse_id(raw_id)
-    stmt = apply_scope(select(MatchSuggestion).where(MatchSuggestion.id == suggestion_id), MatchSuggestion, scope)
+    stmt = apply_scope(
+        select(MatchSuggestion).where(MatchSuggestion.id == suggestion_id), MatchSuggestion, scope
+    )
     suggestion = session.scalar(stmt)
     if suggestion is None:
         raise MeventeNotFound("Suggestion introuvable.")
@@ -38,7 +40,9 @@ def scoped_suggestion(session: Session, scope: ProvinceScope, raw_id) -> MatchSu
 def scoped_cooperative(session: Session, scope: ProvinceScope, raw_id) -> m.Cooperative:
     """A cooperative of the scope, else MeventeNotFound."""
     coop_id = parse_id(raw_id)
-    stmt = apply_scope(select(m.Cooperative).where(m.Cooperative.id == coop_id), m.Cooperative, scope)
+    stmt = apply_scope(
+        select(m.Cooperative).where(m.Cooperative.id == coop_id), m.Cooperative, scope
+    )
     coop = session.scalar(stmt)
     if coop is None:
         raise MeventeNotFound("Coopérative introuvable.")
@@ -50,7 +54,9 @@ def parse_status(raw) -> SuggestionStatus:
     status = STATUS_BY_VALUE.get(str(raw or "").strip())
     if status is None:
         valid = ", ".join(f"« {s.label} »" for s in SuggestionStatus)
-        raise MeventeInputError(f"Statut inconnu : « {str(raw or '')[:40]} ». Choisissez parmi {valid}.")
+        raise MeventeInputError(
+            f"Statut inconnu : « {str(raw or '')[:40]} ». Choisissez parmi {valid}."
+        )
     return status
 
 
@@ -61,7 +67,8 @@ def _order_between(session: Session, suggestion: MatchSuggestion, reference: str
         raise MeventeInputError(f"Aucune commande ne porte la référence « {reference[:60]} ».")
     buyer = order.buyer
     same_buyer = (suggestion.buyer_id is not None and order.buyer_id == suggestion.buyer_id) or (
-        suggestion.buyer_cooperative_id is not None and buyer.cooperative_id == suggestion.buyer_cooperative_id
+        suggestion.buyer_cooperative_id is not None
+        and buyer.cooperative_id == suggestion.buyer_cooperative_id
     )
     if order.seller_id != suggestion.seller_id or not same_buyer:
         raise MeventeInputError(
@@ -79,7 +86,13 @@ def _order_between(session: Session, suggestion: MatchSuggestion, reference: str
 
 
 def change_status(
-    session: Session, scope: ProvinceScope, raw_id, raw_status, user, note=None, order_reference=None
+    session: Session,
+    scope: ProvinceScope,
+    raw_id,
+    raw_status,
+    user,
+    note=None,
+    order_reference=None,
 ) -> MatchSuggestion:
     """Mark a suggestion contacted, concluded, dismissed or proposed again. Does not commit.
 
@@ -101,20 +114,47 @@ def change_status(
     suggestion.status_note = text
     if order is not None:
         suggestion.order_id = order.id
-    suggestion.events.append(MatchSuggestionEvent(
-        at=now, user_id=suggestion.status_changed_by_id, username=suggestion.status_changed_by,
-        from_status=previous.value, to_status=status.value, note=text,
-        order_id=order.id if order is not None else None,
-    ))
+    suggestion.events.append(
+        MatchSuggestionEvent(
+            at=now,
+            user_id=suggestion.status_changed_by_id,
+            username=suggestion.status_changed_by,
+            from_status=previous.value,
+            to_status=status.value,
+            note=text,
+            order_id=order.id if order is not None else None,
+        )
+    )
     session.flush()
     return suggestion
 
 
 SUGGESTION_COLUMNS = [
-    "id", "rank", "score", "status", "status_label", "seller_id", "seller", "seller_province",
-    "seller_phone", "category", "unsold_quantity", "unit", "per_unit", "listing_price", "oldest_listed_at",
-    "candidate", "candidate_kind", "candidate_province", "candidate_phone", "distance_km",
-    "reasons", "order_reference", "status_changed_by", "status_changed_at", "status_note",
+    "id",
+    "rank",
+    "score",
+    "status",
+    "status_label",
+    "seller_id",
+    "seller",
+    "seller_province",
+    "seller_phone",
+    "category",
+    "unsold_quantity",
+    "unit",
+    "per_unit",
+    "listing_price",
+    "oldest_listed_at",
+    "candidate",
+    "candidate_kind",
+    "candidate_province",
+    "candidate_phone",
+    "distance_km",
+    "reasons",
+    "order_reference",
+    "status_changed_by",
+    "status_changed_at",
+    "status_note",
 ]
 
 
@@ -127,8 +167,13 @@ def suggestions_frame(
     value_chain_id: int | None = None,
 ) -> pd.DataFrame:
     """Suggestions the scope may see, by seller then rank, as a DataFrame (dashboard)."""
-    records = suggestion_records(session, scope, cooperative_id=cooperative_id, statuses=statuses,
-                                 value_chain_id=value_chain_id)
+    records = suggestion_records(
+        session,
+        scope,
+        cooperative_id=cooperative_id,
+        statuses=statuses,
+        value_chain_id=value_chain_id,
+    )
     return pd.DataFrame(records, columns=SUGGESTION_COLUMNS)
 
 
@@ -149,11 +194,29 @@ def suggestion_records(
     coop_province = aliased(m.Province)
     stmt = (
         select(
-            s.id, s.rank, s.score, s.status, s.seller_id, seller.name, seller_province.name, seller.phone,
-            m.Category.name, s.unsold_quantity, m.Unit.code, s.listing_price, s.oldest_listed_at,
-            func.coalesce(m.Buyer.name, candidate_coop.name), m.Buyer.kind,
-            func.coalesce(coop_province.name, buyer_province.name), candidate_coop.phone, s.distance_km,
-            s.reasons, m.Order.reference, s.status_changed_by, s.status_changed_at, s.status_note,
+            s.id,
+            s.rank,
+            s.score,
+            s.status,
+            s.seller_id,
+            seller.name,
+            seller_province.name,
+            seller.phone,
+            m.Category.name,
+            s.unsold_quantity,
+            m.Unit.code,
+            s.listing_price,
+            s.oldest_listed_at,
+            func.coalesce(m.Buyer.name, candidate_coop.name),
+            m.Buyer.kind,
+            func.coalesce(coop_province.name, buyer_province.name),
+            candidate_coop.phone,
+            s.distance_km,
+            s.reasons,
+            m.Order.reference,
+            s.status_changed_by,
+            s.status_changed_at,
+            s.status_note,
         )
         .join(seller, seller.id == s.seller_id)
         .join(seller_province, seller_province.id == seller.province_id)
@@ -163,7 +226,10 @@ def suggestion_records(
         .join(m.Unit, m.Unit.id == m.Product.unit_id)
         .outerjoin(m.Buyer, m.Buyer.id == s.buyer_id)
         .outerjoin(buyer_province, buyer_province.id == m.Buyer.province_id)
-        .outerjoin(candidate_coop, candidate_coop.id == func.coalesce(s.buyer_cooperative_id, m.Buyer.cooperative_id))
+        .outerjoin(
+            candidate_coop,
+            candidate_coop.id == func.coalesce(s.buyer_cooperative_id, m.Buyer.cooperative_id),
+        )
         .outerjoin(coop_province, coop_province.id == candidate_coop.province_id)
         .outerjoin(m.Order, m.Order.id == s.order_id)
         .order_by(seller.name, m.Category.name, s.rank, s.id)
@@ -177,17 +243,37 @@ def suggestion_records(
     rows = session.execute(apply_scope(stmt, s, scope)).all()
     records = []
     for r in rows:
-        records.append({
-            "id": r[0], "rank": r[1], "score": r[2], "status": r[3].value, "status_label": r[3].label,
-            "seller_id": r[4], "seller": r[5], "seller_province": r[6], "seller_phone": r[7],
-            "category": r[8], "unsold_quantity": r[9], "unit": UNIT_LABELS.get(r[10], (r[10], r[10]))[0],
-            "per_unit": UNIT_LABELS.get(r[10], (r[10], r[10]))[1], "listing_price": r[11],
-            "oldest_listed_at": r[12], "candidate": r[13],
-            "candidate_kind": r[14].label if r[14] is not None else "Coopérative (transformatrice)",
-            "candidate_province": r[15], "candidate_phone": r[16], "distance_km": r[17],
-            "reasons": list(r[18] or []), "order_reference": r[19], "status_changed_by": r[20],
-            "status_changed_at": r[21], "status_note": r[22],
-        })
+        records.append(
+            {
+                "id": r[0],
+                "rank": r[1],
+                "score": r[2],
+                "status": r[3].value,
+                "status_label": r[3].label,
+                "seller_id": r[4],
+                "seller": r[5],
+                "seller_province": r[6],
+                "seller_phone": r[7],
+                "category": r[8],
+                "unsold_quantity": r[9],
+                "unit": UNIT_LABELS.get(r[10], (r[10], r[10]))[0],
+                "per_unit": UNIT_LABELS.get(r[10], (r[10], r[10]))[1],
+                "listing_price": r[11],
+                "oldest_listed_at": r[12],
+                "candidate": r[13],
+                "candidate_kind": r[14].label
+                if r[14] is not None
+                else "Coopérative (transformatrice)",
+                "candidate_province": r[15],
+                "candidate_phone": r[16],
+                "distance_km": r[17],
+                "reasons": list(r[18] or []),
+                "order_reference": r[19],
+                "status_changed_by": r[20],
+                "status_changed_at": r[21],
+                "status_note": r[22],
+            }
+        )
     return records
 
 
@@ -206,20 +292,25 @@ class SuggestionOutcomes:
         """Share of suggestions that led to an order."""
         if not self.total:
             return None
-        return (Decimal(self.with_order) / Decimal(self.total)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        return (Decimal(self.with_order) / Decimal(self.total)).quantize(
+            Decimal("0.0001"), ROUND_HALF_UP
+        )
 
 
 def suggestion_outcomes(session: Session, scope: ProvinceScope) -> SuggestionOutcomes:
     """Counts by status, suggestions linked to an order, and those orders' value, per province."""
     s = MatchSuggestion
     province = aliased(m.Province)
-    counts = session.execute(apply_scope(
-        select(province.name, s.status, func.count(s.id), func.count(s.order_id))
-        .join(m.Cooperative, m.Cooperative.id == s.seller_id)
-        .join(province, province.id == m.Cooperative.province_2025_id)
-        .group_by(province.name, s.status),
-        s, scope,
-    )).all()
+    counts = session.execute(
+        apply_scope(
+            select(province.name, s.status, func.count(s.id), func.count(s.order_id))
+            .join(m.Cooperative, m.Cooperative.id == s.seller_id)
+            .join(province, province.id == m.Cooperative.province_2025_id)
+            .group_by(province.name, s.status),
+            s,
+            scope,
+        )
+    ).all()
     order_ids = select(s.order_id).where(s.order_id.is_not(None))
     clause = scope_clause(s, scope)
     if clause is not None:
@@ -239,8 +330,15 @@ def suggestion_outcomes(session: Session, scope: ProvinceScope) -> SuggestionOut
         outcomes.total += count
         outcomes.by_status[status.value] += count
         outcomes.with_order += linked
-        row = per_province.setdefault(name, {"province": name, "total": 0, "with_order": 0,
-                                             **{st.value: 0 for st in SuggestionStatus}})
+        row = per_province.setdefault(
+            name,
+            {
+                "province": name,
+                "total": 0,
+                "with_order": 0,
+                **{st.value: 0 for st in SuggestionStatus},
+            },
+        )
         row["total"] += count
         row["with_order"] += linked
         row[status.value] += count

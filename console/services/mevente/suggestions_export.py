@@ -101,7 +101,11 @@ def suggestions_csv(records: list[dict]) -> bytes:
             if key == "reasons" and value:
                 value = value.replace("\n", " ; ")
             if isinstance(value, Decimal | float):
-                value = format(value, "f").replace(".", ",") if isinstance(value, Decimal) else str(value).replace(".", ",")
+                value = (
+                    format(value, "f").replace(".", ",")
+                    if isinstance(value, Decimal)
+                    else str(value).replace(".", ",")
+                )
             cells.append("" if value is None else value)
         writer.writerow(cells)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

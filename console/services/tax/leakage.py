@@ -79,8 +79,17 @@ from console.services.tax.stamping import load_rules
 from console.services.tax.turnover_audit import drop_flags, monthly_sales, threshold_flags
 
 __all__ = [
-    "KIND_LABELS", "KINDS", "LINE_TAX", "UNPAID_DELIVERY", "REMITTANCE_MISSING", "REMITTANCE_LATE",
-    "REMITTANCE_SHORT", "UNREGISTERED_ABOVE_THRESHOLD", "SALES_DROP", "Figure", "Flag",
+    "KIND_LABELS",
+    "KINDS",
+    "LINE_TAX",
+    "UNPAID_DELIVERY",
+    "REMITTANCE_MISSING",
+    "REMITTANCE_LATE",
+    "REMITTANCE_SHORT",
+    "UNREGISTERED_ABOVE_THRESHOLD",
+    "SALES_DROP",
+    "Figure",
+    "Flag",
     "leakage_flags",
 ]
 
@@ -109,7 +118,9 @@ def leakage_flags(
         flags += threshold_flags(ctx, monthly_sales(ctx))
     if SALES_DROP in wanted:
         flags += drop_flags(ctx)
-    flags.sort(key=lambda f: (KINDS.index(f.kind), f.period.start, -f.amount_at_stake, f.seller_name))
+    flags.sort(
+        key=lambda f: (KINDS.index(f.kind), f.period.start, -f.amount_at_stake, f.seller_name)
+    )
     return flags
 
 
@@ -138,7 +149,9 @@ def _line_tax_flags(ctx: FlagContext) -> list[Flag]:
             found.append(f"{zero} sans taxe")
         if wrong:
             rates = ", ".join(sorted({format_rate(line.stamped_rate) for line in wrong}))
-            found.append(f"{len(wrong)} à un taux ({rates}) différent de la règle en vigueur le jour de la vente")
+            found.append(
+                f"{len(wrong)} à un taux ({rates}) différent de la règle en vigueur le jour de la vente"
+            )
         status = "assujetti" if items[0].seller_vat_registered else "non assujetti"
         flags.append(
             ctx.flag(
@@ -196,7 +209,9 @@ def _unpaid_flags(ctx: FlagContext) -> list[Flag]:
     )
     grouped = defaultdict(list)
     for order_id, seller_id, placed_at, gross, tax in ctx.session.execute(stmt):
-        grouped[(seller_id, period_of(local_date(placed_at)))].append((order_id, int(gross), int(tax)))
+        grouped[(seller_id, period_of(local_date(placed_at)))].append(
+            (order_id, int(gross), int(tax))
+        )
     flags = []
     ctx.sellers(seller_id for seller_id, _month in grouped)  # one query for every flag
     for (seller_id, month), orders in grouped.items():

@@ -125,11 +125,28 @@ def misstamped_lines(
     )
     found = []
     for row in session.execute(stmt):
-        (line_id, order_id, seller_id, placed_at, inclusive, category_id, registered,
-         unit_price, quantity, rate, tax) = row
+        (
+            line_id,
+            order_id,
+            seller_id,
+            placed_at,
+            inclusive,
+            category_id,
+            registered,
+            unit_price,
+            quantity,
+            rate,
+            tax,
+        ) = row
         computed = compute_line(
-            SaleLine(bool(registered), category_id, local_date(placed_at), unit_price,
-                     Decimal(quantity), bool(inclusive)),
+            SaleLine(
+                bool(registered),
+                category_id,
+                local_date(placed_at),
+                unit_price,
+                Decimal(quantity),
+                bool(inclusive),
+            ),
             vat_rules,
         )
         if computed.rate != Decimal(rate) or computed.tax != tax:

@@ -191,7 +191,9 @@ def period_index(column, periods: Sequence[Period]):
     row instead of n), which matters over a million lines.
     """
     outside = or_(column < periods[0].utc_start, column >= periods[-1].utc_end)
-    return case((outside, None), else_=_bisect(column, [p.utc_start for p in periods], 0, len(periods)))
+    return case(
+        (outside, None), else_=_bisect(column, [p.utc_start for p in periods], 0, len(periods))
+    )
 
 
 def date_period_index(column, periods: Sequence[Period]):
@@ -253,8 +255,7 @@ def seller_infos(session: Session, seller_ids) -> dict[int, SellerInfo]:
         .where(m.Cooperative.id.in_(ids))
     )
     return {
-        row[0]: SellerInfo(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:])
-        for row in rows
+        row[0]: SellerInfo(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:]) for row in rows
     }
 
 
@@ -313,7 +314,9 @@ def due_by_period(
     stmt = select(
         *keys, func.count(), func.sum(rows.c.net), func.sum(rows.c.gross), func.sum(rows.c.tax)
     ).group_by(*keys)
-    deadlines = dict(session.execute(select(m.TaxRule.id, m.TaxRule.remittance_deadline_days)).all())
+    deadlines = dict(
+        session.execute(select(m.TaxRule.id, m.TaxRule.remittance_deadline_days)).all()
+    )
     due: dict[tuple[int, int], list] = {}
     for seller, p, rule_id, lines, net, gross, tax in session.execute(stmt):
         entry = due.setdefault((seller, p), [0, 0, 0, 0, None])
@@ -400,7 +403,9 @@ def reconcile(
     periods = periods_between(start, end, grain)
     sellers = None if seller_id is None else [seller_id]
     due = due_by_period(session, scope, periods, province_id=province_id, seller_ids=sellers)
-    collected = collected_by_period(session, scope, periods, province_id=province_id, seller_ids=sellers)
+    collected = collected_by_period(
+        session, scope, periods, province_id=province_id, seller_ids=sellers
+    )
     remitted = _remitted(session, periods, scope, province_id, seller_id)
     keys = set(due) | set(collected) | set(remitted)
     infos = seller_infos(session, (seller for seller, _ in keys))

@@ -78,9 +78,14 @@ def remittance_flags(ctx: FlagContext) -> list[Flag]:
         ).items()
         if figures.tax
     }
-    default_deadline = ctx.session.scalar(
-        select(func.min(m.TaxRule.remittance_deadline_days)).where(m.TaxRule.kind == m.TaxKind.VAT)
-    ) or 0
+    default_deadline = (
+        ctx.session.scalar(
+            select(func.min(m.TaxRule.remittance_deadline_days)).where(
+                m.TaxRule.kind == m.TaxKind.VAT
+            )
+        )
+        or 0
+    )
 
     def deadline_days(seller_id: int, month_start: dt.date) -> int:
         figures = due.get((seller_id, month_start))
@@ -167,13 +172,18 @@ def _declared_flags(ctx, seller_id, start, end, entry: _Declared, due, deadline_
     return flags
 
 
-def _missing_flags(ctx: FlagContext, missing: list[tuple[int, dt.date, int, dt.date]]) -> list[Flag]:
+def _missing_flags(
+    ctx: FlagContext, missing: list[tuple[int, dt.date, int, dt.date]]
+) -> list[Flag]:
     """Months with VAT due, no remittance covering them, and the deadline passed."""
     if not missing:
         return []
     # The tax buyers paid to these sellers: the strongest evidence, read for them only.
     collected = collected_by_period(
-        ctx.session, ctx.scope, ctx.months, province_id=ctx.province_id,
+        ctx.session,
+        ctx.scope,
+        ctx.months,
+        province_id=ctx.province_id,
         seller_ids={seller_id for seller_id, *_rest in missing},
     )
     index = {month.start: i for i, month in enumerate(ctx.months)}
@@ -187,7 +197,11 @@ def _missing_flags(ctx: FlagContext, missing: list[tuple[int, dt.date, int, dt.d
                 period,
                 figures=(
                     Figure("tax_due", "TVA due", tax),
-                    Figure("tax_collected", "TVA collectée", collected.get((seller_id, index[month_start]), 0)),
+                    Figure(
+                        "tax_collected",
+                        "TVA collectée",
+                        collected.get((seller_id, index[month_start]), 0),
+                    ),
                     Figure("deadline", "Date limite", deadline, DATE),
                 ),
                 explanation=(
@@ -203,21 +217,34 @@ def _missing_flags(ctx: FlagContext, missing: list[tuple[int, dt.date, int, dt.d
 
 def _with_orders(ctx: FlagContext, flags: list[Flag]) -> list[Flag]:
     """Attach to missing and short flags the ids of the period's orders, whose lines make the due."""
-    targets = sorted({(f.seller_id, f.period) for f in flags if f.kind in (REMITTANCE_MISSING, REMITTANCE_SHORT)},
-                     key=lambda pair: (pair[0], pair[1].start))
+    targets = sorted(
+        {
+            (f.seller_id, f.period)
+            for f in flags
+            if f.kind in (REMITTANCE_MISSING, REMITTANCE_SHORT)
+        },
+        key=lambda pair: (pair[0], pair[1].start),
+    )
     if not targets:
         return flags
-    months = periods_between(min(p.start for _s, p in targets), max(p.end for _s, p in targets), MONTH)
+    months = periods_between(
+        min(p.start for _s, p in targets), max(p.end for _s, p in targets), MONTH
+    )
     periods_of: dict[int, list[Period]] = defaultdict(list)
     for seller_id, period in targets:
         periods_of[seller_id].append(period)
     orders: dict[tuple, set[int]] = defaultdict(set)
     for i in range(0, len(targets), BATCH):
-        wanted = or_(*(
-            and_(m.Order.seller_id == seller_id, m.Order.placed_at >= period.utc_start,
-                 m.Order.placed_at < period.utc_end)
-            for seller_id, period in targets[i : i + BATCH]
-        ))
+        wanted = or_(
+            *(
+                and_(
+                    m.Order.seller_id == seller_id,
+                    m.Order.placed_at >= period.utc_start,
+                    m.Order.placed_at < period.utc_end,
+                )
+                for seller_id, period in targets[i : i + BATCH]
+            )
+        )
         # By seller (indexed), not by line: the lines' taxes are already in the figures.
         stmt = select(m.Order.id, m.Order.seller_id, m.Order.placed_at).where(
             *sale_filters(months, ctx.scope, ctx.province_id), wanted

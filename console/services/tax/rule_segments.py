@@ -37,7 +37,9 @@ def segment_of(segments: Sequence[Period], day: dt.date) -> int | None:
     return None
 
 
-def rate_in_force(rules: Sequence[RuleSpec], category_id: int, day: dt.date, registered: bool) -> Decimal:
+def rate_in_force(
+    rules: Sequence[RuleSpec], category_id: int, day: dt.date, registered: bool
+) -> Decimal:
     """The VAT rate the engine applies to such a sale that day (0 when untaxed or exempt)."""
     # A probe line: only the rate of the engine's answer is used, not its amounts.
     probe = SaleLine(registered, category_id, day, 1, Decimal(1), False)

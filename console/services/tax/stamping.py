@@ -34,7 +34,8 @@ _MILLI = Decimal(1000)
 def load_rules(session: Session) -> tuple[RuleSpec, ...]:
     """Every tax rule of the database, as engine specs (ordered by id)."""
     return tuple(
-        RuleSpec.from_record(rule) for rule in session.scalars(select(m.TaxRule).order_by(m.TaxRule.id))
+        RuleSpec.from_record(rule)
+        for rule in session.scalars(select(m.TaxRule).order_by(m.TaxRule.id))
     )
 
 
@@ -74,7 +75,8 @@ def stamp_order(session: Session, order: m.Order, rules: Iterable[RuleSpec] | No
             ).all()
         )
     line_categories = [
-        line.product.category_id if line.product else categories[line.product_id] for line in pending
+        line.product.category_id if line.product else categories[line.product_id]
+        for line in pending
     ]
     category_ids = np.array(sorted(set(line_categories)), dtype=np.int64)
     n = len(pending)
@@ -90,7 +92,11 @@ def stamp_order(session: Session, order: m.Order, rules: Iterable[RuleSpec] | No
     )
     notes = stamps.note
     for i, line in enumerate(pending):
-        line.net, line.tax, line.gross = int(stamps.net[i]), int(stamps.tax[i]), int(stamps.gross[i])
+        line.net, line.tax, line.gross = (
+            int(stamps.net[i]),
+            int(stamps.tax[i]),
+            int(stamps.gross[i]),
+        )
         rule_id = int(stamps.rule_id[i])
         line.tax_rule_id = rule_id if rule_id >= 0 else None
         line.tax_rate = Decimal(int(stamps.rate_bps[i])).scaleb(-4)

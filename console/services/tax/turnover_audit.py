@@ -65,11 +65,15 @@ def monthly_sales(ctx: FlagContext) -> MonthlySales:
         )
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
-        .where(*sale_filters(months, ctx.scope, ctx.province_id), m.Order.seller_id.in_(unregistered))
+        .where(
+            *sale_filters(months, ctx.scope, ctx.province_id), m.Order.seller_id.in_(unregistered)
+        )
         .subquery()
     )
     by_seller: dict[int, list[int]] = defaultdict(lambda: [0] * len(months))
-    stmt = select(rows.c.seller_id, rows.c.p, func.sum(rows.c.net)).group_by(rows.c.seller_id, rows.c.p)
+    stmt = select(rows.c.seller_id, rows.c.p, func.sum(rows.c.net)).group_by(
+        rows.c.seller_id, rows.c.p
+    )
     for seller_id, p, net in ctx.session.execute(stmt):
         by_seller[seller_id][p] = int(net or 0)
     return MonthlySales(months, dict(by_seller))
@@ -221,8 +225,12 @@ def _trends(ctx: FlagContext, history_start: dt.date, recent_start: dt.date, unt
         .subquery()
     )
     keys = (rows.c.seller_id, rows.c.category_id, rows.c.recent)
-    stmt = select(*keys, func.count(), func.sum(rows.c.net), func.min(rows.c.placed_at)).group_by(*keys)
-    found: dict[int, dict] = defaultdict(lambda: {"first": None, "history": {}, "recent": {}, "lines": 0})
+    stmt = select(*keys, func.count(), func.sum(rows.c.net), func.min(rows.c.placed_at)).group_by(
+        *keys
+    )
+    found: dict[int, dict] = defaultdict(
+        lambda: {"first": None, "history": {}, "recent": {}, "lines": 0}
+    )
     for seller_id, category_id, recent, count, net, first in ctx.session.execute(stmt):
         entry = found[seller_id]
         entry["recent" if recent else "history"][category_id] = int(net or 0)
@@ -274,7 +282,10 @@ def _market_ratios(trends: dict[int, _Trend], sellers: dict, recent_start: dt.da
         province = sellers[seller_id].province_2025_id
         rates[seller_id] = {}
         for category, amount in trend.history.items():
-            rate = (Decimal(amount) / history_months, Decimal(trend.recent[category]) / recent_months)
+            rate = (
+                Decimal(amount) / history_months,
+                Decimal(trend.recent[category]) / recent_months,
+            )
             rates[seller_id][category] = rate
             for totals in (local[(category, province)], national[category]):
                 totals[0] += rate[0]

@@ -62,7 +62,9 @@ def line_amount(unit_price: np.ndarray, qty_milli: np.ndarray) -> np.ndarray:
     return _as_int64(half_up_div(_exact_product(unit_price, np.asarray(qty_milli, np.int64)), 1000))
 
 
-def apply_rate(amount: np.ndarray, bps: np.ndarray, inclusive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def apply_rate(
+    amount: np.ndarray, bps: np.ndarray, inclusive: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Net and tax of each amount at a rate in basis points, rounded as compute_line rounds."""
     bps = np.asarray(bps, dtype=np.int64)
     net_incl = _as_int64(half_up_div(_exact_product(amount, BPS), BPS + bps))
@@ -96,7 +98,10 @@ def _segments(rules: Sequence[te.RuleSpec], first: int, last: int) -> np.ndarray
     """First days (epoch days) of the stretches in [first, last] over which no rule starts or ends."""
     bounds = {first}
     for rule in rules:
-        for day in (rule.valid_from, rule.valid_to + dt.timedelta(days=1) if rule.valid_to else None):
+        for day in (
+            rule.valid_from,
+            rule.valid_to + dt.timedelta(days=1) if rule.valid_to else None,
+        ):
             if day is not None and first < epoch_day(day) <= last:
                 bounds.add(epoch_day(day))
     return np.array(sorted(bounds), dtype=np.int64)
@@ -138,8 +143,12 @@ def stamp_lines(
         for k, code in enumerate(needed.tolist()):
             s, c = divmod(code, len(category_ids))
             rule = te.select_rule(
-                rules, kind=te.KIND_VAT, base=te.BASE_SALE, category_id=int(category_ids[c]),
-                on=EPOCH + dt.timedelta(days=int(starts[s])), seller_vat_registered=True,
+                rules,
+                kind=te.KIND_VAT,
+                base=te.BASE_SALE,
+                category_id=int(category_ids[c]),
+                on=EPOCH + dt.timedelta(days=int(starts[s])),
+                seller_vat_registered=True,
             )
             if rule is None:
                 continue

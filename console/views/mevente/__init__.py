@@ -37,5 +37,10 @@ def init_app(app, appbuilder) -> None:
     """Add the pages under the "Mévente" menu (the `isoko mevente-refresh` command: console.cli)."""
     for view, label, icon in MENU:
         appbuilder.add_view(
-            view, view.__name__, label=label, icon=icon, category=CATEGORY, category_label=_(CATEGORY),
+            view,
+            view.__name__,
+            label=label,
+            icon=icon,
+            category=CATEGORY,
+            category_label=_(CATEGORY),
         )

@@ -19,13 +19,20 @@ from console.services.mevente.alerts import (
 from console.services.mevente.errors import MeventeInputError, MeventeNotFound
 
 STATUS_FILTERS = {
-    "actives": ("Actives (ouvertes ou prises en compte)", [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
+    "actives": (
+        "Actives (ouvertes ou prises en compte)",
+        [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED],
+    ),
     "ouvertes": ("Ouvertes", [AlertStatus.OPEN]),
     "prises": ("Prises en compte", [AlertStatus.ACKNOWLEDGED]),
     "levees": ("Levées", [AlertStatus.RESOLVED]),
     "toutes": ("Toutes", None),
 }
-MAP_FILTERS = {"": "Les deux cartes", "2025": "Carte de 2025 (5 provinces)", "2015": "Carte de 2015 (18 provinces)"}
+MAP_FILTERS = {
+    "": "Les deux cartes",
+    "2025": "Carte de 2025 (5 provinces)",
+    "2015": "Carte de 2015 (18 provinces)",
+}
 
 
 def _choice(name: str, allowed, default: str, label: str) -> str:
@@ -49,8 +56,12 @@ class MeventeAlertView(BaseView):
     def index(self):
         status = _choice("statut", STATUS_FILTERS, "actives", "Statut")
         map_version = _choice("carte", MAP_FILTERS, "", "Carte")
-        records = alert_records(db.session, current_scope(), statuses=STATUS_FILTERS[status][1],
-                                map_version=map_version or None)
+        records = alert_records(
+            db.session,
+            current_scope(),
+            statuses=STATUS_FILTERS[status][1],
+            map_version=map_version or None,
+        )
         return self.render_template(
             "mevente/alerts.html",
             alerts=records,
@@ -89,7 +100,9 @@ class MeventeAlertView(BaseView):
     @has_access
     def acknowledge(self, alert_id):
         try:
-            acknowledge_alert(db.session, current_scope(), alert_id, g.user, request.form.get("note"))
+            acknowledge_alert(
+                db.session, current_scope(), alert_id, g.user, request.form.get("note")
+            )
             db.session.commit()
         except MeventeNotFound:
             db.session.rollback()
@@ -102,4 +115,3 @@ class MeventeAlertView(BaseView):
             return redirect(url_for("MeventeAlertView.index"))
         flash("Alerte prise en compte : votre note est enregistrée dans l'historique.", "success")
         return redirect(url_for("MeventeAlertView.show", alert_id=alert_id))
-

@@ -34,10 +34,24 @@ class MeventeThresholdView(IsokoModelView):
     datamodel = SQLAInterface(MeventeThreshold)
     base_permissions = REFERENCE
     list_title = "Seuils d'alerte de mévente"
-    list_columns = ["value_chain", "sell_through_min", "unsold_rise_max", "min_unsold_value",
-                    "horizon_weeks", "unsold_age_days", "updated_at"]
-    add_columns = edit_columns = ["value_chain", "sell_through_min", "unsold_rise_max", "min_unsold_value",
-                                  "horizon_weeks", "unsold_age_days", "note"]
+    list_columns = [
+        "value_chain",
+        "sell_through_min",
+        "unsold_rise_max",
+        "min_unsold_value",
+        "horizon_weeks",
+        "unsold_age_days",
+        "updated_at",
+    ]
+    add_columns = edit_columns = [
+        "value_chain",
+        "sell_through_min",
+        "unsold_rise_max",
+        "min_unsold_value",
+        "horizon_weeks",
+        "unsold_age_days",
+        "note",
+    ]
     show_columns = [*add_columns, "updated_at"]
     label_columns = {
         "value_chain": "Filière (vide : seuils nationaux)",
@@ -51,7 +65,9 @@ class MeventeThresholdView(IsokoModelView):
     }
     validators_columns = {
         "sell_through_min": [NumberRange(0, 1, "Entre 0 et 1 : 0,10 signifie 10 pour cent.")],
-        "unsold_rise_max": [NumberRange(0, 10, "Entre 0 et 10 : 0,25 signifie une hausse de 25 pour cent.")],
+        "unsold_rise_max": [
+            NumberRange(0, 10, "Entre 0 et 10 : 0,25 signifie une hausse de 25 pour cent.")
+        ],
         "min_unsold_value": [NumberRange(0, None, "Un montant positif, en francs.")],
         "horizon_weeks": [NumberRange(1, 26, "Entre 1 et 26 semaines.")],
         "unsold_age_days": [NumberRange(1, 365, "Entre 1 et 365 jours.")],
@@ -99,10 +115,26 @@ class WeeklyIndicatorView(IsokoModelView):
     datamodel = SQLAInterface(WeeklyIndicator)
     base_permissions = READ
     list_title = "Indicateurs hebdomadaires de mévente"
-    list_columns = ["week_start", "value_chain", "province", "map_version", "offered_value", "sold_value",
-                    "unsold_value", "sell_through", "unsold_age_days"]
-    show_columns = [*list_columns, "opening_value", "unit_code", "offered_quantity", "sold_quantity",
-                    "unsold_quantity", "computed_at"]
+    list_columns = [
+        "week_start",
+        "value_chain",
+        "province",
+        "map_version",
+        "offered_value",
+        "sold_value",
+        "unsold_value",
+        "sell_through",
+        "unsold_age_days",
+    ]
+    show_columns = [
+        *list_columns,
+        "opening_value",
+        "unit_code",
+        "offered_quantity",
+        "sold_quantity",
+        "unsold_quantity",
+        "computed_at",
+    ]
     search_columns = ["week_start", "value_chain", "province", "map_version"]
     base_order = ("week_start", "desc")
     label_columns = {
@@ -127,8 +159,18 @@ class ForecastChoiceView(IsokoModelView):
     datamodel = SQLAInterface(ForecastChoice)
     base_permissions = READ
     list_title = "Méthode de prévision retenue par filière"
-    list_columns = ["value_chain", "metric", "chosen_method", "model_method", "model_mae", "baseline_mae",
-                    "model_mape", "baseline_mape", "origins", "decided_at"]
+    list_columns = [
+        "value_chain",
+        "metric",
+        "chosen_method",
+        "model_method",
+        "model_mae",
+        "baseline_mae",
+        "model_mape",
+        "baseline_mape",
+        "origins",
+        "decided_at",
+    ]
     show_columns = [*list_columns, "history_weeks"]
     label_columns = {
         "metric": "Série",
@@ -143,6 +185,10 @@ class ForecastChoiceView(IsokoModelView):
         "decided_at": "Décidé le",
     }
     formatters_columns = {
-        "chosen_method": _method, "model_method": _method, "model_mae": _figure, "baseline_mae": _figure,
-        "model_mape": _figure, "baseline_mape": _figure,
+        "chosen_method": _method,
+        "model_method": _method,
+        "model_mae": _figure,
+        "baseline_mae": _figure,
+        "model_mape": _figure,
+        "baseline_mape": _figure,
     }

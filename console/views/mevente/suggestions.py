@@ -23,7 +23,10 @@ from console.services.mevente.suggestions_export import suggestions_csv, suggest
 from console.services.periods import today_local
 
 STATUS_FILTERS = {
-    "en-cours": ("En cours (proposées ou contactées)", [SuggestionStatus.PROPOSED, SuggestionStatus.CONTACTED]),
+    "en-cours": (
+        "En cours (proposées ou contactées)",
+        [SuggestionStatus.PROPOSED, SuggestionStatus.CONTACTED],
+    ),
     "toutes": ("Toutes", None),
     **{s.value: (s.label, [s]) for s in SuggestionStatus},
 }
@@ -45,7 +48,10 @@ def _filters():
         try:
             chain_id = parse_id(raw_chain)
         except MeventeInputError:
-            flash(f"Filière inconnue : « {raw_chain[:40]} ». Toutes les filières sont affichées.", "warning")
+            flash(
+                f"Filière inconnue : « {raw_chain[:40]} ». Toutes les filières sont affichées.",
+                "warning",
+            )
     return status, chain_id
 
 
@@ -55,28 +61,46 @@ class MatchSuggestionView(BaseView):
     route_base = "/mevente/suggestions"
     default_view = "index"
     method_permission_name = {
-        "index": "read", "cooperative": "read", "outcomes": "read", "export": "download", "mark": "mark",
+        "index": "read",
+        "cooperative": "read",
+        "outcomes": "read",
+        "export": "download",
+        "mark": "mark",
     }
 
     @expose("/")
     @has_access
     def index(self):
         status, chain_id = _filters()
-        records = suggestion_records(db.session, current_scope(), statuses=STATUS_FILTERS[status][1],
-                                     value_chain_id=chain_id)
+        records = suggestion_records(
+            db.session, current_scope(), statuses=STATUS_FILTERS[status][1], value_chain_id=chain_id
+        )
         sellers: dict[int, dict] = {}
         for record in records:
-            seller = sellers.setdefault(record["seller_id"], {
-                "id": record["seller_id"], "name": record["seller"], "province": record["seller_province"],
-                "categories": [], "count": 0, "best": record["candidate"],
-            })
+            seller = sellers.setdefault(
+                record["seller_id"],
+                {
+                    "id": record["seller_id"],
+                    "name": record["seller"],
+                    "province": record["seller_province"],
+                    "categories": [],
+                    "count": 0,
+                    "best": record["candidate"],
+                },
+            )
             if record["category"] not in seller["categories"]:
                 seller["categories"].append(record["category"])
             seller["count"] += 1
-        chains = db.session.execute(select(m.ValueChain.id, m.ValueChain.name).order_by(m.ValueChain.name)).all()
+        chains = db.session.execute(
+            select(m.ValueChain.id, m.ValueChain.name).order_by(m.ValueChain.name)
+        ).all()
         return self.render_template(
-            "mevente/suggestions_index.html", sellers=list(sellers.values()), status=status, chain_id=chain_id,
-            chains=chains, status_filters=[(k, v[0]) for k, v in STATUS_FILTERS.items()],
+            "mevente/suggestions_index.html",
+            sellers=list(sellers.values()),
+            status=status,
+            chain_id=chain_id,
+            chains=chains,
+            status_filters=[(k, v[0]) for k, v in STATUS_FILTERS.items()],
         )
 
     @expose("/cooperative/<coop_id>")
@@ -93,7 +117,9 @@ class MatchSuggestionView(BaseView):
         for record in suggestion_records(db.session, current_scope(), cooperative_id=coop.id):
             groups.setdefault(record["category"], []).append(record)
         return self.render_template(
-            "mevente/suggestions_cooperative.html", coop=coop, groups=groups,
+            "mevente/suggestions_cooperative.html",
+            coop=coop,
+            groups=groups,
             statuses=list(SuggestionStatus),
             can_mark=self.appbuilder.sm.has_access("can_mark", "MatchSuggestionView"),
         )
@@ -106,8 +132,13 @@ class MatchSuggestionView(BaseView):
             suggestion = scoped_suggestion(db.session, current_scope(), suggestion_id)
             back = url_for("MatchSuggestionView.cooperative", coop_id=suggestion.seller_id)
             suggestion = change_status(
-                db.session, current_scope(), suggestion_id, request.form.get("statut"), g.user,
-                request.form.get("note"), request.form.get("commande"),
+                db.session,
+                current_scope(),
+                suggestion_id,
+                request.form.get("statut"),
+                g.user,
+                request.form.get("note"),
+                request.form.get("commande"),
             )
             label = suggestion.status.label
             db.session.commit()
@@ -131,24 +162,37 @@ class MatchSuggestionView(BaseView):
         coop_id = None
         if request.args.get("cooperative"):
             try:
-                coop_id = scoped_cooperative(db.session, current_scope(), request.args["cooperative"]).id
+                coop_id = scoped_cooperative(
+                    db.session, current_scope(), request.args["cooperative"]
+                ).id
             except MeventeInputError as error:
                 flash(str(error), "danger")
                 return redirect(url_for("MatchSuggestionView.index"))
             except MeventeNotFound:
                 abort(404)
         status, chain_id = _filters()
-        records = suggestion_records(db.session, current_scope(), cooperative_id=coop_id,
-                                     statuses=STATUS_FILTERS[status][1], value_chain_id=chain_id)
+        records = suggestion_records(
+            db.session,
+            current_scope(),
+            cooperative_id=coop_id,
+            statuses=STATUS_FILTERS[status][1],
+            value_chain_id=chain_id,
+        )
         today = today_local()
         title = f"Suggestions d'acheteurs — {STATUS_FILTERS[status][0]} — au {today:%d/%m/%Y}"
         body = suggestions_xlsx(records, title) if kind == "xlsx" else suggestions_csv(records)
         filename = f"suggestions-acheteurs-{today:%Y%m%d}.{kind}"
-        return Response(body, mimetype=EXPORT_TYPES[kind],
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            body,
+            mimetype=EXPORT_TYPES[kind],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     @expose("/resultats")
     @has_access
     def outcomes(self):
-        return self.render_template("mevente/outcomes.html", outcomes=suggestion_outcomes(db.session, current_scope()),
-                                    statuses=list(SuggestionStatus))
+        return self.render_template(
+            "mevente/outcomes.html",
+            outcomes=suggestion_outcomes(db.session, current_scope()),
+            statuses=list(SuggestionStatus),
+        )

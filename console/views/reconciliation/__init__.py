@@ -25,6 +25,10 @@ def init_app(app, appbuilder) -> None:
     """Add the pages to the console, under the "Fiscalité" menu (`isoko signalements`: console.cli)."""
     for view, label, icon in MENU:
         appbuilder.add_view(
-            view, view.__name__, label=label, icon=icon, category=CATEGORY,
+            view,
+            view.__name__,
+            label=label,
+            icon=icon,
+            category=CATEGORY,
             category_label=_(CATEGORY),
         )

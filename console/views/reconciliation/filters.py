@@ -141,7 +141,10 @@ def parse_draft(
         return None, None
     rate = parse_percent(args.get("taux"))
     if rate is None:
-        return None, "Taux invalide : indiquez un pourcentage entre 0 et 100 (par exemple 10 ou 10,5)."
+        return (
+            None,
+            "Taux invalide : indiquez un pourcentage entre 0 et 100 (par exemple 10 ou 10,5).",
+        )
     try:
         if mode == "modifier":
             try:

@@ -92,7 +92,11 @@ class TaxReconciliationView(BaseView):
     def index(self):
         filters = _filters()
         rows = reconcile(
-            db.session, current_scope(), filters.start, filters.end, filters.grain,
+            db.session,
+            current_scope(),
+            filters.start,
+            filters.end,
+            filters.grain,
             province_id=filters.province_id,
         )
         shown, pager = _paginate(rows)
@@ -143,11 +147,17 @@ class LeakageFlagView(BaseView):
         filters = _filters()
         kind = request.args.get("type") or None
         if kind is not None and kind not in KIND_LABELS:
-            flash(f"Type de signalement inconnu : « {kind} » ; tous les types sont affichés.", "warning")
+            flash(
+                f"Type de signalement inconnu : « {kind} » ; tous les types sont affichés.",
+                "warning",
+            )
             kind = None
         try:
             flags = leakage_flags(
-                db.session, current_scope(), filters.start, filters.end,
+                db.session,
+                current_scope(),
+                filters.start,
+                filters.end,
                 province_id=filters.province_id,
             )
         except RuleConflictError as error:
@@ -187,8 +197,13 @@ class TaxWhatIfView(BaseView):
         if draft is not None:
             try:
                 result = what_if_period(
-                    db.session, current_scope(), filters.start, filters.end, draft,
-                    current_rules=rules, province_id=filters.province_id,
+                    db.session,
+                    current_scope(),
+                    filters.start,
+                    filters.end,
+                    draft,
+                    current_rules=rules,
+                    province_id=filters.province_id,
                 )
             except RuleConflictError as error:
                 flash(f"Le projet crée un conflit entre règles : {error}", "warning")
