@@ -56,11 +56,17 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 240) -> str:
     pytest.fail(f"{url} ne répond pas")
 
 
+def _environment() -> dict[str, str]:
+    """This process's environment, less what an in-process `flask` CLI test left behind
+    (FLASK_RUN_FROM_CLI makes app.run() in run.py return at once)."""
+    return {k: v for k, v in os.environ.items() if k != "FLASK_RUN_FROM_CLI"}
+
+
 def test_first_start_of_a_clean_clone_shows_isoko_french_on_the_sign_in_page(tmp_path):
     clone = _clean_clone(tmp_path / "clone")
     port = _free_port()
     env = {
-        **os.environ,
+        **_environment(),
         "ISOKO_ENV": "development",
         "ISOKO_INSTANCE_DIR": str(tmp_path / "instance"),
         "ISOKO_DATABASE_URL": f"sqlite:///{tmp_path / 'instance' / 'isoko.db'}",

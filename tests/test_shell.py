@@ -37,7 +37,10 @@ def test_home_page_shows_key_figures_after_login(client, admin):
     assert "Taxes dues du mois" in page
 
 
-@pytest.mark.parametrize("view", [v for v, *_ in MENU] + NO_MENU, ids=lambda v: v.__name__)
+LIST_VIEWS = [v for v in [v for v, *_ in MENU] + NO_MENU if hasattr(v, "datamodel")]
+
+
+@pytest.mark.parametrize("view", LIST_VIEWS, ids=lambda v: v.__name__)
 def test_every_list_view_answers_for_admin(client, admin, view):
     login(client, "directrice")
     response = client.get(f"/{view.__name__.lower()}/list/")
