@@ -25,11 +25,12 @@ import sqlalchemy as sa
 from plotly.offline import get_plotlyjs_version
 
 from bench import browser as chromium
-from bench.common import PASSWORD, add_user, bench_config, create_database, drop_database
+from bench.common import PASSWORD, add_user, bench_config
 from bench.deployment import Deployment, missing_tools, new_workdir, prepared_database
 from console.security.headers import CONTENT_SECURITY_POLICY
 
 from .conftest import IN_CI, PG_ADMIN_URL, require_postgres
+from .databases import create_database, drop_database
 
 pytestmark = pytest.mark.deploy
 
