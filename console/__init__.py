@@ -97,6 +97,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from console.observability import install_observability
 
     install_observability(app)
+    _install_favicon(app)
     from console.formatting import install_template_filters
 
     install_template_filters(app)
@@ -107,6 +108,19 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _install_favicon(app: Flask) -> None:
+    """Serve /favicon.ico (browsers ask for it at the root; nginx serves it in production)."""
+    from pathlib import Path
+
+    from flask import send_from_directory
+
+    folder = Path(__file__).resolve().parent / "static" / "isoko"
+
+    @app.route("/favicon.ico")
+    def favicon():
+        return send_from_directory(folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
 
 
 def _migrations_dir():

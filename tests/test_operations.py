@@ -32,6 +32,18 @@ def test_health_says_up_to_anyone_and_details_to_the_monitor(client, monitored):
     assert "checks" not in client.get("/health", headers={"X-Health-Token": "devine"}).get_json()
 
 
+def test_the_tab_icon_is_served_at_the_root_without_signing_in(client):
+    # Browsers ask for /favicon.ico on every first visit; on the development server it
+    # answered 404 (a console error on the sign-in page). nginx serves the same file.
+    from pathlib import Path
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon"
+    icon = Path(__file__).resolve().parent.parent / "console/static/isoko/favicon.ico"
+    assert response.data == icon.read_bytes()
+
+
 def test_health_details_for_a_signed_in_admin_only(app):
     pnud = signed_in_client(app, "pnud.sante", "PNUD")
     assert "checks" not in pnud.get("/health").get_json()

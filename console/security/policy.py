@@ -281,7 +281,8 @@ MENU_CATEGORIES = {
 # Endpoints anyone may reach without signing in.
 PUBLIC_ENDPOINTS = frozenset(
     # /health answers a load balancer, which cannot log in; it reveals only up/down.
-    {"AuthDBView.login", "AuthDBView.logout", "static", "appbuilder.static", "health"}
+    # /favicon.ico is the browser's tab icon, asked for before anyone signs in.
+    {"AuthDBView.login", "AuthDBView.logout", "static", "appbuilder.static", "health", "favicon"}
 )
 # Endpoints with no permission of their own that any signed-in user may reach.
 SIGNED_IN_ENDPOINTS = frozenset({"LocaleView.index", "UtilView.back"})
