@@ -10,13 +10,12 @@ protocol, whether it came from the cache, the bytes received on the wire
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
+from tests.chromium import missing_browser, quit_chromium  # noqa: F401  (used by bench, tests)
+from tests.chromium import start_chromium as _start
+
 WAIT_S = 120  # generous: a loaded 2-core machine renders slowly; a healthy page takes seconds
 # A provincial coordinator's mobile connection (issue #15): 1.6 Mbit/s, 150 ms round trip.
 THROTTLED = {
@@ -27,59 +26,9 @@ THROTTLED = {
 }
 
 
-def missing_browser() -> list[str]:
-    """What the browser needs and this machine lacks."""
-    missing = [
-        name
-        for name, path in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
-        if not path
-    ]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("selenium (extra [test])")
-    return missing
-
-
 def start_chromium(download_dir: str | None = None):
     """A headless Chromium trusting our self-signed certificate, logging the network."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="isoko-chromium-")
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,2400",
-        "--lang=fr-FR",
-    ):
-        options.add_argument(flag)
-    options.accept_insecure_certs = True  # the deployment's self-signed certificate
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT_S * 3)
-    driver.execute_cdp_cmd("Network.enable", {})
-    if download_dir:
-        driver.execute_cdp_cmd(
-            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir}
-        )
-    driver.isoko_profile = profile
-    return driver
-
-
-def quit_chromium(driver) -> None:
-    driver.quit()
-    shutil.rmtree(driver.isoko_profile, ignore_errors=True)
+    return _start(WAIT_S * 3, download_dir)
 
 
 @dataclass

@@ -9,17 +9,14 @@ when Chromium is not installed; under CI=true it must run.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
 import pytest
 
+from .chromium import missing_browser, quit_chromium, start_chromium
 from .conftest import IN_CI, PASSWORD, build_app, close_app, create_user, make_database_url
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboards"
 WAIT_S = 60
 
@@ -27,15 +24,7 @@ pytestmark = pytest.mark.browser
 
 
 def _browser_or_skip():
-    missing = [
-        name
-        for name, path in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
-        if not path
-    ]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("selenium (extra [test])")
+    missing = missing_browser()
     if missing:
         reason = "navigateur absent pour le test des tableaux de bord : " + ", ".join(missing)
         if IN_CI:
@@ -70,33 +59,9 @@ def served(backend, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(served):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="isoko-chromium-")
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,2400",
-        "--lang=fr-FR",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT_S)
+    driver = start_chromium(WAIT_S)
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    quit_chromium(driver)
 
 
 def _wait(driver, condition, message):
