@@ -1,0 +1,206 @@
+"""What the regulator sees of eBMS: the statuses, the OBR panel, the 24 h flag, the tax
+statement and the invoice PDF, on sales drained into a real sandbox."""
+# ruff: noqa: F811  (the eBMS fixtures are imported from tests/ebms_support.py)
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from console import models as m
+from console.ebms.client import EbmsClient
+from console.models.ebms import InvoiceMessage, MessageKind, MessageState
+from console.models.types import utcnow
+from console.security.scoping import NATIONAL, ProvinceScope
+from console.services import ebms_outbox as outbox
+from console.services import ebms_status
+from console.services.ebms_transmission import RetryPolicy, drain
+from console.services.tax.leakage import EBMS_LATE, leakage_flags
+
+from .ebms_support import calm, sandbox, settings_for  # noqa: F401
+from .tax_data import local, make_order, make_seller
+
+FAST = RetryPolicy(base_s=0.05, cap_s=0.2, lease_s=30)
+LINES = [("savon", 1000, "3"), ("haricot-sec", 2900, "2")]
+
+
+@pytest.fixture(scope="module")
+def world(app, sandbox):
+    """Sellers in Gitega and Ngozi: registered, refused, pending, never written, not sent."""
+    from console.extensions import db
+
+    with app.app_context():
+        s = db.session
+        sellers = {
+            "ok": make_seller(s, "Ȁ", "BI-GI", vat=True),  # transmits, registered
+            "refused": make_seller(s, "Ȃ", "BI-NG", vat=True),  # NIF unknown to OBR
+            "pending": make_seller(s, "Ȅ", "BI-GI", vat=True),  # written after the drain
+            "missing": make_seller(s, "Ȇ", "BI-NG", vat=True),  # transmits, message never written
+            "off": make_seller(s, "Ȉ", "BI-GI", vat=True),  # no NIF: does not transmit
+        }
+        for key, seller in sellers.items():
+            seller.nif = None if key == "off" else f"43{seller.id:08d}"
+        buyers = {}
+        for code in ("BI-GI", "BI-NG"):
+            province = s.scalars(select(m.Province).where(m.Province.code == code)).one()
+            buyers[code] = m.Buyer(
+                kind=m.BuyerKind.CONSUMER, name=f"Client {code}", province_id=province.id
+            )
+            s.add(buyers[code])
+        s.flush()
+
+        def sale(key, placed_at, enqueue=True, status=m.OrderStatus.DELIVERED):
+            seller = sellers[key]
+            buyer = buyers["BI-NG" if seller.province.code == "BI-NG" else "BI-GI"]
+            order = make_order(s, buyer, seller, placed_at, LINES, status=status)
+            if enqueue:
+                outbox.enqueue_invoice(s, order)
+            return order
+
+        orders = {key: [] for key in sellers}
+        for day in (20, 21, 22):
+            for key in ("ok", "refused", "off"):
+                orders[key].append(sale(key, local(2026, 11, day, 9)))
+        orders["missing"].append(sale("missing", local(2026, 11, 21, 9), enqueue=False))
+        cancelled = sale("ok", local(2026, 11, 22, 11), status=m.OrderStatus.CANCELLED)
+        s.commit()
+        sandbox.state.unknown_nifs.add(sellers["refused"].nif)
+        with EbmsClient(settings_for(sandbox)) as client:
+            drain(db.engine, client, FAST, wait_s=10)
+        orders["pending"].append(sale("pending", local(2026, 11, 23, 9)))
+        recent = sale("pending", utcnow() - dt.timedelta(hours=2))  # not late yet
+        s.commit()
+        ids = {key: [o.id for o in found] for key, found in orders.items()}
+        yield SimpleNamespace(
+            sellers={k: v.id for k, v in sellers.items()},
+            orders=ids,
+            recent=recent.id,
+            cancelled=cancelled.id,
+        )
+
+
+WINDOW = (local(2026, 11, 1, 0).astimezone(dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+
+
+def _database_truth(session, scope_ids=None):
+    """Sales and tax by status, straight from the tables."""
+    truth = {status: [0, 0] for status in ebms_status.STATUSES}
+    orders = session.scalars(select(m.Order).where(m.Order.status != m.OrderStatus.CANCELLED))
+    for order in orders:
+        if scope_ids is not None and order.seller_id not in scope_ids:
+            continue
+        message = session.scalar(
+            select(InvoiceMessage).where(
+                InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
+            )
+        )
+        status = (
+            ebms_status.NOT_SENT
+            if message is None
+            else {
+                MessageState.REGISTERED: ebms_status.REGISTERED,
+                MessageState.PENDING: ebms_status.PENDING,
+                MessageState.REFUSED: ebms_status.REFUSED,
+            }[message.state]
+        )
+        truth[status][0] += 1
+        truth[status][1] += sum(line.tax for line in order.lines)
+    return truth
+
+
+def test_status_totals_equal_the_database_and_add_up_to_the_stamped_sales(app, db_session, world):
+    rows = ebms_status.status_totals(db_session, NATIONAL, *WINDOW)
+    got = {status: [count, tax] for status, count, tax in rows}
+    truth = _database_truth(db_session)
+    assert {k: v for k, v in truth.items() if v[0]} == got
+    assert got[ebms_status.REGISTERED][0] == 3  # the "ok" seller's three sales
+    stamped = db_session.scalar(
+        select(func.sum(m.OrderLine.tax))
+        .join(m.Order, m.Order.id == m.OrderLine.order_id)
+        .where(m.Order.status != m.OrderStatus.CANCELLED)
+    )
+    assert sum(tax for _s, _c, tax in rows) == stamped
+
+
+def test_the_24h_flag_names_only_transmitting_sellers_with_unregistered_sales(
+    app, db_session, world
+):
+    flags = leakage_flags(
+        db_session, NATIONAL, dt.date(2026, 11, 1), dt.date(2026, 12, 31), kinds=[EBMS_LATE]
+    )
+    by_seller = {f.seller_id: f for f in flags}
+    assert set(by_seller) == {
+        world.sellers["refused"],
+        world.sellers["pending"],
+        world.sellers["missing"],
+    }
+    refused = by_seller[world.sellers["refused"]]
+    assert refused.label == "Vente non transmise à l'OBR après 24 h"
+    assert set(refused.order_ids) == set(world.orders["refused"])
+    assert refused.figure("refused") == 3 and refused.amount_at_stake == sum(
+        db_session.scalar(select(func.sum(m.OrderLine.tax)).where(m.OrderLine.order_id == oid))
+        for oid in world.orders["refused"]
+    )
+    pending = by_seller[world.sellers["pending"]]
+    assert world.recent not in pending.order_ids  # placed 2 h ago: not late yet
+    assert pending.order_ids == tuple(world.orders["pending"])
+    assert by_seller[world.sellers["missing"]].figure("not_sent") == 1
+    # A coordinator's scope: Gitega's flags only.
+    gitega = db_session.scalars(select(m.Province).where(m.Province.code == "BI-GI")).one()
+    scoped = leakage_flags(
+        db_session,
+        ProvinceScope(False, frozenset({gitega.id})),
+        dt.date(2026, 11, 1),
+        dt.date(2026, 12, 31),
+        kinds=[EBMS_LATE],
+    )
+    assert {f.seller_id for f in scoped} == {world.sellers["pending"]}
+
+
+def test_the_override_never_takes_a_seller_out_of_the_flag(app, db_session, world):
+    seller = db_session.get(m.Cooperative, world.sellers["missing"])
+    seller.ebms_transmit = False
+    db_session.flush()
+    flags = leakage_flags(
+        db_session, NATIONAL, dt.date(2026, 11, 1), dt.date(2026, 12, 31), kinds=[EBMS_LATE]
+    )
+    assert world.sellers["missing"] not in {f.seller_id for f in flags}
+    db_session.rollback()
+
+
+def test_the_lag_is_measured_on_registered_invoices_only(app, db_session, world):
+    lags = ebms_status.transmission_lags(db_session, NATIONAL, *WINDOW)
+    registered = db_session.scalar(
+        select(func.count())
+        .select_from(InvoiceMessage)
+        .where(InvoiceMessage.state == MessageState.REGISTERED)
+    )
+    assert len(lags) == registered == 3
+    summary = ebms_status.lag_summary(lags)
+    assert summary.count == 3 and 0 <= summary.p50_s <= summary.p95_s
+
+
+def test_obr_panel_sums_equal_the_database_and_follow_the_scope(app, db_session, world):
+    from dashboards.data import tax
+    from dashboards.filters import Filters
+
+    filters = Filters(dt.date(2026, 11, 1), dt.date(2026, 12, 1))
+    totals = tax.obr_totals(db_session, NATIONAL, filters).iloc[0]
+    truth = _database_truth(db_session)
+    for status in ebms_status.STATUSES:
+        assert int(totals[status]) == truth[status][0]
+    assert int(totals["stamped"]) == sum(v[0] for v in truth.values())
+    assert int(totals["registered_tax"]) == truth[ebms_status.REGISTERED][1]
+    days = tax.obr_by_day(db_session, NATIONAL, filters)
+    assert dt.date(2026, 11, 20) in set(days["day"])
+    provinces = tax.obr_by_province(db_session, NATIONAL, filters)
+    assert int(provinces["stamped"].sum()) == int(totals["stamped"])
+    ngozi = db_session.scalars(select(m.Province).where(m.Province.code == "BI-NG")).one()
+    scoped = tax.obr_totals(db_session, ProvinceScope(False, frozenset({ngozi.id})), filters)
+    ngozi_sellers = {world.sellers["refused"], world.sellers["missing"]}
+    truth_ng = _database_truth(db_session, ngozi_sellers)
+    assert int(scoped.iloc[0]["stamped"]) == sum(v[0] for v in truth_ng.values())
+    assert int(scoped.iloc[0]["registered"]) == 0
