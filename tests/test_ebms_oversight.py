@@ -85,10 +85,15 @@ def world(app, sandbox):
 WINDOW = (local(2026, 11, 1, 0).astimezone(dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
 
 
-def _database_truth(session, scope_ids=None):
+def _database_truth(session, scope_ids=None, before=None):
     """Sales and tax by status, straight from the tables."""
     truth = {status: [0, 0] for status in ebms_status.STATUSES}
-    orders = session.scalars(select(m.Order).where(m.Order.status != m.OrderStatus.CANCELLED))
+    orders = session.scalars(
+        select(m.Order).where(
+            m.Order.status != m.OrderStatus.CANCELLED,
+            m.Order.placed_at < (before or WINDOW[1]),
+        )
+    )
     for order in orders:
         if scope_ids is not None and order.seller_id not in scope_ids:
             continue
@@ -204,3 +209,58 @@ def test_obr_panel_sums_equal_the_database_and_follow_the_scope(app, db_session,
     truth_ng = _database_truth(db_session, ngozi_sellers)
     assert int(scoped.iloc[0]["stamped"]) == sum(v[0] for v in truth_ng.values())
     assert int(scoped.iloc[0]["registered"]) == 0
+
+
+def _report(app, tmp_path, name, fmt, **options) -> bytes:
+    output = tmp_path / f"{name}.{fmt}"
+    args = ["report", name, "--format", fmt, "--output", str(output)]
+    for key, value in options.items():
+        args += [f"--{key}", value]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    return output
+
+
+def test_tax_statement_sets_registered_tax_against_stamped_tax_per_seller(
+    app, db_session, world, tmp_path
+):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(_report(app, tmp_path, "recettes-fiscales", "xlsx", period="2026-11"))
+    ws = workbook["Par vendeur"]
+    col = {cell.value: i for i, cell in enumerate(ws[1])}
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    total = next(r for r in rows if r[0] == "TOTAL")
+    truth = _database_truth(db_session, before=local(2026, 12, 1, 0))
+    registered = truth[ebms_status.REGISTERED][1]
+    assert total[col["Taxe enregistrée OBR"]] == registered > 0
+    assert total[col["Taxe due"]] == sum(v[1] for v in truth.values())
+    assert total[col["Taxe non enregistrée OBR"]] == total[col["Taxe due"]] - registered
+    ok = next(
+        r for r in rows if r[col["NIF"]] == db_session.get(m.Cooperative, world.sellers["ok"]).nif
+    )
+    assert ok[col["Taxe enregistrée OBR"]] == ok[col["Taxe due"]]
+    lines = workbook["Lignes de commande"]
+    lcol = {cell.value: i for i, cell in enumerate(lines[1])}
+    numbers = {
+        row[lcol["Commande"]]: row[lcol["N° OBR"]]
+        for row in lines.iter_rows(min_row=2, values_only=True)
+    }
+    messages = db_session.execute(
+        select(m.Order.reference, InvoiceMessage.obr_number)
+        .join(InvoiceMessage, InvoiceMessage.order_id == m.Order.id)
+        .where(m.Order.placed_at < local(2026, 12, 1, 0))
+    ).all()
+    assert any(number for _ref, number in messages)
+    for reference, number in messages:
+        assert numbers[reference] == number
+    pdf = _report(app, tmp_path, "recettes-fiscales", "pdf", period="2026-11")
+    assert "Enregistrée OBR" in _pdf_text(pdf)
+
+
+def _pdf_text(path) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout

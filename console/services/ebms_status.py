@@ -49,13 +49,20 @@ STATUS_LABELS = {
     REFUSED: "Refusées par l'OBR",
     NOT_SENT: "Hors eBMS (non transmises)",
 }
+STATE_OF_ONE = {
+    REGISTERED: "Enregistrée par l'OBR",
+    PENDING: "En attente d'envoi",
+    REFUSED: "Refusée par l'OBR",
+    NOT_SENT: "Non transmise à l'OBR",
+}
 LATE_AFTER = dt.timedelta(hours=24)
 
 # The order's normal invoice message (at most one per order: ebms_outbox.enqueue_invoice).
 INVOICE = aliased(InvoiceMessage, name="fn_message")
 
 
-def _invoice_join():
+def invoice_join():
+    """ON clause joining ``INVOICE`` to the order's normal invoice message."""
     return and_(INVOICE.order_id == m.Order.id, INVOICE.kind == MessageKind.INVOICE)
 
 
@@ -82,7 +89,7 @@ def sales_select(
         select(*columns)
         .select_from(m.Order)
         .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
-        .outerjoin(INVOICE, _invoice_join())
+        .outerjoin(INVOICE, invoice_join())
         .where(is_sale(), *where)
     )
     if start is not None:
@@ -126,6 +133,25 @@ def status_totals(
         where=where,
     ).group_by(*keys, status)
     return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in session.execute(stmt)]
+
+
+def tax_by_seller(
+    session: Session,
+    scope: ProvinceScope,
+    start: dt.datetime,
+    end: dt.datetime,
+    where: Sequence = (),
+) -> dict[int, dict[str, int]]:
+    """Per seller: the tax of all stamped sales and of those whose invoice OBR registered."""
+    result: dict[int, dict[str, int]] = {}
+    for seller_id, status, _count, tax in status_totals(
+        session, scope, start, end, m.Order.seller_id, where=where
+    ):
+        row = result.setdefault(seller_id, {"stamped": 0, REGISTERED: 0})
+        row["stamped"] += tax
+        if status == REGISTERED:
+            row[REGISTERED] += tax
+    return result
 
 
 def transmission_lags(
@@ -187,7 +213,7 @@ def format_lag(seconds: float | None) -> str:
 
 def transmission_start(session: Session) -> dt.datetime | None:
     """When transmission started: the placing of the earliest sale with an invoice message."""
-    return session.scalar(select(func.min(m.Order.placed_at)).join(INVOICE, _invoice_join()))
+    return session.scalar(select(func.min(m.Order.placed_at)).join(INVOICE, invoice_join()))
 
 
 def late_sales(
