@@ -264,3 +264,85 @@ def _pdf_text(path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
+
+
+@pytest.fixture(scope="module")
+def users(app, world, tmp_path_factory):
+    from .conftest import create_user
+
+    app.config["REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
+    create_user(app, "ministere", "Ministère")
+    create_user(app, "coord_gi", "Coordinateur provincial", ["BI-GI"])
+    create_user(app, "auditeur", "Auditeur fiscal")
+    create_user(app, "pnud", "PNUD")
+
+
+def _signed_in(app, username):
+    from .reports_fixtures import login_as
+
+    client = app.test_client()
+    login_as(client, username)
+    return client
+
+
+def _reference(session, order_id):
+    return session.get(m.Order, order_id).reference
+
+
+def test_invoice_pdf_prints_obr_number_date_signature_and_totals(app, db_session, world, users):
+    from .reports_fixtures import fetch_report, latest_archive, pdf_text
+
+    order_id = world.orders["ok"][0]
+    order = db_session.get(m.Order, order_id)
+    message = ebms_status.invoice_of(db_session, order_id)
+    auditor = _signed_in(app, "auditeur")
+    page = auditor.get(f"/orderview/show/{order_id}").get_data(as_text=True)
+    assert f"/rapports/facture/?order={order.reference}" in page
+    data = fetch_report(app, auditor, "auditeur", "facture", order=order.reference, format="pdf")
+    text = pdf_text(data)
+    flat = " ".join(text.split())
+    assert message.obr_number and message.obr_number in text
+    assert message.obr_signature.replace(" ", "") in flat.replace(" ", "")
+    assert "Enregistrée par l'OBR" in text and "NON TRANSMISE" not in text
+    assert order.seller.name in text and order.buyer.name in text and order.seller.nif in text
+    for value in (
+        sum(line.net for line in order.lines),
+        sum(line.tax for line in order.lines),
+        sum(line.gross for line in order.lines),
+    ):
+        assert f"{value:,}".replace(",", " ") in text
+    archive = latest_archive(app, "auditeur")
+    assert archive.report == "facture" and archive.sha256
+    from reports.verification import display_code
+
+    assert display_code(archive.code) in text  # archived, with its verification code
+
+
+def test_invoice_pdf_says_plainly_when_obr_has_not_registered_it(app, world, users):
+    from .reports_fixtures import fetch_report, pdf_text
+
+    client = _signed_in(app, "ministere")
+    for key in ("off", "refused", "pending"):
+        order_id = world.orders[key][0]
+        data = fetch_report(app, client, "ministere", "facture", order=str(order_id), format="pdf")
+        text = pdf_text(data)
+        assert "FACTURE NON TRANSMISE À L'OBR" in text, key
+        assert "N° enregistré par l'OBR" not in text
+
+
+def test_invoice_pdf_is_scoped_and_follows_the_policy(app, db_session, world, users):
+    from .reports_fixtures import generate
+
+    coordinator = _signed_in(app, "coord_gi")
+    ngozi = _reference(db_session, world.orders["refused"][0])
+    gitega = _reference(db_session, world.orders["ok"][0])
+    assert generate(coordinator, "facture", order=ngozi, format="pdf").status_code == 404
+    assert coordinator.get(f"/rapports/facture/?order={ngozi}").status_code == 200  # the form
+    own = generate(coordinator, "facture", order=gitega, format="pdf")
+    assert own.status_code == 200 and own.mimetype == "application/pdf"
+    unknown = generate(coordinator, "facture", order="CMD-NULLE-PART", format="pdf")
+    assert unknown.status_code == 404
+    blank = generate(coordinator, "facture", order="", format="pdf")
+    assert blank.status_code == 400 and "Commande" in blank.get_data(as_text=True)
+    pnud = _signed_in(app, "pnud")
+    assert generate(pnud, "facture", order=gitega, format="pdf").status_code == 403

@@ -129,6 +129,9 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "CooperativeSheetReportView": (R, R, R, N),
     "DeviceInventoryReportView": (R, R, R, N),
     "HandoverReceiptReportView": (R, R, R, N),
+    # An order's invoice with its OBR registration (eBMS): those who see the transmissions
+    # (InvoiceMessageView); coordinators for their provinces' orders only.
+    "InvoiceReportView": (R, N, R, R),
     "PilotReportView": (R, R, R, N),
     "MyReportsView": (R, R, R, R),
     "ReportVerificationView": (R, R, R, R),
@@ -263,6 +266,7 @@ MENU_CATEGORIES = {
         "CooperativeSheetReportView",
         "DeviceInventoryReportView",
         "HandoverReceiptReportView",
+        "InvoiceReportView",
         "PilotReportView",
         "MyReportsView",
         "ReportVerificationView",
