@@ -346,3 +346,42 @@ def test_invoice_pdf_is_scoped_and_follows_the_policy(app, db_session, world, us
     assert blank.status_code == 400 and "Commande" in blank.get_data(as_text=True)
     pnud = _signed_in(app, "pnud")
     assert generate(pnud, "facture", order=gitega, format="pdf").status_code == 403
+
+
+def test_only_admin_sets_the_transmission_override_and_it_is_audited(app, db_session, world):
+    from .conftest import create_user
+
+    create_user(app, "admin_obr", "Admin")
+    create_user(app, "ministere_obr", "Ministère")
+    seller_id = world.sellers["ok"]
+    ministry = _signed_in(app, "ministere_obr")
+    assert ministry.get(f"/cooperativeview/obr/{seller_id}").status_code in (302, 403)
+    ministry.post(f"/cooperativeview/obr/{seller_id}", data={"choice": "never"})
+    db_session.expire_all()
+    assert db_session.get(m.Cooperative, seller_id).ebms_transmit is None
+    admin = _signed_in(app, "admin_obr")
+    page = admin.get(f"/cooperativeview/obr/{seller_id}").get_data(as_text=True)
+    assert "Suivre le réglage général" in page and "Ne jamais transmettre" in page
+    bad = admin.post(f"/cooperativeview/obr/{seller_id}", data={"choice": "peut-être"})
+    assert "Choisissez" in bad.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(m.Cooperative, seller_id).ebms_transmit is None
+    done = admin.post(f"/cooperativeview/obr/{seller_id}", data={"choice": "never"})
+    assert done.status_code == 302
+    db_session.expire_all()
+    seller = db_session.get(m.Cooperative, seller_id)
+    assert seller.ebms_transmit is False and not outbox.transmits(seller)
+    event = db_session.scalars(
+        select(m.AuditEvent)
+        .where(m.AuditEvent.table_name == "cooperative", m.AuditEvent.row_id == seller_id)
+        .order_by(m.AuditEvent.id.desc())
+    ).first()
+    assert event.username == "admin_obr" and "ebms_transmit" in event.changes
+    shown = admin.get(f"/cooperativeview/show/{seller_id}").get_data(as_text=True)
+    assert "Ne jamais transmettre" in shown
+    no_nif = world.sellers["off"]
+    refused = admin.post(f"/cooperativeview/obr/{no_nif}", data={"choice": "transmit"})
+    assert "pas de NIF" in refused.get_data(as_text=True).replace("&#39;", "'")
+    admin.post(f"/cooperativeview/obr/{seller_id}", data={"choice": "follow"})
+    db_session.expire_all()
+    assert db_session.get(m.Cooperative, seller_id).ebms_transmit is None

@@ -48,7 +48,8 @@ def ids(app):
             .limit(1)
         )
         assignment = db.session.scalar(select(func.min(m.DeviceAssignment.id)))
-        return {"cooperative": coop, "assignment": assignment}
+        order = db.session.scalar(select(func.min(m.Order.id)).where(m.Order.seller_id == coop))
+        return {"cooperative": coop, "assignment": assignment, "order": order}
 
 
 def _form(key: str, ids: dict) -> dict:
@@ -61,6 +62,7 @@ def _form(key: str, ids: dict) -> dict:
         "format": "pdf",
         "cooperative": str(ids["cooperative"]),
         "assignment": str(ids["assignment"]),
+        "order": str(ids["order"]),
     }
     return {k: v for k, v in values.items() if k in spec.parameters or k == "format"}
 

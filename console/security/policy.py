@@ -165,6 +165,8 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
     ("CooperativeView", "can_change_status"): (W, N, N, N),
     # Asking OBR whether a NIF is known (checkTIN) is part of keeping the record right.
     ("CooperativeView", "can_check_tin"): (W, N, W, N),
+    # Whether a seller's invoices go to OBR against the general rule: Admin only.
+    ("CooperativeView", "can_change_ebms_transmit"): (N, N, N, N),
     # Nominating a cooperative into a cohort and buying devices belong to the programme.
     ("EnrollmentView", "can_add"): (W, W, N, N),
     ("DeviceView", "can_add"): (W, W, N, N),
