@@ -385,3 +385,54 @@ def test_only_admin_sets_the_transmission_override_and_it_is_audited(app, db_ses
     admin.post(f"/cooperativeview/obr/{seller_id}", data={"choice": "follow"})
     db_session.expire_all()
     assert db_session.get(m.Cooperative, seller_id).ebms_transmit is None
+
+
+def test_obr_panel_draws_its_cards_and_charts(app, db_session, world):
+    from dashboards.data import tax
+    from dashboards.filters import Filters
+    from dashboards.pages import recettes
+
+    filters = Filters(dt.date(2026, 11, 1), dt.date(2026, 12, 1))
+    cards = recettes.draw_obr_totals(tax.obr_totals(db_session, NATIONAL, filters), filters)
+    assert [title for title, _v, _n in cards][0] == "Ventes taxées"
+    assert "médiane" in cards[-1][1]
+    days = recettes.draw_obr_by_day(tax.obr_by_day(db_session, NATIONAL, filters), filters)
+    names = {trace["name"] for trace in days["data"]}
+    assert names == set(ebms_status.STATUS_LABELS.values())
+    exported = recettes.export_obr_by_province(tax.obr_by_province(db_session, NATIONAL, filters))
+    assert "Enregistrées par l'OBR" in exported.columns
+
+
+def test_demo_sends_the_outbox_to_a_sandbox_in_its_process(app, db_session, world):
+    """run.py --demo: a sandbox starts, the settings point at it, pending invoices are sent."""
+    import time
+
+    from console.demo.ebms import start_demo_transmission
+
+    saved = {k: app.config.get(k) for k in ("EBMS_BASE_URL", "EBMS_USERNAME", "EBMS_PASSWORD")}
+    app.config.update(EBMS_BASE_URL=None, EBMS_USERNAME=None, EBMS_PASSWORD=None)
+    pending = ebms_status.invoice_of(db_session, world.orders["pending"][0])
+    assert pending.state == MessageState.PENDING
+    try:
+        line = start_demo_transmission(app)
+        assert line.startswith("OBR eBMS : bac à sable démarré sur http://127.0.0.1:")
+        demo = app.extensions["isoko_ebms_demo"]
+        assert app.config["EBMS_BASE_URL"] == demo.sandbox.url
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            db_session.expire_all()
+            if ebms_status.invoice_of(db_session, world.orders["pending"][0]).state != (
+                MessageState.PENDING
+            ):
+                break
+            time.sleep(0.5)
+        db_session.expire_all()
+        settled = ebms_status.invoice_of(db_session, world.orders["pending"][0])
+        assert settled.state in (MessageState.REGISTERED, MessageState.REFUSED)
+        if settled.state == MessageState.REGISTERED:
+            assert demo.sandbox.store.find(settled.identifier) is not None
+    finally:
+        demo = app.extensions.pop("isoko_ebms_demo", None)
+        if demo is not None:
+            demo.stop()
+        app.config.update(saved)
