@@ -157,6 +157,12 @@ def main(argv: list[str] | None = None) -> None:
         print("", *messages, "", sep="\n", flush=True)
     if args.prepare_only:
         return
+    if args.demo:
+        from console.demo.ebms import start_demo_transmission
+
+        line = start_demo_transmission(app)
+        if line:
+            print(line, flush=True)
     import werkzeug.serving
 
     # Plain log lines: werkzeug colours them with ANSI codes, unreadable in a log file.

@@ -25,6 +25,7 @@ from .registry import reports
 @click.option("--cooperative", default="", help="Numéro de la coopérative (fiche coopérative).")
 @click.option("--assignment", default="", help="Numéro de la remise (bon de remise).")
 @click.option("--cohort", default="", help="Numéro de la cohorte (programme pilote).")
+@click.option("--order", default="", help="Référence ou numéro de la commande (facture).")
 @click.option(
     "--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True
 )
@@ -36,7 +37,7 @@ from .registry import reports
 )
 @with_appcontext
 def report_command(
-    name, period, province, map_version, cooperative, assignment, cohort, fmt, output, user
+    name, period, province, map_version, cooperative, assignment, cohort, order, fmt, output, user
 ):
     """Génère un rapport, l'archive et affiche son code de vérification."""
     from console.extensions import db
@@ -63,6 +64,7 @@ def report_command(
         "cooperative": cooperative,
         "assignment": assignment,
         "cohort": cohort,
+        "order": order,
     }
     try:
         params = resolve(db.session, spec.parameters, raw, NATIONAL)

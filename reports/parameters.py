@@ -84,6 +84,8 @@ class ReportParameters:
     assignment_id: int | None = None
     cohort_id: int | None = None
     cohort_name: str | None = None
+    order_id: int | None = None
+    order_reference: str | None = None
     raw: dict = field(default_factory=dict)
 
     @property
@@ -119,6 +121,8 @@ class ReportParameters:
             pairs.append(("Coopérative", self.cooperative_name or str(self.cooperative_id)))
         if self.assignment_id is not None:
             pairs.append(("Remise n°", str(self.assignment_id)))
+        if self.order_reference is not None:
+            pairs.append(("Commande", self.order_reference))
         if "cohort" in self.raw:
             pairs.append(("Cohorte", self.cohort_name or "Toutes les cohortes"))
         return pairs
@@ -182,6 +186,8 @@ def resolve(
         errors.append("Coopérative : choisissez la coopérative.")
     if "assignment" in wanted and not values["assignment"]:
         errors.append("Remise : indiquez le numéro de la remise d'équipement.")
+    if "order" in wanted and not values["order"]:
+        errors.append("Commande : indiquez la référence ou le numéro de la commande.")
     if errors:
         raise ParameterError(errors)
 
@@ -218,6 +224,10 @@ def resolve(
         if found is None:
             raise OutOfScope("remise introuvable")
         kept["assignment"] = str(assignment_id)
+    order_id = order_reference = None
+    if "order" in wanted:
+        order_id, order_reference = _resolve_order(session, values["order"], scope)
+        kept["order"] = str(order_id)
     cohort_name = None
     if "cohort" in wanted:
         kept["cohort"] = str(cohort_id) if cohort_id else ""
@@ -234,8 +244,25 @@ def resolve(
         assignment_id=assignment_id,
         cohort_id=cohort_id,
         cohort_name=cohort_name,
+        order_id=order_id,
+        order_reference=order_reference,
         raw=kept,
     )
+
+
+def _resolve_order(session: Session, text: str, scope: ProvinceScope) -> tuple[int, str]:
+    """The order of that reference (or number) in ``scope``: (id, reference)."""
+    condition = m.Order.reference == text[:60]
+    if text.isdigit() and len(text) < 12:
+        condition = condition | (m.Order.id == int(text))
+    row = session.execute(
+        apply_scope(select(m.Order.id, m.Order.reference).where(condition), m.Order, scope)
+        .order_by(m.Order.reference != text)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise OutOfScope("commande introuvable")
+    return row.id, row.reference
 
 
 def _resolve_province(session: Session, code: str, scope: ProvinceScope) -> Area | None:

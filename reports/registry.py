@@ -46,6 +46,8 @@ class ReportSpec:
             parts.append(params.cooperative_name)
         if params.assignment_id is not None:
             parts.append(f"remise n°{params.assignment_id}")
+        if params.order_reference is not None:
+            parts.append(f"commande {params.order_reference}")
         return " — ".join(parts)
 
 
@@ -55,7 +57,15 @@ def national(params: ReportParameters, fmt: str) -> bool:
 
 
 def _load() -> dict[str, ReportSpec]:
-    from .definitions import cooperative_sheet, devices, handover, pilot, sales, tax_statement
+    from .definitions import (
+        cooperative_sheet,
+        devices,
+        handover,
+        invoice,
+        pilot,
+        sales,
+        tax_statement,
+    )
 
     specs = [
         sales.SPEC,
@@ -63,6 +73,7 @@ def _load() -> dict[str, ReportSpec]:
         cooperative_sheet.SPEC,
         devices.SPEC,
         handover.SPEC,
+        invoice.SPEC,
         pilot.SPEC,
     ]
     return {spec.key: spec for spec in specs}

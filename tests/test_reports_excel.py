@@ -117,7 +117,7 @@ def test_every_data_sheet_freezes_its_header_and_has_an_autofilter(tax_workbook)
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
         assert ws.column_dimensions["A"].width >= 10, name
     lines = wb["Lignes de commande"]
-    assert lines.auto_filter.ref == f"A1:Q{lines.max_row}"
+    assert lines.auto_filter.ref == f"A1:S{lines.max_row}"
 
 
 def test_sales_workbook_province_sheet_sums_to_the_database_sums(app, client, db_session):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from console import models as m
+from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from reports.parameters import parse_period
 from reports.registry import reports
 from reports.verification import display_code
@@ -47,7 +48,8 @@ def ids(app):
             .limit(1)
         )
         assignment = db.session.scalar(select(func.min(m.DeviceAssignment.id)))
-        return {"cooperative": coop, "assignment": assignment}
+        order = db.session.scalar(select(func.min(m.Order.id)).where(m.Order.seller_id == coop))
+        return {"cooperative": coop, "assignment": assignment, "order": order}
 
 
 def _form(key: str, ids: dict) -> dict:
@@ -60,6 +62,7 @@ def _form(key: str, ids: dict) -> dict:
         "format": "pdf",
         "cooperative": str(ids["cooperative"]),
         "assignment": str(ids["assignment"]),
+        "order": str(ids["order"]),
     }
     return {k: v for k, v in values.items() if k in spec.parameters or k == "format"}
 
@@ -133,7 +136,16 @@ def test_tax_statement_pdf_totals_equal_database_sums(pdfs, db_session):
     )
     total = line_starting(text, "Total", after="Recettes par vendeur")
     assert due > 0
-    assert francs(total) == [due, collected, remitted, due - remitted]
+    registered = db_session.scalar(
+        select(func.coalesce(func.sum(InvoiceMessage.tax), 0))
+        .join(m.Order, m.Order.id == InvoiceMessage.order_id)
+        .where(
+            *sale,
+            InvoiceMessage.kind == MessageKind.INVOICE,
+            InvoiceMessage.state == MessageState.REGISTERED,
+        )
+    )
+    assert francs(total) == [due, collected, remitted, due - remitted, registered]
 
 
 def test_cooperative_sheet_twelve_month_total_equals_the_cooperative_sales(pdfs, db_session, ids):

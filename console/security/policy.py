@@ -129,6 +129,9 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "CooperativeSheetReportView": (R, R, R, N),
     "DeviceInventoryReportView": (R, R, R, N),
     "HandoverReceiptReportView": (R, R, R, N),
+    # An order's invoice with its OBR registration (eBMS): those who see the transmissions
+    # (InvoiceMessageView); coordinators for their provinces' orders only.
+    "InvoiceReportView": (R, N, R, R),
     "PilotReportView": (R, R, R, N),
     "MyReportsView": (R, R, R, R),
     "ReportVerificationView": (R, R, R, R),
@@ -162,6 +165,8 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
     ("CooperativeView", "can_change_status"): (W, N, N, N),
     # Asking OBR whether a NIF is known (checkTIN) is part of keeping the record right.
     ("CooperativeView", "can_check_tin"): (W, N, W, N),
+    # Whether a seller's invoices go to OBR against the general rule: Admin only.
+    ("CooperativeView", "can_change_ebms_transmit"): (N, N, N, N),
     # Nominating a cooperative into a cohort and buying devices belong to the programme.
     ("EnrollmentView", "can_add"): (W, W, N, N),
     ("DeviceView", "can_add"): (W, W, N, N),
@@ -263,6 +268,7 @@ MENU_CATEGORIES = {
         "CooperativeSheetReportView",
         "DeviceInventoryReportView",
         "HandoverReceiptReportView",
+        "InvoiceReportView",
         "PilotReportView",
         "MyReportsView",
         "ReportVerificationView",

@@ -23,7 +23,7 @@ from console.services.registry import (
 )
 
 from .base import IsokoModelView
-from .forms import StatusChangeForm
+from .forms import EbmsTransmitForm, StatusChangeForm
 from .inventory import DeviceAssignmentView
 from .marketplace import ListingView, OrderView, ProductView
 from .pilot import EnrollmentView
@@ -78,10 +78,19 @@ def _province_2025(item: Cooperative):
     return province.successor if province is not None else None
 
 
+def _ebms_label(value) -> str:
+    from console.services.ebms_override import label_of
+
+    return label_of(value)
+
+
 class CooperativeView(IsokoModelView):
     datamodel = ScopedSQLAInterface(Cooperative)
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
-    method_permission_name = {"change_status": "change_status"}
+    method_permission_name = {
+        "change_status": "change_status",
+        "ebms_transmit": "change_ebms_transmit",
+    }
     list_columns = [
         "registration_number",
         "name",
@@ -185,6 +194,7 @@ class CooperativeView(IsokoModelView):
         DeviceAssignmentView,
         TaxRemittanceView,
     ]
+    formatters_columns = {"ebms_transmit": lambda value: _ebms_label(value)}
     show_template = "isoko/cooperative_show.html"
     base_order = ("name", "asc")
 
@@ -234,6 +244,61 @@ class CooperativeView(IsokoModelView):
             item.obr_tin_check() if verification.known is not None else verification.message, level
         )
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
+
+    @action(
+        "ebms_transmit",
+        _("Transmission à l'OBR (eBMS)"),
+        icon="fa-paper-plane",
+        multiple=False,
+    )
+    def ebms_transmit(self, item):
+        """Open the per-seller transmission override form (Admin)."""
+        item = item[0] if isinstance(item, list) and len(item) == 1 else item
+        if isinstance(item, list):
+            flash(str(_("Choisissez une seule coopérative.")), "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        return redirect(url_for(f"{self.endpoint}.ebms_transmit_form", pk=item.id))
+
+    @expose("/obr/<pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("change_ebms_transmit")
+    def ebms_transmit_form(self, pk):
+        """Transmit to OBR whatever the rule says, never, or follow the setting (audited)."""
+        from console.services import ebms_override
+        from console.services.ebms_outbox import transmits
+
+        cooperative = self._scoped_item(pk)
+        form = EbmsTransmitForm(request.form)
+        form.choice.choices = [(k, str(v[1])) for k, v in ebms_override.CHOICES.items()]
+        if request.method == "GET":
+            form.choice.data = ebms_override.choice_of(cooperative.ebms_transmit)
+        if request.method == "POST" and form.validate():
+            command = ebms_override.SetEbmsTransmission(
+                db.session, current_scope(), cooperative_id=cooperative.id, choice=form.choice.data
+            )
+            if run_command(
+                command,
+                _("Transmission à l'OBR de « %(name)s » enregistrée.", name=cooperative.name),
+            ):
+                return redirect(url_for(f"{self.endpoint}.show", pk=cooperative.id))
+        intro = [
+            _(
+                "Coopérative : %(name)s (NIF %(nif)s)",
+                name=cooperative.name,
+                nif=cooperative.nif or "—",
+            ),
+            _(
+                "Réglage actuel : %(choice)s ; ses ventes %(verb)s transmises à l'OBR.",
+                choice=ebms_override.label_of(cooperative.ebms_transmit),
+                verb=_("sont") if transmits(cooperative) else _("ne sont pas"),
+            ),
+            _(
+                "Le réglage général transmet les factures de tous les vendeurs qui ont un NIF, "
+                "ou des seuls assujettis à la TVA (ISOKO_EBMS_TRANSMIT_SELLERS). Le changement "
+                "vaut pour les ventes suivantes et est enregistré dans le journal d'audit."
+            ),
+        ]
+        return render_form_page(self, form, _("Transmission à l'OBR (eBMS)"), ["choice"], intro)
 
     @expose("/status/<pk>", methods=["GET", "POST"])
     @has_access

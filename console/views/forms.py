@@ -72,6 +72,16 @@ def _long_text(label, description=None) -> TextAreaField:
     )
 
 
+class EbmsTransmitForm(DynamicForm):
+    choice = SelectField(
+        _("Transmission des factures à l'OBR (eBMS)"),
+        choices=[],  # filled by the view from console.services.ebms_override.CHOICES
+        validators=[Optional()],
+        widget=Select2Widget(),
+        validate_choice=False,
+    )
+
+
 class StatusChangeForm(DynamicForm):
     status = _enum_select(_("Nouveau statut"), CooperativeStatus)
     reason = _long_text(

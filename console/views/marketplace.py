@@ -136,5 +136,5 @@ class OrderView(IsokoModelView):
     # Every seller and buyer of the platform: options fetched as the user types.
     search_choice_columns = {"seller": "name", "buyer": "name"}
     related_views = [OrderLineView, PaymentView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    show_template = "isoko/order_show.html"  # show_cascade, with the invoice PDF's link
     base_order = ("placed_at", "desc")

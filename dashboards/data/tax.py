@@ -9,13 +9,16 @@ filter does not narrow them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services.periods import month_start
+from console.services import ebms_status
+from console.services.periods import local_day, local_midnight_utc, month_start
 from console.services.tax.leakage import KIND_LABELS, leakage_flags
 from console.services.tax.reconciliation import lines_for_seller, seller_in_scope
 
@@ -309,3 +312,79 @@ def _live_leakage(
     )
     result["total"] = len(result)
     return (result if limit is None else result.head(limit)).reset_index(drop=True)
+
+
+# -- OBR eBMS: where the sales' invoices stand (console.services.ebms_status) ---------------
+
+
+def _obr_where(filters: Filters) -> list:
+    """The page's province and cooperative filters (the value chain does not split an invoice)."""
+    where = []
+    if filters.province_id is not None:
+        where.append(province_column(filters) == filters.province_id)
+    if filters.cooperative_id is not None:
+        where.append(m.Cooperative.id == filters.cooperative_id)
+    return where
+
+
+def _obr_window(filters: Filters):
+    return local_midnight_utc(filters.start), local_midnight_utc(
+        filters.last_day + dt.timedelta(days=1)
+    )
+
+
+OBR_COLUMNS = ["key", "status", "sales", "tax"]
+
+
+def _obr_frame(session: Session, scope: ProvinceScope, filters: Filters, key) -> pd.DataFrame:
+    """Sales and tax per ``key`` × status, one column per status (counts) plus the tax."""
+    start, end = _obr_window(filters)
+    rows = ebms_status.status_totals(session, scope, start, end, key, where=_obr_where(filters))
+    raw = pd.DataFrame(rows, columns=OBR_COLUMNS)
+    counts = raw.pivot_table(index="key", columns="status", values="sales", aggfunc="sum")
+    taxes = raw.pivot_table(index="key", columns="status", values="tax", aggfunc="sum")
+    result = pd.DataFrame(index=counts.index)
+    for status in ebms_status.STATUSES:
+        result[status] = counts[status] if status in counts else 0
+        result[f"{status}_tax"] = taxes[status] if status in taxes else 0
+    result = ints(result.fillna(0), *result.columns)
+    result["stamped"] = result[list(ebms_status.STATUSES)].sum(axis=1)
+    result["stamped_tax"] = result[[f"{s}_tax" for s in ebms_status.STATUSES]].sum(axis=1)
+    return result.reset_index()
+
+
+def obr_by_day(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
+    """Per Bujumbura day of sale: sales stamped, registered, pending, refused, not sent."""
+    result = _obr_frame(session, scope, filters, local_day(m.Order.placed_at))
+    result = result.rename(columns={"key": "day"})
+    result["day"] = dates(result["day"])
+    return result.sort_values("day").reset_index(drop=True)
+
+
+def obr_by_province(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
+    """The same per province of the chosen map, most sales first."""
+    result = _obr_frame(session, scope, filters, province_column(filters))
+    result = result.rename(columns={"key": "province_id"})
+    result["province"] = result["province_id"].map(names(session).province)
+    return result.sort_values(["stamped", "province"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def obr_totals(
+    session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
+) -> pd.DataFrame:
+    """One row: the period's counts by status and the transmission lag (p50, p95, seconds)."""
+    days = obr_by_day(session, scope, filters, facts)
+    columns = ["stamped", *ebms_status.STATUSES, "stamped_tax", "registered_tax"]
+    row = {c: int(days[c].sum()) if len(days) else 0 for c in columns}
+    start, end = _obr_window(filters)
+    lag = ebms_status.lag_summary(
+        ebms_status.transmission_lags(session, scope, start, end, where=_obr_where(filters))
+    )
+    row |= {"lag_count": lag.count, "lag_p50_s": lag.p50_s, "lag_p95_s": lag.p95_s}
+    return pd.DataFrame([row])

@@ -9,6 +9,7 @@ from dash.exceptions import PreventUpdate
 
 from console.formatting import format_datetime, format_quantity
 from console.security.scoping import current_scope
+from console.services import ebms_status
 from console.services.money import format_francs, format_rate
 
 from .. import layout
@@ -339,6 +340,140 @@ register(
             ("gross", "TTC"),
             ("note", "Note"),
         ),
+    )
+)
+
+
+# -- OBR eBMS panel: definitions in console.services.ebms_status --------------------------
+
+OBR_SERIES = (
+    (ebms_status.REGISTERED, GREEN),
+    (ebms_status.PENDING, "#d4a017"),
+    (ebms_status.REFUSED, RED),
+    (ebms_status.NOT_SENT, "#9e9e9e"),
+)
+OBR_HEADERS = {
+    "stamped": "Ventes taxées",
+    "stamped_tax": "Taxe des ventes taxées (FBu)",
+    **{status: label for status, label in ebms_status.STATUS_LABELS.items()},
+    **{
+        f"{status}_tax": f"Taxe — {label.lower()} (FBu)"
+        for status, label in ebms_status.STATUS_LABELS.items()
+    },
+}
+
+
+def draw_obr_totals(frame: pd.DataFrame, filters) -> list[tuple[str, str, str]]:
+    row = frame.iloc[0]
+    stamped = int(row["stamped"])
+    registered = int(row["registered"])
+    share = f"{registered / stamped:.0%}".replace("%", " %") if stamped else "—"
+    return [
+        ("Ventes taxées", f"{stamped:,}".replace(",", " "), format_francs(int(row["stamped_tax"]))),
+        (
+            "Enregistrées par l'OBR",
+            f"{registered:,}".replace(",", " "),
+            f"{share} des ventes ; {format_francs(int(row['registered_tax']))} de taxe",
+        ),
+        (
+            "En attente / refusées",
+            f"{int(row['pending'])} / {int(row['refused'])}",
+            f"hors eBMS : {int(row['not_sent'])}",
+        ),
+        (
+            "Délai de transmission",
+            f"{ebms_status.format_lag(row['lag_p50_s'])} (médiane)",
+            f"95 % sous {ebms_status.format_lag(row['lag_p95_s'])} ; "
+            f"{int(row['lag_count'])} factures",
+        ),
+    ]
+
+
+def export_obr_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(
+        columns=OBR_HEADERS
+        | {
+            "registered_tax": "Taxe enregistrée (FBu)",
+            "lag_count": "Factures enregistrées (délai)",
+            "lag_p50_s": "Délai médian (s)",
+            "lag_p95_s": "Délai p95 (s)",
+        }
+    )
+
+
+def _obr_stacked(x, frame: pd.DataFrame) -> dict:
+    traces = [
+        bar(
+            x,
+            frame[status],
+            name=ebms_status.STATUS_LABELS[status],
+            marker={"color": color},
+            hovertemplate=f"{ebms_status.STATUS_LABELS[status]}<br>%{{x}}<br>%{{y}}<extra></extra>",
+        )
+        for status, color in OBR_SERIES
+    ]
+    return figure(traces, barmode="stack", money_axis=None)
+
+
+def draw_obr_by_day(frame: pd.DataFrame, filters) -> dict:
+    return _obr_stacked([d.isoformat() for d in frame["day"]], frame)
+
+
+def export_obr_by_day(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={"day": "Jour (Bujumbura)"} | OBR_HEADERS)
+
+
+def draw_obr_by_province(frame: pd.DataFrame, filters) -> dict:
+    return _obr_stacked(list(frame["province"]), frame)
+
+
+def export_obr_by_province(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=["province_id"]).rename(
+        columns={"province": "Province"} | OBR_HEADERS
+    )
+
+
+OBR_NOTE = (
+    "Ventes non annulées selon l'état de leur facture à l'OBR : enregistrée, en attente, "
+    "refusée, ou hors eBMS (vendeur qui ne transmet pas). Le filtre de filière ne s'applique pas."
+)
+register(
+    Chart(
+        "recettes-obr-indicateurs",
+        SLUG,
+        "Factures transmises à l'OBR (eBMS)",
+        tax.obr_totals,
+        draw_obr_totals,
+        export_obr_totals,
+        kind=CARDS,
+        width=12,
+        live=True,
+        note="Délai : de l'écriture de la facture (avec la vente) à son enregistrement par "
+        "l'OBR, médiane et 95e centile.",
+    )
+)
+register(
+    Chart(
+        "recettes-obr-jours",
+        SLUG,
+        "Factures OBR par jour",
+        tax.obr_by_day,
+        draw_obr_by_day,
+        export_obr_by_day,
+        live=True,
+        note=OBR_NOTE,
+    )
+)
+register(
+    Chart(
+        "recettes-obr-provinces",
+        SLUG,
+        "Factures OBR par province",
+        tax.obr_by_province,
+        draw_obr_by_province,
+        export_obr_by_province,
+        live=True,
+        note=OBR_NOTE,
     )
 )
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import apply_scope
+from console.services import ebms_status
 from console.services.periods import MONTH, QUARTER, to_local_naive
 from console.services.tax.leakage import leakage_flags
 from console.services.tax.reconciliation import reconcile, reconciliation_totals
@@ -79,10 +80,17 @@ def flags_by_seller(
     return flags, labels
 
 
+def obr_tax(session: Session, params: ReportParameters) -> dict[int, dict[str, int]]:
+    """Per seller: tax of the period's stamped sales, and of those OBR registered (eBMS)."""
+    period = params.period
+    return ebms_status.tax_by_seller(session, params.data_scope, period.utc_start, period.utc_end)
+
+
 def collect(session: Session, params: ReportParameters) -> dict:
-    """The reconciliation rows, their totals and the flags."""
+    """The reconciliation rows, their totals, the flags and the tax OBR registered."""
     rows, totals = seller_balances(session, params)
     flags, labels = flags_by_seller(session, params)
+    obr = obr_tax(session, params)
     # The PDF lists sellers with tax or flags; the others (not VAT-registered, nothing
     # due) are counted, and listed in the workbook.
     listed = [
@@ -96,6 +104,8 @@ def collect(session: Session, params: ReportParameters) -> dict:
         "flags": flags,
         "seller_flags": labels,
         "flagged_sellers": len(labels),
+        "obr": obr,
+        "obr_registered": sum(v[ebms_status.REGISTERED] for v in obr.values()),
     }
 
 
@@ -128,6 +138,8 @@ LINE_COLUMNS = [
     Column("Règle fiscale", width=16),
     Column("Taux", "rate"),
     Column("Note fiscale", width=30),
+    Column("État OBR", width=22),
+    Column("N° OBR", width=16),
 ]
 
 
@@ -169,6 +181,7 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
     }
     rules = dict(session.execute(select(m.TaxRule.id, m.TaxRule.code)).all())
     statuses = {s: s.label for s in m.OrderStatus}
+    obr_labels = ebms_status.STATE_OF_ONE
     stmt = apply_scope(
         select(
             m.Order.placed_at,
@@ -185,9 +198,12 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
             m.OrderLine.tax_rule_id,
             m.OrderLine.tax_rate,
             m.OrderLine.tax_note,
+            ebms_status.status_column(),
+            ebms_status.INVOICE.obr_number,
         )
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
+        .outerjoin(ebms_status.INVOICE, ebms_status.invoice_join())
         .where(*in_period(params.period))
         .order_by(m.Order.placed_at, m.Order.id, m.OrderLine.line_no),
         m.Order,
@@ -211,6 +227,8 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
         rule_id,
         rate,
         note,
+        obr_status,
+        obr_number,
     ) in result:
         seller = sellers.get(seller_id, unknown)
         product = products.get(product_id, ("?", "?"))
@@ -232,12 +250,16 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
             rules.get(rule_id),
             rate,
             note,
+            obr_labels[obr_status] if status != m.OrderStatus.CANCELLED else None,
+            obr_number,
         )
 
 
 def excel(session: Session, data: dict, params: ReportParameters) -> list[Section]:
     """Per seller, the flags, then every order line."""
     labels = data["seller_flags"]
+    obr = data["obr"]
+    none = {"stamped": 0, ebms_status.REGISTERED: 0}
     per_seller = [
         (
             r.seller_name,
@@ -255,6 +277,8 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
             r.tax_remitted,
             r.unremitted,
             r.collected_not_remitted,
+            obr.get(r.seller_id, none)[ebms_status.REGISTERED],
+            r.tax_due - obr.get(r.seller_id, none)[ebms_status.REGISTERED],
             " ; ".join(labels.get(r.seller_id, [])),
         )
         for r in data["rows"]
@@ -277,6 +301,8 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
             t.tax_remitted,
             t.unremitted,
             t.collected_not_remitted,
+            data["obr_registered"],
+            t.tax_due - data["obr_registered"],
             None,
         )
     )
@@ -310,13 +336,18 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
                 Column("Taxe versée", "francs"),
                 Column("Écart dû − versé", "francs"),
                 Column("Encaissé non versé", "francs"),
+                Column("Taxe enregistrée OBR", "francs"),
+                Column("Taxe non enregistrée OBR", "francs"),
                 Column("Signalements", width=40),
             ],
             per_seller,
             notes=[
                 "Taxe due : taxe inscrite sur les lignes des commandes non annulées de la période. "
                 "Taxe encaissée : part fiscale des paiements de ces commandes. Taxe versée : versements "
-                "de TVA à l'OBR dont la période déclarée se termine dans la période."
+                "de TVA à l'OBR dont la période déclarée se termine dans la période.",
+                "Taxe enregistrée OBR : taxe des ventes dont la facture est enregistrée par l'OBR "
+                "(eBMS) ; non enregistrée : taxe due − enregistrée (facture en attente, refusée ou "
+                "non transmise). La feuille « Lignes de commande » donne le n° OBR de chaque ligne.",
             ],
         ),
         Section(

@@ -25,6 +25,7 @@ REMITTANCE_LATE = "remittance_late"
 REMITTANCE_SHORT = "remittance_short"
 UNREGISTERED_ABOVE_THRESHOLD = "unregistered_above_threshold"
 SALES_DROP = "sales_drop"
+EBMS_LATE = "ebms_late"
 
 KIND_LABELS = {
     LINE_TAX: "Taxe absente ou taux erroné",
@@ -34,6 +35,7 @@ KIND_LABELS = {
     REMITTANCE_SHORT: "Versement insuffisant",
     UNREGISTERED_ABOVE_THRESHOLD: "Non assujetti au-dessus du seuil de TVA",
     SALES_DROP: "Chute soudaine des ventes déclarées",
+    EBMS_LATE: "Vente non transmise à l'OBR après 24 h",
 }
 KINDS = tuple(KIND_LABELS)
 

@@ -38,6 +38,11 @@ kinds=None) -> list[Flag]`` examines the Bujumbura months touching [start, end]
     order lines a month (below that, three quiet months happen by chance); only
     active sellers are examined. A mévente or a season that lowers everyone's sales is
     therefore not a flag. Evidence: the averages and the market ratio.
+``ebms_late``
+    Sales of a seller that transmits to OBR's eBMS whose invoice is not registered 24 h
+    after the sale (pending, refused, or never written to the outbox), counted from the
+    start of transmission; the definitions are :mod:`console.services.ebms_status`'s. One
+    flag per seller and month; evidence: the order ids, the count by status and the tax.
 
 All thresholds are dated rows of ``tax_setting`` (see console.reference.tax_settings),
 read as in force at the end of the window. The detectors live in line_tax_audit,
@@ -54,11 +59,14 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
+from console.models.types import utcnow
 from console.security.scoping import ProvinceScope
+from console.services import ebms_status
 from console.services.money import format_francs, format_rate
 from console.services.periods import local_date, local_midnight_utc, period_of, today_local
 from console.services.tax.flags import (
     COUNT,
+    EBMS_LATE,
     KIND_LABELS,
     KINDS,
     LINE_TAX,
@@ -73,7 +81,7 @@ from console.services.tax.flags import (
     FlagContext,
 )
 from console.services.tax.line_audit import misstamped_lines
-from console.services.tax.reconciliation import sale_filters
+from console.services.tax.reconciliation import sale_filters, scope_filters
 from console.services.tax.remittance_audit import remittance_flags
 from console.services.tax.stamping import load_rules
 from console.services.tax.turnover_audit import drop_flags, monthly_sales, threshold_flags
@@ -88,6 +96,7 @@ __all__ = [
     "REMITTANCE_SHORT",
     "UNREGISTERED_ABOVE_THRESHOLD",
     "SALES_DROP",
+    "EBMS_LATE",
     "Figure",
     "Flag",
     "leakage_flags",
@@ -118,6 +127,8 @@ def leakage_flags(
         flags += threshold_flags(ctx, monthly_sales(ctx))
     if SALES_DROP in wanted:
         flags += drop_flags(ctx)
+    if EBMS_LATE in wanted:
+        flags += _ebms_late_flags(ctx)
     flags.sort(
         key=lambda f: (KINDS.index(f.kind), f.period.start, -f.amount_at_stake, f.seller_name)
     )
@@ -231,6 +242,53 @@ def _unpaid_flags(ctx: FlagContext) -> list[Flag]:
                     f"{len(orders)} commande(s) de {month.label} livrée(s) sans aucun paiement "
                     f"enregistré plus de {ctx.settings.unpaid_grace_days} jours après la "
                     f"commande : {format_francs(gross)} TTC dont {format_francs(tax)} de TVA."
+                ),
+                amount_at_stake=tax,
+                order_ids=tuple(sorted(o[0] for o in orders)),
+            )
+        )
+    return flags
+
+
+def _ebms_late_flags(ctx: FlagContext) -> list[Flag]:
+    """Sales not registered by OBR 24 h after the sale, for sellers that transmit."""
+    now = min(utcnow(), local_midnight_utc(ctx.as_of + dt.timedelta(days=1)))
+    rows = ebms_status.late_sales(
+        ctx.session,
+        ctx.scope,
+        ctx.months[0].utc_start,
+        ctx.months[-1].utc_end,
+        now,
+        where=scope_filters(m.Order, ctx.scope, ctx.province_id),
+    )
+    grouped = defaultdict(list)
+    for order_id, seller_id, placed_at, status, tax in rows:
+        grouped[(seller_id, period_of(local_date(placed_at)))].append((order_id, status, tax))
+    flags = []
+    ctx.sellers(seller_id for seller_id, _month in grouped)  # one query for every flag
+    labels = ebms_status.STATUS_LABELS
+    for (seller_id, month), orders in grouped.items():
+        tax = sum(o[2] for o in orders)
+        by_status = {s: sum(1 for o in orders if o[1] == s) for s in ebms_status.STATUSES}
+        found = " ; ".join(f"{labels[s].lower()} : {n}" for s, n in by_status.items() if n)
+        flags.append(
+            ctx.flag(
+                EBMS_LATE,
+                seller_id,
+                month,
+                figures=(
+                    Figure("orders", "Ventes non enregistrées", len(orders), COUNT),
+                    Figure("pending", "Dont en attente", by_status[ebms_status.PENDING], COUNT),
+                    Figure("refused", "Dont refusées", by_status[ebms_status.REFUSED], COUNT),
+                    Figure(
+                        "not_sent", "Dont jamais écrites", by_status[ebms_status.NOT_SENT], COUNT
+                    ),
+                    Figure("tax", "TVA des ventes", tax),
+                ),
+                explanation=(
+                    f"{len(orders)} vente(s) de {month.label} d'un vendeur qui transmet à l'eBMS "
+                    f"non enregistrée(s) par l'OBR plus de 24 h après la vente ({found}) : "
+                    f"{format_francs(tax)} de taxe sans facture enregistrée."
                 ),
                 amount_at_stake=tax,
                 order_ids=tuple(sorted(o[0] for o in orders)),
