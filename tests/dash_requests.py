@@ -100,3 +100,23 @@ def search_body(text: str) -> dict:
         "changedPropIds": ["f-cooperative.search_value"],
         "state": [{"id": "f-cooperative", "property": "value", "value": None}],
     }
+
+
+def map_click_body(
+    output: str, chart_key: str, click: dict, map_version: str, current: str | None
+) -> dict:
+    """A click on a map chart (dashboards.maps): ``output`` is the key the renderer got
+    from /_dash-dependencies for the province filter set by a click."""
+    clicked = {"cle": chart_key, "type": "graphique"}
+    return {
+        "output": output,
+        "outputs": {"id": "f-province", "property": "value"},
+        "inputs": [[{"id": clicked, "property": "clickData", "value": click}]],
+        "changedPropIds": [
+            json.dumps(clicked, separators=(",", ":"), sort_keys=True) + ".clickData"
+        ],
+        "state": [
+            {"id": "f-carte", "property": "value", "value": map_version},
+            {"id": "f-province", "property": "value", "value": current},
+        ],
+    }

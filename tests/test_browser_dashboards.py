@@ -238,3 +238,62 @@ def test_the_orders_seller_filter_fetches_its_options_as_the_user_types(served, 
     )
     browser.save_screenshot(str(ARTIFACTS / "commandes-filtre-vendeur.png"))
     assert _severe_logs(browser) == []
+
+
+def _province_labels(text: str) -> set[str]:
+    """The 2015 provinces a chart's text names."""
+    from console.reference.geography_data import PROVINCES_2015
+
+    return {name for _, name, _, _ in PROVINCES_2015 if name in text}
+
+
+def _map_drawn(driver, slug: str, provinces: int):
+    """Wait until the page's map shows ``provinces`` filled shapes and its clickable markers."""
+
+    def drawn(d):
+        shapes = d.find_elements("css selector", f"#{slug}-carte .scatterlayer .trace path.js-fill")
+        points = d.find_elements("css selector", f"#{slug}-carte .scatterlayer .trace path.point")
+        loading = d.find_elements("css selector", "[data-dash-is-loading='true']")
+        return len(shapes) >= provinces and points and not loading
+
+    _wait(driver, drawn, f"la carte de {slug} n'affiche pas {provinces} provinces")
+
+
+def test_the_province_maps_draw_offline_and_a_click_filters_the_province(served, browser):
+    """Both maps on the three pages, from the console's own files only (the CSP allows
+    'self': a request elsewhere would be a console error); a click on a province's marker
+    sets the province filter, and the charts follow."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{served}/dashboards/")
+    if "/login" in browser.current_url:  # run on its own
+        _log_in(browser, served)
+    _severe_logs(browser)
+    period = "du=2024-07&au=2025-06"
+    for slug in ("ventes", "mevente", "pilote"):
+        for version, provinces in (("2015", 18), ("2025", 5)):
+            browser.get(f"{served}/dashboards/{slug}?{period}&carte={version}")
+            _map_drawn(browser, slug, provinces)
+            text = browser.find_element("id", f"{slug}-carte").text
+            assert "geoBoundaries" in text
+            assert ("approximative" in text) == (version == "2025")
+            assert _severe_logs(browser) == [], (slug, version)
+    browser.save_screenshot(str(ARTIFACTS / "carte-pilote-2025.png"))
+
+    browser.get(f"{served}/dashboards/ventes?{period}&carte=2015")
+    _map_drawn(browser, "ventes", 18)
+    _charts_rendered(browser, 6)
+    # Trace 19, after the 18 shapes: the markers, by province code (Gitega, BI-GI, seventh).
+    marker_trace = "#ventes-carte .scatterlayer .trace:nth-of-type(19) path.point"
+    points = browser.find_elements("css selector", marker_trace)
+    assert len(points) == 18
+    ActionChains(browser).move_to_element(points[6]).click().perform()
+    _wait(browser, lambda d: "province=BI-GI" in d.current_url, "le clic n'a pas filtré Gitega")
+    _wait(
+        browser,
+        lambda d: _province_labels(d.find_element("id", "ventes-provinces").text) == {"Gitega"},
+        "les graphiques ne montrent pas la seule province de Gitega",
+    )
+    browser.save_screenshot(str(ARTIFACTS / "carte-clic-gitega.png"))
+    assert _severe_logs(browser) == []

@@ -24,6 +24,7 @@ from ..figures import (
     plain,
 )
 from ..filters import Filters
+from ..maps import RED_TO_GREEN, Measure, map_chart
 
 SLUG = "mevente"
 RATE_EXPORT = {
@@ -395,6 +396,23 @@ register(
         draw_by_province,
         export_by_province,
         note=SELL_THROUGH_DEFINITION,
+    )
+)
+register(
+    map_chart(
+        "mevente-carte",
+        SLUG,
+        f"Carte : {SELL_THROUGH_LABEL.lower()} par province",
+        mevente.by_province,
+        export_by_province,
+        Measure(
+            "rate",
+            SELL_THROUGH_LABEL,
+            _percent,
+            colorscale=RED_TO_GREEN,
+            value_range=(0.0, 1.0),
+            tickformat=".0%",
+        ),
     )
 )
 register(

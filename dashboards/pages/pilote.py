@@ -10,6 +10,7 @@ from console.formatting import format_number
 from ..charts import CARDS, Chart, register
 from ..data import pilot, sales
 from ..figures import GREEN, RED, bar, figure, francs_text, month_label, plain
+from ..maps import Measure, map_chart
 from .ventes import export_pioneers  # same pioneers-vs-others frame as the Ventes chart
 
 SLUG = "pilote"
@@ -249,6 +250,16 @@ register(
         draw_active,
         export_active,
         note="Au moins une vente dans les 30 jours finissant à la fin de la période (ou aujourd'hui).",
+    )
+)
+register(
+    map_chart(
+        "pilote-carte",
+        SLUG,
+        "Carte des pionnières actives sur 30 jours",
+        pilot.active_pioneers,
+        export_active,
+        Measure("active", "Pionnières actives", lambda v: f"{format_number(int(v))} actives"),
     )
 )
 register(

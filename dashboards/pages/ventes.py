@@ -12,6 +12,7 @@ from ..charts import CARDS, TABLE, Chart, register
 from ..data import sales
 from ..figures import GREEN, PALETTE, RED, bar, figure, francs_text, line, month_label
 from ..filters import Filters
+from ..maps import Measure, map_chart
 
 SLUG = "ventes"
 
@@ -288,6 +289,16 @@ register(
         draw_by_province,
         export_by_province,
         note="Province du vendeur, sur la carte choisie.",
+    )
+)
+register(
+    map_chart(
+        "ventes-carte",
+        SLUG,
+        "Carte des ventes TTC par province",
+        sales.by_province,
+        export_by_province,
+        Measure("gross", "Ventes TTC (FBu)", lambda v: format_francs(int(v))),
     )
 )
 register(
