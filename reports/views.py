@@ -16,7 +16,7 @@ from console.extensions import db
 from console.models import Cohort, ReportArchive, ReportStatus
 from console.security.scoping import NATIONAL, current_scope
 from console.services.areas import provinces_in_scope
-from console.services.periods import add_months, today_local
+from console.services.periods import last_complete_month
 
 from .archive import MIME_TYPES, Requester, create_entry, may_download, stored_file
 from .parameters import OutOfScope, ParameterError, resolve
@@ -50,7 +50,7 @@ class ReportFormView(BaseView):
     def _render_form(self, values: dict, errors: list[str], status: int = 200):
         scope = current_scope()
         spec = self.spec
-        previous_month = add_months(today_local(), -1)
+        previous_month = last_complete_month()
         defaults = {"period": f"{previous_month:%Y-%m}", "format": spec.formats[0]}
         cohorts = (
             db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name)).all()

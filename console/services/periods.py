@@ -258,6 +258,17 @@ def complete_months(months, today: dt.date | None = None) -> list[dt.date]:
     return [month for month in months if is_month_complete(month, today)]
 
 
+def last_complete_month(today: dt.date | None = None) -> dt.date:
+    """The first day of the last month that is over (what reports offer by default)."""
+    return add_months(today or today_local(), -1)
+
+
+def week_of(day: dt.date) -> Period:
+    """The Monday-to-Sunday week holding ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return Period(monday, monday + dt.timedelta(days=6), RANGE)
+
+
 def last_complete_week(as_of: dt.date) -> dt.date:
     """The Monday of the last full week (Monday to Sunday) before the week holding ``as_of``."""
     return as_of - dt.timedelta(days=as_of.weekday() + 7)
