@@ -35,6 +35,9 @@ UNSOLD_LIMIT = 50
 # A chain is "falling" when its fitted sell-through lost at least this many points.
 FALL_POINTS = 5.0
 
+# The data domains these figures read (dashboards.cache: a write to one refreshes them).
+READS = ("ventes", "referentiel", "mevente")
+
 
 def _share(sold, offered):
     """Part of the offered value sold, as a fraction (NaN when nothing was offered)."""

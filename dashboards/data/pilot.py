@@ -27,6 +27,9 @@ STAGES = (
     ("activated_on", "Actives"),
 )
 
+# The data domains these figures read (dashboards.cache: a write to one refreshes them).
+READS = ("programme", "equipements", "ventes", "referentiel")
+
 
 def _cooperative_filters(stmt, scope: ProvinceScope, filters: Filters, seller_column):
     """Join the cooperative; scope, province and cooperative filters."""
