@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.areas import default_map
+from console.services.inventory import DEPLOYED_STATUSES, TROUBLED_STATUSES
 from console.services.periods import local_date, month_bounds, today_local
 from console.services.pioneers import count_active, pioneers
 from console.services.sales import is_sale
@@ -38,11 +39,8 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         stmt = apply_scope(select(func.count()).select_from(model).where(*where), model, scope)
         return session.scalar(stmt) or 0
 
-    deployed = count(m.Device, m.Device.status == m.DeviceStatus.ASSIGNED)
-    troubled = count(
-        m.Device,
-        m.Device.status.in_([m.DeviceStatus.LOST, m.DeviceStatus.STOLEN, m.DeviceStatus.IN_REPAIR]),
-    )
+    deployed = count(m.Device, m.Device.status.in_(DEPLOYED_STATUSES))
+    troubled = count(m.Device, m.Device.status.in_(TROUBLED_STATUSES))
     sales = apply_scope(
         select(
             func.coalesce(func.sum(m.OrderLine.gross), 0),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
+from console.services.inventory import DEPLOYED_STATUSES, TROUBLED_STATUSES
 from console.services.pioneers import pioneers
 
 from ..filters import Filters
@@ -115,13 +116,10 @@ def tablets(
     raw["province_id"] = raw["province_id"].map(on_map)
     if filters.province_id is not None:
         raw = raw[raw["province_id"] == filters.province_id]
-    group_of = {
-        m.DeviceStatus.ASSIGNED: "deployed",
-        m.DeviceStatus.LOST: "lost",
-        m.DeviceStatus.STOLEN: "lost",
-        m.DeviceStatus.IN_REPAIR: "repair",
-        m.DeviceStatus.IN_STOCK: "stock",
-    }
+    # Deployed and « perdues, volées ou en réparation » as the home page counts them.
+    group_of = {status: "deployed" for status in DEPLOYED_STATUSES}
+    group_of.update({status: "lost" for status in TROUBLED_STATUSES})
+    group_of.update({m.DeviceStatus.IN_REPAIR: "repair", m.DeviceStatus.IN_STOCK: "stock"})
     raw["group"] = raw["status"].map(lambda status: group_of.get(status, "other"))
     groups = ["deployed", "lost", "repair", "stock"]
     table = (
