@@ -9,6 +9,7 @@ always through console.security.scoping; its ``draw(frame, filters)`` builds the
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from console.database import read_session
 from console.security.scoping import NATIONAL, ProvinceScope, current_scope
 
-from .cache import cached
+from .cache import DOMAINS, cached
 from .catalogue import BY_SLUG, PERMISSION
 from .data.sources import FactSource, source_named
 from .exports import XLSX_MIME, frame_to_csv, frame_to_xlsx
@@ -92,7 +93,12 @@ def require_dashboard(slug: str) -> None:
 def bounds() -> DataBounds:
     """Months holding data (national: they only bound the month pickers)."""
     session = read_session()
-    return cached("bounds", NATIONAL, "", session, lambda: data_bounds(session))
+    return cached("bounds", NATIONAL, "", session, lambda: data_bounds(session), ("ventes",))
+
+
+def reads(load: Callable) -> tuple[str, ...]:
+    """The data domains (cache.DOMAINS) a data function reads: its module's READS, or all."""
+    return getattr(sys.modules.get(load.__module__), "READS", DOMAINS)
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,12 @@ def chart_data(
         # Keyed by the data function: charts drawing the same frame share one entry.
         name = f"{load.__module__}.{load.__qualname__}|{facts.name}"
         frame = cached(
-            name, scope, filters.cache_key, session, lambda: load(session, scope, filters, facts)
+            name,
+            scope,
+            filters.cache_key,
+            session,
+            lambda: load(session, scope, filters, facts),
+            domains=reads(load),
         )
     return ChartData(filters, frame, tuple(errors))
 

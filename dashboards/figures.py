@@ -10,6 +10,14 @@ from __future__ import annotations
 import datetime as dt
 
 from console.services.money import format_francs
+from console.services.periods import (
+    MONTH,
+    PARTIAL_NOTE,
+    as_date,
+    is_complete,
+    period_of,
+    week_of,
+)
 
 GREEN = "#1e5631"
 RED = "#c8102e"
@@ -133,3 +141,70 @@ def message_figure(message: str) -> dict:
             }
         ],
     )
+
+
+PARTIAL_GREY = "#777777"
+
+
+def current_x(days, *, weekly: bool = False, today: dt.date | None = None) -> set[str]:
+    """The x values (as the charts write them) of the periods still under way (periods.py
+    decides): ``month_label`` of a month, the ISO date of a week's Monday."""
+    found = set()
+    for value in days:
+        day = as_date(value)
+        period = week_of(day) if weekly else period_of(day, MONTH)
+        if not is_complete(period, today):
+            found.add(day.isoformat() if weekly else month_label(day))
+    return found
+
+
+def _part(trace: dict, keep: list[int]) -> dict:
+    """The trace's points at the indices ``keep`` (per-point arrays cut alike)."""
+    cut = dict(trace)
+    for key in ("x", "y", "customdata", "text"):
+        if isinstance(trace.get(key), list):
+            cut[key] = [trace[key][i] for i in keep]
+    return cut
+
+
+def mark_partial(fig: dict, partial: set[str]) -> dict:
+    """Draw the periods still under way as incomplete: hatched, lighter bars; a line that
+    stops at the last complete period and reaches the current one dashed; a legend note."""
+    if not partial:
+        return fig
+    traces = []
+    for trace in fig["data"]:
+        flags = [x in partial for x in trace.get("x") or []]
+        if not any(flags):
+            traces.append(trace)
+        elif trace.get("type") == "bar":
+            marker = dict(trace.get("marker") or {})
+            marker["pattern"] = {
+                "shape": ["/" if f else "" for f in flags],
+                "fgcolor": PARTIAL_GREY,
+                "solidity": 0.4,
+            }
+            marker["opacity"] = [0.5 if f else 1 for f in flags]
+            traces.append({**trace, "marker": marker})
+        else:
+            first = flags.index(True)
+            solid = {
+                **trace,
+                "y": [None if f else y for f, y in zip(flags, trace["y"], strict=True)],
+            }
+            dashed = _part(trace, list(range(max(first - 1, 0), len(flags))))
+            dashed["line"] = {**(trace.get("line") or {}), "dash": "dash"}
+            dashed["showlegend"] = False
+            traces += [solid, dashed]
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [None],
+            "y": [None],
+            "name": PARTIAL_NOTE,
+            "line": {"color": PARTIAL_GREY, "dash": "dash"},
+            "hoverinfo": "skip",
+        }
+    )
+    return {**fig, "data": traces}

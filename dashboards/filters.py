@@ -30,6 +30,7 @@ from console.services.areas import (
 from console.services.periods import (
     add_months,
     as_date,
+    complete_months,
     month_end,
     month_value,
     parse_month,
@@ -50,7 +51,10 @@ PARAMS = {
     "cooperative": "cooperative_id",
     "grain": "grain",
     "jours": "days",
+    "encours": "include_partial",
 }
+# The value of the « include the current month » control when ticked (a Checklist's option).
+INCLUDE_PARTIAL = "1"
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Filters:
     cooperative_id: int | None = None
     grain: str = "mois"
     days: int = 90
+    # Trends and « en baisse » rankings leave the month under way out unless this is set.
+    include_partial: bool = False
 
     @property
     def last_day(self) -> dt.date:
@@ -80,6 +86,12 @@ class Filters:
             months.append(current)
             current = add_months(current, 1)
         return months
+
+    @property
+    def trend_months(self) -> list[dt.date]:
+        """The months a trend or ranking compares: the complete ones (periods.py decides),
+        and the month under way too when the user asked for it."""
+        return self.months if self.include_partial else complete_months(self.months)
 
     @property
     def reference_day(self) -> dt.date:
@@ -102,6 +114,7 @@ class Filters:
             "cooperative": self.cooperative_id,
             "grain": self.grain,
             "jours": self.days,
+            "encours": INCLUDE_PARTIAL if self.include_partial else None,
         }
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
@@ -209,7 +222,17 @@ def parse_filters(values: Mapping[str, object], bounds: DataBounds) -> tuple[Fil
             filters = replace(filters, days=days)
     except ValueError:
         errors.append("Délai d'invendu invalide : 30, 60, 90 ou 180 jours.")
+    if _ticked(values.get("encours")):
+        filters = replace(filters, include_partial=True)
     return filters, errors
+
+
+def _ticked(value) -> bool:
+    """Whether the « include the current month » control is set: ``1`` in a URL, or the
+    Checklist's value (a list holding its option); anything else leaves it unset."""
+    if isinstance(value, list | tuple):
+        return INCLUDE_PARTIAL in value
+    return isinstance(value, str) and value.strip() == INCLUDE_PARTIAL
 
 
 def values_from_query(search: str | None) -> dict[str, str]:

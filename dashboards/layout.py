@@ -16,7 +16,7 @@ from console.services.periods import month_value
 from .catalogue import DASHBOARDS, Dashboard
 from .charts import CARDS, GRAPH, TABLE, Chart, charts_of, may_open, may_see
 from .figures import month_label
-from .filters import GRAINS, UNSOLD_DAYS, DataBounds, Filters
+from .filters import GRAINS, INCLUDE_PARTIAL, UNSOLD_DAYS, DataBounds, Filters
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -32,7 +32,7 @@ DROPDOWN_LABELS = {
     "no_options_found": "Aucun résultat",
 }
 # Page controls beyond the shared filters, by dashboard; ids are {"type": "reglage", "name": …}.
-PAGE_CONTROLS = {"ventes": ("grain",), "mevente": ("jours",)}
+PAGE_CONTROLS = {"ventes": ("grain",), "mevente": ("jours", "encours")}
 COOPERATIVE_OPTIONS_LIMIT = 30
 # The parts one callback fills for every chart on the page (ids {"type": part, "cle": key}):
 # a graph's figure, or a table's (or cards') body and its message line.
@@ -263,6 +263,23 @@ def filter_bar(slug: str, filters: Filters, bounds: DataBounds, scope: ProvinceS
                         value=filters.days,
                         clearable=False,
                         labels=DROPDOWN_LABELS,
+                    ),
+                )
+            )
+        elif name == "encours":
+            fields.append(
+                _field(
+                    "Tendances",
+                    dcc.Checklist(
+                        id=control_id("encours"),
+                        options=[
+                            {
+                                "label": " Inclure le mois en cours (incomplet)",
+                                "value": INCLUDE_PARTIAL,
+                            }
+                        ],
+                        value=[INCLUDE_PARTIAL] if filters.include_partial else [],
+                        className="isoko-radio",
                     ),
                 )
             )

@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from console.database import read_session
 from console.security.scoping import current_scope
-from console.services.areas import MAPS
+from console.services.areas import MAPS, remember_map
 
 from . import layout
 from .callbacks import dashboard_callback
@@ -83,9 +83,22 @@ def sync_url(*args):
     filters, messages, problem = read_filters(read_session(), current_scope(), values, bounds())
     if problem:
         messages.append(problem)
+    if ctx.triggered_id == "f-carte":
+        keep_map_choice(values.get("carte"))
     return "?" + filters.query_string(), [
         Div(text, className="alert alert-warning") for text in messages
     ]
+
+
+def keep_map_choice(map_version) -> None:
+    """The user picked a map (2015 or 2025; anything else is ignored): their dashboards and
+    report forms open on it next time."""
+    from flask import g
+
+    from console.extensions import db
+
+    if remember_map(getattr(g, "user", None), map_version):
+        db.session.commit()
 
 
 @dashboard_callback(

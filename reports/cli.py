@@ -43,7 +43,7 @@ def report_command(
     from console.extensions import db
     from console.security.scoping import NATIONAL
     from console.services.audit import Actor, acting_as
-    from console.services.periods import add_months, today_local
+    from console.services.periods import last_complete_month
 
     from .archive import Requester, create_entry, stored_file
     from .generation import run_archived_report
@@ -52,7 +52,7 @@ def report_command(
 
     spec = reports()[name]
     if "period" in spec.parameters and not period:
-        period = f"{add_months(today_local(), -1):%Y-%m}"
+        period = f"{last_complete_month():%Y-%m}"
     if fmt not in spec.formats:
         raise click.UsageError(
             f"Le rapport « {name} » n'existe qu'en {', '.join(spec.formats).upper()}."

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.formatting import format_date
 from console.security.scoping import NATIONAL, ProvinceScope, apply_scope
-from console.services.areas import DEFAULT_MAP, MAPS, Area, is_province_code, province_in_scope
+from console.services.areas import (
+    DEFAULT_MAP,
+    MAPS,
+    Area,
+    chosen_map,
+    is_province_code,
+    province_in_scope,
+)
 from console.services.periods import QUARTER, RANGE, Period, parse_month, period_of
 
 FORMATS = ("pdf", "xlsx")
@@ -164,7 +171,7 @@ def resolve(
             kept["period"] = period_value(period)
     map_version = DEFAULT_MAP
     if "map" in wanted:
-        map_version = values["map"] or DEFAULT_MAP
+        map_version = values["map"] or chosen_map() or DEFAULT_MAP
         if map_version not in MAPS:
             errors.append("Carte : choisissez 2015 (18 provinces) ou 2025 (5 provinces).")
         kept["map"] = map_version

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from console.extensions import db
 from console.models import Cohort, ReportArchive, ReportStatus
 from console.security.scoping import NATIONAL, current_scope
-from console.services.areas import provinces_in_scope
-from console.services.periods import add_months, today_local
+from console.services.areas import DEFAULT_MAP, chosen_map, provinces_in_scope, remember_map
+from console.services.periods import last_complete_month
 
 from .archive import MIME_TYPES, Requester, create_entry, may_download, stored_file
 from .parameters import OutOfScope, ParameterError, resolve
@@ -50,8 +50,12 @@ class ReportFormView(BaseView):
     def _render_form(self, values: dict, errors: list[str], status: int = 200):
         scope = current_scope()
         spec = self.spec
-        previous_month = add_months(today_local(), -1)
-        defaults = {"period": f"{previous_month:%Y-%m}", "format": spec.formats[0]}
+        previous_month = last_complete_month()
+        defaults = {
+            "period": f"{previous_month:%Y-%m}",
+            "format": spec.formats[0],
+            "map": chosen_map() or DEFAULT_MAP,
+        }
         cohorts = (
             db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name)).all()
             if "cohort" in spec.parameters
@@ -97,6 +101,7 @@ class ReportFormView(BaseView):
             abort(404)
         if errors:
             return self._render_form(values, errors, 400)
+        remember_map(g.user, values.get("map"))  # committed with the archive entry
         requester = Requester(g.user.id, g.user.username, "console")
         archive = create_entry(db.session, spec, params, fmt, requester)
         db.session.commit()

@@ -97,12 +97,39 @@ def pickable_provinces(
     return [_area(p) for p in session.scalars(_ordered(stmt))]
 
 
-def default_map(session: Session, scope: ProvinceScope) -> str:
-    """The map a page opens on: DEFAULT_MAP, or 2015 for a user whose provinces are all of 2015.
+def _request_user():
+    """The signed-in user of the current request, or None (CLI, worker, anonymous)."""
+    from flask import g, has_request_context
+
+    user = getattr(g, "user", None) if has_request_context() else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def chosen_map(user=None) -> str | None:
+    """The map ``user`` (default: the request's) last chose on a dashboard or report, if any."""
+    user = user if user is not None else _request_user()
+    value = getattr(user, "preferred_map", None)
+    return value if value in MAPS else None
+
+
+def remember_map(user, map_version) -> bool:
+    """Keep ``map_version`` as the user's choice (the caller commits); True when it changed."""
+    if user is None or map_version not in MAPS or chosen_map(user) == map_version:
+        return False
+    user.preferred_map = map_version
+    return True
+
+
+def default_map(session: Session, scope: ProvinceScope, user=None) -> str:
+    """The map a page opens on: the one the user last chose; else DEFAULT_MAP, or 2015 for a
+    user whose provinces are all of 2015.
 
     Each fact is counted under one map only; a coordinator of a 2015 province may not see a
     2025 province's figures (they cover other provinces too), so their pages stay on 2015.
     """
+    chosen = chosen_map(user)
+    if chosen is not None:
+        return chosen
     if scope.national or not scope.province_ids:
         return DEFAULT_MAP
     maps = set(

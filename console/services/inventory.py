@@ -281,6 +281,10 @@ class TransferDevice(Command):
 
 # Incident kind → the status it leads to, and the statuses it cannot follow.
 INCIDENT_TARGET = {IK.LOST: DS.LOST, IK.STOLEN: DS.STOLEN, IK.DAMAGED: DS.IN_REPAIR}
+# How the home page and the pilot dashboard count devices (one definition for both):
+# with a cooperative, and out of use (« perdus, volés ou en réparation »).
+DEPLOYED_STATUSES = (DS.ASSIGNED,)
+TROUBLED_STATUSES = (DS.LOST, DS.STOLEN, DS.IN_REPAIR)
 
 
 class ReportIncident(Command):

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.areas import default_map
-from console.services.periods import local_date, local_midnight_utc, month_bounds, today_local
+from console.services.inventory import DEPLOYED_STATUSES, TROUBLED_STATUSES
+from console.services.periods import local_date, month_bounds, today_local
+from console.services.pioneers import count_active, pioneers
 from console.services.sales import is_sale
 
 
@@ -37,11 +39,8 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         stmt = apply_scope(select(func.count()).select_from(model).where(*where), model, scope)
         return session.scalar(stmt) or 0
 
-    deployed = count(m.Device, m.Device.status == m.DeviceStatus.ASSIGNED)
-    troubled = count(
-        m.Device,
-        m.Device.status.in_([m.DeviceStatus.LOST, m.DeviceStatus.STOLEN, m.DeviceStatus.IN_REPAIR]),
-    )
+    deployed = count(m.Device, m.Device.status.in_(DEPLOYED_STATUSES))
+    troubled = count(m.Device, m.Device.status.in_(TROUBLED_STATUSES))
     sales = apply_scope(
         select(
             func.coalesce(func.sum(m.OrderLine.gross), 0),
@@ -59,29 +58,16 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         scope,
     )
     gross, tax, orders = session.execute(sales).one()
-    # A pioneer is active when it sold something (not cancelled) in the last 30 days.
-    since = local_midnight_utc(today - dt.timedelta(days=30))
-    active = apply_scope(
-        select(func.count(func.distinct(m.Order.seller_id)))
-        .join(m.Cooperative, m.Cooperative.id == m.Order.seller_id)
-        .where(
-            m.Cooperative.is_pioneer.is_(True),
-            m.Order.placed_at >= since,
-            is_sale(),
-        ),
-        m.Order,
-        scope,
-    )
     return KeyFigures(
         cooperatives=count(m.Cooperative),
-        pioneers=count(m.Cooperative, m.Cooperative.is_pioneer.is_(True)),
+        pioneers=session.scalar(pioneers(scope, func.count())) or 0,
         devices_deployed=deployed,
         devices_lost_or_in_repair=troubled,
         sales_this_month=int(gross),
         tax_due_this_month=int(tax),
         orders_this_month=int(orders),
         month_start=local_date(start),
-        pioneers_active_30_days=session.scalar(active) or 0,
+        pioneers_active_30_days=count_active(session, scope, today),
     )
 
 

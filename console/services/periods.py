@@ -233,3 +233,53 @@ week_start = _calendar_function(
     "date({}, 'weekday 0', '-6 days')",
     "CAST(date_trunc('week', CAST({} AS TIMESTAMP)) AS DATE)",
 )
+
+
+# Whether a period is over: the one rule every chart, ranking, alert and report asks.
+
+# « Pionnières actives » and every other « last N days » figure: N days ending on the day.
+ACTIVE_DAYS = 30
+PARTIAL_NOTE = "mois en cours, incomplet"
+
+
+def is_complete(period: Period, today: dt.date | None = None) -> bool:
+    """True once the period is over in Bujumbura (its last day is before today)."""
+    return period.end < (today or today_local())
+
+
+def is_month_complete(day: dt.date, today: dt.date | None = None) -> bool:
+    """True once the month of ``day`` is over in Bujumbura."""
+    return is_complete(period_of(day, MONTH), today)
+
+
+def complete_months(months, today: dt.date | None = None) -> list[dt.date]:
+    """The months (first days) of ``months`` that are over; the current one is left out."""
+    today = today or today_local()
+    return [month for month in months if is_month_complete(month, today)]
+
+
+def last_complete_month(today: dt.date | None = None) -> dt.date:
+    """The first day of the last month that is over (what reports offer by default)."""
+    return add_months(today or today_local(), -1)
+
+
+def week_of(day: dt.date) -> Period:
+    """The Monday-to-Sunday week holding ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return Period(monday, monday + dt.timedelta(days=6), RANGE)
+
+
+def last_complete_week(as_of: dt.date) -> dt.date:
+    """The Monday of the last full week (Monday to Sunday) before the week holding ``as_of``."""
+    return as_of - dt.timedelta(days=as_of.weekday() + 7)
+
+
+def active_window(reference_day: dt.date, days: int = ACTIVE_DAYS) -> tuple[dt.date, dt.date]:
+    """The ``days`` Bujumbura days ending on ``reference_day``, both inclusive."""
+    return reference_day - dt.timedelta(days=days - 1), reference_day
+
+
+def matured_by(reference_day: dt.date, days: int) -> dt.date:
+    """The last day on which an offer could be published and have had ``days`` days by
+    ``reference_day``: later offers are too young to be judged unsold (« Invendue après »)."""
+    return reference_day - dt.timedelta(days=days)

@@ -18,7 +18,7 @@ from console import models as m
 from console.security.scoping import ProvinceScope
 from console.services.facts import value_at_price
 from console.services.mevente.sell_through import SupplyAndSales, sell_through_by
-from console.services.periods import month_end
+from console.services.periods import matured_by, month_end
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, narrowed
@@ -34,6 +34,9 @@ AGE_BUCKETS = (
 UNSOLD_LIMIT = 50
 # A chain is "falling" when its fitted sell-through lost at least this many points.
 FALL_POINTS = 5.0
+
+# The data domains these figures read (dashboards.cache: a write to one refreshes them).
+READS = ("ventes", "referentiel", "mevente")
 
 
 def _share(sold, offered):
@@ -230,9 +233,11 @@ PRICE_BUCKETS = (
 def price_vs_sell_through(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
-    """Sell-through per value chain and price band (listed price / the category's average)."""
+    """Sell-through per value chain and price band (listed price / the category's average),
+    of the offers published in the period that have had the « Invendue après » delay since."""
     LF = facts.listing
-    in_period = [LF.listed_on >= filters.start, LF.listed_on <= filters.last_day]
+    last_listed = min(filters.last_day, matured_by(filters.reference_day, filters.days))
+    in_period = [LF.listed_on >= filters.start, LF.listed_on <= last_listed]
     offered = value_at_price(LF.quantity_offered, LF.unit_price)
     sold = value_at_price(LF.quantity_sold, LF.unit_price)
     average = (
@@ -276,11 +281,12 @@ def price_vs_sell_through(
 def falling_chains(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
-    """Per value chain: the least-squares trend of monthly sell-through, in points a month."""
+    """Per value chain: the least-squares trend of monthly sell-through, in points a month,
+    over the complete months (``filters.trend_months``: the month under way only on request)."""
     monthly = pd.DataFrame(
         [
             [chain_id, month, figures.rate]
-            for month in filters.months
+            for month in filters.trend_months
             for (chain_id,), figures in _sell_through(
                 session, scope, filters, month, month_end(month), ("value_chain",)
             ).items()

@@ -7,14 +7,14 @@ The period filter applies to sales only; the programme's records are shown to da
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
+from console.services.inventory import DEPLOYED_STATUSES, TROUBLED_STATUSES
+from console.services.pioneers import pioneers
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, province_column
@@ -27,7 +27,9 @@ STAGES = (
     ("equipped_on", "Équipées"),
     ("activated_on", "Actives"),
 )
-ACTIVE_DAYS = 30
+
+# The data domains these figures read (dashboards.cache: a write to one refreshes them).
+READS = ("programme", "equipements", "ventes", "referentiel")
 
 
 def _cooperative_filters(stmt, scope: ProvinceScope, filters: Filters, seller_column):
@@ -114,13 +116,10 @@ def tablets(
     raw["province_id"] = raw["province_id"].map(on_map)
     if filters.province_id is not None:
         raw = raw[raw["province_id"] == filters.province_id]
-    group_of = {
-        m.DeviceStatus.ASSIGNED: "deployed",
-        m.DeviceStatus.LOST: "lost",
-        m.DeviceStatus.STOLEN: "lost",
-        m.DeviceStatus.IN_REPAIR: "repair",
-        m.DeviceStatus.IN_STOCK: "stock",
-    }
+    # Deployed and « perdues, volées ou en réparation » as the home page counts them.
+    group_of = {status: "deployed" for status in DEPLOYED_STATUSES}
+    group_of.update({status: "lost" for status in TROUBLED_STATUSES})
+    group_of.update({m.DeviceStatus.IN_REPAIR: "repair", m.DeviceStatus.IN_STOCK: "stock"})
     raw["group"] = raw["status"].map(lambda status: group_of.get(status, "other"))
     groups = ["deployed", "lost", "repair", "stock"]
     table = (
@@ -149,26 +148,21 @@ def tablets(
 def active_pioneers(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
-    """Per province: pioneers, and those with a sale in the 30 days to the reference day."""
-    D = facts.sales_day
-    C = m.Cooperative
+    """Per province: pioneers, and those active on the reference day (console.services.pioneers,
+    the home page's definition: read from the orders, not the aggregates)."""
     ref = filters.reference_day
-    since = ref - dt.timedelta(days=ACTIVE_DAYS - 1)
     column = province_column(filters)
-    base = apply_scope(
-        select(column, func.count()).select_from(C).where(C.is_pioneer.is_(True)), C, scope
-    )
-    if filters.province_id is not None:
-        base = base.where(column == filters.province_id)
-    if filters.cooperative_id is not None:
-        base = base.where(C.id == filters.cooperative_id)
-    total = frame(session, base.group_by(column), ["province_id", "pioneers"])
-    active_ids = select(D.seller_id).where(D.day >= since, D.day <= ref).distinct().subquery()
-    active = frame(
-        session,
-        base.join(active_ids, active_ids.c.seller_id == C.id).group_by(column),
-        ["province_id", "active"],
-    )
+
+    def counted(active_on=None):
+        stmt = pioneers(scope, column, func.count(), active_on=active_on)
+        if filters.province_id is not None:
+            stmt = stmt.where(column == filters.province_id)
+        if filters.cooperative_id is not None:
+            stmt = stmt.where(m.Cooperative.id == filters.cooperative_id)
+        return stmt.group_by(column)
+
+    total = frame(session, counted(), ["province_id", "pioneers"])
+    active = frame(session, counted(ref), ["province_id", "active"])
     result = total.merge(active, on="province_id", how="left")
     result = ints(result, "pioneers", "active")
     result["province"] = result["province_id"].map(names(session).province)

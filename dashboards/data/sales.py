@@ -20,6 +20,9 @@ from ..filters import Filters
 from .common import area_narrowed, dates, frame, ints, names, narrowed, province_column
 from .sources import AGGREGATES, FactSource
 
+# The data domains these figures read (dashboards.cache: a write to one refreshes them).
+READS = ("ventes", "referentiel")
+
 
 def _month_query(M, scope: ProvinceScope, filters: Filters, *columns):
     """Columns of the monthly sales ``M``, narrowed to the scope, period and filters."""

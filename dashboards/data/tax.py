@@ -26,6 +26,9 @@ from ..filters import Filters
 from .common import dates, frame, ints, names, province_column
 from .sources import AGGREGATES, FactSource
 
+# The data domains these figures read (dashboards.cache: a write to one refreshes them).
+READS = ("ventes", "referentiel", "fiscalite")
+
 
 def _seller_filters(stmt, seller_column, scope: ProvinceScope, filters: Filters):
     """Join the seller, then its scope, province and cooperative filters."""

@@ -16,9 +16,11 @@ from ..figures import (
     GREEN,
     RED,
     bar,
+    current_x,
     figure,
     francs_text,
     line,
+    mark_partial,
     month_label,
     percent_text,
     plain,
@@ -104,10 +106,13 @@ def draw_offered_sold(frame: pd.DataFrame, filters: Filters) -> dict:
             hovertemplate="%{x}<br>%{customdata}<extra></extra>",
         ),
     ]
-    return figure(
-        traces,
-        barmode="group",
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, **RATE_AXIS},
+    return mark_partial(
+        figure(
+            traces,
+            barmode="group",
+            yaxis2={"overlaying": "y", "side": "right", "showgrid": False, **RATE_AXIS},
+        ),
+        current_x(frame["month"]),
     )
 
 
@@ -423,7 +428,9 @@ register(
         mevente.falling_chains,
         draw_trend,
         export_trend,
-        note=f"Tendance linéaire du taux mensuel sur la période ; en rouge : baisse d'au moins "
+        controls=("encours",),
+        note=f"Tendance linéaire du taux mensuel sur les mois complets de la période (le mois en "
+        f"cours, incomplet, seulement sur demande) ; en rouge : baisse d'au moins "
         f"{mevente.FALL_POINTS:.0f} points. {SELL_THROUGH_DEFINITION}",
     )
 )
@@ -470,7 +477,9 @@ register(
         draw_price,
         export_price,
         width=12,
+        controls=("jours",),
         note="Part vendue à ce jour de la valeur des offres publiées sur la période, par filière "
-        "et par écart de prix à la moyenne de leur catégorie : les offres chères se vendent-elles moins ?",
+        "et par écart de prix à la moyenne de leur catégorie : les offres chères se vendent-elles moins ? "
+        "Seules les offres publiées depuis au moins le délai « Invendue après » sont comparées.",
     )
 )

@@ -9,7 +9,17 @@ from console.formatting import format_number
 
 from ..charts import CARDS, Chart, register
 from ..data import pilot, sales
-from ..figures import GREEN, RED, bar, figure, francs_text, month_label, plain
+from ..figures import (
+    GREEN,
+    RED,
+    bar,
+    current_x,
+    figure,
+    francs_text,
+    mark_partial,
+    month_label,
+    plain,
+)
 from ..maps import Measure, map_chart
 from .ventes import export_pioneers  # same pioneers-vs-others frame as the Ventes chart
 
@@ -194,7 +204,7 @@ def draw_sales(frame: pd.DataFrame, filters) -> dict:
                 hovertemplate=f"{name}<br>%{{x}}<br>%{{customdata}} par coopérative<extra></extra>",
             )
         )
-    return figure(traces, barmode="group")
+    return mark_partial(figure(traces, barmode="group"), current_x(frame["month"]))
 
 
 register(

@@ -17,7 +17,17 @@ from ..callbacks import dashboard_callback
 from ..catalogue import BY_SLUG
 from ..charts import CARDS, CHARTS, TABLE, Chart, may_see, register
 from ..data import tax
-from ..figures import GREEN, RED, bar, figure, francs_text, line, month_label
+from ..figures import (
+    GREEN,
+    RED,
+    bar,
+    current_x,
+    figure,
+    francs_text,
+    line,
+    mark_partial,
+    month_label,
+)
 
 SLUG = "recettes"
 SERIES = (
@@ -72,7 +82,9 @@ def _grouped(x, frame: pd.DataFrame) -> dict:
 
 
 def draw_monthly(frame: pd.DataFrame, filters) -> dict:
-    return _grouped([month_label(d) for d in frame["month"]], frame)
+    return mark_partial(
+        _grouped([month_label(d) for d in frame["month"]], frame), current_x(frame["month"])
+    )
 
 
 def export_monthly(frame: pd.DataFrame) -> pd.DataFrame:

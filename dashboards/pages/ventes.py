@@ -10,7 +10,18 @@ from console.services.money import format_francs
 
 from ..charts import CARDS, TABLE, Chart, register
 from ..data import sales
-from ..figures import GREEN, PALETTE, RED, bar, figure, francs_text, line, month_label
+from ..figures import (
+    GREEN,
+    PALETTE,
+    RED,
+    bar,
+    current_x,
+    figure,
+    francs_text,
+    line,
+    mark_partial,
+    month_label,
+)
 from ..filters import Filters
 from ..maps import Measure, map_chart
 
@@ -74,17 +85,20 @@ def draw_over_time(frame: pd.DataFrame, filters: Filters) -> dict:
             hovertemplate=f"{when}<br>%{{y:,}} commandes<extra></extra>",
         ),
     ]
-    return figure(
-        traces,
-        yaxis2={
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "tickformat": ",d",
-            "rangemode": "tozero",
-            "title": {"text": "commandes"},
-        },
-        xaxis={"type": "date", "tickformat": "%d/%m/%Y"} if weekly else {},
+    return mark_partial(
+        figure(
+            traces,
+            yaxis2={
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "tickformat": ",d",
+                "rangemode": "tozero",
+                "title": {"text": "commandes"},
+            },
+            xaxis={"type": "date", "tickformat": "%d/%m/%Y"} if weekly else {},
+        ),
+        current_x(frame["period"], weekly=weekly),
     )
 
 
@@ -179,7 +193,7 @@ def draw_local_export(frame: pd.DataFrame, filters: Filters) -> dict:
                 hovertemplate=f"{name}<br>%{{x}}<br>%{{customdata}}<extra></extra>",
             )
         )
-    return figure(traces, barmode="stack")
+    return mark_partial(figure(traces, barmode="stack"), current_x(frame["month"]))
 
 
 def export_local_export(frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,7 +217,7 @@ def _stacked_by(frame: pd.DataFrame, group: str, value: str) -> dict:
                 hovertemplate=f"{name}<br>%{{x}}<br>%{{customdata}}<extra></extra>",
             )
         )
-    return figure(traces, barmode="stack")
+    return mark_partial(figure(traces, barmode="stack"), current_x(frame["month"]))
 
 
 def draw_raw_materials(frame: pd.DataFrame, filters: Filters) -> dict:
@@ -238,7 +252,7 @@ def draw_pioneers(frame: pd.DataFrame, filters: Filters) -> dict:
                 hovertemplate=f"{name}<br>%{{x}}<br>%{{customdata}}<extra></extra>",
             )
         )
-    return figure(traces, barmode="stack")
+    return mark_partial(figure(traces, barmode="stack"), current_x(frame["month"]))
 
 
 def export_pioneers(frame: pd.DataFrame) -> pd.DataFrame:

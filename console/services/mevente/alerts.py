@@ -35,6 +35,7 @@ from console.services.mevente.errors import MeventeInputError, MeventeNotFound, 
 from console.services.mevente.forecast import MODEL, Forecast, forecast_series, step_components
 from console.services.mevente.forecast_backtest import fill_gaps
 from console.services.money import format_francs, round_franc
+from console.services.periods import last_complete_week, today_local
 
 # A cell is evaluated only if something was on offer in its last weeks: a value chain a
 # province stopped producing is not a mévente.
@@ -262,7 +263,8 @@ class AlertRefresh:
     forecasts: int = 0
 
 
-def _history(session: Session) -> pd.DataFrame:
+def _history(session: Session, as_of: dt.date | None) -> pd.DataFrame:
+    """Every cell's weekly indicators up to the last complete week before ``as_of``."""
     w = WeeklyIndicator
     stmt = select(
         w.value_chain_id,
@@ -275,6 +277,8 @@ def _history(session: Session) -> pd.DataFrame:
         w.offered_value,
         w.unsold_age_days,
     ).order_by(w.value_chain_id, w.province_id, w.week_start)
+    # A week still under way is never judged (periods owns « is this period complete »).
+    stmt = stmt.where(w.week_start <= last_complete_week(as_of or today_local()))
     result = session.execute(stmt)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
@@ -283,14 +287,16 @@ def refresh_alerts(
     session: Session,
     methods: dict[tuple[int, ForecastMetric], str] | None = None,
     actor: tuple[int | None, str] = (None, "système"),
+    as_of: dt.date | None = None,
 ) -> AlertRefresh:
-    """Evaluate every active cell, store its forecasts, raise, update and lift alerts. Does not commit."""
+    """Evaluate every active cell over its complete weeks (before ``as_of``, default today),
+    store its forecasts, raise, update and lift alerts. Does not commit."""
     methods = methods or {}
     national, by_chain = load_thresholds(session)
     summary = AlertRefresh()
     forecast_rows: list[dict] = []
     findings: dict[tuple[int, int, AlertKind], tuple[str, dt.date, Finding]] = {}
-    history = _history(session)
+    history = _history(session, as_of)
     open_kinds: dict[tuple[int, int], set[AlertKind]] = {}
     for alert in session.scalars(
         select(MeventeAlert).where(MeventeAlert.status.in_(ACTIVE_STATUSES))

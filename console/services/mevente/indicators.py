@@ -27,7 +27,6 @@ from console.models.types import utcnow
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.mevente.sell_through import sell_through_rate
 from console.services.mevente.weeks import (
-    last_complete_week,
     monday_of,
     week_end_seconds,
     week_index,
@@ -35,6 +34,7 @@ from console.services.mevente.weeks import (
     week_start_utc,
 )
 from console.services.money import round_franc
+from console.services.periods import last_complete_week
 from console.services.sales import is_sale
 
 MILLI = 1000  # quantities are handled as integer thousandths (Quantity has 3 decimals)

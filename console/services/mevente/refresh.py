@@ -22,8 +22,7 @@ from console.services.mevente.forecast_backtest import (
 )
 from console.services.mevente.indicators import refresh_weekly_indicators
 from console.services.mevente.suggestion_refresh import SuggestionRefresh, refresh_suggestions
-from console.services.mevente.weeks import last_complete_week
-from console.services.periods import today_local
+from console.services.periods import last_complete_week, today_local
 
 
 @dataclass
@@ -81,7 +80,7 @@ def refresh_mevente(
     summary.seconds["backtest"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    summary.alerts = refresh_alerts(session, methods, actor)
+    summary.alerts = refresh_alerts(session, methods, actor, as_of)
     summary.seconds["alertes"] = time.perf_counter() - started
 
     started = time.perf_counter()

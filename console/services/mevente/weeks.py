@@ -68,8 +68,3 @@ def week_start_utc(monday: dt.date) -> dt.datetime:
 def week_end_seconds(number: int) -> int:
     """Epoch seconds (UTC) at the end of a week_index: the next Monday 00:00 Bujumbura."""
     return (int(number) + 1) * WEEK_S - _SHIFT_S
-
-
-def last_complete_week(as_of: dt.date) -> dt.date:
-    """The Monday of the last full week before the week holding ``as_of``."""
-    return week_start_of(as_of) - dt.timedelta(days=7)
