@@ -9,6 +9,7 @@ always through console.security.scoping; its ``draw(frame, filters)`` builds the
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,7 +193,7 @@ def chart_download(
             "type": "text/csv",
             "base64": True,
         }
-    content = frame_to_xlsx(frame, chart.title)
+    content = frame_to_xlsx(frame, chart.title, filters_described(chart, data, scope))
     return {"content": _b64(content), "filename": f"{stem}.xlsx", "type": XLSX_MIME, "base64": True}
 
 
@@ -200,3 +201,60 @@ def _b64(content: bytes) -> str:
     import base64
 
     return base64.b64encode(content).decode("ascii")
+
+
+def filters_described(
+    chart: Chart, data: ChartData, scope: ProvinceScope | None = None
+) -> list[tuple[str, str]]:
+    """What an export covers, as (label, value) rows for its « Filtres » sheet."""
+    from console.formatting import format_datetime
+    from console.models import MapVersion
+
+    from .data.common import names
+    from .figures import month_label
+    from .filters import GRAINS
+
+    scope = scope if scope is not None else current_scope()
+    filters = data.filters
+    labels = names(read_session(), [filters.cooperative_id] if filters.cooperative_id else [])
+    if scope.national:
+        perimeter = "National (toutes les provinces)"
+    else:
+        on_map = [
+            pid for pid in scope.province_ids if labels.province_map.get(pid) == filters.map_version
+        ]
+        provinces = sorted(labels.province(pid) for pid in (on_map or scope.province_ids))
+        perimeter = "Provinces : " + ", ".join(provinces)
+    everything = "Toutes"
+    rows = [
+        ("Tableau de bord", BY_SLUG[chart.dashboard].title),
+        ("Graphique", chart.title),
+        ("Périmètre", perimeter),
+        ("Période", f"{month_label(filters.start)} – {month_label(filters.end)}"),
+        ("Carte", MapVersion(filters.map_version).label),
+        (
+            "Province",
+            labels.province(filters.province_id) if filters.province_id else everything,
+        ),
+        (
+            "Filière",
+            labels.value_chains.get(filters.value_chain_id, "—")
+            if filters.value_chain_id
+            else everything,
+        ),
+        (
+            "Coopérative",
+            labels.sellers.get(filters.cooperative_id, "—")
+            if filters.cooperative_id
+            else everything,
+        ),
+    ]
+    if "grain" in chart.controls:
+        rows.append(("Regroupement", GRAINS.get(filters.grain, filters.grain)))
+    if "jours" in chart.controls:
+        rows.append(("Invendue après", f"{filters.days} jours"))
+    if data.refused:
+        rows.append(("Refusé", data.messages[-1]))
+    rows.append(("Lien", f"{BY_SLUG[chart.dashboard].path}?{filters.query_string()}"))
+    rows.append(("Exporté le", format_datetime(dt.datetime.now(dt.UTC))))
+    return rows

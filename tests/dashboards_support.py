@@ -260,6 +260,7 @@ FACT_TABLES = (
     m.PaymentMonthFact,
     m.ListingFact,
     m.ListingMonthFact,
+    m.SellThroughMonthFact,
 )
 
 

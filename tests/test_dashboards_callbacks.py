@@ -455,6 +455,39 @@ def test_a_coordinators_excel_export_holds_their_province_only(seeded, db_sessio
     assert base64.b64decode(forged["content"]).decode("utf-8") == "\ufeff\r\n"
 
 
+def test_an_excel_export_states_its_filters_and_formats_its_rates(seeded, db_session):
+    import base64
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboards.charts import chart_download
+    from dashboards.exports import INTEGER, PERCENT
+
+    coffee = db_session.scalar(select(m.ValueChain.id).where(m.ValueChain.name == "Café"))
+    values = {**PERIOD, "carte": "2015", "filiere": coffee}
+    with signed_in(seeded, "coord.gitega"):
+        download = chart_download("mevente-filieres", "xlsx", values)
+    workbook = load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+    assert workbook.sheetnames[1] == "Filtres"
+    stated = dict(workbook["Filtres"].iter_rows(min_row=2, values_only=True))
+    assert stated["Périmètre"] == "Provinces : Gitega"
+    assert stated["Période"] == "juil. 2024 – juin 2025"
+    assert stated["Carte"] == "Carte de 2015 (18 provinces)"
+    assert (stated["Province"], stated["Filière"], stated["Coopérative"]) == (
+        "Toutes",
+        "Café",
+        "Toutes",
+    )
+    assert "filiere=" in stated["Lien"] and stated["Lien"].startswith("/dashboards/mevente?")
+    data = workbook.worksheets[0]
+    headings = [cell.value for cell in data[1]]
+    rate = data.cell(row=2, column=headings.index("Taux d'écoulement") + 1)
+    sold = data.cell(row=2, column=headings.index("Valeur vendue (FBu)") + 1)
+    assert 0 < rate.value < 1 and rate.number_format == PERCENT
+    assert sold.value > 0 and sold.number_format == INTEGER
+
+
 def test_with_the_redis_cache_down_charts_still_answer_from_the_database(seeded):
     from dashboards.cache import cache
 

@@ -54,3 +54,32 @@ def test_xlsx_keeps_numbers_and_dates_typed_and_text_inert():
     assert rows[1][2] == dt.datetime(2023, 6, 26)
     assert sheet["C2"].number_format == "DD/MM/YYYY"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_xlsx_amounts_counts_and_rates_carry_number_and_percent_formats():
+    from dashboards.exports import INTEGER, PERCENT
+
+    frame = pd.DataFrame(
+        {
+            "Filière": ["Café", "Riz"],
+            "Valeur vendue (FBu)": [1234567, 89],
+            "Offres en ligne": [12.0, 3.0],  # counts that pandas made float (a NaN elsewhere)
+            "Taux d'écoulement": [0.25, None],
+            "Taux d'écoulement du premier mois (%)": [25.5, 12.25],
+            "Quantité": [1.5, 2.125],
+        }
+    )
+    filters = [("Périmètre", "Provinces : Gitega"), ("Période", "janv. 2025 – juin 2025")]
+    workbook = load_workbook(io.BytesIO(frame_to_xlsx(frame, "Filières", filters)))
+    data = workbook["Filières"]
+    assert data["A2"].number_format == "General"
+    assert (data["B2"].value, data["B2"].number_format) == (1234567, INTEGER)
+    assert data["C2"].number_format == INTEGER
+    assert (data["D2"].value, data["D2"].number_format) == (0.25, PERCENT)
+    assert data["D3"].value is None
+    # Already in percents (points): a plain number, not multiplied by 100 again.
+    assert data["E2"].number_format not in (PERCENT, "General")
+    assert (data["F3"].value, data["F3"].number_format) == (2.125, data["E2"].number_format)
+    assert workbook.sheetnames == ["Filières", "Filtres"]
+    rows = list(workbook["Filtres"].iter_rows(values_only=True))
+    assert rows == [("Filtre", "Valeur"), *filters]

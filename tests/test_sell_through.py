@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console import models as m
 from console.security.scoping import NATIONAL, ProvinceScope
@@ -133,3 +133,68 @@ def test_monthly_rates_match_the_replay_for_every_month(seeded, db_session):
     for row in monthly.itertuples(index=False):
         last = period_of(row.month).end
         assert row.rate == _replayed_rate(db_session, row.month, last, gitega), row.month
+
+
+def test_stored_terms_equal_the_records_for_each_month_and_over_several_months(seeded, db_session):
+    """The terms refresh_facts stores per listing × month give the same figures (opening,
+    offered, sold, offers, unsold offers) as the service's select over the records, per month
+    and over a period of several months, grouped or not, scoped or not."""
+    from console.services.mevente.sell_through import sell_through_by, stored_sell_through_by
+    from console.services.periods import add_months, month_end
+
+    stored = db_session.scalar(select(func.count()).select_from(m.SellThroughMonthFact))
+    assert stored > 0
+    gitega = province_id(db_session, PROVINCE)
+    coordinator = ProvinceScope(False, frozenset({gitega}))
+    first, last = dt.date(2024, 11, 1), dt.date(2025, 4, 1)
+    cases = [
+        (NATIONAL, ("value_chain",), {}),
+        (NATIONAL, ("province_2015",), {"map_version": "2015"}),
+        (coordinator, ("province_2025",), {}),
+        (NATIONAL, (), {"province_id": gitega, "map_version": "2015"}),
+    ]
+    for scope, group_by, narrowing in cases:
+        per_month = stored_sell_through_by(
+            db_session, scope, first, last, group_by=group_by, per_month=True, **narrowing
+        )
+        month = first
+        while month <= last:
+            direct = sell_through_by(
+                db_session, scope, month, month_end(month), group_by=group_by, **narrowing
+            )
+            assert direct, (month, group_by)
+            assert {k[1:]: v for k, v in per_month.items() if k[0] == month} == direct
+            month = add_months(month, 1)
+        period = stored_sell_through_by(
+            db_session, scope, first, last, group_by=group_by, **narrowing
+        )
+        direct = sell_through_by(
+            db_session, scope, first, month_end(last), group_by=group_by, **narrowing
+        )
+        assert period == direct, group_by
+        assert {k: v.rate for k, v in period.items()} == {k: v.rate for k, v in direct.items()}
+        # The period is not the sum of its months: the stock is the first month's only.
+        assert sum(f.opening_milli for f in period.values()) < sum(
+            f.opening_milli for f in per_month.values()
+        )
+
+
+def test_the_dashboard_reads_the_same_rates_from_the_aggregate_as_from_the_records(
+    seeded, db_session
+):
+    from dashboards.data import mevente as dashboard
+    from dashboards.data.sources import AGGREGATES, records
+    from dashboards.filters import Filters
+
+    filters = Filters(start=dt.date(2024, 10, 1), end=dt.date(2025, 6, 1), map_version="2015")
+    for function in (
+        dashboard.offered_vs_sold,
+        dashboard.by_value_chain,
+        dashboard.by_province,
+        dashboard.falling_chains,
+        dashboard.totals,
+    ):
+        stored = function(db_session, NATIONAL, filters, AGGREGATES)
+        live = function(db_session, NATIONAL, filters, records())
+        assert len(stored) > 0, function.__name__
+        assert stored.equals(live), function.__name__

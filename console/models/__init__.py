@@ -24,6 +24,7 @@ from .facts import (
     SalesDayFact,
     SalesMonthFact,
     SalesWeekFact,
+    SellThroughMonthFact,
 )
 from .geography import Commune, MapVersion, Province
 from .imports import ImportBatch, ImportBatchRow, ImportOutcome

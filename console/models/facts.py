@@ -143,6 +143,30 @@ class ListingMonthFact(Model):
     __table_args__ = (Index("ix_fact_listing_month_seller_month", "seller_id", "month"),)
 
 
+class SellThroughMonthFact(Model):
+    """The « taux d'écoulement »'s three terms per listing × Bujumbura month it was on offer.
+
+    Written by refresh_facts with console.services.mevente.sell_through's own select, one
+    month at a time: stock on offer at the month's start, offered and sold during it, in
+    thousandths of a franc at the listed price. A period of whole months adds them up
+    (the opening of its first month, the offered and sold of every month).
+    """
+
+    __tablename__ = "fact_sell_through_month"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listing.id", ondelete="CASCADE"), primary_key=True
+    )
+    seller_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    opening_value: Mapped[int] = mapped_column(BigInteger)
+    offered_value: Mapped[int] = mapped_column(BigInteger)
+    sold_value: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_fact_sell_through_month_seller_month", "seller_id", "month"),)
+
+
 class LeakageFlagFact(Model):
     """A leakage flag of console.services.tax.leakage, computed at refresh time, nationally.
 

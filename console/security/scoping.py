@@ -173,6 +173,7 @@ SCOPE_RULES = {
     m.ListingFact: _seller_clause(m.ListingFact.seller_id),
     m.ListingMonthFact: _seller_clause(m.ListingMonthFact.seller_id),
     m.LeakageFlagFact: _seller_clause(m.LeakageFlagFact.seller_id),
+    m.SellThroughMonthFact: _seller_clause(m.SellThroughMonthFact.seller_id),
     # Mévente: a suggestion belongs to the seller's province (the buyer may be anywhere).
     WeeklyIndicator: _province_clause(WeeklyIndicator.province_id),
     MeventeForecast: _province_clause(MeventeForecast.province_id),

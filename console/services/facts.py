@@ -31,7 +31,9 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.models.facts import NO_TAX_KIND
 from console.services.periods import (
+    add_months,
     as_date,
+    local_date,
     local_day,
     local_midnight_utc,
     month_start,
@@ -313,6 +315,34 @@ def _refresh_listing_months(session: Session, months: list[dt.date] | None) -> i
     return _insert(session, LM, listing_month_select(m.ListingFact.__table__, months))
 
 
+def _refresh_sell_through(session: Session, since_month: dt.date | None) -> int:
+    """The sell-through terms per listing × month from ``since_month`` (every month when None).
+
+    One insert per month from the mévente service's own select, from the first month a
+    listing was on offer to the current month (or the last sale's, if later).
+    """
+    from console.services.mevente.sell_through import month_terms_select
+
+    F = m.SellThroughMonthFact
+    session.execute(delete(F).where(F.month >= since_month) if since_month else delete(F))
+    first_listed, last_listed = session.execute(
+        select(func.min(m.Listing.listed_at), func.max(m.Listing.listed_at))
+    ).one()
+    if first_listed is None:
+        return 0
+    last_sold = session.scalar(select(func.max(m.Order.placed_at)))
+    moments = [moment for moment in (last_listed, last_sold) if moment is not None]
+    last = max([today_local(), *(local_date(moment) for moment in moments)])
+    month = _first_of_month(local_date(first_listed))
+    if since_month is not None:
+        month = max(month, since_month)
+    written = 0
+    while month <= last:
+        written += _insert(session, F, month_terms_select(month))
+        month = add_months(month, 1)
+    return written
+
+
 def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int:
     """Store the leakage flags of the months from ``since_month`` (all months when None)."""
     from console.security.scoping import NATIONAL
@@ -364,6 +394,7 @@ def refresh_facts(session: Session, since: dt.date | None = None) -> RefreshResu
     listings, months = _refresh_listings(session, since)
     written += listings
     written += _refresh_listing_months(session, months)
+    written += _refresh_sell_through(session, since_month)
     written += _refresh_leakage_flags(session, since_month)
     run = m.FactRefresh(
         since=since, started_at=started, finished_at=dt.datetime.now(dt.UTC), rows_written=written

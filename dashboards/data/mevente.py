@@ -2,7 +2,9 @@
 
 The rate and its terms (stock at the start, offered, sold) come from
 console.services.mevente.sell_through, the one definition the report and the weekly indicators
-share; stock ageing, unsold offers and the price comparison read the listing aggregates.
+share: its terms stored per listing × month by refresh_facts (or its select over the records,
+for the records source); stock ageing, unsold offers and the price comparison read the listing
+aggregates.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope
 from console.services.facts import value_at_price
-from console.services.mevente.sell_through import SupplyAndSales, sell_through_by
-from console.services.periods import matured_by, month_end
+from console.services.mevente.sell_through import (
+    SupplyAndSales,
+    sell_through_by,
+    stored_sell_through_by,
+)
+from console.services.periods import add_months, matured_by, month_end
 
 from ..filters import Filters
 from .common import dates, frame, ints, names, narrowed
@@ -54,22 +60,37 @@ def _sell_through(
     session: Session,
     scope: ProvinceScope,
     filters: Filters,
-    start: dt.date,
-    end: dt.date,
+    facts: FactSource,
+    months: tuple[dt.date, dt.date],
     group_by: tuple[str, ...] = (),
+    per_month: bool = False,
 ) -> dict:
-    """The service's figures for [start, end] under the dashboard's filters."""
-    return sell_through_by(
-        session,
-        scope,
-        start,
-        end,
+    """The service's figures for the whole months [first, last] under the dashboard's filters.
+
+    From the stored terms (SellThroughMonthFact) or, for the records source, the
+    service's select over the records, one query per month when ``per_month``.
+    """
+    narrowing = dict(
         group_by=group_by,
         province_id=filters.province_id,
         map_version=filters.map_version,
         value_chain_id=filters.value_chain_id,
         cooperative_id=filters.cooperative_id,
     )
+    first, last = months
+    if facts.sell_through_month is not None:
+        return stored_sell_through_by(session, scope, first, last, per_month=per_month, **narrowing)
+    if not per_month:
+        return sell_through_by(session, scope, first, month_end(last), **narrowing)
+    found = {}
+    month = first
+    while month <= last:
+        for key, figures in sell_through_by(
+            session, scope, month, month_end(month), **narrowing
+        ).items():
+            found[(month, *key)] = figures
+        month = add_months(month, 1)
+    return found
 
 
 def _rate_row(figures: SupplyAndSales) -> list:
@@ -83,8 +104,8 @@ def _rate_row(figures: SupplyAndSales) -> list:
     ]
 
 
-def _grouped(session, scope, filters, group: str, column: str) -> pd.DataFrame:
-    found = _sell_through(session, scope, filters, filters.start, filters.last_day, (group,))
+def _grouped(session, scope, filters, facts, group: str, column: str) -> pd.DataFrame:
+    found = _sell_through(session, scope, filters, facts, (filters.start, filters.end), (group,))
     return pd.DataFrame(
         [[key, *_rate_row(figures)] for (key,), figures in found.items()],
         columns=[column, *RATE_COLUMNS],
@@ -105,19 +126,15 @@ def offered_vs_sold(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
     """Per month: stock at its start, value offered and sold during it, offers, rate."""
-    rows = []
-    for month in filters.months:
-        figures = _sell_through(session, scope, filters, month, month_end(month)).get(
-            (), SupplyAndSales()
-        )
-        rows.append([month, *_rate_row(figures)])
+    found = _sell_through(session, scope, filters, facts, (filters.start, filters.end), (), True)
+    rows = [[month, *_rate_row(found.get((month,), SupplyAndSales()))] for month in filters.months]
     return pd.DataFrame(rows, columns=["month", *RATE_COLUMNS])
 
 
 def by_value_chain(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
-    result = _grouped(session, scope, filters, "value_chain", "value_chain_id")
+    result = _grouped(session, scope, filters, facts, "value_chain", "value_chain_id")
     chains = names(session).value_chains
     result["value_chain"] = result["value_chain_id"].map(lambda i: chains.get(int(i), "—"))
     return _sorted_by_rate(result, "value_chain")
@@ -126,7 +143,9 @@ def by_value_chain(
 def by_province(
     session: Session, scope: ProvinceScope, filters: Filters, facts: FactSource = AGGREGATES
 ) -> pd.DataFrame:
-    result = _grouped(session, scope, filters, f"province_{filters.map_version}", "province_id")
+    result = _grouped(
+        session, scope, filters, facts, f"province_{filters.map_version}", "province_id"
+    )
     result["province"] = result["province_id"].map(names(session).province)
     return _sorted_by_rate(result, "province")
 
@@ -283,13 +302,14 @@ def falling_chains(
 ) -> pd.DataFrame:
     """Per value chain: the least-squares trend of monthly sell-through, in points a month,
     over the complete months (``filters.trend_months``: the month under way only on request)."""
+    trend_months = set(filters.trend_months)
     monthly = pd.DataFrame(
         [
             [chain_id, month, figures.rate]
-            for month in filters.trend_months
-            for (chain_id,), figures in _sell_through(
-                session, scope, filters, month, month_end(month), ("value_chain",)
+            for (month, chain_id), figures in _sell_through(
+                session, scope, filters, facts, (filters.start, filters.end), ("value_chain",), True
             ).items()
+            if month in trend_months
         ],
         columns=["value_chain_id", "month", "rate"],
     )
@@ -336,7 +356,7 @@ def totals(
 ) -> pd.DataFrame:
     """One row: the rate and its terms over the period; unsold listings after N days."""
     LF = facts.listing
-    figures = _sell_through(session, scope, filters, filters.start, filters.last_day).get(
+    figures = _sell_through(session, scope, filters, facts, (filters.start, filters.end)).get(
         (), SupplyAndSales()
     )
     result = pd.DataFrame([_rate_row(figures)], columns=RATE_COLUMNS)

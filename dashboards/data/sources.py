@@ -29,6 +29,9 @@ class FactSource:
     payment_month: Any
     listing: Any
     listing_month: Any
+    # The « taux d'écoulement »'s terms per listing × month; None: the mévente service's
+    # select over the records at query time.
+    sell_through_month: Any
     # False: the flags stored by the last refresh; True: console.services.tax.leakage at query time.
     live_flags: bool = False
 
@@ -41,6 +44,7 @@ AGGREGATES = FactSource(
     payment_month=m.PaymentMonthFact,
     listing=m.ListingFact,
     listing_month=m.ListingMonthFact,
+    sell_through_month=m.SellThroughMonthFact,
 )
 
 
@@ -65,6 +69,7 @@ def records() -> FactSource:
         listing_month=alias(
             m.ListingMonthFact, facts.listing_month_select(listings).subquery("raw_listing_month")
         ),
+        sell_through_month=None,
         live_flags=True,
     )
 
