@@ -164,6 +164,7 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
     ("CooperativeView", "can_check_tin"): (W, N, W, N),
     # Nominating a cooperative into a cohort and buying devices belong to the programme.
     ("EnrollmentView", "can_add"): (W, W, N, N),
+    ("CooperativeView", "can_nominate"): (W, W, N, N),  # bulk: EnrollmentView.nominate
     ("DeviceView", "can_add"): (W, W, N, N),
     # Everyone sees and edits their own account from the user menu.
     ("IsokoUserDBModelView", "can_userinfo"): (R, R, R, R),

@@ -132,6 +132,30 @@ class CheckOutDevice(Command):
         return assignment
 
 
+class CheckOutDevices(Command):
+    """Hand several devices in stock to one cooperative at once: all of them or none.
+
+    Each device goes through CheckOutDevice's own guards; a refusal shared by every
+    device (the cooperative, a missing field) is said once."""
+
+    def __init__(self, session: Session, scope: ProvinceScope, *, device_ids, **values) -> None:
+        ids = list(dict.fromkeys(device_ids or ()))
+        self.commands = [
+            CheckOutDevice(session, scope, device_id=device_id, **values) for device_id in ids
+        ]
+
+    def validate(self) -> list[str]:
+        if not self.commands:
+            return [_("Sélectionnez au moins un équipement.")]
+        errors: list[str] = []
+        for command in self.commands:
+            errors += [error for error in command.validate() if error not in errors]
+        return errors
+
+    def apply(self) -> list[m.DeviceAssignment]:
+        return [command.apply() for command in self.commands]
+
+
 def availability_errors(session: Session, device: m.Device, scope: ProvinceScope) -> list[str]:
     """Why ``device`` cannot be checked out now (empty when it can); the holder is named
     only when ``scope`` may see that hand-over."""

@@ -28,7 +28,7 @@ from .inventory import DeviceAssignmentView
 from .marketplace import ListingView, OrderView, ProductView
 from .pilot import EnrollmentView
 from .tax import TaxRemittanceView
-from .workflow import render_form_page, run_command
+from .workflow import render_form_page, run_command, ticked_ids
 
 
 def _candidate(form, own_id=None) -> CooperativeCandidate:
@@ -81,7 +81,7 @@ def _province_2025(item: Cooperative):
 class CooperativeView(IsokoModelView):
     datamodel = ScopedSQLAInterface(Cooperative)
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
-    method_permission_name = {"change_status": "change_status"}
+    method_permission_name = {"change_status": "change_status", "nominate": "nominate"}
     list_columns = [
         "registration_number",
         "name",
@@ -234,6 +234,11 @@ class CooperativeView(IsokoModelView):
             item.obr_tin_check() if verification.known is not None else verification.message, level
         )
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
+
+    @action("nominate", _("Nominer dans une cohorte…"), icon="fa-users", single=False)
+    def nominate(self, items):
+        """Open the nomination form for the ticked cooperatives (one cohort for all)."""
+        return redirect(url_for("EnrollmentView.nominate", cooperatives=ticked_ids(items)))
 
     @expose("/status/<pk>", methods=["GET", "POST"])
     @has_access

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from console.security.scoping import apply_scope, current_scope
 from console.services.inventory import (
     CheckInDevice,
     CheckOutDevice,
+    CheckOutDevices,
     RecordAudit,
     ReportIncident,
     TransferDevice,
@@ -33,8 +35,15 @@ from console.services.inventory import (
 )
 
 from .base import IsokoModelView
-from .forms import AuditForm, CheckInForm, CheckOutForm, IncidentForm, TransferForm
-from .workflow import render_form_page, run_command
+from .forms import (
+    AuditForm,
+    CheckInForm,
+    CheckOutForm,
+    HandOverForm,
+    IncidentForm,
+    TransferForm,
+)
+from .workflow import render_form_page, run_command, ticked_ids, ticked_rows
 
 READ = ["can_list", "can_show"]
 
@@ -134,6 +143,40 @@ class DeviceAssignmentView(IsokoModelView):
             form,
             _("Remettre un équipement à une coopérative"),
             ["device", "cooperative", "received_by", "condition", "day", "note"],
+            intro,
+        )
+
+    @expose("/add_several/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("add")
+    def add_several(self):
+        """Check the devices ticked in the device list (``?devices=``) out to one cooperative."""
+        devices = ticked_rows(Device, "devices")
+        if not devices:
+            flash(str(_("Sélectionnez au moins un équipement.")), "warning")
+            return redirect(url_for("DeviceView.list"))
+        form = HandOverForm(request.form)
+        form.cooperative.choices = cooperative_choices()
+        if request.method == "POST" and form.validate():
+            values = {name: form[name].data for name in ("received_by", "condition", "day", "note")}
+            command = CheckOutDevices(
+                db.session,
+                current_scope(),
+                device_ids=[d.id for d in devices],
+                cooperative_id=form.cooperative.data,
+                **values,
+            )
+            done = _("%(n)s équipement(s) remis.", n=len(devices))
+            if run_command(command, done) is not None:
+                return redirect(url_for(f"{self.endpoint}.list"))
+        intro = [_("Équipements à remettre à une même coopérative :")] + [
+            f"{d.asset_tag} — {_(d.kind.label)} ({_(d.status.label)})" for d in devices
+        ]
+        return render_form_page(
+            self,
+            form,
+            _("Remettre plusieurs équipements à une coopérative"),
+            ["cooperative", "received_by", "condition", "day", "note"],
             intro,
         )
 
@@ -299,6 +342,12 @@ class DeviceView(IsokoModelView):
     show_columns = [*add_columns, "status"]
     related_views = [DeviceAssignmentView, DeviceIncidentView, DeviceAuditView]
     show_template = "isoko/device_show.html"
+    method_permission_name = {"checkout": "checkout"}
+
+    @action("checkout", _("Remettre à une coopérative…"), icon="fa-tablet", single=False)
+    def checkout(self, items):
+        """Open the hand-over form for the ticked devices (one cooperative for all)."""
+        return redirect(url_for("DeviceAssignmentView.add_several", devices=ticked_ids(items)))
 
     def pre_add(self, item):
         item.status = DeviceStatus.IN_STOCK
