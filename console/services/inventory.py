@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from stdnum import imei as stdnum_imei
+from stdnum import luhn
 
 from console import models as m
 from console.models import DeviceStatus as DS
@@ -39,6 +41,37 @@ NOT_AVAILABLE = {
     DS.IN_REPAIR: N_("en réparation"),
 }
 COOPERATIVE_CLOSED = (m.CooperativeStatus.SUSPENDED, m.CooperativeStatus.DISSOLVED)
+
+
+IMEI_LENGTH = 15
+
+
+def normalise_imei(value) -> str | None:
+    """An IMEI as typed or read from a cell (spaces, hyphens, a number) → its digits; None
+    when blank."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return stdnum_imei.compact(str(value)) or None
+
+
+def imei_error(value: str | None) -> str | None:
+    """Why ``value`` (normalised) is not an IMEI, in French; None when it is one or blank."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) != IMEI_LENGTH:
+        return _(
+            "IMEI « %(value)s » : 15 chiffres attendus (le numéro affiché par *#06#).",
+            value=value,
+        )
+    if not luhn.is_valid(value):
+        return _(
+            "IMEI « %(value)s » : le dernier chiffre (chiffre de contrôle) ne correspond pas ; "
+            "vérifiez la saisie.",
+            value=value,
+        )
+    return None
 
 
 def open_assignment(session: Session, device_id: int) -> m.DeviceAssignment | None:
@@ -490,6 +523,7 @@ class HandoverReceipt:
     device_kind: str
     asset_tag: str
     serial: str
+    imei: str | None
     device_model: str | None
     funder: str | None
     cooperative_name: str
@@ -535,6 +569,7 @@ def handover_receipt(
         device_kind=device.kind.label,
         asset_tag=device.asset_tag,
         serial=device.serial,
+        imei=device.imei,
         device_model=device.model,
         funder=device.funder,
         cooperative_name=cooperative.name,

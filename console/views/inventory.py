@@ -8,6 +8,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from console.extensions import db
 from console.formatting import format_datetime
@@ -31,6 +32,8 @@ from console.services.inventory import (
     ReportIncident,
     TransferDevice,
     handover_receipt,
+    imei_error,
+    normalise_imei,
     stock_by_province,
 )
 
@@ -322,14 +325,39 @@ class DeviceAuditView(IsokoModelView):
         )
 
 
+def imei_field_check(form, field) -> None:
+    """The IMEI typed in a device form: spaces and hyphens dropped, 15 digits with a right
+    check digit, not another device's (in any province: the database refuses it anyway)."""
+    field.data = normalise_imei(field.data)
+    error = imei_error(field.data)
+    if error is None and field.data is not None:
+        other = db.session.scalar(select(Device.id).where(Device.imei == field.data))
+        if other is not None and other != getattr(form, "_id", None):
+            error = _("Cet IMEI est déjà enregistré pour un autre équipement.")
+    if error:
+        raise ValidationError(str(error))
+
+
 class DeviceView(IsokoModelView):
     datamodel = ScopedSQLAInterface(Device)
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
-    list_columns = ["asset_tag", "serial", "kind", "model", "status", "province", "funder"]
-    search_columns = ["asset_tag", "serial", "kind", "model", "status", "province", "funder"]
+    list_columns = ["asset_tag", "serial", "imei", "kind", "model", "status", "province"]
+    search_columns = [
+        "asset_tag",
+        "serial",
+        "imei",
+        "kind",
+        "model",
+        "status",
+        "province",
+        "funder",
+    ]
+    description_columns = {"imei": _("15 chiffres (composez *#06# sur la tablette).")}
+    validators_columns = {"imei": [imei_field_check]}
     add_columns = [
         "asset_tag",
         "serial",
+        "imei",
         "kind",
         "model",
         "purchase_date",
@@ -338,7 +366,7 @@ class DeviceView(IsokoModelView):
         "province",
     ]
     # The status moves only through hand-overs and incidents.
-    edit_columns = ["model", "purchase_date", "purchase_cost", "funder", "province"]
+    edit_columns = ["imei", "model", "purchase_date", "purchase_cost", "funder", "province"]
     show_columns = [*add_columns, "status"]
     related_views = [DeviceAssignmentView, DeviceIncidentView, DeviceAuditView]
     show_template = "isoko/device_show.html"
