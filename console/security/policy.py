@@ -131,6 +131,9 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "HandoverReceiptReportView": (R, R, R, N),
     "PilotReportView": (R, R, R, N),
     "MyReportsView": (R, R, R, R),
+    # the typeahead of the report forms (cooperatives, hand-overs), scoped; OBR auditors
+    # request neither the cooperative sheet nor the receipt
+    "ReportLookupView": (R, R, R, N),
     "ReportVerificationView": (R, R, R, R),
     # integration API (console/api/): its clients are managed by the directorate (Admin,
     # Ministry); the call log is read by them and OBR; the OpenAPI document and its

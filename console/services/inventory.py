@@ -13,10 +13,11 @@ is "not found". Commands flush; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from stdnum import imei as stdnum_imei
 from stdnum import luhn
@@ -540,6 +541,97 @@ class HandoverReceipt:
 def receipt_reference(assignment_id: int) -> str:
     """The number printed on a hand-over receipt."""
     return f"REM-{assignment_id:06d}"
+
+
+# « REM-000012 », « rem 12 », « 12 »: the number printed on a receipt (not an IMEI).
+_RECEIPT_NUMBER = re.compile(r"^(?:REM)?[\s\-/°:n]*0*(\d{1,9})$", re.IGNORECASE)
+
+
+def receipt_number(text: str | None) -> int | None:
+    """The hand-over id a receipt number designates, or None when it is not one."""
+    match = _RECEIPT_NUMBER.match((text or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def handover_by_reference(
+    session: Session, scope: ProvinceScope, text: str | None
+) -> tuple[m.DeviceAssignment | None, str | None]:
+    """The hand-over ``text`` designates within ``scope`` — its receipt number, or a device's
+    asset tag, serial number or IMEI (then the device's latest hand-over) — else None and
+    a French reason."""
+    text = " ".join((text or "").split())
+    if not text:
+        return None, _(
+            "Remise : indiquez le numéro du bon (REM-000012) ou le numéro d'inventaire de "
+            "l'équipement."
+        )
+    number = receipt_number(text)
+    if number is not None:
+        found = scoped_get(session, m.DeviceAssignment, number, scope)
+        if found is None:
+            return None, _(
+                "Remise : aucun bon %(ref)s dans votre périmètre.", ref=receipt_reference(number)
+            )
+        return found, None
+    key = text.upper().replace(" ", "")
+    device_ids = select(m.Device.id).where(
+        or_(
+            func.upper(m.Device.asset_tag) == key,
+            func.upper(m.Device.serial) == key,
+            m.Device.imei == normalise_imei(text),
+        )
+    )
+    query = apply_scope(
+        select(m.DeviceAssignment)
+        .where(m.DeviceAssignment.device_id.in_(device_ids))
+        .order_by(m.DeviceAssignment.checked_out_at.desc(), m.DeviceAssignment.id.desc()),
+        m.DeviceAssignment,
+        scope,
+    )
+    found = session.scalars(query.limit(1)).first()
+    if found is None:
+        return None, _(
+            "Remise : aucun équipement « %(text)s » remis dans votre périmètre (numéro "
+            "d'inventaire, de série ou IMEI).",
+            text=text,
+        )
+    return found, None
+
+
+def find_handovers(
+    session: Session, scope: ProvinceScope, text: str | None, limit: int = 20
+) -> list[m.DeviceAssignment]:
+    """Hand-overs in ``scope`` for the typeahead: by receipt number, or whose device's asset
+    tag, serial number or IMEI contains ``text``; latest first."""
+    from console.text_match import contains_folded
+
+    text = " ".join((text or "").split())
+    if len(text) < 2:
+        return []
+    dialect = session.get_bind().dialect.name
+    matches = [
+        m.DeviceAssignment.device_id.in_(
+            select(m.Device.id).where(
+                or_(
+                    *(
+                        contains_folded(column, text, dialect)
+                        for column in (m.Device.asset_tag, m.Device.serial, m.Device.imei)
+                    )
+                )
+            )
+        )
+    ]
+    number = receipt_number(text)
+    if number is not None:
+        matches.append(m.DeviceAssignment.id == number)
+    query = apply_scope(
+        select(m.DeviceAssignment)
+        .where(or_(*matches))
+        .order_by(m.DeviceAssignment.checked_out_at.desc(), m.DeviceAssignment.id.desc()),
+        m.DeviceAssignment,
+        scope,
+    )
+    return list(session.scalars(query.limit(limit)))
 
 
 def handover_receipt(

@@ -34,6 +34,7 @@ from console.services.inventory import (
     handover_receipt,
     imei_error,
     normalise_imei,
+    receipt_reference,
     stock_by_province,
 )
 
@@ -111,6 +112,9 @@ class DeviceAssignmentView(IsokoModelView):
     search_columns = ["device", "cooperative", "checked_out_at", "checked_in_at", "received_by"]
     show_template = "isoko/assignment_show.html"
     base_order = ("checked_out_at", "desc")
+
+    def show_extra(self, item) -> dict:
+        return {"receipt_reference": receipt_reference}
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
