@@ -107,6 +107,26 @@ def text(max_length: int) -> Callable[[object], str | None]:
     return parse
 
 
+def imei(value) -> str | None:
+    """A tablet's IMEI: 15 digits (spaces or hyphens allowed, a number cell too) whose last
+    digit is the Luhn check digit; the rule is the console's (console.services.inventory)."""
+    from console.services.inventory import imei_error, normalise_imei
+
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime | dt.date) or isinstance(value, bool):
+        raise CellError("IMEI attendu (15 chiffres).")
+    if (error := formula_error(value)) is not None:
+        raise error
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)
+    result = normalise_imei(value)
+    message = imei_error(result)
+    if message:
+        raise CellError(message)
+    return result
+
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 

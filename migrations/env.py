@@ -91,6 +91,10 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The accent-folded search indexes (PostgreSQL only) live in migration 0020 alone.
+    from console.text_match import outside_folded_indexes
+
+    conf_args.setdefault("include_object", outside_folded_indexes)
 
     connectable = get_engine()
 

@@ -19,7 +19,7 @@ def init_app(app, appbuilder) -> None:
 
     from .cli import report_command, worker_command
     from .registry import reports
-    from .views import MyReportsView, ReportVerificationView, report_view
+    from .views import MyReportsView, ReportLookupView, ReportVerificationView, report_view
 
     category = dict(
         category=MENU_CATEGORY, category_label=_(MENU_CATEGORY), category_icon="fa-file-pdf-o"
@@ -38,5 +38,6 @@ def init_app(app, appbuilder) -> None:
         icon="fa-check-circle",
         **category,
     )
+    appbuilder.add_view_no_menu(ReportLookupView, "ReportLookupView")
     app.cli.add_command(report_command)
     app.cli.add_command(worker_command)

@@ -26,7 +26,9 @@ from console.services.areas import (
     is_province_code,
     province_in_scope,
 )
+from console.services.inventory import handover_by_reference, receipt_reference
 from console.services.periods import QUARTER, RANGE, Period, parse_month, period_of
+from console.services.registry import cooperative_by_identifier
 
 FORMATS = ("pdf", "xlsx")
 _QUARTER_PATTERN = re.compile(r"^(\d{4})-[TtQq]([1-4])$")
@@ -127,7 +129,7 @@ class ReportParameters:
         if self.cooperative_id is not None:
             pairs.append(("Coopérative", self.cooperative_name or str(self.cooperative_id)))
         if self.assignment_id is not None:
-            pairs.append(("Remise n°", str(self.assignment_id)))
+            pairs.append(("Bon de remise", receipt_reference(self.assignment_id)))
         if self.order_reference is not None:
             pairs.append(("Commande", self.order_reference))
         if "cohort" in self.raw:
@@ -175,24 +177,28 @@ def resolve(
         if map_version not in MAPS:
             errors.append("Carte : choisissez 2015 (18 provinces) ou 2025 (5 provinces).")
         kept["map"] = map_version
-    cooperative_id = assignment_id = cohort_id = None
-    for key, label in (
-        ("cooperative", "Coopérative"),
-        ("assignment", "Remise"),
-        ("cohort", "Cohorte"),
+    cohort_id = None
+    if "cohort" in wanted and values["cohort"]:
+        cohort_id = _int_or_error(values["cohort"], "Cohorte", errors)
+    # A cooperative by its ANACOOP number or name, a hand-over by its receipt number or
+    # its device's asset tag. An archived request keeps the record's id (digits), which
+    # resolves again at download; an id outside the scope is "not found" (404).
+    found: dict[str, int | None] = {}
+    for key, label, lookup in (
+        ("cooperative", "Coopérative", cooperative_by_identifier),
+        ("assignment", "Remise", handover_by_reference),
     ):
-        if key in wanted and values[key]:
-            number = _int_or_error(values[key], label, errors)
-            if key == "cooperative":
-                cooperative_id = number
-            elif key == "assignment":
-                assignment_id = number
-            else:
-                cohort_id = number
-    if "cooperative" in wanted and not values["cooperative"]:
-        errors.append("Coopérative : choisissez la coopérative.")
-    if "assignment" in wanted and not values["assignment"]:
-        errors.append("Remise : indiquez le numéro de la remise d'équipement.")
+        if key not in wanted:
+            continue
+        if values[key].isdigit():
+            found[key] = _int_or_error(values[key], label, errors)
+            continue
+        record, refusal = lookup(session, scope, values[key])
+        if refusal:
+            errors.append(refusal)
+        else:
+            found[key] = record.id
+    cooperative_id, assignment_id = found.get("cooperative"), found.get("assignment")
     if "order" in wanted and not values["order"]:
         errors.append("Commande : indiquez la référence ou le numéro de la commande.")
     if errors:

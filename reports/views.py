@@ -13,10 +13,13 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from sqlalchemy import select
 
 from console.extensions import db
+from console.formatting import format_date
 from console.models import Cohort, ReportArchive, ReportStatus
 from console.security.scoping import NATIONAL, current_scope
 from console.services.areas import DEFAULT_MAP, chosen_map, provinces_in_scope, remember_map
-from console.services.periods import last_complete_month
+from console.services.inventory import find_handovers, receipt_reference
+from console.services.periods import last_complete_month, local_date
+from console.services.registry import find_cooperatives
 
 from .archive import MIME_TYPES, Requester, create_entry, may_download, stored_file
 from .parameters import OutOfScope, ParameterError, resolve
@@ -256,3 +259,41 @@ def _describe(archive: ReportArchive) -> dict:
         "sha256": archive.sha256,
         "format": archive.file_format.upper(),
     }
+
+
+class ReportLookupView(BaseView):
+    """The report forms' typeahead: cooperatives by ANACOOP number or name, hand-overs by
+    receipt number or asset tag, among what the user may see (JSON, 20 at most)."""
+
+    route_base = "/rapports/suggestions"
+    default_view = "cooperatives"
+
+    @expose("/cooperatives/")
+    @has_access
+    @permission_name("read")
+    def cooperatives(self):
+        text = (request.args.get("q") or "")[:100]
+        rows = find_cooperatives(db.session, current_scope(), text)
+        return jsonify(
+            [
+                {"value": c.registration_number, "label": f"{c.name} ({c.registration_number})"}
+                for c in rows
+            ]
+        )
+
+    @expose("/remises/")
+    @has_access
+    @permission_name("read")
+    def handovers(self):
+        text = (request.args.get("q") or "")[:100]
+        rows = find_handovers(db.session, current_scope(), text)
+        return jsonify(
+            [
+                {
+                    "value": receipt_reference(a.id),
+                    "label": f"{receipt_reference(a.id)} — {a.device.asset_tag} → "
+                    f"{a.cooperative.name} ({format_date(local_date(a.checked_out_at))})",
+                }
+                for a in rows
+            ]
+        )

@@ -16,14 +16,14 @@ def _upgrade_compare_downgrade(url: str) -> tuple[list, list[str], list[str]]:
 
     from console import create_app
     from console.extensions import db, metadata
+    from console.text_match import outside_folded_indexes
 
     app = create_app(make_test_config(url))
     with app.app_context():
         upgrade(revision="heads")
         with db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
-            )
+            options = {"compare_type": True, "include_object": outside_folded_indexes}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=options), metadata)
             tables_at_head = sa.inspect(conn).get_table_names()
         downgrade(revision="base")
         with db.engine.connect() as conn:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from stdnum import luhn
 
 from .context import TRAINING_END, Reference, Window, local_to_utc_seconds
 from .pilot import Pilot
@@ -48,15 +49,6 @@ class Inventory:
     tables: dict[str, pd.DataFrame]
 
 
-def _luhn_digit(body: str) -> str:
-    """Check digit that makes body + digit pass the Luhn test (IMEI rule)."""
-    total = 0
-    for k, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if k % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
 def _devices(rng: np.random.Generator) -> pd.DataFrame:
     """The 250 devices of the June 2023 purchase, all in stock."""
     rows, serials = [], rng.permutation(900_000)[:250] + 100_000
@@ -66,7 +58,7 @@ def _devices(rng: np.random.Generator) -> pd.DataFrame:
             n = sum(1 for row in rows if row["kind"] == kind) + 1
             if kind == "tablet":
                 body = TABLET_TAC[model.split()[0]] + f"{serials[k]:06d}"
-                serial = body + _luhn_digit(body)
+                serial = body + luhn.calc_check_digit(body)
             else:
                 serial = f"{code}23{model.split()[-1][:3].upper()}{serials[k]:06d}"
             rows.append(
@@ -74,6 +66,8 @@ def _devices(rng: np.random.Generator) -> pd.DataFrame:
                     "id": k + 1,
                     "asset_tag": f"PNUD-BI-2023-{code}-{n:03d}",
                     "serial": serial,
+                    # A tablet's serial is its IMEI in the PNUD's purchase list.
+                    "imei": serial if kind == "tablet" else None,
                     "kind": kind,
                     "model": model,
                     "purchase_date": dt.date(2023, 6, 12) + dt.timedelta(days=j % 5),

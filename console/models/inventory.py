@@ -55,6 +55,8 @@ class Device(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_tag: Mapped[str] = mapped_column(String(40), unique=True)
     serial: Mapped[str] = mapped_column(String(60), unique=True)
+    # A tablet's mobile identity: 15 digits, the last a Luhn check digit (services.inventory).
+    imei: Mapped[str | None] = mapped_column(String(15), unique=True, index=True)
     kind: Mapped[DeviceKind] = mapped_column(enum_column(DeviceKind), index=True)
     model: Mapped[str | None] = mapped_column(String(80))
     purchase_date: Mapped[dt.date | None] = mapped_column(Date)

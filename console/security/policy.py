@@ -134,6 +134,9 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "InvoiceReportView": (R, N, R, R),
     "PilotReportView": (R, R, R, N),
     "MyReportsView": (R, R, R, R),
+    # the typeahead of the report forms (cooperatives, hand-overs), scoped; OBR auditors
+    # request neither the cooperative sheet nor the receipt
+    "ReportLookupView": (R, R, R, N),
     "ReportVerificationView": (R, R, R, R),
     # integration API (console/api/): its clients are managed by the directorate (Admin,
     # Ministry); the call log is read by them and OBR; the OpenAPI document and its
@@ -169,6 +172,7 @@ PERMISSION_POLICY: dict[tuple[str, str], tuple[Access, Access, Access, Access]] 
     ("CooperativeView", "can_change_ebms_transmit"): (N, N, N, N),
     # Nominating a cooperative into a cohort and buying devices belong to the programme.
     ("EnrollmentView", "can_add"): (W, W, N, N),
+    ("CooperativeView", "can_nominate"): (W, W, N, N),  # bulk: EnrollmentView.nominate
     ("DeviceView", "can_add"): (W, W, N, N),
     # Everyone sees and edits their own account from the user menu.
     ("IsokoUserDBModelView", "can_userinfo"): (R, R, R, R),

@@ -170,6 +170,74 @@ class TransitionEnrollments(Command):
         return transitions
 
 
+def nomination_refusal(
+    session: Session, cohort: m.Cohort | None, cooperative: m.Cooperative
+) -> str | None:
+    """Why ``cooperative`` may not be nominated into ``cohort``, in French; None when it may."""
+    if cooperative.status != m.CooperativeStatus.ACTIVE:
+        return _(
+            "« %(name)s » est %(status)s : elle ne peut pas être nominée.",
+            name=cooperative.name,
+            status=_(cooperative.status.label).lower(),
+        )
+    if cohort is None or cohort.id is None:
+        return None
+    duplicate = session.scalar(
+        select(m.Enrollment.id).where(
+            m.Enrollment.cohort_id == cohort.id, m.Enrollment.cooperative_id == cooperative.id
+        )
+    )
+    if duplicate:
+        return _(
+            "« %(name)s » est déjà inscrite dans la cohorte « %(cohort)s ».",
+            name=cooperative.name,
+            cohort=cohort.name,
+        )
+    return None
+
+
+class NominateCooperatives(Command):
+    """Nominate one or more cooperatives into a cohort; all of them or none."""
+
+    def __init__(
+        self,
+        session: Session,
+        cohort: m.Cohort | None,
+        cooperatives: Sequence[m.Cooperative],
+        on: dt.date | None = None,
+    ) -> None:
+        self.session = session
+        self.cohort = cohort
+        self.cooperatives = list({c.id: c for c in cooperatives}.values())
+        self.on = on or today_local()
+
+    def validate(self) -> list[str]:
+        errors = []
+        if not self.cooperatives:
+            errors.append(_("Sélectionnez au moins une coopérative."))
+        if self.cohort is None:
+            errors.append(_("Choisissez la cohorte."))
+        if self.on > today_local():
+            errors.append(_("La date ne peut pas être dans le futur."))
+        for cooperative in self.cooperatives:
+            reason = nomination_refusal(self.session, self.cohort, cooperative)
+            if reason:
+                errors.append(reason)
+        return errors
+
+    def apply(self) -> list[m.Enrollment]:
+        enrollments = []
+        for cooperative in self.cooperatives:
+            enrollment = m.Enrollment(
+                cohort=self.cohort, cooperative=cooperative, nominated_on=self.on
+            )
+            record_nomination(enrollment)
+            self.session.add(enrollment)
+            enrollments.append(enrollment)
+        self.session.flush()
+        return enrollments
+
+
 def record_nomination(enrollment: m.Enrollment) -> m.EnrollmentTransition:
     """The first line of a new enrollment's history (written with the enrollment)."""
     actor = current_actor()

@@ -13,11 +13,14 @@ is "not found". Commands flush; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from stdnum import imei as stdnum_imei
+from stdnum import luhn
 
 from console import models as m
 from console.models import DeviceStatus as DS
@@ -39,6 +42,37 @@ NOT_AVAILABLE = {
     DS.IN_REPAIR: N_("en réparation"),
 }
 COOPERATIVE_CLOSED = (m.CooperativeStatus.SUSPENDED, m.CooperativeStatus.DISSOLVED)
+
+
+IMEI_LENGTH = 15
+
+
+def normalise_imei(value) -> str | None:
+    """An IMEI as typed or read from a cell (spaces, hyphens, a number) → its digits; None
+    when blank."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return stdnum_imei.compact(str(value)) or None
+
+
+def imei_error(value: str | None) -> str | None:
+    """Why ``value`` (normalised) is not an IMEI, in French; None when it is one or blank."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) != IMEI_LENGTH:
+        return _(
+            "IMEI « %(value)s » : 15 chiffres attendus (le numéro affiché par *#06#).",
+            value=value,
+        )
+    if not luhn.is_valid(value):
+        return _(
+            "IMEI « %(value)s » : le dernier chiffre (chiffre de contrôle) ne correspond pas ; "
+            "vérifiez la saisie.",
+            value=value,
+        )
+    return None
 
 
 def open_assignment(session: Session, device_id: int) -> m.DeviceAssignment | None:
@@ -130,6 +164,30 @@ class CheckOutDevice(Command):
         self.session.add(assignment)
         self.session.flush()
         return assignment
+
+
+class CheckOutDevices(Command):
+    """Hand several devices in stock to one cooperative at once: all of them or none.
+
+    Each device goes through CheckOutDevice's own guards; a refusal shared by every
+    device (the cooperative, a missing field) is said once."""
+
+    def __init__(self, session: Session, scope: ProvinceScope, *, device_ids, **values) -> None:
+        ids = list(dict.fromkeys(device_ids or ()))
+        self.commands = [
+            CheckOutDevice(session, scope, device_id=device_id, **values) for device_id in ids
+        ]
+
+    def validate(self) -> list[str]:
+        if not self.commands:
+            return [_("Sélectionnez au moins un équipement.")]
+        errors: list[str] = []
+        for command in self.commands:
+            errors += [error for error in command.validate() if error not in errors]
+        return errors
+
+    def apply(self) -> list[m.DeviceAssignment]:
+        return [command.apply() for command in self.commands]
 
 
 def availability_errors(session: Session, device: m.Device, scope: ProvinceScope) -> list[str]:
@@ -470,6 +528,7 @@ class HandoverReceipt:
     device_kind: str
     asset_tag: str
     serial: str
+    imei: str | None
     device_model: str | None
     funder: str | None
     cooperative_name: str
@@ -486,6 +545,97 @@ class HandoverReceipt:
 def receipt_reference(assignment_id: int) -> str:
     """The number printed on a hand-over receipt."""
     return f"REM-{assignment_id:06d}"
+
+
+# « REM-000012 », « rem 12 », « 12 »: the number printed on a receipt (not an IMEI).
+_RECEIPT_NUMBER = re.compile(r"^(?:REM)?[\s\-/°:n]*0*(\d{1,9})$", re.IGNORECASE)
+
+
+def receipt_number(text: str | None) -> int | None:
+    """The hand-over id a receipt number designates, or None when it is not one."""
+    match = _RECEIPT_NUMBER.match((text or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def handover_by_reference(
+    session: Session, scope: ProvinceScope, text: str | None
+) -> tuple[m.DeviceAssignment | None, str | None]:
+    """The hand-over ``text`` designates within ``scope`` — its receipt number, or a device's
+    asset tag, serial number or IMEI (then the device's latest hand-over) — else None and
+    a French reason."""
+    text = " ".join((text or "").split())
+    if not text:
+        return None, _(
+            "Remise : indiquez le numéro du bon (REM-000012) ou le numéro d'inventaire de "
+            "l'équipement."
+        )
+    number = receipt_number(text)
+    if number is not None:
+        found = scoped_get(session, m.DeviceAssignment, number, scope)
+        if found is None:
+            return None, _(
+                "Remise : aucun bon %(ref)s dans votre périmètre.", ref=receipt_reference(number)
+            )
+        return found, None
+    key = text.upper().replace(" ", "")
+    device_ids = select(m.Device.id).where(
+        or_(
+            func.upper(m.Device.asset_tag) == key,
+            func.upper(m.Device.serial) == key,
+            m.Device.imei == normalise_imei(text),
+        )
+    )
+    query = apply_scope(
+        select(m.DeviceAssignment)
+        .where(m.DeviceAssignment.device_id.in_(device_ids))
+        .order_by(m.DeviceAssignment.checked_out_at.desc(), m.DeviceAssignment.id.desc()),
+        m.DeviceAssignment,
+        scope,
+    )
+    found = session.scalars(query.limit(1)).first()
+    if found is None:
+        return None, _(
+            "Remise : aucun équipement « %(text)s » remis dans votre périmètre (numéro "
+            "d'inventaire, de série ou IMEI).",
+            text=text,
+        )
+    return found, None
+
+
+def find_handovers(
+    session: Session, scope: ProvinceScope, text: str | None, limit: int = 20
+) -> list[m.DeviceAssignment]:
+    """Hand-overs in ``scope`` for the typeahead: by receipt number, or whose device's asset
+    tag, serial number or IMEI contains ``text``; latest first."""
+    from console.text_match import contains_folded
+
+    text = " ".join((text or "").split())
+    if len(text) < 2:
+        return []
+    dialect = session.get_bind().dialect.name
+    matches = [
+        m.DeviceAssignment.device_id.in_(
+            select(m.Device.id).where(
+                or_(
+                    *(
+                        contains_folded(column, text, dialect)
+                        for column in (m.Device.asset_tag, m.Device.serial, m.Device.imei)
+                    )
+                )
+            )
+        )
+    ]
+    number = receipt_number(text)
+    if number is not None:
+        matches.append(m.DeviceAssignment.id == number)
+    query = apply_scope(
+        select(m.DeviceAssignment)
+        .where(or_(*matches))
+        .order_by(m.DeviceAssignment.checked_out_at.desc(), m.DeviceAssignment.id.desc()),
+        m.DeviceAssignment,
+        scope,
+    )
+    return list(session.scalars(query.limit(limit)))
 
 
 def handover_receipt(
@@ -515,6 +665,7 @@ def handover_receipt(
         device_kind=device.kind.label,
         asset_tag=device.asset_tag,
         serial=device.serial,
+        imei=device.imei,
         device_model=device.model,
         funder=device.funder,
         cooperative_name=cooperative.name,

@@ -15,13 +15,14 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models import CooperativeStatus as CS
 from console.security.scoping import ProvinceScope, get_in_scope, scope_clause
 from console.services.commands import Command, parse_enum
+from console.text_match import contains_folded, fold, folded
 from console.translations import gettext as _
 
 # Two names this similar (difflib ratio, after normalising) in one commune are flagged.
@@ -268,3 +269,73 @@ def status_history(session: Session, cooperative_id: int) -> list[StatusChange]:
                 )
             )
     return history
+
+
+# -- finding a cooperative by what people know (its ANACOOP number or its name) -----------
+
+LOOKUP_LIMIT = 20
+
+
+def _folded_search(session: Session, text: str):
+    dialect = session.get_bind().dialect.name
+    return [
+        contains_folded(column, text, dialect)
+        for column in (m.Cooperative.registration_number, m.Cooperative.name, m.Cooperative.acronym)
+    ]
+
+
+def find_cooperatives(
+    session: Session, scope: ProvinceScope, text: str, limit: int = LOOKUP_LIMIT
+) -> list[m.Cooperative]:
+    """Cooperatives in ``scope`` whose ANACOOP number, name or acronym contains ``text``
+    (case and accents ignored), by name: the typeahead's suggestions."""
+    text = " ".join((text or "").split())
+    if len(text) < 2:
+        return []
+    query = select(m.Cooperative).where(or_(*_folded_search(session, text)))
+    clause = scope_clause(m.Cooperative, scope)
+    if clause is not None:
+        query = query.where(clause)
+    return list(session.scalars(query.order_by(m.Cooperative.name).limit(limit)))
+
+
+def cooperative_by_identifier(
+    session: Session, scope: ProvinceScope, text: str
+) -> tuple[m.Cooperative | None, str | None]:
+    """The one cooperative in ``scope`` that ``text`` designates — its ANACOOP number, its
+    exact name, or a part of its name only it has — else None and a French reason."""
+    text = " ".join((text or "").split())
+    if not text:
+        return None, _("Coopérative : indiquez son numéro ANACOOP ou son nom.")
+    dialect = session.get_bind().dialect.name
+    clause = scope_clause(m.Cooperative, scope)
+
+    def equal(column) -> list[m.Cooperative]:
+        query = select(m.Cooperative).where(folded(column, dialect) == fold(text))
+        if clause is not None:
+            query = query.where(clause)
+        return list(session.scalars(query.order_by(m.Cooperative.name).limit(LOOKUP_LIMIT)))
+
+    for finder in (
+        lambda: equal(m.Cooperative.registration_number),
+        lambda: equal(m.Cooperative.name),
+        lambda: find_cooperatives(session, scope, text, limit=LOOKUP_LIMIT + 1),
+    ):
+        found = finder()
+        if len(found) == 1:
+            return found[0], None
+        if len(found) > 1:
+            shown = ", ".join(f"{c.name} ({c.registration_number})" for c in found[:5])
+            more = " …" if len(found) > 5 else ""
+            return None, _(
+                "Coopérative : « %(text)s » en désigne plusieurs (%(names)s%(more)s) ; "
+                "choisissez-en une dans la liste ou tapez son numéro ANACOOP.",
+                text=text,
+                names=shown,
+                more=more,
+            )
+    return None, _(
+        "Coopérative : aucune coopérative de votre périmètre ne porte le numéro ou le nom "
+        "« %(text)s ».",
+        text=text,
+    )

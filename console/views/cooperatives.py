@@ -28,7 +28,7 @@ from .inventory import DeviceAssignmentView
 from .marketplace import ListingView, OrderView, ProductView
 from .pilot import EnrollmentView
 from .tax import TaxRemittanceView
-from .workflow import render_form_page, run_command
+from .workflow import render_form_page, run_command, ticked_ids
 
 
 def _candidate(form, own_id=None) -> CooperativeCandidate:
@@ -90,6 +90,7 @@ class CooperativeView(IsokoModelView):
     method_permission_name = {
         "change_status": "change_status",
         "ebms_transmit": "change_ebms_transmit",
+        "nominate": "nominate",
     }
     list_columns = [
         "registration_number",
@@ -299,6 +300,11 @@ class CooperativeView(IsokoModelView):
             ),
         ]
         return render_form_page(self, form, _("Transmission à l'OBR (eBMS)"), ["choice"], intro)
+
+    @action("nominate", _("Nominer dans une cohorte…"), icon="fa-users", single=False)
+    def nominate(self, items):
+        """Open the nomination form for the ticked cooperatives (one cohort for all)."""
+        return redirect(url_for("EnrollmentView.nominate", cooperatives=ticked_ids(items)))
 
     @expose("/status/<pk>", methods=["GET", "POST"])
     @has_access

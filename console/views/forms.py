@@ -13,10 +13,16 @@ from flask_appbuilder.fieldwidgets import (
 )
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from console.models import ApiClientKind, CooperativeStatus, DeviceCondition, IncidentKind
+from console.models import (
+    ApiClientKind,
+    CooperativeStatus,
+    DeviceCondition,
+    Gender,
+    IncidentKind,
+)
 
 from .dates import FrenchDateField
 
@@ -98,13 +104,45 @@ class WithdrawForm(DynamicForm):
     day = _date(_("Date du retrait"))
 
 
-class CheckOutForm(DynamicForm):
-    device = _id_select(_("Équipement"))
+class HandOverForm(DynamicForm):
+    """Handing equipment to one cooperative (the devices are chosen in the list)."""
+
     cooperative = _id_select(_("Coopérative"))
     received_by = _text(_("Reçu par (nom et fonction)"))
     condition = _enum_select(_("État à la remise"), DeviceCondition)
     day = _date(_("Date de la remise"))
     note = _long_text(_("Observation"))
+
+
+class CheckOutForm(HandOverForm):
+    device = _id_select(_("Équipement"))
+
+
+class NominateForm(DynamicForm):
+    cohort = _id_select(_("Cohorte"))
+    day = _date(_("Date de la nomination"))
+
+
+class AttendanceRowForm(Form):
+    """One participant (one line of the attendance table); an empty line is skipped."""
+
+    participant_name = StringField(_("Participant"), validators=[Optional(), Length(max=160)])
+    gender = SelectField(
+        _("Sexe"), choices=_enum_choices(Gender), validators=[Optional()], validate_choice=False
+    )
+    role = StringField(_("Fonction"), validators=[Optional(), Length(max=80)])
+    cooperative = SelectField(
+        _("Coopérative"), coerce=_id_or_none, validators=[Optional()], validate_choice=False
+    )
+    # Text: the service says in French when it is not a whole number.
+    days_attended = StringField(_("Jours de présence"), validators=[Optional(), Length(max=6)])
+
+
+ATTENDANCE_ROWS = 15
+
+
+class AttendanceTableForm(DynamicForm):
+    rows = FieldList(FormField(AttendanceRowForm), min_entries=ATTENDANCE_ROWS, max_entries=200)
 
 
 class CheckInForm(DynamicForm):

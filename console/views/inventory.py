@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from console.extensions import db
 from console.formatting import format_datetime
@@ -25,16 +27,27 @@ from console.security.scoping import apply_scope, current_scope
 from console.services.inventory import (
     CheckInDevice,
     CheckOutDevice,
+    CheckOutDevices,
     RecordAudit,
     ReportIncident,
     TransferDevice,
     handover_receipt,
+    imei_error,
+    normalise_imei,
+    receipt_reference,
     stock_by_province,
 )
 
 from .base import IsokoModelView
-from .forms import AuditForm, CheckInForm, CheckOutForm, IncidentForm, TransferForm
-from .workflow import render_form_page, run_command
+from .forms import (
+    AuditForm,
+    CheckInForm,
+    CheckOutForm,
+    HandOverForm,
+    IncidentForm,
+    TransferForm,
+)
+from .workflow import render_form_page, run_command, ticked_ids, ticked_rows
 
 READ = ["can_list", "can_show"]
 
@@ -100,6 +113,9 @@ class DeviceAssignmentView(IsokoModelView):
     show_template = "isoko/assignment_show.html"
     base_order = ("checked_out_at", "desc")
 
+    def show_extra(self, item) -> dict:
+        return {"receipt_reference": receipt_reference}
+
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
@@ -134,6 +150,40 @@ class DeviceAssignmentView(IsokoModelView):
             form,
             _("Remettre un équipement à une coopérative"),
             ["device", "cooperative", "received_by", "condition", "day", "note"],
+            intro,
+        )
+
+    @expose("/add_several/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("add")
+    def add_several(self):
+        """Check the devices ticked in the device list (``?devices=``) out to one cooperative."""
+        devices = ticked_rows(Device, "devices")
+        if not devices:
+            flash(str(_("Sélectionnez au moins un équipement.")), "warning")
+            return redirect(url_for("DeviceView.list"))
+        form = HandOverForm(request.form)
+        form.cooperative.choices = cooperative_choices()
+        if request.method == "POST" and form.validate():
+            values = {name: form[name].data for name in ("received_by", "condition", "day", "note")}
+            command = CheckOutDevices(
+                db.session,
+                current_scope(),
+                device_ids=[d.id for d in devices],
+                cooperative_id=form.cooperative.data,
+                **values,
+            )
+            done = _("%(n)s équipement(s) remis.", n=len(devices))
+            if run_command(command, done) is not None:
+                return redirect(url_for(f"{self.endpoint}.list"))
+        intro = [_("Équipements à remettre à une même coopérative :")] + [
+            f"{d.asset_tag} — {_(d.kind.label)} ({_(d.status.label)})" for d in devices
+        ]
+        return render_form_page(
+            self,
+            form,
+            _("Remettre plusieurs équipements à une coopérative"),
+            ["cooperative", "received_by", "condition", "day", "note"],
             intro,
         )
 
@@ -279,14 +329,39 @@ class DeviceAuditView(IsokoModelView):
         )
 
 
+def imei_field_check(form, field) -> None:
+    """The IMEI typed in a device form: spaces and hyphens dropped, 15 digits with a right
+    check digit, not another device's (in any province: the database refuses it anyway)."""
+    field.data = normalise_imei(field.data)
+    error = imei_error(field.data)
+    if error is None and field.data is not None:
+        other = db.session.scalar(select(Device.id).where(Device.imei == field.data))
+        if other is not None and other != getattr(form, "_id", None):
+            error = _("Cet IMEI est déjà enregistré pour un autre équipement.")
+    if error:
+        raise ValidationError(str(error))
+
+
 class DeviceView(IsokoModelView):
     datamodel = ScopedSQLAInterface(Device)
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
-    list_columns = ["asset_tag", "serial", "kind", "model", "status", "province", "funder"]
-    search_columns = ["asset_tag", "serial", "kind", "model", "status", "province", "funder"]
+    list_columns = ["asset_tag", "serial", "imei", "kind", "model", "status", "province"]
+    search_columns = [
+        "asset_tag",
+        "serial",
+        "imei",
+        "kind",
+        "model",
+        "status",
+        "province",
+        "funder",
+    ]
+    description_columns = {"imei": _("15 chiffres (composez *#06# sur la tablette).")}
+    validators_columns = {"imei": [imei_field_check]}
     add_columns = [
         "asset_tag",
         "serial",
+        "imei",
         "kind",
         "model",
         "purchase_date",
@@ -295,10 +370,16 @@ class DeviceView(IsokoModelView):
         "province",
     ]
     # The status moves only through hand-overs and incidents.
-    edit_columns = ["model", "purchase_date", "purchase_cost", "funder", "province"]
+    edit_columns = ["imei", "model", "purchase_date", "purchase_cost", "funder", "province"]
     show_columns = [*add_columns, "status"]
     related_views = [DeviceAssignmentView, DeviceIncidentView, DeviceAuditView]
     show_template = "isoko/device_show.html"
+    method_permission_name = {"checkout": "checkout"}
+
+    @action("checkout", _("Remettre à une coopérative…"), icon="fa-tablet", single=False)
+    def checkout(self, items):
+        """Open the hand-over form for the ticked devices (one cooperative for all)."""
+        return redirect(url_for("DeviceAssignmentView.add_several", devices=ticked_ids(items)))
 
     def pre_add(self, item):
         item.status = DeviceStatus.IN_STOCK

@@ -13,7 +13,7 @@ from console.extensions import db
 from console.models import (
     Attendance,
     Cohort,
-    CooperativeStatus,
+    Cooperative,
     Enrollment,
     EnrollmentStatus,
     EnrollmentTransition,
@@ -22,11 +22,18 @@ from console.models import (
 )
 from console.security.scoped_datamodel import ScopedSQLAInterface
 from console.security.scoping import apply_scope, current_scope
-from console.services.enrollment import TransitionEnrollments, record_nomination
+from console.services.attendance import RecordAttendance
+from console.services.enrollment import (
+    NominateCooperatives,
+    TransitionEnrollments,
+    nomination_refusal,
+    record_nomination,
+)
 
 from .base import IsokoModelView
-from .forms import WithdrawForm
-from .workflow import render_form_page, run_command
+from .forms import AttendanceTableForm, NominateForm, WithdrawForm
+from .inventory import cooperative_choices
+from .workflow import render_form_page, run_command, ticked_rows
 
 MANAGE = ["can_list", "can_show", "can_add", "can_edit"]
 
@@ -111,29 +118,36 @@ class EnrollmentView(IsokoModelView):
     base_order = ("nominated_on", "desc")
 
     def pre_add(self, item):
-        if item.cooperative is not None and item.cooperative.status != CooperativeStatus.ACTIVE:
-            raise ValueError(
-                _(
-                    "« %(name)s » est %(status)s : elle ne peut pas être nominée.",
-                    name=item.cooperative.name,
-                    status=_(item.cooperative.status.label).lower(),
-                )
-            )
-        duplicate = db.session.scalar(
-            select(Enrollment.id).where(
-                Enrollment.cohort_id == getattr(item.cohort, "id", None),
-                Enrollment.cooperative_id == getattr(item.cooperative, "id", None),
-            )
-        )
-        if duplicate:
-            raise ValueError(
-                _(
-                    "« %(name)s » est déjà inscrite dans la cohorte « %(cohort)s ».",
-                    name=item.cooperative.name,
-                    cohort=item.cohort.name,
-                )
-            )
+        if item.cooperative is not None:
+            reason = nomination_refusal(db.session, item.cohort, item.cooperative)
+            if reason:
+                raise ValueError(reason)
         record_nomination(item)
+
+    @expose("/nominate/", methods=["GET", "POST"])
+    @has_access
+    @permission_name("add")
+    def nominate(self):
+        """Nominate the cooperatives ticked in the registry (``?cooperatives=``) into a cohort."""
+        cooperatives = ticked_rows(Cooperative, "cooperatives")
+        if not cooperatives:
+            flash(str(_("Sélectionnez au moins une coopérative.")), "warning")
+            return redirect(url_for("CooperativeView.list"))
+        form = NominateForm(request.form)
+        form.cohort.choices = [("", "—")] + [
+            (str(c.id), f"{c.name} ({c.year})")
+            for c in db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name))
+        ]
+        if request.method == "POST" and form.validate():
+            cohort = db.session.get(Cohort, form.cohort.data) if form.cohort.data else None
+            command = NominateCooperatives(db.session, cohort, cooperatives, on=form.day.data)
+            done = _("%(n)s coopérative(s) nominée(s).", n=len(cooperatives))
+            if run_command(command, done):
+                return redirect(url_for(f"{self.endpoint}.list"))
+        intro = [_("Coopératives à nominer :")] + [
+            f"{c.name} ({c.registration_number})" for c in cooperatives
+        ]
+        return render_form_page(self, form, _("Nominer dans une cohorte"), ["cohort", "day"], intro)
 
     def _transition(self, items, target: EnrollmentStatus):
         enrollments = _as_list(items)
@@ -243,7 +257,7 @@ def attendance_summary(session_id: int) -> dict:
 
 class TrainingSessionView(IsokoModelView):
     datamodel = ScopedSQLAInterface(TrainingSession)
-    base_permissions = MANAGE
+    base_permissions = [*MANAGE, "can_record_attendance"]
     list_columns = ["title", "place", "province", "starts_on", "ends_on", "cohort"]
     add_columns = edit_columns = list_columns
     related_views = [AttendanceView]
@@ -252,3 +266,38 @@ class TrainingSessionView(IsokoModelView):
 
     def show_extra(self, item) -> dict:
         return {"attendance": attendance_summary(item.id)}
+
+    @expose("/presences/<pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("record_attendance")
+    def attendance_table(self, pk):
+        """Record the attendance of the whole session from one table."""
+        training = self._scoped_item(pk)
+        form = AttendanceTableForm(request.form)
+        choices = cooperative_choices()
+        for row in form.rows:
+            row.form.cooperative.choices = choices
+        if request.method == "POST" and form.validate():
+            rows = [
+                {
+                    "participant_name": row.form.participant_name.data,
+                    "gender": row.form.gender.data,
+                    "role": row.form.role.data,
+                    "cooperative_id": row.form.cooperative.data,
+                    "days_attended": row.form.days_attended.data,
+                }
+                for row in form.rows
+            ]
+            command = RecordAttendance(
+                db.session, current_scope(), training_session_id=training.id, rows=rows
+            )
+            recorded = run_command(command)
+            if recorded is not None:
+                flash(str(_("%(n)s présence(s) enregistrée(s).", n=len(recorded))), "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=training.id))
+        return self.render_template(
+            "isoko/attendance_table.html",
+            form=form,
+            training=training,
+            title=_("Présences — %(title)s", title=training.title),
+        )

@@ -36,7 +36,7 @@ SEARCHED = [
         ("name", "acronym", "registration_number", "nif", "trade_register_number", "contact_name"),
         "CooperativeView",
     ),
-    Searched(_("Équipements"), m.Device, ("asset_tag", "serial", "model"), "DeviceView"),
+    Searched(_("Équipements"), m.Device, ("asset_tag", "serial", "imei", "model"), "DeviceView"),
     Searched(_("Commandes"), m.Order, ("reference",), "OrderView"),
     Searched(_("Acheteurs"), m.Buyer, ("name",), "BuyerView"),
 ]

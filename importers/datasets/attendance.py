@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from console import models as m
+from console.services.attendance import days_refusal
 
 from .. import cells
 from ..cells import CellError
@@ -165,11 +166,10 @@ class AttendanceImporter(RowImporter):
             )
             return None
         session = v["_session"]
-        if v.get("days_attended") is not None:
-            length = (session.ends_on - session.starts_on).days + 1
-            if v["days_attended"] > length:
-                self.error(row, "days_attended", f"La session ne dure que {length} jour(s).")
-                return None
+        refusal = days_refusal(session, v.get("days_attended"))
+        if refusal:
+            self.error(row, "days_attended", refusal)
+            return None
         values = {k: v[k] for k in ("gender", "role", "days_attended") if v.get(k) is not None}
         if target is None:
             values.update(

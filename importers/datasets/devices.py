@@ -35,8 +35,16 @@ COLUMNS = (
         "Numéro de série",
         cells.text(60),
         required=True,
-        aliases=("serie", "imei", "n° de serie", "serial", "serial number"),
+        aliases=("serie", "n° de serie", "serial", "serial number"),
         example="R58N12ABCDE",
+    ),
+    Column(
+        "imei",
+        "IMEI",
+        cells.imei,
+        aliases=("n° imei", "numero imei", "imei number"),
+        help="15 chiffres (composez *#06# sur la tablette) ; le dernier est un chiffre de contrôle.",
+        example="352099001761481",
     ),
     Column(
         "kind",
@@ -98,10 +106,12 @@ class DeviceImporter(RowImporter):
 
     def existing(self, keys: Iterable[tuple]) -> dict:
         self._keys = list(keys)
-        self._by_tag, self._by_serial = {}, {}
+        self._by_tag, self._by_serial, self._by_imei = {}, {}, {}
         for device in self.session.scalars(select(m.Device)):
             self._by_tag[code_key(device.asset_tag)] = device
             self._by_serial[code_key(device.serial)] = device
+            if device.imei:
+                self._by_imei[device.imei] = (device.asset_tag, device)
         return {
             k: self._by_tag[k[0]]
             for k in self._keys
@@ -134,6 +144,14 @@ class DeviceImporter(RowImporter):
                     ),
                 )
                 ok = False
+        imei = v.get("imei")
+        # imei → (asset tag, device): the devices stored, then those of earlier lines.
+        holder_tag, holder = self._by_imei.get(imei, (None, None)) if imei else (None, None)
+        if holder_tag is not None and (holder is None or holder is not target):
+            self.error(row, "imei", f"Cet IMEI est déjà celui de l'équipement {holder_tag}.")
+            ok = False
+        elif imei:
+            self._by_imei[imei] = (v["asset_tag"], target)
         province = self.resolve(row, "province", self.refs.province)
         if row.raw.get("province") not in (None, "") and province is None:
             ok = False
@@ -150,7 +168,7 @@ class DeviceImporter(RowImporter):
             return None
         values = {
             k: v[k]
-            for k in ("kind", "model", "purchase_date", "purchase_cost", "funder", "status")
+            for k in ("kind", "model", "purchase_date", "purchase_cost", "funder", "status", "imei")
             if v.get(k) is not None
         }
         if province is not None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.formatting import to_local
+from console.services.inventory import receipt_reference
 
 from ..parameters import ReportParameters
 from ..registry import ReportSpec
@@ -39,6 +40,7 @@ def collect(session: Session, params: ReportParameters) -> dict:
         "device": assignment.device,
         "coop": assignment.cooperative,
         "same_day": same_day,
+        "reference": receipt_reference,
     }
 
 
