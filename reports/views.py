@@ -41,6 +41,22 @@ def _send(archive: ReportArchive):
     )
 
 
+def parameter_choices(spec: ReportSpec) -> dict:
+    """What the parameter fields of a report's form offer the current user (its scope)."""
+    scope = current_scope()
+    return {
+        "spec": spec,
+        "provinces": provinces_in_scope(db.session, scope) if "province" in spec.parameters else [],
+        "national_allowed": scope.national,
+        "cohorts": db.session.scalars(
+            select(Cohort).order_by(Cohort.year.desc(), Cohort.name)
+        ).all()
+        if "cohort" in spec.parameters
+        else [],
+        "formats": [(f, FORMAT_LABELS[f]) for f in spec.formats],
+    }
+
+
 class ReportFormView(BaseView):
     """The form of one report (subclassed per report by :func:`report_view`)."""
 
@@ -48,27 +64,15 @@ class ReportFormView(BaseView):
     default_view = "form"
 
     def _render_form(self, values: dict, errors: list[str], status: int = 200):
-        scope = current_scope()
         spec = self.spec
         previous_month = add_months(today_local(), -1)
         defaults = {"period": f"{previous_month:%Y-%m}", "format": spec.formats[0]}
-        cohorts = (
-            db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name)).all()
-            if "cohort" in spec.parameters
-            else []
-        )
         body = self.render_template(
             "reports/web/form.html",
-            spec=spec,
             values=defaults | {k: v for k, v in values.items() if v},
             errors=errors,
-            provinces=provinces_in_scope(db.session, scope)
-            if "province" in spec.parameters
-            else [],
-            national_allowed=scope.national,
-            cohorts=cohorts,
-            formats=[(f, FORMAT_LABELS[f]) for f in spec.formats],
             action=url_for(f"{self.endpoint}.generate"),
+            **parameter_choices(spec),
         )
         return body, status
 

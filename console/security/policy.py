@@ -131,6 +131,10 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     "HandoverReceiptReportView": (R, R, R, N),
     "PilotReportView": (R, R, R, N),
     "MyReportsView": (R, R, R, R),
+    # Everyone manages their own subscriptions (an administrator everyone's); what a
+    # subscription may cover is the report's line above and the owner's scope, checked
+    # at creation and again at every run (reports/subscriptions.py).
+    "MySubscriptionsView": (W, W, W, W),
     "ReportVerificationView": (R, R, R, R),
     # integration API (console/api/): its clients are managed by the directorate (Admin,
     # Ministry); the call log is read by them and OBR; the OpenAPI document and its
@@ -265,6 +269,7 @@ MENU_CATEGORIES = {
         "HandoverReceiptReportView",
         "PilotReportView",
         "MyReportsView",
+        "MySubscriptionsView",
         "ReportVerificationView",
     ),
     "Mévente": (
