@@ -212,6 +212,28 @@ def _finish(run: SubscriptionRun, status: RunStatus, detail: str = "", error=Non
     _event(run, status.label, detail)
 
 
+def _unclaimed(
+    session: Session, now: dt.datetime, hour: int
+) -> list[tuple[ReportSubscription, Period]]:
+    """The active subscriptions whose due period has no run row yet."""
+    subscriptions = session.scalars(
+        select(ReportSubscription)
+        .where(ReportSubscription.active.is_(True))
+        .order_by(ReportSubscription.id)
+    ).all()
+    if not subscriptions:
+        return []
+    existing = set(
+        session.execute(
+            select(SubscriptionRun.subscription_id, SubscriptionRun.period_key).where(
+                SubscriptionRun.subscription_id.in_([s.id for s in subscriptions])
+            )
+        ).all()
+    )
+    due = [(s, due_period(s, now, hour)) for s in subscriptions]
+    return [(s, period) for s, period in due if (s.id, period.key) not in existing]
+
+
 def _claim(session: Session, subscription: ReportSubscription, period: Period) -> int | None:
     """Insert the run row of (subscription, period); None when another pass has it."""
     run = SubscriptionRun(
@@ -240,13 +262,8 @@ def run_subscriptions(app: Flask, now: dt.datetime | None = None) -> RunSummary:
     hour = app.config["SCHEDULE_HOUR"]
     summary = RunSummary()
     work: list[int] = []
-    subscriptions = session.scalars(
-        select(ReportSubscription)
-        .where(ReportSubscription.active.is_(True))
-        .order_by(ReportSubscription.id)
-    ).all()
-    for subscription in subscriptions:
-        run_id = _claim(session, subscription, due_period(subscription, now, hour))
+    for subscription, period in _unclaimed(session, now, hour):
+        run_id = _claim(session, subscription, period)
         if run_id is not None:
             work.append(run_id)
     session.commit()
@@ -413,20 +430,8 @@ def is_due(app: Flask, now: dt.datetime | None = None) -> bool:
     """Whether a pass would do something: a period without its run, a retry due, a stale run."""
     session = db.session
     now = now or utcnow()
-    hour = app.config["SCHEDULE_HOUR"]
-    subscriptions = session.scalars(
-        select(ReportSubscription).where(ReportSubscription.active.is_(True))
-    ).all()
-    if subscriptions:
-        existing = set(
-            session.execute(
-                select(SubscriptionRun.subscription_id, SubscriptionRun.period_key).where(
-                    SubscriptionRun.subscription_id.in_([s.id for s in subscriptions])
-                )
-            ).all()
-        )
-        if any((s.id, due_period(s, now, hour).key) not in existing for s in subscriptions):
-            return True
+    if _unclaimed(session, now, app.config["SCHEDULE_HOUR"]):
+        return True
     waiting = session.scalar(
         select(SubscriptionRun.id)
         .where(

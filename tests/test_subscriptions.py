@@ -344,3 +344,80 @@ def test_subscriptions_are_managed_by_their_owner_only(app, db_session, client):
     assert run_schedule(app).runs == []
     assert client.post(f"/rapports/abonnements/{subscription.id}/supprimer").status_code == 302
     assert db_session.scalars(select(m.ReportSubscription)).all() == []
+
+
+def test_the_nightly_checks_and_the_weekly_mevente_refresh_run_once_per_period(app, db_session):
+    from reports.schedule import is_due, run_tasks
+
+    refreshes_before = db_session.scalar(select(func.count()).select_from(m.FactRefresh))
+    with app.app_context():
+        done = run_tasks(app, NOW)
+    assert [name for name, _period, _outcome in done] == ["verifications-nuit", "mevente-refresh"]
+    db_session.expire_all()
+    runs = {r.task: r for r in db_session.scalars(select(m.ScheduledTaskRun)).all()}
+    # 10 June 2024, 10:00 in Bujumbura: the last complete day is 9 June, the week 3–9 June.
+    assert runs["verifications-nuit"].period_key == "2024-06-09"
+    assert runs["mevente-refresh"].period_key == "2024-S23"
+    assert {r.status for r in runs.values()} == {m.RunStatus.DONE}, [
+        r.detail for r in runs.values()
+    ]
+    assert db_session.scalar(select(func.count()).select_from(m.FactRefresh)) > refreshes_before
+    assert db_session.scalar(select(func.count()).select_from(m.WeeklyIndicator)) > 0
+    # The same day again: nothing runs twice, and the worker sees nothing due.
+    with app.app_context():
+        assert run_tasks(app, NOW + dt.timedelta(hours=6)) == []
+        assert not is_due(app, NOW + dt.timedelta(hours=6))
+        # The next night is due (the week is not).
+        assert is_due(app, NOW + dt.timedelta(days=1))
+        assert [n for n, _p, _o in run_tasks(app, NOW + dt.timedelta(days=1))] == [
+            "verifications-nuit"
+        ]
+
+
+def require_redis(url: str):
+    from redis import Redis
+
+    from .conftest import IN_CI
+
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+        if IN_CI:
+            pytest.fail(f"Redis injoignable : {exc}")
+        pytest.skip(f"Redis injoignable : {exc}")
+
+
+@pytest.mark.worker
+def test_the_worker_queues_one_pass_when_something_is_due(app, mailbox, db_session):
+    import os
+    import uuid
+
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from reports.schedule import JOB_ID, queue_schedule
+
+    url = os.environ.get("ISOKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    require_redis(url)
+    name = f"isoko-test-{uuid.uuid4().hex[:10]}"
+    connection = Redis.from_url(url)
+    app.config.update(REPORTS_QUEUE=name)
+    queue = Queue(name, connection=connection)
+    subscribe(db_session, "ministere", "ventes-mensuel", {"province": "", "map": "2025"})
+    try:
+        with app.app_context():
+            assert queue_schedule(app, connection)
+            assert not queue_schedule(app, connection)  # one pass queued at a time
+            assert queue.job_ids == [JOB_ID]
+            SimpleWorker([queue], connection=connection).work(burst=True)
+            assert not queue_schedule(app, connection)  # nothing due any more
+        [run] = db_session.scalars(select(m.SubscriptionRun)).all()
+        assert run.status == m.RunStatus.SENT and len(mailbox.messages) == 1
+    finally:
+        app.config.update(REPORTS_QUEUE="isoko-reports")
+        for registry in (queue.finished_job_registry, queue.failed_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+        queue.delete(delete_jobs=True)
+        db_session.execute(m.ScheduledTaskRun.__table__.delete())
+        db_session.commit()
