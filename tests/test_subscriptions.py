@@ -333,9 +333,18 @@ def test_subscriptions_are_managed_by_their_owner_only(app, db_session, client):
     assert bad.status_code == 400 and "Fréquence" in bad.get_data(as_text=True)
     # Someone else's subscription is not found; the tax statement is not PNUD's to subscribe.
     login_as(client, "pnud")
+    assert "Aucun abonnement" in client.get("/rapports/abonnements/").get_data(as_text=True)
     assert client.post(f"/rapports/abonnements/{subscription.id}/suspendre").status_code == 404
     assert client.get(f"/rapports/abonnements/{subscription.id}/journal").status_code == 404
     assert client.get("/rapports/abonnements/nouveau/recettes-fiscales").status_code == 404
+    # An administrator sees everyone's subscriptions, with their owner.
+    from .conftest import create_user
+
+    create_user(app, "admin.abonnements", "Admin")
+    login_as(client, "admin.abonnements")
+    listing = client.get("/rapports/abonnements/").get_data(as_text=True)
+    assert "<td>ministere</td>" in listing and "Rapport mensuel des ventes" in listing
+    assert client.get(f"/rapports/abonnements/{subscription.id}/journal").status_code == 200
     login_as(client, "ministere")
     assert client.post(f"/rapports/abonnements/{subscription.id}/suspendre").status_code == 302
     db_session.expire_all()
