@@ -127,6 +127,30 @@ class Config:
     # Base URL printed in the QR code (e.g. https://isoko.example.bi); the code alone otherwise.
     REPORTS_PUBLIC_URL = os.environ.get("ISOKO_PUBLIC_URL") or None
 
+    # E-mail of subscribed reports (reports/subscriptions.py). Without a host no e-mail is
+    # sent: subscribed reports are filed in « Mes rapports » only, and the console says so.
+    # SMTP_TLS: "starttls" (port 587, the default), "ssl" (implicit TLS, port 465) or "none".
+    SMTP_HOST = os.environ.get("ISOKO_SMTP_HOST") or None
+    SMTP_PORT = int_or_none(os.environ.get("ISOKO_SMTP_PORT")) or None
+    SMTP_TLS = (os.environ.get("ISOKO_SMTP_TLS") or "starttls").lower()
+    SMTP_USER = os.environ.get("ISOKO_SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("ISOKO_SMTP_PASSWORD") or None
+    SMTP_SENDER = os.environ.get("ISOKO_SMTP_SENDER") or None
+    SMTP_TIMEOUT_S = float(os.environ.get("ISOKO_SMTP_TIMEOUT_S") or 30)
+    # Attachments above this size are not mailed (the e-mail links to « Mes rapports »).
+    SMTP_MAX_ATTACHMENT_BYTES = int_or_none(os.environ.get("ISOKO_SMTP_MAX_ATTACHMENT_BYTES")) or (
+        10 * 1024 * 1024
+    )
+    # Retries of an e-mail refused for a transient reason: BASE·2^n seconds, capped, n times.
+    SMTP_RETRY_BASE_S = float(os.environ.get("ISOKO_SMTP_RETRY_BASE_S") or 60)
+    SMTP_RETRY_MAX_S = float(os.environ.get("ISOKO_SMTP_RETRY_MAX_S") or 6 * 3600)
+    SMTP_MAX_ATTEMPTS = int_or_none(os.environ.get("ISOKO_SMTP_MAX_ATTEMPTS")) or 6
+    # The schedule `isoko worker` keeps (console/services/schedule.py): a period is due this
+    # many hours after its last Bujumbura midnight (subscriptions, the nightly checks, the
+    # weekly mévente refresh). ISOKO_SCHEDULE=off stops it (another host keeps it).
+    SCHEDULE_HOUR = int(os.environ.get("ISOKO_SCHEDULE_HOUR") or 5)
+    SCHEDULE_ENABLED = parse_boolean(os.environ.get("ISOKO_SCHEDULE"), True)
+
     # OBR eBMS (electronic invoicing, console/ebms/). Without a base URL, username and
     # password, transmission is off: invoices wait in the outbox and the console says so.
     # Credentials are issued by OBR per taxpayer system; the username is the system id.

@@ -17,8 +17,9 @@ def init_app(app, appbuilder) -> None:
     """Console pages, templates and commands of the reports feature (settings: config.py)."""
     app.register_blueprint(Blueprint("reports_templates", __name__, template_folder="templates"))
 
-    from .cli import report_command, worker_command
+    from .cli import report_command, run_schedule_command, worker_command
     from .registry import reports
+    from .subscription_views import MySubscriptionsView
     from .views import MyReportsView, ReportLookupView, ReportVerificationView, report_view
 
     category = dict(
@@ -32,6 +33,13 @@ def init_app(app, appbuilder) -> None:
         MyReportsView, "MyReportsView", label=_("Mes rapports"), icon="fa-inbox", **category
     )
     appbuilder.add_view(
+        MySubscriptionsView,
+        "MySubscriptionsView",
+        label=_("Mes abonnements"),
+        icon="fa-bell",
+        **category,
+    )
+    appbuilder.add_view(
         ReportVerificationView,
         "ReportVerificationView",
         label=_("Vérifier un rapport"),
@@ -41,3 +49,4 @@ def init_app(app, appbuilder) -> None:
     appbuilder.add_view_no_menu(ReportLookupView, "ReportLookupView")
     app.cli.add_command(report_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(run_schedule_command)

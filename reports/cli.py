@@ -111,6 +111,7 @@ def worker_command(burst: bool) -> None:
         redis_connection,
         report_queue,
     )
+    from .schedule import queue_schedule
 
     connection = redis_connection(current_app)
     if connection is None:
@@ -140,11 +141,13 @@ def worker_command(burst: bool) -> None:
     app = current_app._get_current_object()
 
     def queue_waiting_reports() -> int:
-        """Queue reports left waiting by a Redis outage and a drain of the OBR outbox, then close
-        the database connections: each job runs in a forked child, and no socket may be shared
-        across the fork."""
+        """Queue reports left waiting by a Redis outage, a drain of the OBR outbox and a pass
+        of the schedule when something is due (reports.schedule), then close the database
+        connections: each job runs in a forked child, and no socket may be shared across the
+        fork."""
         queued = queue_waiting(app)
         schedule_drain(app, connection)
+        queue_schedule(app, connection)
         db.session.remove()
         db.engine.dispose()
         return queued
@@ -160,9 +163,20 @@ def worker_command(burst: bool) -> None:
 
     from console.ebms.client import EbmsSettings
     from console.ebms.jobs import OFF
+    from console.services.mail import OFF as MAIL_OFF
+    from console.services.mail import MailSettings
 
     if EbmsSettings.from_config(current_app.config) is None:
         click.echo(OFF)
+    if MailSettings.from_config(current_app.config) is None:
+        click.echo(MAIL_OFF)
+    if current_app.config.get("SCHEDULE_ENABLED", True):
+        click.echo(
+            "Planification : abonnements aux rapports, vérifications de la nuit et mévente du "
+            f"lundi, dues à {current_app.config['SCHEDULE_HOUR']} h (heure de Bujumbura)."
+        )
+    else:
+        click.echo("Planification désactivée (ISOKO_SCHEDULE=off) : un autre hôte la tient.")
     queue_waiting_reports()
     ReportWorker(
         queues,
@@ -170,3 +184,21 @@ def worker_command(burst: bool) -> None:
         maintenance_interval=MAINTENANCE_INTERVAL_S,
         worker_ttl=WORKER_TTL_S,
     ).work(burst=burst)
+
+
+@click.command("run-schedule")
+@click.option(
+    "--subscriptions-only", is_flag=True, help="Seulement les abonnements (pas les tâches)."
+)
+@with_appcontext
+def run_schedule_command(subscriptions_only: bool) -> None:
+    """Exécute ce qui est dû : abonnements, vérifications de la nuit, mévente (sans Redis)."""
+    from console.services.mail import OFF as MAIL_OFF
+    from console.services.mail import MailSettings
+
+    from .schedule import run_schedule
+
+    if MailSettings.from_config(current_app.config) is None:
+        click.echo(MAIL_OFF)
+    summary = run_schedule(current_app._get_current_object(), tasks=not subscriptions_only)
+    click.echo(summary.describe())

@@ -44,6 +44,22 @@ def _send(archive: ReportArchive):
     )
 
 
+def parameter_choices(spec: ReportSpec) -> dict:
+    """What the parameter fields of a report's form offer the current user (its scope)."""
+    scope = current_scope()
+    return {
+        "spec": spec,
+        "provinces": provinces_in_scope(db.session, scope) if "province" in spec.parameters else [],
+        "national_allowed": scope.national,
+        "cohorts": db.session.scalars(
+            select(Cohort).order_by(Cohort.year.desc(), Cohort.name)
+        ).all()
+        if "cohort" in spec.parameters
+        else [],
+        "formats": [(f, FORMAT_LABELS[f]) for f in spec.formats],
+    }
+
+
 class ReportFormView(BaseView):
     """The form of one report (subclassed per report by :func:`report_view`)."""
 
@@ -51,7 +67,6 @@ class ReportFormView(BaseView):
     default_view = "form"
 
     def _render_form(self, values: dict, errors: list[str], status: int = 200):
-        scope = current_scope()
         spec = self.spec
         previous_month = last_complete_month()
         defaults = {
@@ -59,23 +74,12 @@ class ReportFormView(BaseView):
             "format": spec.formats[0],
             "map": chosen_map() or DEFAULT_MAP,
         }
-        cohorts = (
-            db.session.scalars(select(Cohort).order_by(Cohort.year.desc(), Cohort.name)).all()
-            if "cohort" in spec.parameters
-            else []
-        )
         body = self.render_template(
             "reports/web/form.html",
-            spec=spec,
             values=defaults | {k: v for k, v in values.items() if v},
             errors=errors,
-            provinces=provinces_in_scope(db.session, scope)
-            if "province" in spec.parameters
-            else [],
-            national_allowed=scope.national,
-            cohorts=cohorts,
-            formats=[(f, FORMAT_LABELS[f]) for f in spec.formats],
             action=url_for(f"{self.endpoint}.generate"),
+            **parameter_choices(spec),
         )
         return body, status
 

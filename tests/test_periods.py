@@ -78,3 +78,34 @@ def test_local_day_in_sql_turns_at_bujumbura_midnight(db_session):
         after = periods.local_day(literal_column("TIMESTAMP '2025-01-31 22:00:00'"))
     got = db_session.execute(select(before, after)).one()
     assert [periods.as_date(d) for d in got] == [dt.date(2025, 1, 31), dt.date(2025, 2, 1)]
+
+
+@pytest.mark.parametrize(
+    ("grain", "local", "hour", "key"),
+    [
+        # 1 June 2024 at 06:00 in Bujumbura: May is complete once the schedule's hour (5) passed.
+        (periods.MONTH, dt.datetime(2024, 6, 1, 6, 0), 5, "2024-05"),
+        (periods.MONTH, dt.datetime(2024, 6, 1, 4, 59), 5, "2024-04"),
+        (periods.MONTH, dt.datetime(2024, 1, 15, 12, 0), 0, "2023-12"),
+        (periods.QUARTER, dt.datetime(2024, 7, 1, 5, 0), 5, "2024-T2"),
+        (periods.QUARTER, dt.datetime(2024, 6, 30, 23, 0), 5, "2024-T1"),
+        # Monday 10 June 2024: the week of 3–9 June (ISO week 23); on Sunday, the one before.
+        (periods.WEEK, dt.datetime(2024, 6, 10, 5, 0), 5, "2024-S23"),
+        (periods.WEEK, dt.datetime(2024, 6, 9, 23, 0), 5, "2024-S22"),
+        (periods.WEEK, dt.datetime(2021, 1, 4, 6, 0), 5, "2020-S53"),
+        (periods.DAY, dt.datetime(2024, 3, 1, 5, 0), 5, "2024-02-29"),
+        (periods.DAY, dt.datetime(2024, 3, 1, 4, 0), 5, "2024-02-28"),
+    ],
+)
+def test_previous_complete_period_is_the_last_one_ended_before_the_hour(grain, local, hour, key):
+    moment = local.replace(tzinfo=periods.BUJUMBURA).astimezone(dt.UTC)
+    period = periods.previous_complete_period(grain, moment, hour)
+    assert period.key == key
+    cutoff = moment - dt.timedelta(hours=hour)
+    assert period.utc_end <= cutoff  # complete…
+    following = period.end + dt.timedelta(days=1)
+    after = {
+        periods.DAY: periods.day_period,
+        periods.WEEK: periods.week_of,
+    }.get(grain, lambda day: periods.period_of(day, grain))(following)
+    assert after.start == following and after.utc_end > cutoff  # …and the last one that is

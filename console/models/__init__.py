@@ -78,6 +78,13 @@ from .pilot import (
     TrainingSession,
 )
 from .reports import ReportArchive, ReportStatus
+from .subscriptions import (
+    Frequency,
+    ReportSubscription,
+    RunStatus,
+    ScheduledTaskRun,
+    SubscriptionRun,
+)
 from .tax import SellerCondition, TaxBase, TaxKind, TaxRemittance, TaxRule
 from .tax_settings import TaxSetting
 

@@ -137,6 +137,10 @@ POLICY: dict[str, tuple[Access, Access, Access, Access]] = {
     # the typeahead of the report forms (cooperatives, hand-overs), scoped; OBR auditors
     # request neither the cooperative sheet nor the receipt
     "ReportLookupView": (R, R, R, N),
+    # Everyone manages their own subscriptions (an administrator everyone's); what a
+    # subscription may cover is the report's line above and the owner's scope, checked
+    # at creation and again at every run (reports/subscriptions.py).
+    "MySubscriptionsView": (W, W, W, W),
     "ReportVerificationView": (R, R, R, R),
     # integration API (console/api/): its clients are managed by the directorate (Admin,
     # Ministry); the call log is read by them and OBR; the OpenAPI document and its
@@ -275,6 +279,7 @@ MENU_CATEGORIES = {
         "InvoiceReportView",
         "PilotReportView",
         "MyReportsView",
+        "MySubscriptionsView",
         "ReportVerificationView",
     ),
     "Mévente": (

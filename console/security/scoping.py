@@ -217,6 +217,11 @@ NATIONAL_MODELS = frozenset(
         m.ImportBatch,
         m.ImportBatchRow,
         m.ReportArchive,
+        # A user's own subscriptions: the views show their owner's rows (Admin: all), and
+        # the parameters are checked against the owner's scope at creation and every run.
+        m.ReportSubscription,
+        m.SubscriptionRun,
+        m.ScheduledTaskRun,
         m.FactRefresh,
         m.FactPendingDay,  # a Bujumbura day whose aggregates wait for a refresh
         # Flask-AppBuilder's security tables (accounts, roles, permissions).

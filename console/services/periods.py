@@ -31,6 +31,8 @@ MONTH = "month"
 QUARTER = "quarter"
 GRAINS = (MONTH, QUARTER)
 RANGE = "range"  # any span of days (a rule segment, a rolling window)
+WEEK = "week"  # an ISO week, Monday to Sunday (schedules: subscriptions, the mévente refresh)
+DAY = "day"  # one Bujumbura day (schedules: the nightly checks)
 
 MONTH_NAMES = (
     "janvier",
@@ -142,6 +144,11 @@ class Period:
             return f"{self.start.year}-T{(self.start.month - 1) // 3 + 1}"
         if self.grain == RANGE:
             return f"{self.start.isoformat()}/{self.end.isoformat()}"
+        if self.grain == WEEK:
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-S{week:02d}"
+        if self.grain == DAY:
+            return self.start.isoformat()
         return f"{self.start.year}-{self.start.month:02d}"
 
     @property
@@ -151,8 +158,10 @@ class Period:
             number = (self.start.month - 1) // 3 + 1
             ordinal = "1er" if number == 1 else f"{number}e"
             return f"{ordinal} trimestre {self.start.year}"
-        if self.grain == RANGE:
+        if self.grain in (RANGE, WEEK):
             return f"du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+        if self.grain == DAY:
+            return f"{self.start:%d/%m/%Y}"
         return f"{MONTH_NAMES[self.start.month - 1]} {self.start.year}"
 
     def contains(self, day: dt.date) -> bool:
@@ -169,6 +178,33 @@ def period_of(day: dt.date, grain: str = MONTH) -> Period:
         return Period(first, add_months(first, 3) - dt.timedelta(days=1), QUARTER)
     first = day.replace(day=1)
     return Period(first, month_end(first), MONTH)
+
+
+def week_of(day: dt.date) -> Period:
+    """The ISO week (Monday to Sunday) containing ``day``."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return Period(monday, monday + dt.timedelta(days=6), WEEK)
+
+
+def day_period(day: dt.date) -> Period:
+    """One Bujumbura day as a period."""
+    return Period(day, day, DAY)
+
+
+def previous_complete_period(grain: str, moment: dt.datetime, hour: int = 0) -> Period:
+    """The last complete day, week, month or quarter at the aware instant ``moment``.
+
+    A period counts as complete ``hour`` hours after its last Bujumbura midnight (the
+    schedule's hour: reports of May go out on 1 June at that hour, not at midnight).
+    """
+    day = (moment.astimezone(BUJUMBURA) - dt.timedelta(hours=hour)).date()
+    if grain == DAY:
+        return day_period(day - dt.timedelta(days=1))
+    if grain == WEEK:
+        return week_of(day - dt.timedelta(days=7))
+    if grain not in GRAINS:
+        raise ValueError(f"grain inconnu : {grain!r}")
+    return period_of(period_of(day, grain).start - dt.timedelta(days=1), grain)
 
 
 def periods_between(start: dt.date, end: dt.date, grain: str = MONTH) -> list[Period]:
@@ -261,12 +297,6 @@ def complete_months(months, today: dt.date | None = None) -> list[dt.date]:
 def last_complete_month(today: dt.date | None = None) -> dt.date:
     """The first day of the last month that is over (what reports offer by default)."""
     return add_months(today or today_local(), -1)
-
-
-def week_of(day: dt.date) -> Period:
-    """The Monday-to-Sunday week holding ``day``."""
-    monday = day - dt.timedelta(days=day.weekday())
-    return Period(monday, monday + dt.timedelta(days=6), RANGE)
 
 
 def last_complete_week(as_of: dt.date) -> dt.date:
