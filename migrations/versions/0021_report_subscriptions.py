@@ -12,7 +12,7 @@ import console.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0021'
-down_revision = '0013'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
