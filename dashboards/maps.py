@@ -138,7 +138,7 @@ def province_map(
             [p for p, *_ in clickable_centres],
             mode="markers+text",
             textposition="top center",
-            textfont={"size": 10, "color": "#222"},
+            textfont={"size": 10, "color": "#222", "shadow": "auto"},  # legible on dark fills
             customdata=[p["code"] for p, *_ in clickable_centres],
             hovertext=[t for _, _, t, _ in clickable_centres],
             hovertemplate="%{hovertext}<br>(cliquer pour filtrer)<extra></extra>",
