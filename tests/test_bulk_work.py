@@ -313,3 +313,18 @@ def test_officer_records_a_session_from_the_attendance_table(app):
         assert sorted(names) == ["Aline", "Claude"]
     coordinator = signed_in_client(app, "coord.bulk3", "Coordinateur provincial", ["BI-GI"])
     assert coordinator.get(url).status_code in (302, 403, 404)
+
+
+def test_the_single_attendance_form_applies_the_same_days_rule(app):
+    from console.extensions import db
+
+    client = signed_in_client(app, "pnud.bulk4", "PNUD")
+    with app.app_context():
+        session_id = training(db.session).id
+        db.session.commit()
+    data = {"session": str(session_id), "participant_name": "Eric", "gender": "M"}
+    client.post("/attendanceview/add", data=data | {"days_attended": "9"})
+    assert "La session ne dure que 3 jour(s)." in flashes(client)
+    client.post("/attendanceview/add", data=data | {"days_attended": "3"})
+    with app.app_context():
+        assert count(db.session, m.Attendance, m.Attendance.session_id == session_id) == 1

@@ -22,7 +22,7 @@ from console.models import (
 )
 from console.security.scoped_datamodel import ScopedSQLAInterface
 from console.security.scoping import apply_scope, current_scope
-from console.services.attendance import RecordAttendance
+from console.services.attendance import RecordAttendance, days_refusal
 from console.services.enrollment import (
     NominateCooperatives,
     TransitionEnrollments,
@@ -226,6 +226,14 @@ class AttendanceView(IsokoModelView):
     list_columns = ["session", "participant_name", "gender", "role", "cooperative", "days_attended"]
     search_columns = ["session", "participant_name", "gender", "cooperative"]
     add_columns = edit_columns = list_columns
+
+    def pre_add(self, item):
+        # The attendance table's and the import's rule (console/services/attendance.py).
+        refusal = item.session and days_refusal(item.session, item.days_attended)
+        if refusal:
+            raise ValueError(refusal)
+
+    pre_update = pre_add
 
 
 def attendance_summary(session_id: int) -> dict:
