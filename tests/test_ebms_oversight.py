@@ -165,6 +165,18 @@ def test_the_24h_flag_names_only_transmitting_sellers_with_unregistered_sales(
     assert {f.seller_id for f in scoped} == {world.sellers["pending"]}
 
 
+def test_the_flags_page_shows_the_24h_flag_with_its_orders(app, db_session, world, users):
+    auditor = _signed_in(app, "auditeur")
+    page = auditor.get("/signalements/?type=ebms_late&debut=2026-11&fin=2026-12")
+    text = page.get_data(as_text=True).replace("&#39;", "'")
+    assert page.status_code == 200
+    assert "Vente non transmise à l'OBR après 24 h" in text
+    assert "Dont refusées" in text
+    coordinator = _signed_in(app, "coord_gi")
+    scoped = coordinator.get("/signalements/?type=ebms_late&debut=2026-11&fin=2026-12")
+    assert scoped.status_code in (302, 403)  # national tax oversight: no coordinator
+
+
 def test_the_override_never_takes_a_seller_out_of_the_flag(app, db_session, world):
     seller = db_session.get(m.Cooperative, world.sellers["missing"])
     seller.ebms_transmit = False
