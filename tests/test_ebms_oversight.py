@@ -354,6 +354,8 @@ def test_invoice_pdf_is_scoped_and_follows_the_policy(app, db_session, world, us
     assert own.status_code == 200 and own.mimetype == "application/pdf"
     unknown = generate(coordinator, "facture", order="CMD-NULLE-PART", format="pdf")
     assert unknown.status_code == 404
+    for odd in ("²³", "9" * 40, "' OR 1=1 --"):
+        assert generate(coordinator, "facture", order=odd, format="pdf").status_code == 404
     blank = generate(coordinator, "facture", order="", format="pdf")
     assert blank.status_code == 400 and "Commande" in blank.get_data(as_text=True)
     pnud = _signed_in(app, "pnud")
