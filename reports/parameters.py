@@ -266,7 +266,7 @@ def resolve(
 def _resolve_order(session: Session, text: str, scope: ProvinceScope) -> tuple[int, str]:
     """The order of that reference (or number) in ``scope``: (id, reference)."""
     condition = m.Order.reference == text[:60]
-    if text.isdigit() and len(text) < 12:
+    if text.isascii() and text.isdigit() and len(text) < 12:
         condition = condition | (m.Order.id == int(text))
     row = session.execute(
         apply_scope(select(m.Order.id, m.Order.reference).where(condition), m.Order, scope)

@@ -165,6 +165,18 @@ def test_the_24h_flag_names_only_transmitting_sellers_with_unregistered_sales(
     assert {f.seller_id for f in scoped} == {world.sellers["pending"]}
 
 
+def test_the_flags_page_shows_the_24h_flag_with_its_orders(app, db_session, world, users):
+    auditor = _signed_in(app, "auditeur")
+    page = auditor.get("/signalements/?type=ebms_late&debut=2026-11&fin=2026-12")
+    text = page.get_data(as_text=True).replace("&#39;", "'")
+    assert page.status_code == 200
+    assert "Vente non transmise à l'OBR après 24 h" in text
+    assert "Dont refusées" in text
+    coordinator = _signed_in(app, "coord_gi")
+    scoped = coordinator.get("/signalements/?type=ebms_late&debut=2026-11&fin=2026-12")
+    assert scoped.status_code in (302, 403)  # national tax oversight: no coordinator
+
+
 def test_the_override_never_takes_a_seller_out_of_the_flag(app, db_session, world):
     seller = db_session.get(m.Cooperative, world.sellers["missing"])
     seller.ebms_transmit = False
@@ -342,6 +354,8 @@ def test_invoice_pdf_is_scoped_and_follows_the_policy(app, db_session, world, us
     assert own.status_code == 200 and own.mimetype == "application/pdf"
     unknown = generate(coordinator, "facture", order="CMD-NULLE-PART", format="pdf")
     assert unknown.status_code == 404
+    for odd in ("²³", "9" * 40, "' OR 1=1 --"):
+        assert generate(coordinator, "facture", order=odd, format="pdf").status_code == 404
     blank = generate(coordinator, "facture", order="", format="pdf")
     assert blank.status_code == 400 and "Commande" in blank.get_data(as_text=True)
     pnud = _signed_in(app, "pnud")
