@@ -414,6 +414,46 @@ def test_flags_stay_within_the_scope(db_session, data):
     assert national == {data.a, data.b, data.d}
 
 
+def _stored_flags(session) -> list[tuple]:
+    """The stored flags (refresh_facts), comparable across refreshes: every column but the id."""
+    F = m.LeakageFlagFact
+    columns = [c for c in F.__table__.columns if c.name != "id"]
+    return sorted(tuple(row) for row in session.execute(select(*columns)))
+
+
+@pytest.mark.parametrize(
+    "since",
+    [dt.date(2023, 6, 15), dt.date(2023, 11, 15), dt.date(2024, 2, 10), dt.date(2024, 4, 20)],
+)
+def test_stored_flags_refreshed_from_a_day_equal_a_full_rebuild(
+    db_session, data, monkeypatch, since
+):
+    """refresh_facts(since=…) keeps the flags of periods ended before the month of ``since``
+    and recomputes the others: together they must be the flags of a full rebuild (kind,
+    seller, period, amount, explanation). With a 10 million threshold, D reaches it at the
+    end of October 2023 (10 × 1 000 000) and stays above it to the end of February 2024
+    (10 200 000): flagged once, on the first 12 months that reach it, however refreshed."""
+    from console.services import facts
+
+    monkeypatch.setattr(facts, "today_local", lambda: AS_OF)
+    db_session.add(
+        TaxSetting(key=ref.VAT_THRESHOLD, value=Decimal(10_000_000), valid_from=dt.date(2023, 1, 1))
+    )
+    _one_sale_a_month_is_enough(db_session)
+    facts.refresh_facts(db_session)
+    full = _stored_flags(db_session)
+    kinds = {row[0] for row in full}
+    assert {lk.LINE_TAX, lk.REMITTANCE_MISSING, lk.UNREGISTERED_ABOVE_THRESHOLD} <= kinds
+    threshold = [row for row in full if row[0] == lk.UNREGISTERED_ABOVE_THRESHOLD]
+    assert [row[1:4] for row in threshold] == [
+        (data.d, dt.date(2022, 11, 1), dt.date(2023, 10, 31))
+    ]
+    assert threshold[0][5] == 10_000_000  # amount at stake: the 12 months' turnover
+
+    facts.refresh_facts(db_session, since=since)
+    assert _stored_flags(db_session) == full
+
+
 # ---------------------------------------------------------------------------
 # What-if
 # ---------------------------------------------------------------------------

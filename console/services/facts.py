@@ -344,13 +344,26 @@ def _refresh_sell_through(session: Session, since_month: dt.date | None) -> int:
 
 
 def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int:
-    """Store the leakage flags of the months from ``since_month`` (all months when None)."""
+    """Store the leakage flags of the months from ``since_month`` (all months when None).
+
+    The rows kept (periods ending before ``since_month``) and the rows written are together
+    those of a full rebuild: a kind raised once per seller (flags.ONCE_PER_SELLER) is not
+    raised again for a seller that keeps an earlier flag of that kind.
+    """
     from console.security.scoping import NATIONAL
     from console.services.tax.engine import RuleConflictError
+    from console.services.tax.flags import ONCE_PER_SELLER
     from console.services.tax.leakage import leakage_flags
 
     F = m.LeakageFlagFact
     session.execute(delete(F).where(F.period_end >= since_month) if since_month else delete(F))
+    already = set()
+    if since_month:
+        already = set(
+            session.execute(
+                select(F.kind, F.seller_id).where(F.kind.in_(sorted(ONCE_PER_SELLER)))
+            ).all()
+        )
     first = session.scalar(select(func.min(m.SalesMonthFact.month)))
     if first is None:
         return 0
@@ -376,7 +389,8 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
             "computed_on": today,
         }
         for flag in flags
-        if since_month is None or flag.period.end >= since_month
+        if (since_month is None or flag.period.end >= since_month)
+        and (flag.kind, flag.seller_id) not in already
     ]
     if rows:
         session.execute(insert(F), rows)

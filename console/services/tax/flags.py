@@ -38,6 +38,11 @@ KIND_LABELS = {
     EBMS_LATE: "Vente non transmise à l'OBR après 24 h",
 }
 KINDS = tuple(KIND_LABELS)
+# Kinds raised once per seller, on the first period where the condition holds (the
+# threshold: the first month its 12-month turnover reaches it). Judged from a later month
+# on, such a seller would be flagged again on that month: a refresh from a month keeps the
+# sellers already flagged on an earlier period (console.services.facts).
+ONCE_PER_SELLER = frozenset({UNREGISTERED_ABOVE_THRESHOLD})
 
 # How a figure is displayed.
 FRANCS, RATE, COUNT, DATE, TEXT = "francs", "rate", "count", "date", "text"
