@@ -454,6 +454,28 @@ def test_stored_flags_refreshed_from_a_day_equal_a_full_rebuild(
     assert _stored_flags(db_session) == full
 
 
+def test_stored_flags_refreshed_from_a_day_on_a_later_day_equal_a_full_rebuild_that_day(
+    db_session, data, monkeypatch
+):
+    """Flags also change with the day alone: A's March VAT (deadline 15/04) is missing only
+    once the deadline has passed, and the sales drop is measured over the months before the
+    day. A refresh from 15/04 on 01/05, after a full one on 01/04, must store what a full
+    rebuild on 01/05 stores: March missing, and one sales drop (not 01/04's as well)."""
+    from console.services import facts
+
+    _one_sale_a_month_is_enough(db_session)
+    monkeypatch.setattr(facts, "today_local", lambda: dt.date(2024, 4, 1))
+    facts.refresh_facts(db_session)
+    monkeypatch.setattr(facts, "today_local", lambda: dt.date(2024, 5, 1))
+    facts.refresh_facts(db_session, since=dt.date(2024, 4, 15))
+    partial = [row[:-1] for row in _stored_flags(db_session)]  # all but computed_on
+    facts.refresh_facts(db_session)
+    full = [row[:-1] for row in _stored_flags(db_session)]
+    assert (lk.REMITTANCE_MISSING, data.a, dt.date(2024, 3, 1)) in [row[:3] for row in full]
+    assert [row[1] for row in full if row[0] == lk.SALES_DROP] == [data.d]
+    assert partial == full
+
+
 # ---------------------------------------------------------------------------
 # What-if
 # ---------------------------------------------------------------------------

@@ -347,15 +347,22 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
     """Store the leakage flags of the months from ``since_month`` (all months when None).
 
     The rows kept (periods ending before ``since_month``) and the rows written are together
-    those of a full rebuild: a kind raised once per seller (flags.ONCE_PER_SELLER) is not
-    raised again for a seller that keeps an earlier flag of that kind.
+    those of a full rebuild on the same day: the periods the day alone may have changed
+    since the stored flags were judged (deadlines, grace, the drop's months:
+    leakage.settling_days) are judged again, and a kind raised once per seller
+    (flags.ONCE_PER_SELLER) is not raised again for a seller that keeps an earlier flag.
     """
     from console.security.scoping import NATIONAL
     from console.services.tax.engine import RuleConflictError
     from console.services.tax.flags import ONCE_PER_SELLER
-    from console.services.tax.leakage import leakage_flags
+    from console.services.tax.leakage import leakage_flags, settling_days
 
     F = m.LeakageFlagFact
+    today = today_local()
+    judged = session.scalar(select(func.max(F.computed_on))) if since_month else None
+    if judged is not None:
+        unsettled = as_date(judged) - dt.timedelta(days=settling_days(session, today))
+        since_month = min(since_month, _first_of_month(unsettled))
     session.execute(delete(F).where(F.period_end >= since_month) if since_month else delete(F))
     already = set()
     if since_month:
@@ -367,7 +374,6 @@ def _refresh_leakage_flags(session: Session, since_month: dt.date | None) -> int
     first = session.scalar(select(func.min(m.SalesMonthFact.month)))
     if first is None:
         return 0
-    today = today_local()
     start = max(since_month, as_date(first)) if since_month else as_date(first)
     if start > today:
         return 0

@@ -83,6 +83,7 @@ from console.services.tax.flags import (
 from console.services.tax.line_audit import misstamped_lines
 from console.services.tax.reconciliation import sale_filters, scope_filters
 from console.services.tax.remittance_audit import remittance_flags
+from console.services.tax.settings import settings_on
 from console.services.tax.stamping import load_rules
 from console.services.tax.turnover_audit import drop_flags, monthly_sales, threshold_flags
 
@@ -100,6 +101,7 @@ __all__ = [
     "Figure",
     "Flag",
     "leakage_flags",
+    "settling_days",
 ]
 
 
@@ -133,6 +135,19 @@ def leakage_flags(
         key=lambda f: (KINDS.index(f.kind), f.period.start, -f.amount_at_stake, f.seller_name)
     )
     return flags
+
+
+def settling_days(session: Session, day: dt.date) -> int:
+    """Days after a period's end during which its flags may still change with the day alone.
+
+    Delivered orders count as unpaid after the ``unpaid_grace_days`` setting (in force on
+    ``day``), VAT as missing or short after the remittance deadline of the rules, a sale
+    as late for the eBMS 24 h after it; the sales drop ends the day before the examination
+    day. A flag of a period that ended more than this before the day it was judged only
+    changes if the records do.
+    """
+    deadline = session.scalar(select(func.max(m.TaxRule.remittance_deadline_days))) or 0
+    return max(settings_on(session, day).unpaid_grace_days, deadline) + 1
 
 
 # ---------------------------------------------------------------------------
