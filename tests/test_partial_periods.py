@@ -150,3 +150,11 @@ def test_complete_periods_are_drawn_as_before(app, market, mid_december):
 
     plain = figure([bar([month_label(m) for m in MONTHS[:-1]], [1, 2, 3, 4])])
     assert mark_partial(plain, set()) is plain
+
+
+def test_the_week_under_way_is_marked_on_weekly_charts(mid_december):
+    from dashboards.figures import current_x
+
+    mondays = [dt.date(2026, 11, 30), dt.date(2026, 12, 7), dt.date(2026, 12, 14)]
+    assert current_x(mondays, weekly=True) == {"2026-12-14"}
+    assert current_x(mondays) == {"déc. 2026"}  # as months: December is under way
