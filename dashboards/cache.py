@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from functools import cache as cache_fn
 from typing import TypeVar
 
 from cachelib import SimpleCache
@@ -130,10 +131,26 @@ def _after_flush(session: Session, _context) -> None:
     _note(session, {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)})
 
 
+@cache_fn
+def _models_by_table() -> dict[str, type]:
+    """Each mapped table's class, to place a Core statement on a table in its domain."""
+    from console.extensions import Model
+
+    return {mapper.local_table.name: mapper.class_ for mapper in Model.registry.mappers}
+
+
 def _on_execute(state: ORMExecuteState) -> None:
-    """Note the domain of a bulk ORM insert, update or delete (importers, refreshes)."""
-    if (state.is_insert or state.is_update or state.is_delete) and state.bind_mapper is not None:
+    """Note the domain of a bulk insert, update or delete run through the session, on a
+    model or on its table (importers' staging SQL, refreshes)."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if state.bind_mapper is not None:
         _note(state.session, [state.bind_mapper.class_])
+        return
+    table = getattr(state.statement, "table", None)
+    model = _models_by_table().get(getattr(table, "name", None))
+    if model is not None:
+        _note(state.session, [model])
 
 
 def _after_commit(session: Session) -> None:

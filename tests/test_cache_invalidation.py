@@ -123,3 +123,20 @@ def test_a_rolled_back_write_bumps_nothing(seeded, db_session):
     assert db_session.info[_DIRTY] == {"equipements"}
     db_session.rollback()
     assert _DIRTY not in db_session.info
+
+
+def test_bulk_statements_on_a_model_or_its_table_are_noted(seeded, db_session):
+    """Importers write with bulk statements, some on the bare table: their domain is noted."""
+    from sqlalchemy import update
+
+    from dashboards.cache import _DIRTY
+
+    table = m.Device.__table__
+    db_session.execute(update(table).where(table.c.id == -1).values(model="x"))
+    assert db_session.info[_DIRTY] == {"equipements"}
+    db_session.execute(
+        update(m.Enrollment).where(m.Enrollment.id == -1).values(selection_reason="x")
+    )
+    assert db_session.info[_DIRTY] == {"equipements", "programme"}
+    db_session.rollback()
+    assert _DIRTY not in db_session.info

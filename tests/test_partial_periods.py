@@ -28,9 +28,10 @@ MONTHS = [dt.date(2026, month, 1) for month in (8, 9, 10, 11, 12)]
 def mid_december(monkeypatch):
     """« Today » is 15/12/2026 for periods.py and the dashboards' filters."""
     import dashboards.filters
+    import reports.definitions.sales
 
-    monkeypatch.setattr(periods, "today_local", lambda: TODAY)
-    monkeypatch.setattr(dashboards.filters, "today_local", lambda: TODAY)
+    for module in (periods, dashboards.filters, reports.definitions.sales):
+        monkeypatch.setattr(module, "today_local", lambda: TODAY)
     return TODAY
 
 
@@ -150,3 +151,29 @@ def test_complete_periods_are_drawn_as_before(app, market, mid_december):
 
     plain = figure([bar([month_label(m) for m in MONTHS[:-1]], [1, 2, 3, 4])])
     assert mark_partial(plain, set()) is plain
+
+
+def test_the_week_under_way_is_marked_on_weekly_charts(mid_december):
+    from dashboards.figures import current_x
+
+    mondays = [dt.date(2026, 11, 30), dt.date(2026, 12, 7), dt.date(2026, 12, 14)]
+    assert current_x(mondays, weekly=True) == {"2026-12-14"}
+    assert current_x(mondays) == {"déc. 2026"}  # as months: December is under way
+
+
+def test_the_sales_report_does_not_compare_the_month_under_way(app, market, mid_december):
+    from console.extensions import db
+    from reports.definitions.sales import excel, summarise
+    from reports.parameters import ReportParameters
+
+    with app.app_context():
+        december = summarise(db.session, ReportParameters(period=periods.period_of(MONTHS[-1])))
+        november = summarise(db.session, ReportParameters(period=periods.period_of(MONTHS[-2])))
+    assert december["figures"]["change"] is None
+    assert december["figures"]["partial_note"] == (
+        "Période en cours, incomplète : chiffres au 15/12/2026, non comparés à novembre 2026."
+    )
+    assert november["figures"]["partial_note"] == ""
+    assert november["figures"]["change"] == 0  # 8 000 F in October and in November
+    (key_figures, *_) = excel(None, {**december, "mevente": {"rows": [], "total": None}}, None)
+    assert key_figures.rows[0][0] == december["figures"]["partial_note"]

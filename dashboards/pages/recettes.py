@@ -129,7 +129,9 @@ def draw_gap(frame: pd.DataFrame, filters) -> dict:
             hovertemplate="%{x}<br>cumul : %{customdata}<extra></extra>",
         ),
     ]
-    return figure(traces, barmode="group", yaxis={"rangemode": "normal"})
+    return mark_partial(
+        figure(traces, barmode="group", yaxis={"rangemode": "normal"}), current_x(frame["month"])
+    )
 
 
 def draw_by_kind(frame: pd.DataFrame, filters) -> dict:

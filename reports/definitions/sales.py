@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
+from console.formatting import format_date
 from console.security.scoping import apply_scope
 from console.services.mevente.sell_through import DEFINITION as SELL_THROUGH_DEFINITION
 from console.services.mevente.sell_through import LABEL as SELL_THROUGH_LABEL
 from console.services.mevente.sell_through import sell_through_by
 from console.services.mevente.sell_through import total as sell_through_total
 from console.services.money import round_franc
-from console.services.periods import as_date, local_day
+from console.services.periods import as_date, is_complete, local_day, today_local
 from console.services.sales import is_sale
 
 from ..charts import bar_chart, column_chart
@@ -161,6 +162,8 @@ def summarise(session: Session, params: ReportParameters) -> dict:
     ]
     previous = previous_period(period)
     before = previous_gross(session, params, previous)
+    # A period still under way is not compared with a whole one (periods.py decides).
+    partial = not is_complete(period)
     days, current = [], period.start
     while current <= period.end:
         days.append((current, per_day.get(current, 0)))
@@ -178,7 +181,13 @@ def summarise(session: Session, params: ReportParameters) -> dict:
             "average_order": round_franc(Decimal(total.gross) / order_count) if order_count else 0,
             "previous_label": period_label(previous),
             "previous_gross": before,
-            "change": _ratio(total.gross - before, before),
+            "change": None if partial else _ratio(total.gross - before, before),
+            "partial_note": (
+                f"Période en cours, incomplète : chiffres au {format_date(today_local())}, "
+                f"non comparés à {period_label(previous)}."
+                if partial
+                else ""
+            ),
             "pioneer_gross": pioneers.gross,
             "pioneer_share": _ratio(pioneers.gross, total.gross),
         },
@@ -265,6 +274,7 @@ def excel(session: Session, data: dict, params: ReportParameters) -> list[Sectio
     """One sheet per section of the PDF."""
     f = data["figures"]
     key_rows = [
+        *([(f["partial_note"], None, None, None)] if f.get("partial_note") else []),
         ("Ventes TTC", f["gross"], None, None),
         ("Ventes hors taxe", f["net"], None, None),
         ("Taxes dues sur les ventes", f["tax"], None, None),
