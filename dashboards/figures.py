@@ -8,6 +8,7 @@ query behind the chart.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from console.services.money import format_francs
 from console.services.periods import (
@@ -51,6 +52,21 @@ SHORT_MONTHS = (
 )
 GRID = "#eef2ef"
 NO_DATA = "Aucune donnée pour ces filtres."
+# The toolbar (modebar) shows at the top right of a chart: the plot and the legend start
+# below this strip, so the toolbar covers neither.
+TOOLBAR_PX = 30
+MARGIN = {"l": 10, "r": 10, "t": TOOLBAR_PX, "b": 10}
+# Every axis, the right-hand ones too: room for its labels and title (no clipping).
+AXIS = {"gridcolor": GRID, "automargin": True}
+# An axis of names (provinces, value chains, months): every name shown, horizontal when
+# they fit, else angled; never skipped or overlapping.
+CATEGORY_AXIS = {
+    "type": "category",
+    "tickmode": "linear",
+    "tick0": 0,
+    "dtick": 1,
+    "autotickangles": [0, -45, -90],
+}
 
 
 def month_label(day: dt.date) -> str:
@@ -90,15 +106,39 @@ def line(x, y, **props) -> dict:
     return _trace("scatter", x, y, mode=props.pop("mode", "lines+markers"), **props)
 
 
+def _is_axis(key: str) -> bool:
+    return re.fullmatch(r"[xy]axis\d*", key) is not None
+
+
+def _names(values) -> bool:
+    return bool(values) and all(isinstance(v, str) for v in values)
+
+
+def _category_axes(traces: list[dict]) -> set[str]:
+    """The axes on which the traces place names: x for columns, y for horizontal bars."""
+    found = set()
+    for trace in traces:
+        names_on = "y" if trace.get("orientation") == "h" else "x"
+        if _names(trace.get(names_on)):
+            suffix = trace.get(f"{names_on}axis", names_on)[1:]
+            found.add(f"{names_on}axis{suffix}")
+    return found
+
+
 def figure(
     traces: list[dict], *, money_axis: str | None = "y", height: int = 340, **layout
 ) -> dict:
-    """A figure with French separators (1 234 567,5), console colours, compact margins."""
+    """A figure with French separators (1 234 567,5), console colours, compact margins.
+
+    Layout shared by every chart: every axis (right-hand ones too) makes room for its labels
+    and title, axes of names show every name (angled when they do not fit), and the legend
+    and plot start below the toolbar's strip.
+    """
     base = {
         "separators": ", ",
         "colorway": PALETTE,
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "margin": dict(MARGIN),
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {
@@ -106,16 +146,29 @@ def figure(
             "size": 12,
             "color": "#333",
         },
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        # Under the toolbar's strip, from the left: it pushes the plot down as it needs.
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1 - TOOLBAR_PX / height,
+            "yanchor": "top",
+        },
         "hoverlabel": {"namelength": -1},
-        "xaxis": {"gridcolor": GRID, "automargin": True},
-        "yaxis": {"gridcolor": GRID, "automargin": True, "rangemode": "tozero"},
+        "xaxis": dict(AXIS),
+        "yaxis": {**AXIS, "rangemode": "tozero"},
     }
+    for axis in _category_axes(traces):
+        base[axis] = {**base.get(axis, AXIS), **CATEGORY_AXIS}
     if money_axis in ("x", "y"):
         base[f"{money_axis}axis"].update(tickformat=",.0f", ticksuffix=" FBu")
     for key, value in layout.items():
-        if key in ("xaxis", "yaxis") and isinstance(value, dict):
-            base[key] = {**base[key], **value}
+        if _is_axis(key) and isinstance(value, dict):
+            base[key] = {**base.get(key, AXIS), **value}
+        elif key == "margin":
+            # A page's margins, never over the toolbar's strip.
+            base[key] = {**MARGIN, **value, "t": max(value.get("t", 0), TOOLBAR_PX)}
         else:
             base[key] = value
     return {"data": traces, "layout": base}

@@ -297,3 +297,147 @@ def test_the_province_maps_draw_offline_and_a_click_filters_the_province(served,
     )
     browser.save_screenshot(str(ARTIFACTS / "carte-clic-gitega.png"))
     assert _severe_logs(browser) == []
+
+
+_RECTS = """
+const rect = (el) => { const r = el.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+const chart = document.querySelector(arguments[0] + ' .js-plotly-plot');
+// A label's box in its own (rotated) frame: angled labels' screen boxes overlap even
+// when their text does not, so they are compared upright.
+const upright = (el) => { const b = el.getBBox(), m = el.getScreenCTM();
+  const angle = Math.atan2(m.b, m.a), cos = Math.cos(-angle), sin = Math.sin(-angle);
+  const pts = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height],
+               [b.x + b.width, b.y + b.height]].map(([x, y]) => {
+    const sx = m.a * x + m.c * y + m.e, sy = m.b * x + m.d * y + m.f;
+    return [cos * sx - sin * sy, sin * sx + cos * sy]; });
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  return {left: Math.min(...xs), right: Math.max(...xs), top: Math.min(...ys),
+          bottom: Math.max(...ys), angle: angle * 180 / Math.PI}; };
+const all = (sel) => Array.from(chart.querySelectorAll(sel)).map(rect);
+return {svg: rect(chart.querySelector('.main-svg')), legend: all('.legend'),
+        modebar: all('.modebar'), y2title: all('.g-y2title text'), y2ticks: all('.y2tick text'),
+        xticks: all('.xtick text'), xlabels: Array.from(chart.querySelectorAll('.xtick text'))
+          .map(upright)};
+"""
+
+
+def _overlap(a, b, slack=0.5) -> bool:
+    return (
+        a["left"] < b["right"] - slack
+        and b["left"] < a["right"] - slack
+        and a["top"] < b["bottom"] - slack
+        and b["top"] < a["bottom"] - slack
+    )
+
+
+def _inside(inner, outer) -> bool:
+    return (
+        inner["left"] >= outer["left"] - 0.5
+        and inner["right"] <= outer["right"] + 0.5
+        and inner["top"] >= outer["top"] - 0.5
+        and inner["bottom"] <= outer["bottom"] + 0.5
+    )
+
+
+def _chart_rects(driver, chart_id: str) -> dict:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    graph = driver.find_element("css selector", f"#{chart_id} .js-plotly-plot")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", graph)
+    ActionChains(driver).move_to_element(graph).perform()  # the toolbar shows on hover
+    return driver.execute_script(_RECTS, f"#{chart_id}")
+
+
+def test_right_axes_fit_the_chart_and_the_toolbar_stays_off_the_legend(served, browser):
+    browser.get(f"{served}/dashboards/ventes")
+    if "/login" in browser.current_url:  # run on its own
+        _log_in(browser, served)
+        browser.get(f"{served}/dashboards/ventes")
+    _charts_rendered(browser, 6)
+    for slug, chart_id in (("ventes", "ventes-evolution"), ("mevente", "mevente-offre-vente")):
+        if slug != "ventes":
+            browser.get(f"{served}/dashboards/{slug}")
+            _charts_rendered(browser, 6)
+        rects = _chart_rects(browser, chart_id)
+        right_axis = rects["y2ticks"] + rects["y2title"]
+        assert rects["y2ticks"], chart_id
+        assert all(_inside(r, rects["svg"]) for r in right_axis), (chart_id, rects)
+        if chart_id == "ventes-evolution":
+            assert rects["y2title"], "le titre de l'axe de droite « commandes » manque"
+        assert rects["legend"] and rects["modebar"], chart_id
+        assert not any(
+            _overlap(legend, bar) for legend in rects["legend"] for bar in rects["modebar"]
+        ), (chart_id, rects["legend"], rects["modebar"])
+        browser.save_screenshot(str(ARTIFACTS / f"{chart_id}-axes.png"))
+
+
+def test_province_names_under_columns_are_all_shown_and_do_not_overlap(served, browser):
+    browser.get(f"{served}/dashboards/pilote")
+    if "/login" in browser.current_url:
+        _log_in(browser, served)
+    try:
+        for width, slug, charts, chart_id in (
+            (900, "pilote", 5, "pilote-tablettes"),
+            (900, "pilote", 5, "pilote-actives"),
+            (900, "recettes", 4, "recettes-provinces"),
+            # A phone: the 18 names must angle, not collide or be skipped.
+            (420, "recettes", 4, "recettes-provinces"),
+        ):
+            browser.set_window_size(width, 2400)
+            browser.get(f"{served}/dashboards/{slug}?carte=2015")
+            _charts_rendered(browser, charts)
+            rects = _chart_rects(browser, chart_id)
+            browser.save_screenshot(str(ARTIFACTS / f"{chart_id}-provinces-{width}.png"))
+            ticks = rects["xticks"]
+            assert len(ticks) >= 10, (chart_id, len(ticks))  # every province, none skipped
+            assert all(_inside(t, rects["svg"]) for t in ticks), chart_id
+            labels = rects["xlabels"]
+            overlapping = [
+                (a, b) for i, a in enumerate(labels) for b in labels[i + 1 :] if _overlap(a, b)
+            ]
+            assert not overlapping, (chart_id, overlapping)
+    finally:
+        browser.set_window_size(1400, 2400)
+
+
+def test_wide_tables_scroll_inside_their_box_on_a_phone(served, browser):
+    browser.get(f"{served}/orderview/list/")
+    if "/login" in browser.current_url:
+        _log_in(browser, served)
+    browser.set_window_size(390, 844)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        pages = {
+            "orderview": ("/orderview/list/", "table.table:not(.filters)"),
+            "recettes-lignes": ("/dashboards/recettes", "#recettes-alertes table"),
+        }
+        for name, (path, selector) in pages.items():
+            browser.get(f"{served}{path}")
+            _wait(
+                browser,
+                lambda d, s=selector: d.find_elements("css selector", s),
+                f"pas de tableau sur {path}",
+            )
+            found = browser.execute_script(
+                """
+                const table = document.querySelector(arguments[0]);
+                let box = table.parentElement;
+                while (box && getComputedStyle(box).overflowX !== 'auto'
+                       && getComputedStyle(box).overflowX !== 'scroll') box = box.parentElement;
+                return {page: document.documentElement.scrollWidth, view: window.innerWidth,
+                        table: table.scrollWidth,
+                        box: box ? box.clientWidth : null};
+                """,
+                selector,
+            )
+            browser.save_screenshot(str(ARTIFACTS / f"{name}-phone.png"))
+            assert found["box"] is not None, (name, found)  # a scrolling container holds it
+            assert found["box"] <= found["view"], (name, found)
+            assert found["page"] <= found["view"] + 1, (name, found)  # the page does not scroll
+            # The table keeps readable columns (not one word a line): far wider than the
+            # phone, it scrolls sideways inside its box.
+            assert found["table"] >= 1.5 * found["view"], (name, found)
+    finally:
+        browser.set_window_size(1400, 2400)

@@ -229,3 +229,37 @@ def test_pdf_renderer_fetches_only_local_resources():
     # A remote image in a template is skipped, never downloaded: the PDF still renders.
     pdf = render_pdf('<p>Bonjour</p><img src="http://127.0.0.1:9/pixel.png">')
     assert pdf.startswith(b"%PDF")
+
+
+def _words_outside_the_margins(data: bytes, margin_mm: float = 14) -> list[tuple]:
+    """Words (page, text, xMin, xMax) not within the left and right margins of their page,
+    read with pdftotext -bbox (points, from the page's top left)."""
+    from xml.etree import ElementTree
+
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    namespace = {"x": "http://www.w3.org/1999/xhtml"}
+    margin = margin_mm / 25.4 * 72
+    outside = []
+    pages = ElementTree.fromstring(html).iterfind(".//x:page", namespace)
+    for number, page in enumerate(pages, start=1):
+        width = float(page.get("width"))
+        for word in page.iterfind("x:word", namespace):
+            x_min, x_max = float(word.get("xMin")), float(word.get("xMax"))
+            if x_min < margin - 1 or x_max > width - margin + 1:
+                outside.append((number, word.text, round(x_min), round(x_max), round(width)))
+    return outside
+
+
+def test_the_tax_statement_tables_stay_inside_the_page_margins(app, pdfs, ids):
+    """The month's statement, and the year's (larger amounts in the unbreakable columns)."""
+    data, text, _ = pdfs["recettes-fiscales"]
+    assert "Recettes par vendeur" in text and "Signalements" in text
+    assert _words_outside_the_margins(data) == []
+    client = app.test_client()
+    login_as(client, "ministere")
+    form = {**_form("recettes-fiscales", ids), "period": "2024"}
+    yearly = fetch_report(app, client, "ministere", "recettes-fiscales", **form)
+    assert "Recettes par vendeur" in pdf_text(yearly)
+    assert _words_outside_the_margins(yearly) == []
