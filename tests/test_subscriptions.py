@@ -430,3 +430,28 @@ def test_the_worker_queues_one_pass_when_something_is_due(app, mailbox, db_sessi
         queue.delete(delete_jobs=True)
         db_session.execute(m.ScheduledTaskRun.__table__.delete())
         db_session.commit()
+
+
+def test_a_retry_is_taken_by_one_pass_only(app, db_session):
+    """Two passes seeing the same retry due (two workers, or `isoko run-schedule` beside the
+    worker): the conditional update gives it to one of them."""
+    from reports.subscriptions import _take
+
+    sub_id = subscribe(db_session, "ministere", "ventes-mensuel", {"province": "", "map": "2025"})
+    run = m.SubscriptionRun(
+        subscription_id=sub_id,
+        period_key=PERIOD,
+        period_label="mai 2024",
+        status=m.RunStatus.RETRYING,
+        attempts=1,
+        next_attempt_at=NOW - dt.timedelta(minutes=1),
+        events=[],
+        started_at=NOW - dt.timedelta(minutes=5),
+    )
+    db_session.add(run)
+    db_session.commit()
+    with app.app_context():
+        from console.extensions import db
+
+        taken = [_take(db.session, run.id, m.RunStatus.RETRYING, NOW) for _ in range(2)]
+    assert taken == [True, False]
