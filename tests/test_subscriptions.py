@@ -534,3 +534,22 @@ def test_isoko_worker_delivers_a_due_subscription_with_no_cron_line(
     assert "Planification" in log.read_text()
     db_session.execute(m.ScheduledTaskRun.__table__.delete())
     db_session.commit()
+
+
+def test_a_weekly_snapshot_report_covers_the_previous_week(app, mailbox, db_session):
+    sub_id = subscribe(
+        db_session,
+        "coord",
+        "inventaire-tablettes",
+        {"province": COORDINATOR_PROVINCE},
+        frequency=m.Frequency.WEEKLY,
+    )
+    run_schedule(app)
+    [run] = runs_of(db_session, sub_id)
+    assert (run.status, run.period_key) == (m.RunStatus.SENT, "2024-S23")
+    assert run.archive.parameters == {"province": COORDINATOR_PROVINCE}
+    # Later the same week: nothing; the next Monday: the next week.
+    run_schedule(app, NOW + dt.timedelta(days=3))
+    run_schedule(app, NOW + dt.timedelta(days=7))
+    assert [r.period_key for r in runs_of(db_session, sub_id)] == ["2024-S23", "2024-S24"]
+    assert len(mailbox.messages) == 2
