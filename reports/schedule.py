@@ -86,9 +86,8 @@ class ScheduleSummary:
     subscriptions: subscriptions.RunSummary | None = None
 
     def describe(self) -> str:
-        lines = [f"{name} ({period}) : {outcome}" for name, period, outcome in self.tasks]
-        if self.subscriptions is not None:
-            lines.append(self.subscriptions.describe())
+        lines = [] if self.subscriptions is None else [self.subscriptions.describe()]
+        lines += [f"{name} ({period}) : {outcome}" for name, period, outcome in self.tasks]
         return "\n".join(lines) or "Rien à faire."
 
 
@@ -141,12 +140,13 @@ def run_tasks(app: Flask, now: dt.datetime, only: str | None = None) -> list:
 
 
 def run_schedule(app: Flask, now: dt.datetime | None = None, tasks: bool = True) -> ScheduleSummary:
-    """One pass: the tasks due, then the subscriptions due (and their mails to retry)."""
+    """One pass: the subscriptions due (and their mails to retry: people wait for them),
+    then the tasks due."""
     now = now or utcnow()
     summary = ScheduleSummary()
+    summary.subscriptions = subscriptions.run_subscriptions(app, now)
     if tasks:
         summary.tasks = run_tasks(app, now)
-    summary.subscriptions = subscriptions.run_subscriptions(app, now)
     return summary
 
 

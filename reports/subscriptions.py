@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -267,20 +267,23 @@ def run_subscriptions(app: Flask, now: dt.datetime | None = None) -> RunSummary:
         if run_id is not None:
             work.append(run_id)
     session.commit()
-    work += session.scalars(
+    retries = session.scalars(
         select(SubscriptionRun.id).where(
             SubscriptionRun.status == RunStatus.RETRYING, SubscriptionRun.next_attempt_at <= now
         )
     ).all()
-    stale = session.scalars(
-        select(SubscriptionRun).where(
+    work += [run_id for run_id in retries if _take(session, run_id, RunStatus.RETRYING, now)]
+    stale = session.execute(
+        select(SubscriptionRun.id, SubscriptionRun.status).where(
             SubscriptionRun.status.in_((RunStatus.RUNNING, RunStatus.SENDING)),
             SubscriptionRun.started_at < now - STALE_AFTER,
-            SubscriptionRun.id.not_in(work),
         )
     ).all()
-    for run in stale:
-        if run.status == RunStatus.SENDING:
+    for run_id, status in stale:
+        if not _take(session, run_id, status, now):
+            continue
+        run = session.get(SubscriptionRun, run_id)
+        if status == RunStatus.SENDING:
             _finish(
                 run,
                 RunStatus.FAILED,
@@ -290,14 +293,31 @@ def run_subscriptions(app: Flask, now: dt.datetime | None = None) -> RunSummary:
             summary.count(RunStatus.FAILED)
         else:
             _event(run, "Reprise", "le travailleur s'était arrêté pendant la génération")
-            run.started_at = now
-            work.append(run.id)
-    session.commit()
+            work.append(run_id)
+        session.commit()
     for run_id in work:
         status = _process(app, session, run_id, now, summary)
         summary.count(status)
         summary.runs.append(run_id)
     return summary
+
+
+def _take(session: Session, run_id: int, status: RunStatus, now: dt.datetime) -> bool:
+    """Take over a run left in ``status`` (a retry due, a run cut off): True for the one
+    pass whose conditional update matched, however many passes saw the run."""
+    result = session.execute(
+        update(SubscriptionRun)
+        .where(SubscriptionRun.id == run_id, SubscriptionRun.status == status)
+        .where(
+            SubscriptionRun.next_attempt_at <= now
+            if status == RunStatus.RETRYING
+            else SubscriptionRun.started_at < now - STALE_AFTER
+        )
+        .values(status=RunStatus.RUNNING, started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1
 
 
 def _process(

@@ -430,3 +430,126 @@ def test_the_worker_queues_one_pass_when_something_is_due(app, mailbox, db_sessi
         queue.delete(delete_jobs=True)
         db_session.execute(m.ScheduledTaskRun.__table__.delete())
         db_session.commit()
+
+
+def test_a_retry_is_taken_by_one_pass_only(app, db_session):
+    """Two passes seeing the same retry due (two workers, or `isoko run-schedule` beside the
+    worker): the conditional update gives it to one of them."""
+    from reports.subscriptions import _take
+
+    sub_id = subscribe(db_session, "ministere", "ventes-mensuel", {"province": "", "map": "2025"})
+    run = m.SubscriptionRun(
+        subscription_id=sub_id,
+        period_key=PERIOD,
+        period_label="mai 2024",
+        status=m.RunStatus.RETRYING,
+        attempts=1,
+        next_attempt_at=NOW - dt.timedelta(minutes=1),
+        events=[],
+        started_at=NOW - dt.timedelta(minutes=5),
+    )
+    db_session.add(run)
+    db_session.commit()
+    with app.app_context():
+        from console.extensions import db
+
+        taken = [_take(db.session, run.id, m.RunStatus.RETRYING, NOW) for _ in range(2)]
+    assert taken == [True, False]
+
+
+@pytest.mark.worker
+def test_isoko_worker_delivers_a_due_subscription_with_no_cron_line(
+    app, mailbox, db_session, tmp_path
+):
+    """The real `isoko worker` process: its start-up pass finds the subscription due and mails it."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    from redis import Redis
+    from rq import Queue
+
+    url = os.environ.get("ISOKO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    require_redis(url)
+    queue = f"isoko-test-{uuid.uuid4().hex[:10]}"
+    sub_id = subscribe(
+        db_session, "coord", "ventes-mensuel", {"province": COORDINATOR_PROVINCE, "map": "2025"}
+    )
+    # This test is about the subscription: today's tasks count as done (tested above).
+    from console.models.types import utcnow
+    from reports.schedule import TASKS, _task_period
+
+    for task in TASKS:
+        key = _task_period(app, task, utcnow()).key
+        db_session.add(m.ScheduledTaskRun(task=task.name, period_key=key, status=m.RunStatus.DONE))
+    db_session.commit()
+    env = os.environ | {
+        "ISOKO_ENV": "development",
+        "ISOKO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "ISOKO_REDIS_URL": url,
+        "ISOKO_REPORTS_QUEUE": queue,
+        "ISOKO_REPORTS_DIR": app.config["REPORTS_DIR"],
+        "ISOKO_SMTP_HOST": "127.0.0.1",
+        "ISOKO_SMTP_PORT": str(app.config["SMTP_PORT"]),
+        "ISOKO_SMTP_TLS": "none",
+        "ISOKO_SMTP_SENDER": SENDER,
+        "ISOKO_PUBLIC_URL": "https://isoko.example.bi",
+        # This checkout's code, whichever checkout the `isoko` script was installed from.
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    log = tmp_path / "worker.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("isoko")), "worker"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        # Not a timing assertion: a generous bound so that a broken worker fails, not hangs.
+        deadline = time.monotonic() + 300
+        while not mailbox.messages and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert mailbox.messages, log.read_text()[-3000:]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        rq_queue = Queue(queue, connection=Redis.from_url(url))
+        for registry in (rq_queue.finished_job_registry, rq_queue.failed_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+        rq_queue.delete(delete_jobs=True)
+    [message] = mailbox.messages
+    [run] = runs_of(db_session, sub_id)
+    assert run.status == m.RunStatus.SENT and message["To"] == "coord@isoko.test"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"https://isoko.example.bi/rapports/verifier/?code={run.archive.code}" in body
+    assert "Planification" in log.read_text()
+    db_session.execute(m.ScheduledTaskRun.__table__.delete())
+    db_session.commit()
+
+
+def test_a_weekly_snapshot_report_covers_the_previous_week(app, mailbox, db_session):
+    sub_id = subscribe(
+        db_session,
+        "coord",
+        "inventaire-tablettes",
+        {"province": COORDINATOR_PROVINCE},
+        frequency=m.Frequency.WEEKLY,
+    )
+    run_schedule(app)
+    [run] = runs_of(db_session, sub_id)
+    assert (run.status, run.period_key) == (m.RunStatus.SENT, "2024-S23")
+    assert run.archive.parameters == {"province": COORDINATOR_PROVINCE}
+    # Later the same week: nothing; the next Monday: the next week.
+    run_schedule(app, NOW + dt.timedelta(days=3))
+    run_schedule(app, NOW + dt.timedelta(days=7))
+    assert [r.period_key for r in runs_of(db_session, sub_id)] == ["2024-S23", "2024-S24"]
+    assert len(mailbox.messages) == 2
