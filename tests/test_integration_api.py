@@ -388,6 +388,47 @@ def test_a_return_carries_the_negative_of_the_stamp_never_recomputed(app, api, w
             db.session.commit()
 
 
+def test_a_return_nets_its_tax_in_the_sums_but_is_not_another_order(app, api, world):
+    from console.extensions import db
+    from console.security.scoping import NATIONAL
+    from console.services.facts import refresh_facts
+    from console.services.key_figures import key_figures
+
+    def figures() -> tuple[int, int, int, int, int]:
+        with app.app_context():
+            refresh_facts(db.session)
+            db.session.commit()
+            orders, tax, gross = db.session.execute(
+                select(
+                    func.sum(m.SalesDayFact.order_count),
+                    func.sum(m.SalesDayFact.tax),
+                    func.sum(m.SalesDayFact.gross),
+                ).where(m.SalesDayFact.seller_id == world.seller_id)
+            ).one()
+            home = key_figures(db.session, NATIONAL, dt.date(2026, 12, 3))
+            return (
+                int(orders),
+                int(tax),
+                int(gross),
+                home.orders_this_month,
+                home.tax_due_this_month,
+            )
+
+    order = create(api, world)
+    before = figures()
+    returned = post(
+        api,
+        f"{API}/orders/{order['id']}/returns",
+        world.storefront_token,
+        {"returned_at": "2026-12-03T10:00:00+02:00", "lines": [{"line_no": 1, "quantity": 1}]},
+    ).get_json()
+    after = figures()
+    tax, gross = returned["totals"]["tax"], returned["totals"]["gross"]
+    assert (tax, gross) == (-180, -1180)
+    # Dashboards and home page: the same number of orders, the return's amounts netted.
+    assert after == (before[0], before[1] + tax, before[2] + gross, before[3], before[4] + tax)
+
+
 def test_a_tablet_reported_stolen_is_refused_at_its_next_call(app, api):
     from console.extensions import db
     from console.security.scoping import NATIONAL

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     String,
+    and_,
     case,
     delete,
     func,
@@ -38,7 +39,7 @@ from console.services.periods import (
     today_local,
     week_start,
 )
-from console.services.sales import is_sale
+from console.services.sales import counts_as_order, is_sale
 from console.services.tax.sql import line_amount
 
 log = logging.getLogger(__name__)
@@ -70,15 +71,19 @@ def _first_of_month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _sales_measures(line, first_line):
-    """SUM expressions shared by every sales aggregate built from order lines."""
+def _sales_measures(line, order, first_line):
+    """SUM expressions shared by every sales aggregate built from order lines.
+
+    A return's lines (negative) are summed with the sales of their day; its order is
+    not counted (console.services.sales.counts_as_order)."""
+    first_of_a_sale = and_(line.line_no == first_line.c.first_no, counts_as_order(order))
     return [
         func.sum(line.quantity),
         func.sum(line.net),
         func.sum(line.tax),
         func.sum(line.gross),
         func.count(),
-        func.sum(case((line.line_no == first_line.c.first_no, 1), else_=0)),
+        func.sum(case((first_of_a_sale, 1), else_=0)),
     ]
 
 
@@ -122,7 +127,9 @@ def sales_day_select(since: dt.date | None = None):
             *(key.label(name) for key, name in zip(keys, names, strict=True)),
             *(
                 expr.label(name)
-                for expr, name in zip(_sales_measures(line, first_line), _MEASURES, strict=True)
+                for expr, name in zip(
+                    _sales_measures(line, order, first_line), _MEASURES, strict=True
+                )
             ),
         )
         .select_from(line)
@@ -238,9 +245,10 @@ def listing_select(touched=None):
             line.listing_id.label("listing_id"),
             func.sum(line.quantity).label("quantity"),
             func.sum(line.gross).label("gross"),
-            func.count().label("sales"),
-            func.min(sold_day).label("first_on"),
-            func.max(sold_day).label("last_on"),
+            # Sales of the listing and their days: its returns net the quantity and gross only.
+            func.count(case((counts_as_order(order), 1))).label("sales"),
+            func.min(case((counts_as_order(order), sold_day))).label("first_on"),
+            func.max(case((counts_as_order(order), sold_day))).label("last_on"),
         )
         .join(order, order.id == line.order_id)
         .where(is_sale(order), line.listing_id.is_not(None))
