@@ -17,6 +17,7 @@ from . import (
     console_pages,
     dashboards,
     ingest,
+    ingest_profile,
     orders_import,
     page_weight,
     reconciliation,
@@ -35,6 +36,7 @@ SECTIONS = {
     "reports": reports.measure,
     "reconciliation": reconciliation.measure,
     "pages": page_weight.measure,  # through nginx, in Chromium
+    "ingest-profile": ingest_profile.measure,  # in process: queries and ms per order
     "ingest": ingest.measure,
     "drill": ingest.measure_drill,
     "import": orders_import.measure,
@@ -58,6 +60,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="garder la base de travail")
     parser.add_argument(
+        "--database",
+        help="URL d'une base gardée par --keep : la réutiliser (ni construite ni supprimée)",
+    )
+    parser.add_argument(
         "--no-write", action="store_true", help="afficher seulement, sans écrire RESULTS.md"
     )
     parser.add_argument(
@@ -78,8 +84,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def dataset_line(data, seconds: float) -> str:
     """What the dataset holds and what building it cost, step by step."""
     counts = ", ".join(f"{number(n)} {table}" for table, n in data.counts.items())
+    if not data.timings:
+        return f"Dataset: {counts}; a database kept by an earlier run (--database)."
     steps = ", ".join(f"{name[:-2]} {value:.0f} s" for name, value in data.timings.items())
     return f"Dataset: {counts}; built by the `isoko` commands in {seconds:.0f} s ({steps})."
+
+
+def reuse_dataset(url: str, order_lines: int):
+    """A database kept by an earlier run (``--keep``), as it is now."""
+    import sqlalchemy as sa
+
+    from .common import Dataset
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        counts = {
+            table: conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+            for table in ("order_line", "sale_order", "payment", "listing", "cooperative")
+        }
+    engine.dispose()
+    return Dataset(url, order_lines, counts=counts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     machine = machine_description(PG_ADMIN_URL)  # the load average before the run starts
     print(f"Jeu de données : {number(order_lines)} lignes de commande…", flush=True)
-    data = build_dataset(order_lines, args.scale)
+    data = reuse_dataset(args.database, order_lines) if args.database else None
+    data = data or build_dataset(order_lines, args.scale)
     try:
         built = time.perf_counter() - started
         print(dataset_line(data, built), flush=True)
@@ -107,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             db.session.remove()
             db.engine.dispose()
     finally:
-        if args.keep:
+        if args.keep or args.database:
             print(f"Base conservée : {data.url}")
         else:
             drop_database(data.url)

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -202,31 +204,38 @@ def _replay(stored: m.ApiIdempotencyKey, request_hash: str) -> Answer:
 def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Answer:
     """Run a write once per (client, key); a retry gets the first answer."""
     request_hash = _request_hash(request.get_data(cache=True))
-    stored = _stored(client.id, key)
-    if stored is not None:
-        return _replay(stored, request_hash)
-    record = m.ApiIdempotencyKey(
-        client_id=client.id,
-        key=key,
-        endpoint=request.path[:200],
-        request_hash=request_hash,
-        status=0,
-        response="",
+    table = m.ApiIdempotencyKey.__table__
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Take the key first, in one statement: it waits for a concurrent holder of the key
+    # to commit (then inserts nothing) or to roll back (then takes it).
+    record_id = db.session.scalar(
+        insert(table)
+        .values(
+            client_id=client.id,
+            key=key,
+            endpoint=request.path[:200],
+            request_hash=request_hash,
+            status=0,
+            response="",
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["client_id", "key"])
+        .returning(table.c.id)
     )
-    db.session.add(record)
-    try:
-        db.session.flush()  # waits for a concurrent holder of the key to commit
-    except IntegrityError:
-        db.session.rollback()
+    if record_id is None:  # already answered: replay it, or 409 for another body
         stored = _stored(client.id, key)
-        if stored is None:  # the other attempt rolled back: the key is free again
-            raise fail(
-                409, KEY_HEADER, key, "Requête concurrente avec la même clé : réessayez."
-            ) from None
+        if stored is None:
+            raise fail(409, KEY_HEADER, key, "Requête concurrente avec la même clé : réessayez.")
         return _replay(stored, request_hash)
     answer = run()
-    record.status = answer.status
-    record.response = json.dumps(answer.body, ensure_ascii=False, default=str)
+    db.session.execute(
+        update(table)
+        .where(table.c.id == record_id)
+        .values(
+            status=answer.status,
+            response=json.dumps(answer.body, ensure_ascii=False, default=str),
+        )
+    )
     return answer
 
 

@@ -8,6 +8,10 @@ at /api/v1/_openapi).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
 from apispec.exceptions import DuplicateComponentNameError
 from flask_appbuilder.api import BaseApi, expose
 from sqlalchemy import select
@@ -17,7 +21,8 @@ from console.extensions import db
 from console.services import orders as order_service
 from console.services.payments import METHODS, order_amounts, paid_so_far, record_payment
 from console.services.returns import return_goods
-from console.services.tax.stamping import sale_day
+from console.services.tax.engine import RuleSpec
+from console.services.tax.stamping import load_rules, sale_day
 
 from . import schemas as s
 from .guard import KEY_HEADER, Answer, client_endpoint
@@ -32,15 +37,21 @@ def writer_of(client: m.ApiClient) -> order_service.Writer:
     return order_service.Writer(client.id, cooperative)
 
 
+# The stored scales of a quantity and a rate: an answer built before any read shows them
+# as a read would (2 → "2.000", 0.18 → "0.1800").
+_QUANTITY = Decimal(1).scaleb(-m.OrderLine.__table__.c.quantity.type.scale)
+_RATE = Decimal(1).scaleb(-m.OrderLine.__table__.c.tax_rate.type.scale)
+
+
 def _line(line: m.OrderLine, rule_codes: dict[int, str], line_nos: dict[int, int]) -> dict:
     return {
         "line_no": line.line_no,
         "product_id": line.product_id,
         "listing_id": line.listing_id,
-        "quantity": str(line.quantity),
+        "quantity": str(Decimal(line.quantity).quantize(_QUANTITY)),
         "unit_price": line.unit_price,
         "rule_code": rule_codes.get(line.tax_rule_id),
-        "rate": str(line.tax_rate),
+        "rate": str(Decimal(line.tax_rate).quantize(_RATE)),
         "net": line.net,
         "tax": line.tax,
         "gross": line.gross,
@@ -49,14 +60,20 @@ def _line(line: m.OrderLine, rule_codes: dict[int, str], line_nos: dict[int, int
     }
 
 
-def _stamped(order: m.Order, line_nos: dict[int, int] | None = None) -> dict:
-    """The lines' stamps and totals of an order (stored or quoted)."""
-    rule_ids = {line.tax_rule_id for line in order.lines if line.tax_rule_id}
-    codes = dict(
-        db.session.execute(
-            select(m.TaxRule.id, m.TaxRule.code).where(m.TaxRule.id.in_(rule_ids))
-        ).all()
-    )
+def _stamped(
+    order: m.Order, line_nos: dict[int, int] | None = None, codes: dict[int, str] | None = None
+) -> dict:
+    """The lines' stamps and totals of an order (stored or quoted); ``codes``: rule codes
+    by id when known (the rules the order was just stamped with), else read."""
+    if codes is None:
+        rule_ids = {line.tax_rule_id for line in order.lines if line.tax_rule_id}
+        codes = dict(
+            db.session.execute(
+                select(m.TaxRule.id, m.TaxRule.code).where(m.TaxRule.id.in_(rule_ids))
+            ).all()
+            if rule_ids
+            else []
+        )
     lines = [_line(line, codes, line_nos or {}) for line in order.lines]
     return {
         "sale_day": sale_day(order.placed_at).isoformat(),
@@ -66,36 +83,36 @@ def _stamped(order: m.Order, line_nos: dict[int, int] | None = None) -> dict:
     }
 
 
+def _heading(order: m.Order) -> dict:
+    return {
+        "id": order.id,
+        "reference": order.reference,
+        "status": order.status.value,
+        "placed_at": order.placed_at.astimezone(dt.UTC).isoformat(),  # as stored: UTC
+        "seller_id": order.seller_id,
+        "returns_order_id": order.returns_order_id,
+    }
+
+
+def new_order_answer(order: m.Order, rules: Sequence[RuleSpec]) -> dict:
+    """The answer to an order just written, from the rows written (no read): what
+    :func:`order_answer` reads back for it, with no payment nor return yet, so all of
+    its gross is still due (the tests compare both)."""
+    body = {**_heading(order), **_stamped(order, codes={r.id: r.code for r in rules})}
+    return body | {"returns": [], "payments": [], "amount_due": body["totals"]["gross"], "paid": 0}
+
+
 def order_answer(order: m.Order) -> dict:
     """The order as stored: lines, tax, payments, returns, status, what is still due."""
     db.session.refresh(order)
     original = db.session.get(m.Order, order.returns_order_id) if order.returns_order_id else None
     line_nos = {line.id: line.line_no for line in (original or order).lines}
-    body = {
-        "id": order.id,
-        "reference": order.reference,
-        "status": order.status.value,
-        "placed_at": order.placed_at.isoformat(),
-        "seller_id": order.seller_id,
-        "returns_order_id": order.returns_order_id,
-        **_stamped(order, line_nos),
-    }
+    body = {**_heading(order), **_stamped(order, line_nos)}
     if original is None:
         returns = db.session.scalars(
             select(m.Order).where(m.Order.returns_order_id == order.id).order_by(m.Order.id)
         ).all()
-        body["returns"] = [
-            {
-                "id": r.id,
-                "reference": r.reference,
-                "status": r.status.value,
-                "placed_at": r.placed_at.isoformat(),
-                "seller_id": r.seller_id,
-                "returns_order_id": order.id,
-                **_stamped(r, line_nos),
-            }
-            for r in returns
-        ]
+        body["returns"] = [{**_heading(r), **_stamped(r, line_nos)} for r in returns]
         body["payments"] = [
             {
                 "id": p.id,
@@ -237,8 +254,10 @@ class IntegrationApi(BaseApi):
                   schema:
                     $ref: '#/components/schemas/QuoteAnswer'
         """
-        order = order_service.quote(db.session, writer_of(client), _order_request(payload))
-        return Answer(200, _stamped(order))
+        rules = load_rules(db.session)
+        request = _order_request(payload)
+        order = order_service.quote(db.session, writer_of(client), request, rules=rules)
+        return Answer(200, _stamped(order, codes={r.id: r.code for r in rules}))
 
     @expose("/orders", methods=["POST"])
     @client_endpoint("can_create", writes=True, schema=s.OrderSchema)
@@ -261,8 +280,10 @@ class IntegrationApi(BaseApi):
                   schema:
                     $ref: '#/components/schemas/OrderAnswer'
         """
-        order = order_service.create_order(db.session, writer_of(client), _order_request(payload))
-        return Answer(201, order_answer(order), order.id)
+        rules = load_rules(db.session)
+        request = _order_request(payload)
+        order = order_service.create_order(db.session, writer_of(client), request, rules=rules)
+        return Answer(201, new_order_answer(order, rules), order.id)
 
     @expose("/orders/<int:order_id>", methods=["GET"])
     @client_endpoint("can_read")

@@ -121,7 +121,9 @@ class Buyer(Model):
     """Who buys: a consumer, a business, or a cooperative buying raw materials."""
 
     __tablename__ = "buyer"
-    __table_args__ = (text_search_index("buyer", "name"),)
+    # The trigram index serves searches; the plain one, the API's lookup of a buyer by
+    # name at each order (console.services.orders).
+    __table_args__ = (text_search_index("buyer", "name"), Index("ix_buyer_name", "name"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[BuyerKind] = mapped_column(enum_column(BuyerKind))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     String,
+    and_,
     case,
     delete,
     func,
@@ -40,7 +41,7 @@ from console.services.periods import (
     today_local,
     week_start,
 )
-from console.services.sales import is_sale
+from console.services.sales import counts_as_order, is_sale
 from console.services.tax.sql import line_amount
 
 log = logging.getLogger(__name__)
@@ -72,18 +73,6 @@ def _first_of_month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _sales_measures(line, first_line):
-    """SUM expressions shared by every sales aggregate built from order lines."""
-    return [
-        func.sum(line.quantity),
-        func.sum(line.net),
-        func.sum(line.tax),
-        func.sum(line.gross),
-        func.count(),
-        func.sum(case((line.line_no == first_line.c.first_no, 1), else_=0)),
-    ]
-
-
 def _rollup_measures(source):
     c = source.c
     return [
@@ -101,39 +90,63 @@ _SALES_KEYS = ["seller_id", "category_id", "is_export", "buyer_is_cooperative", 
 
 
 def sales_day_select(since: dt.date | None = None):
-    """Order lines of non-cancelled orders summed per day × seller × category × buyer × tax kind."""
+    """Order lines of non-cancelled orders summed per day × seller × category × buyer × tax kind.
+
+    Each order counts once, on the category of its first line; a return's lines
+    (negative) are summed with the sales of their day, its order is not counted
+    (console.services.sales.counts_as_order). The first line is found by a window over
+    the lines read, not by a join: right after live writes the planner's statistics
+    do not know the new day yet, and a join planned for two rows became quadratic.
+    """
     line, order = m.OrderLine, m.Order
     live_orders = [is_sale(order)]
     if since:
         live_orders.append(order.placed_at >= local_midnight_utc(since))
-    first_line = (
-        select(line.order_id.label("order_id"), func.min(line.line_no).label("first_no"))
+    first_no = func.min(line.line_no).over(partition_by=line.order_id)
+    lines = (
+        select(
+            order.placed_at,
+            order.seller_id,
+            order.is_export,
+            order.buyer_id,
+            line.product_id,
+            line.tax_rule_id,
+            line.quantity,
+            line.net,
+            line.tax,
+            line.gross,
+            case((and_(line.line_no == first_no, counts_as_order(order)), 1), else_=0).label(
+                "counted"
+            ),
+        )
         .join(order, order.id == line.order_id)
         .where(*live_orders)
-        .group_by(line.order_id)
-        .subquery("first_line")
+        .subquery("sale_lines")
     )
-    day = local_day(order.placed_at)
+    c = lines.c
+    day = local_day(c.placed_at)
     buyer_is_coop = m.Buyer.kind == m.BuyerKind.COOPERATIVE
     # The stored value ("vat"…), as text: lines without a rule get "none".
     tax_kind = func.coalesce(type_coerce(m.TaxRule.kind, String(32)), literal(NO_TAX_KIND))
-    keys = [day, order.seller_id, m.Product.category_id, order.is_export, buyer_is_coop, tax_kind]
+    keys = [day, c.seller_id, m.Product.category_id, c.is_export, buyer_is_coop, tax_kind]
     names = ["day", *_SALES_KEYS]
+    measures = [
+        func.sum(c.quantity),
+        func.sum(c.net),
+        func.sum(c.tax),
+        func.sum(c.gross),
+        func.count(),
+        func.sum(c.counted),
+    ]
     return (
         select(
             *(key.label(name) for key, name in zip(keys, names, strict=True)),
-            *(
-                expr.label(name)
-                for expr, name in zip(_sales_measures(line, first_line), _MEASURES, strict=True)
-            ),
+            *(expr.label(name) for expr, name in zip(measures, _MEASURES, strict=True)),
         )
-        .select_from(line)
-        .join(order, order.id == line.order_id)
-        .join(first_line, first_line.c.order_id == line.order_id)
-        .join(m.Product, m.Product.id == line.product_id)
-        .join(m.Buyer, m.Buyer.id == order.buyer_id)
-        .outerjoin(m.TaxRule, m.TaxRule.id == line.tax_rule_id)
-        .where(*live_orders)
+        .select_from(lines)
+        .join(m.Product, m.Product.id == c.product_id)
+        .join(m.Buyer, m.Buyer.id == c.buyer_id)
+        .outerjoin(m.TaxRule, m.TaxRule.id == c.tax_rule_id)
         .group_by(*keys)
     )
 
@@ -240,9 +253,10 @@ def listing_select(touched=None):
             line.listing_id.label("listing_id"),
             func.sum(line.quantity).label("quantity"),
             func.sum(line.gross).label("gross"),
-            func.count().label("sales"),
-            func.min(sold_day).label("first_on"),
-            func.max(sold_day).label("last_on"),
+            # Sales of the listing and their days: its returns net the quantity and gross only.
+            func.count(case((counts_as_order(order), 1))).label("sales"),
+            func.min(case((counts_as_order(order), sold_day))).label("first_on"),
+            func.max(case((counts_as_order(order), sold_day))).label("last_on"),
         )
         .join(order, order.id == line.order_id)
         .where(is_sale(order), line.listing_id.is_not(None))

@@ -1,7 +1,7 @@
 """Incremental refresh of the dashboards' aggregates after live writes (the integration API).
 
 A write marks its sale's Bujumbura day pending (:func:`mark_day_pending`, in the write's
-transaction, an upsert that stamps the time). :func:`refresh_pending_facts` refreshes
+transaction, an upsert that stamps the time, written just before the commit). :func:`refresh_pending_facts` refreshes
 from the earliest pending day (console.services.facts.refresh_facts, the same code as
 a full rebuild) and clears only the pending rows it read unchanged: a day written again
 meanwhile keeps its newer stamp and is refreshed next time. On PostgreSQL one
@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import threading
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, event, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,14 +31,40 @@ log = logging.getLogger(__name__)
 ADVISORY_LOCK = 0x150C0FAC  # "isoko facts": one refresher at a time on PostgreSQL
 
 
+_PENDING = "isoko_fact_pending_days"  # session.info: the days this transaction changed
+
+
 def mark_day_pending(session: Session, day: dt.date) -> None:
-    """Queue a Bujumbura day for the next incremental refresh (in the caller's transaction)."""
+    """Queue a Bujumbura day for the next incremental refresh, in the caller's transaction.
+
+    The mark is written at commit, as the transaction's last statement (one upsert for
+    every day it changed): the upsert locks the day's row until the commit, and every
+    writer of the same day queues on that lock, so it must be held for the commit alone.
+    """
+    session.info.setdefault(_PENDING, set()).add(day)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_marks(session: Session) -> None:
+    days = session.info.pop(_PENDING, None)
+    if not days:
+        return
+    session.flush()  # the transaction's own rows first
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    statement = insert(m.FactPendingDay).values(day=day, requested_at=now)
+    statement = insert(m.FactPendingDay).values(
+        [{"day": day, "requested_at": now} for day in sorted(days)]
+    )
+    # An update, not "do nothing": a refresher deletes only the marks it read unchanged,
+    # and waits on this row lock, so a day written during a refresh stays pending.
     session.execute(
         statement.on_conflict_do_update(index_elements=["day"], set_={"requested_at": now})
     )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_marks(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def refresh_pending_facts(session: Session) -> RefreshResult | None:

@@ -14,7 +14,7 @@ from console.services.areas import default_map
 from console.services.inventory import DEPLOYED_STATUSES, TROUBLED_STATUSES
 from console.services.periods import local_date, month_bounds, today_local
 from console.services.pioneers import count_active, pioneers
-from console.services.sales import is_sale
+from console.services.sales import is_sale, order_count
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def key_figures(session: Session, scope: ProvinceScope, today: dt.date | None = 
         select(
             func.coalesce(func.sum(m.OrderLine.gross), 0),
             func.coalesce(func.sum(m.OrderLine.tax), 0),
-            func.count(func.distinct(m.Order.id)),
+            order_count(),
         )
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)

@@ -3,8 +3,8 @@
 Domain code (SQLAlchemy, no Flask): the caller passes who writes (:class:`Writer`) and
 plain requests; every refusal is collected before one :class:`Refused` is raised, and
 nothing is written then. Lines are stamped by the one stamping function
-(console.services.tax.stamping.stamp_order) at the sale's Bujumbura day; what is
-answered is read back from the stored rows.
+(console.services.tax.stamping.stamp_order) at the sale's Bujumbura day; the answer to a
+new order is built from the rows just written (the API's tests compare it with a read).
 
 Line amounts: a line may state its ``amount`` (unit price × quantity as the seller's
 till shows it); it must equal ``round_franc(unit_price × quantity)``, half-up to the
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from console import models as m
 from console.models.types import utcnow
@@ -29,6 +29,7 @@ from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse
 from console.services.sales import NOT_A_SALE
+from console.services.tax.engine import RuleSpec
 from console.services.tax.stamping import sale_day, stamp_order
 
 # The largest line amount accepted: a trillion francs, far above any sale, far below the
@@ -113,7 +114,10 @@ def check_request(
     session: Session, writer: Writer, request: OrderRequest, now: dt.datetime
 ) -> Checked:
     """Resolve the seller, products and listings; every refusal at once (403 for another seller)."""
-    seller = session.get(m.Cooperative, request.seller_id)
+    # The seller's columns only: its value chains (loaded with it by default) are not needed.
+    seller = session.get(
+        m.Cooperative, request.seller_id, options=[lazyload(m.Cooperative.value_chains)]
+    )
     if seller is None:
         raise refuse("seller_id", request.seller_id, "Vendeur inconnu.", NOT_FOUND)
     if writer.cooperative_id is not None and seller.id != writer.cooperative_id:
@@ -135,9 +139,10 @@ def check_request(
     if not request.lines:
         refusals.append(Refusal("lines", [], "Une commande a au moins une ligne."))
     checked = Checked(seller)
+    known = _references(session, request.lines)
     for i, line in enumerate(request.lines):
         where = f"lines.{i}"
-        product, listing = _line_product(session, seller, line, where, refusals)
+        product, listing = _line_product(known, seller, line, where, refusals)
         checked.products.append(product)
         checked.listings.append(listing)
         if line.quantity <= 0:
@@ -191,11 +196,46 @@ def check_request(
     return checked
 
 
-def _line_product(session, seller, line: LineRequest, where: str, refusals: list[Refusal]):
+@dataclass(frozen=True)
+class References:
+    """The products and listings a request names, read with one query each."""
+
+    products: dict[int, m.Product]
+    listings: dict[int, m.Listing]
+
+
+def _references(session: Session, lines: Sequence[LineRequest]) -> References:
+    product_ids = {line.product_id for line in lines if line.product_id is not None}
+    listing_ids = {line.listing_id for line in lines if line.listing_id is not None}
+    listings = (
+        {
+            listing.id: listing
+            for listing in session.scalars(
+                select(m.Listing)
+                .options(joinedload(m.Listing.product))
+                .where(m.Listing.id.in_(listing_ids))
+            )
+        }
+        if listing_ids
+        else {}
+    )
+    product_ids -= {listing.product_id for listing in listings.values()}
+    products = {listing.product.id: listing.product for listing in listings.values()}
+    if product_ids:
+        products |= {
+            product.id: product
+            for product in session.scalars(select(m.Product).where(m.Product.id.in_(product_ids)))
+        }
+    return References(products, listings)
+
+
+def _line_product(
+    known: References, seller, line: LineRequest, where: str, refusals: list[Refusal]
+):
     """The product of a line (by product or by listing) if it is the seller's, else a refusal."""
     listing = None
     if line.listing_id is not None:
-        listing = session.get(m.Listing, line.listing_id)
+        listing = known.listings.get(line.listing_id)
         if listing is None or listing.cooperative_id != seller.id:
             refusals.append(
                 Refusal(f"{where}.listing_id", line.listing_id, "Offre inconnue pour ce vendeur.")
@@ -219,7 +259,7 @@ def _line_product(session, seller, line: LineRequest, where: str, refusals: list
             Refusal(where, None, "Indiquez le produit (product_id) ou l'offre (listing_id).")
         )
         return None, None
-    product = session.get(m.Product, line.product_id)
+    product = known.products.get(line.product_id)
     if product is None or product.cooperative_id != seller.id:
         refusals.append(
             Refusal(f"{where}.product_id", line.product_id, "Produit inconnu pour ce vendeur.")
@@ -231,7 +271,7 @@ def _line_product(session, seller, line: LineRequest, where: str, refusals: list
 def _build(request: OrderRequest, checked: Checked) -> m.Order:
     """The order and its lines, not yet stamped nor added to the session."""
     order = m.Order(
-        seller_id=checked.seller.id,
+        seller=checked.seller,
         placed_at=request.placed_at,
         prices_include_tax=request.prices_include_tax,
         is_export=request.is_export,
@@ -244,8 +284,8 @@ def _build(request: OrderRequest, checked: Checked) -> m.Order:
         order.lines.append(
             m.OrderLine(
                 line_no=number,
-                product_id=product.id,
-                listing_id=listing.id if listing else None,
+                product=product,  # its category is known: stamping reads nothing more
+                listing=listing,
                 unit_price=line.unit_price,
                 quantity=line.quantity,
             )
@@ -254,12 +294,16 @@ def _build(request: OrderRequest, checked: Checked) -> m.Order:
 
 
 def quote(
-    session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None
+    session: Session,
+    writer: Writer,
+    request: OrderRequest,
+    now: dt.datetime | None = None,
+    rules: Sequence[RuleSpec] | None = None,
 ) -> m.Order:
     """The order as it would be stamped, never added to the session: nothing is written."""
     checked = check_request(session, writer, request, now or utcnow())
     order = _build(request, checked)
-    stamp_order(session, order)
+    stamp_order(session, order, rules)
     return order
 
 
@@ -305,20 +349,30 @@ def mark_day_changed(session: Session, moment: dt.datetime) -> None:
 
 
 def create_order(
-    session: Session, writer: Writer, request: OrderRequest, now: dt.datetime | None = None
+    session: Session,
+    writer: Writer,
+    request: OrderRequest,
+    now: dt.datetime | None = None,
+    rules: Sequence[RuleSpec] | None = None,
 ) -> m.Order:
-    """Check, stamp and write an order with its lines; flushes, never commits."""
-    checked = check_request(session, writer, request, now or utcnow())
-    order = _build(request, checked)
-    order.reference = new_reference()
-    order.api_client_id = writer.client_id
+    """Check, stamp and write an order with its lines; flushes once, never commits.
+
+    One query each for the seller, the products (and listings), the buyer and the tax
+    rules, then one flush: the order, its lines (one multi-row insert), its eBMS
+    invoice message and their audit events. ``rules`` (the rules it was stamped with)
+    lets the caller name each line's rule without reading them again.
+    """
     with session.no_autoflush:
+        checked = check_request(session, writer, request, now or utcnow())
+        order = _build(request, checked)
+        order.reference = new_reference()
+        order.api_client_id = writer.client_id
         order.buyer = _buyer(session, request.buyer, writer)
-    stamp_order(session, order)
+        stamp_order(session, order, rules)
     session.add(order)
     mark_day_changed(session, order.placed_at)
-    session.flush()
     enqueue_invoice(session, order)  # OBR eBMS: the invoice message, same transaction
+    session.flush()
     return order
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
 from console.services.periods import active_window, local_midnight_utc
-from console.services.sales import is_sale
+from console.services.sales import counts_as_order
 
 LABEL = "Pionnières actives"
 
@@ -27,7 +27,7 @@ def active_seller_ids(reference_day: dt.date) -> Select:
     return (
         select(m.Order.seller_id)
         .where(
-            is_sale(),
+            counts_as_order(),  # a return of goods is not activity
             m.Order.placed_at >= local_midnight_utc(first),
             m.Order.placed_at < local_midnight_utc(last + dt.timedelta(days=1)),
         )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.security.scoping import apply_scope
 from console.services.money import round_franc
+from console.services.sales import order_count
 
 from ..charts import bar_chart
 from ..excel import Column, Section
@@ -165,7 +166,7 @@ def activity(session: Session, params: ReportParameters) -> list[dict]:
                 m.Cooperative.is_pioneer,
                 func.count(func.distinct(m.Order.seller_id)),
                 func.sum(m.OrderLine.gross),
-                func.count(func.distinct(m.Order.id)),
+                order_count(),
             ).group_by(m.Cooperative.is_pioneer)
         )
     }

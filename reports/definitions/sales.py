@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from console import models as m
@@ -19,7 +19,7 @@ from console.services.mevente.sell_through import sell_through_by
 from console.services.mevente.sell_through import total as sell_through_total
 from console.services.money import round_franc
 from console.services.periods import as_date, is_complete, local_day, today_local
-from console.services.sales import is_sale
+from console.services.sales import counts_as_order, is_sale, order_count
 
 from ..charts import bar_chart, column_chart
 from ..excel import Column, Section
@@ -83,10 +83,15 @@ def orders_by_seller(session: Session, params: ReportParameters) -> tuple[dict[i
     )
     per_seller = dict(
         session.execute(
-            base.add_columns(m.Order.seller_id, func.count()).group_by(m.Order.seller_id)
+            base.add_columns(m.Order.seller_id, order_count()).group_by(m.Order.seller_id)
         ).all()
     )
-    buyers = session.scalar(base.add_columns(func.count(func.distinct(m.Order.buyer_id)))) or 0
+    buyers = (
+        session.scalar(
+            base.add_columns(func.count(func.distinct(case((counts_as_order(), m.Order.buyer_id)))))
+        )
+        or 0
+    )
     return {k: int(v) for k, v in per_seller.items()}, int(buyers)
 
 
