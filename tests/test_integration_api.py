@@ -121,6 +121,62 @@ def test_any_new_order_answers_exactly_what_a_read_returns(app, api, world, chan
     assert read.get_json() == created
 
 
+def test_lines_by_listing_take_its_product_and_are_refused_when_not_the_sellers(app, api, world):
+    from console.extensions import db
+
+    with app.app_context():
+        listings = [
+            m.Listing(
+                product_id=product,
+                cooperative_id=seller,
+                quantity_offered=100,
+                unit_price=1000,
+                listed_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                closed_at=closed,
+            )
+            for product, seller, closed in (
+                (world.soap_id, world.seller_id, None),
+                (world.beans_id, world.seller_id, dt.datetime(2026, 11, 2, tzinfo=dt.UTC)),
+                (world.other_product_id, world.other_seller_id, None),
+            )
+        ]
+        db.session.add_all(listings)
+        db.session.commit()
+        soap, closed, elsewhere = (listing.id for listing in listings)
+    line = {"quantity": 2, "unit_price": 1000}
+    created = create(
+        api, world, lines=[line | {"listing_id": soap}, line | {"product_id": world.beans_id}]
+    )
+    assert [(li["listing_id"], li["product_id"]) for li in created["lines"]] == [
+        (soap, world.soap_id),
+        (None, world.beans_id),
+    ]
+    assert [li["tax"] for li in created["lines"]] == [360, 200]  # soap 18 %, beans 10 %
+    read = api.get(f"{API}/orders/{created['id']}", headers=headers(world.storefront_token))
+    assert read.get_json() == created
+    orders = count(app, m.Order)
+    refused = post(
+        api,
+        f"{API}/orders",
+        world.storefront_token,
+        order_body(
+            world,
+            lines=[
+                line | {"listing_id": soap, "product_id": world.beans_id},
+                line | {"listing_id": closed},
+                line | {"listing_id": elsewhere},
+            ],
+        ),
+    )
+    assert refused.status_code == 422
+    assert set(errors(refused)) == {
+        "lines.0.product_id",
+        "lines.1.listing_id",
+        "lines.2.listing_id",
+    }
+    assert count(app, m.Order) == orders
+
+
 def test_the_same_key_and_body_replays_the_first_answer_and_writes_once(app, api, world):
     body = order_body(world)
     first = post(api, f"{API}/orders", world.storefront_token, body, key="commande-42")

@@ -1,14 +1,15 @@
 """Incremental refresh of the dashboards' aggregates after live writes (the integration API).
 
 A write marks its sale's Bujumbura day pending (:func:`mark_day_pending`, in the write's
-transaction, an upsert that stamps the time, written just before the commit). :func:`refresh_pending_facts` refreshes
-from the earliest pending day (console.services.facts.refresh_facts, the same code as
-a full rebuild) and clears only the pending rows it read unchanged: a day written again
-meanwhile keeps its newer stamp and is refreshed next time. On PostgreSQL one
+transaction, an upsert that stamps the time, written just before the commit).
+:func:`refresh_pending_facts` refreshes from the earliest pending day
+(console.services.facts.refresh_facts, the same code as a full rebuild) and clears only
+the pending rows it read unchanged: a day written again meanwhile keeps its newer stamp
+and is refreshed next time. On PostgreSQL one
 refresher runs at a time (an advisory lock); another one skips and tries again later.
 
 Who calls it: :func:`schedule_refresh` after each API commit (a per-process timer,
-batched: one refresh a few seconds after the first write, whatever their number), and
+batched: one refresh ``FACTS_REFRESH_DELAY_S`` after the first write, whatever their number), and
 ``isoko refresh-facts --pending`` from cron as a safety net.
 """
 
