@@ -160,7 +160,10 @@ def figure(
         "yaxis": {**AXIS, "rangemode": "tozero"},
     }
     for axis in _category_axes(traces):
-        base[axis] = {**base.get(axis, AXIS), **CATEGORY_AXIS}
+        # Unless the page makes it another type (dates given as text): a dtick of 1 on a
+        # date axis would ask Plotly for a tick every millisecond.
+        if layout.get(axis, {}).get("type", "category") == "category":
+            base[axis] = {**base.get(axis, AXIS), **CATEGORY_AXIS}
     if money_axis in ("x", "y"):
         base[f"{money_axis}axis"].update(tickformat=",.0f", ticksuffix=" FBu")
     for key, value in layout.items():

@@ -61,3 +61,9 @@ def test_every_chart_keeps_its_axes_in_the_figure_and_its_legend_under_the_toolb
             # Its top edge sits the toolbar's strip below the top of the chart.
             assert round((1 - legend["y"]) * layout["height"]) == TOOLBAR_PX, key
     assert drawn >= 15
+
+
+def test_dates_given_as_text_on_a_date_axis_get_no_category_ticks():
+    weeks = ["2025-01-06", "2025-01-13", "2025-01-20"]
+    layout = figure([bar(weeks, [1, 2, 3])], xaxis={"type": "date"})["layout"]
+    assert layout["xaxis"]["type"] == "date" and "dtick" not in layout["xaxis"]
