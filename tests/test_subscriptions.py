@@ -553,3 +553,51 @@ def test_a_weekly_snapshot_report_covers_the_previous_week(app, mailbox, db_sess
     run_schedule(app, NOW + dt.timedelta(days=7))
     assert [r.period_key for r in runs_of(db_session, sub_id)] == ["2024-S23", "2024-S24"]
     assert len(mailbox.messages) == 2
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_smtp_account_signs_in_and_a_wrong_password_fails_with_its_reason(app, db_session):
+    """ISOKO_SMTP_USER / ISOKO_SMTP_PASSWORD against a server requiring AUTH (plain, loopback)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"isoko" and auth_data.password == b"secret-smtp"
+        return AuthResult(success=ok, handled=False)
+
+    box = Mailbox()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    settings = dict(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=controller.port,
+        SMTP_TLS="none",
+        SMTP_SENDER=SENDER,
+        SMTP_USER="isoko",
+        SMTP_PASSWORD="wrong",
+    )
+    app.config.update(settings)
+    try:
+        sub_id = subscribe(
+            db_session, "ministere", "ventes-mensuel", {"province": "", "map": "2025"}
+        )
+        run_schedule(app)
+        [run] = runs_of(db_session, sub_id)
+        assert run.status == m.RunStatus.FAILED and "535" in run.error, run.error
+        assert box.messages == []
+        db_session.execute(m.SubscriptionRun.__table__.delete())
+        db_session.commit()
+        app.config.update(SMTP_PASSWORD="secret-smtp")
+        run_schedule(app)
+        [run] = runs_of(db_session, sub_id)
+        assert run.status == m.RunStatus.SENT and len(box.messages) == 1
+    finally:
+        controller.stop()
+        app.config.update({key: None for key in settings})
