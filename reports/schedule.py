@@ -35,7 +35,7 @@ from console.services.periods import DAY, WEEK, Period, add_months, previous_com
 from . import subscriptions
 
 log = logging.getLogger(__name__)
-JOB_ID = "isoko-planification"
+JOB_ID = "isoko-planification"  # + the queue's name: one pass queued per installation
 JOB_TIMEOUT = 4 * 3600
 STALE_AFTER = dt.timedelta(hours=4)
 
@@ -251,15 +251,17 @@ def queue_schedule(app: Flask, connection) -> bool:
         db.session.remove()
     if not due:
         return False
+    queue = report_queue(app, connection)
+    job_id = f"{JOB_ID}-{queue.name}"
     try:
-        status = Job.fetch(JOB_ID, connection=connection).get_status()
+        status = Job.fetch(job_id, connection=connection).get_status()
     except NoSuchJobError:
         status = None
     if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
         return False
-    report_queue(app, connection).enqueue(
+    queue.enqueue(
         schedule_job,
-        job_id=JOB_ID,
+        job_id=job_id,
         job_timeout=JOB_TIMEOUT,
         result_ttl=7 * 24 * 3600,
         failure_ttl=7 * 24 * 3600,
