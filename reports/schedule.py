@@ -2,10 +2,13 @@
 
 No cron line: the worker's maintenance (every minute) asks :func:`is_due` and, when
 something is, queues one :func:`schedule_job` on the reports queue (at most one queued at a
-time). The job runs :func:`run_schedule`: each task and each subscription claims its
-period's row (unique per task or subscription and period) before working, so several
-workers, a restart or a second pass never run a period twice. ``isoko run-schedule`` runs
-the same pass by hand (or from cron on an installation without Redis).
+time). That job claims the subscription runs due and queues one job per run and one per
+task due: short jobs, between which the worker serves the small reports people wait for.
+Each task and each subscription claims its period's row (unique per task or subscription
+and period) before working, so several workers, a restart or a second pass never run a
+period twice (a task queued twice runs once; the second job finds its row and stops).
+``isoko run-schedule`` (:func:`run_schedule`) does the same in one pass, in-process, by
+hand or from cron on an installation without Redis.
 
 Periods come from console.services.periods.previous_complete_period: a period is due
 ISOKO_SCHEDULE_HOUR hours (default 5) after its last Bujumbura midnight.
@@ -32,7 +35,7 @@ from console.services.periods import DAY, WEEK, Period, add_months, previous_com
 from . import subscriptions
 
 log = logging.getLogger(__name__)
-JOB_ID = "isoko-planification"
+JOB_ID = "isoko-planification"  # + the queue's name: one pass queued per installation
 JOB_TIMEOUT = 4 * 3600
 STALE_AFTER = dt.timedelta(hours=4)
 
@@ -153,28 +156,84 @@ def run_schedule(app: Flask, now: dt.datetime | None = None, tasks: bool = True)
 def is_due(app: Flask, now: dt.datetime | None = None) -> bool:
     """Whether a pass would do anything (cheap: the worker asks every minute)."""
     now = now or utcnow()
-    session = db.session
-    for task in TASKS:
-        run = session.scalar(
-            select(ScheduledTaskRun).where(
-                ScheduledTaskRun.task == task.name,
-                ScheduledTaskRun.period_key == _task_period(app, task, now).key,
-            )
+    return any(_task_due(app, task, now) for task in TASKS) or subscriptions.is_due(app, now)
+
+
+def _task_due(app: Flask, task: Task, now: dt.datetime) -> bool:
+    """The task's period has no run yet, or its run was cut off."""
+    run = db.session.scalar(
+        select(ScheduledTaskRun).where(
+            ScheduledTaskRun.task == task.name,
+            ScheduledTaskRun.period_key == _task_period(app, task, now).key,
         )
-        if run is None or (run.status == RunStatus.RUNNING and run.started_at < now - STALE_AFTER):
-            return True
-    return subscriptions.is_due(app, now)
+    )
+    return run is None or (run.status == RunStatus.RUNNING and run.started_at < now - STALE_AFTER)
 
 
-def schedule_job() -> str:
-    """RQ job: one pass of the schedule."""
+def _in_app(function, *args):
+    """Run ``function(app, *args)`` in the worker's app context (or a new app's)."""
     if has_app_context():
-        return run_schedule(current_app._get_current_object()).describe()
+        return function(current_app._get_current_object(), *args)
     from console import create_app
 
     app = create_app()
     with app.app_context():
-        return run_schedule(app).describe()
+        return function(app, *args)
+
+
+def schedule_job() -> str:
+    """RQ job: claim what is due, then queue one job per subscription run and per task.
+
+    Small jobs, not one long pass: between two of them the worker takes the small reports
+    people are waiting for (its immediate queue comes first)."""
+    return _in_app(_dispatch)
+
+
+def _dispatch(app: Flask) -> str:
+    from rq import get_current_job
+
+    from .queue import JOB_TIMEOUT as REPORT_TIMEOUT
+    from .queue import report_queue
+
+    now = utcnow()
+    queue = report_queue(app, get_current_job().connection)
+    summary = subscriptions.RunSummary()
+    run_ids = subscriptions.claim_due(app, now, summary)
+    for run_id in run_ids:
+        queue.enqueue(
+            subscription_run_job,
+            run_id,
+            job_timeout=REPORT_TIMEOUT,
+            result_ttl=7 * 24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"Abonnement : envoi n°{run_id}",
+        )
+    due = [task for task in TASKS if _task_due(app, task, now)]
+    for task in due:
+        queue.enqueue(
+            task_job,
+            task.name,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=7 * 24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=task.label,
+        )
+    return f"{len(run_ids)} envoi(s) d'abonnement et {len(due)} tâche(s) mis dans la file."
+
+
+def subscription_run_job(run_id: int) -> str:
+    """RQ job: one claimed subscription run (a run lost with its job is taken up again
+    once stale, by a later pass)."""
+
+    def run(app: Flask) -> str:
+        return subscriptions.process_run(app, run_id, utcnow(), subscriptions.RunSummary()).label
+
+    return _in_app(run)
+
+
+def task_job(name: str) -> str:
+    """RQ job: one scheduled task, if still due (claimed by its unique row)."""
+    return _in_app(lambda app: repr(run_tasks(app, utcnow(), only=name)))
 
 
 def queue_schedule(app: Flask, connection) -> bool:
@@ -192,15 +251,17 @@ def queue_schedule(app: Flask, connection) -> bool:
         db.session.remove()
     if not due:
         return False
+    queue = report_queue(app, connection)
+    job_id = f"{JOB_ID}-{queue.name}"
     try:
-        status = Job.fetch(JOB_ID, connection=connection).get_status()
+        status = Job.fetch(job_id, connection=connection).get_status()
     except NoSuchJobError:
         status = None
     if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
         return False
-    report_queue(app, connection).enqueue(
+    queue.enqueue(
         schedule_job,
-        job_id=JOB_ID,
+        job_id=job_id,
         job_timeout=JOB_TIMEOUT,
         result_ttl=7 * 24 * 3600,
         failure_ttl=7 * 24 * 3600,

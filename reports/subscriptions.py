@@ -257,10 +257,21 @@ def _claim(session: Session, subscription: ReportSubscription, period: Period) -
 
 def run_subscriptions(app: Flask, now: dt.datetime | None = None) -> RunSummary:
     """Generate and deliver every subscription due at ``now``, retry the mails due again."""
-    session = db.session
     now = now or utcnow()
-    hour = app.config["SCHEDULE_HOUR"]
     summary = RunSummary()
+    for run_id in claim_due(app, now, summary):
+        process_run(app, run_id, now, summary)
+    return summary
+
+
+def claim_due(app: Flask, now: dt.datetime, summary: RunSummary) -> list[int]:
+    """Claim the runs due at ``now`` (new periods, retries due, runs cut off); their ids.
+
+    Each id is this caller's alone (a unique row or a conditional update): process it
+    with :func:`process_run`, here or in a job of its own.
+    """
+    session = db.session
+    hour = app.config["SCHEDULE_HOUR"]
     work: list[int] = []
     for subscription, period in _unclaimed(session, now, hour):
         run_id = _claim(session, subscription, period)
@@ -295,11 +306,15 @@ def run_subscriptions(app: Flask, now: dt.datetime | None = None) -> RunSummary:
             _event(run, "Reprise", "le travailleur s'était arrêté pendant la génération")
             work.append(run_id)
         session.commit()
-    for run_id in work:
-        status = _process(app, session, run_id, now, summary)
-        summary.count(status)
-        summary.runs.append(run_id)
-    return summary
+    return work
+
+
+def process_run(app: Flask, run_id: int, now: dt.datetime, summary: RunSummary) -> RunStatus:
+    """Check, generate, file and mail one claimed run; its final status."""
+    status = _process(app, db.session, run_id, now, summary)
+    summary.count(status)
+    summary.runs.append(run_id)
+    return status
 
 
 def _take(session: Session, run_id: int, status: RunStatus, now: dt.datetime) -> bool:

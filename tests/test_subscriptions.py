@@ -396,6 +396,19 @@ def require_redis(url: str):
         pytest.skip(f"Redis injoignable : {exc}")
 
 
+def empty_queue(queue) -> None:
+    """Remove a test queue, its jobs and their records from Redis."""
+    from rq.exceptions import NoSuchJobError
+
+    for registry in (queue.finished_job_registry, queue.failed_job_registry):
+        for job_id in registry.get_job_ids():
+            try:
+                registry.remove(job_id, delete_job=True)
+            except NoSuchJobError:
+                registry.remove(job_id)
+    queue.delete(delete_jobs=True)
+
+
 @pytest.mark.worker
 def test_the_worker_queues_one_pass_when_something_is_due(app, mailbox, db_session):
     import os
@@ -417,19 +430,17 @@ def test_the_worker_queues_one_pass_when_something_is_due(app, mailbox, db_sessi
         with app.app_context():
             assert queue_schedule(app, connection)
             assert not queue_schedule(app, connection)  # one pass queued at a time
-            assert queue.job_ids == [JOB_ID]
+            assert queue.job_ids == [f"{JOB_ID}-{name}"]
             SimpleWorker([queue], connection=connection).work(burst=True)
             assert not queue_schedule(app, connection)  # nothing due any more
         [run] = db_session.scalars(select(m.SubscriptionRun)).all()
         assert run.status == m.RunStatus.SENT and len(mailbox.messages) == 1
     finally:
         app.config.update(REPORTS_QUEUE="isoko-reports")
-        for registry in (queue.finished_job_registry, queue.failed_job_registry):
-            for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
-        queue.delete(delete_jobs=True)
+        db_session.rollback()
         db_session.execute(m.ScheduledTaskRun.__table__.delete())
         db_session.commit()
+        empty_queue(queue)
 
 
 def test_a_retry_is_taken_by_one_pass_only(app, db_session):
@@ -521,11 +532,7 @@ def test_isoko_worker_delivers_a_due_subscription_with_no_cron_line(
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-        rq_queue = Queue(queue, connection=Redis.from_url(url))
-        for registry in (rq_queue.finished_job_registry, rq_queue.failed_job_registry):
-            for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
-        rq_queue.delete(delete_jobs=True)
+        empty_queue(Queue(queue, connection=Redis.from_url(url)))
     [message] = mailbox.messages
     [run] = runs_of(db_session, sub_id)
     assert run.status == m.RunStatus.SENT and message["To"] == "coord@isoko.test"
@@ -553,3 +560,51 @@ def test_a_weekly_snapshot_report_covers_the_previous_week(app, mailbox, db_sess
     run_schedule(app, NOW + dt.timedelta(days=7))
     assert [r.period_key for r in runs_of(db_session, sub_id)] == ["2024-S23", "2024-S24"]
     assert len(mailbox.messages) == 2
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_smtp_account_signs_in_and_a_wrong_password_fails_with_its_reason(app, db_session):
+    """ISOKO_SMTP_USER / ISOKO_SMTP_PASSWORD against a server requiring AUTH (plain, loopback)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"isoko" and auth_data.password == b"secret-smtp"
+        return AuthResult(success=ok, handled=False)
+
+    box = Mailbox()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    settings = dict(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=controller.port,
+        SMTP_TLS="none",
+        SMTP_SENDER=SENDER,
+        SMTP_USER="isoko",
+        SMTP_PASSWORD="wrong",
+    )
+    app.config.update(settings)
+    try:
+        sub_id = subscribe(
+            db_session, "ministere", "ventes-mensuel", {"province": "", "map": "2025"}
+        )
+        run_schedule(app)
+        [run] = runs_of(db_session, sub_id)
+        assert run.status == m.RunStatus.FAILED and "535" in run.error, run.error
+        assert box.messages == []
+        db_session.execute(m.SubscriptionRun.__table__.delete())
+        db_session.commit()
+        app.config.update(SMTP_PASSWORD="secret-smtp")
+        run_schedule(app)
+        [run] = runs_of(db_session, sub_id)
+        assert run.status == m.RunStatus.SENT and len(box.messages) == 1
+    finally:
+        controller.stop()
+        app.config.update({key: None for key in settings})
