@@ -40,8 +40,9 @@ def column(
     help: str = "",
 ) -> Column:
     """A column as one row of a dataset's table: ``synonyms`` are the other accepted headings,
-    written as importers/README.md and the templates' « Aide » sheet list them (``"a, b, c"``)."""
-    aliases = tuple(s.strip() for s in synonyms.split(",")) if synonyms.strip() else ()
+    written as importers/README.md and the templates' « Aide » sheet list them (``"a, b, c"``).
+    A stray comma adds no empty synonym (which would claim blank headings)."""
+    aliases = tuple(a for a in (s.strip() for s in synonyms.split(",")) if a)
     return Column(key, header, parse, required, aliases, help, example)
 
 
