@@ -29,6 +29,23 @@ class Column:
         return tuple(dict.fromkeys(normalise(h) for h in (self.header, self.key, *self.aliases)))
 
 
+def column(
+    key: str,
+    header: str,
+    parse: Callable[[object], object],
+    synonyms: str,
+    example: str,
+    *,
+    required: bool = False,
+    help: str = "",
+) -> Column:
+    """A column as one row of a dataset's table: ``synonyms`` are the other accepted headings,
+    written as importers/README.md and the templates' « Aide » sheet list them (``"a, b, c"``).
+    A stray comma adds no empty synonym (which would claim blank headings)."""
+    aliases = tuple(a for a in (s.strip() for s in synonyms.split(",")) if a)
+    return Column(key, header, parse, required, aliases, help, example)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """An importable dataset: its columns, natural key and the importer that writes it."""

@@ -581,3 +581,18 @@ def test_a_progress_report_never_waits_for_the_imports_own_lock_on_the_batch(loa
         db.session.commit()
         db.session.expire_all()
         assert db.session.get(ImportBatch, batch_id).rows_total == 7
+
+
+def test_a_column_reads_its_synonyms_as_the_readme_lists_them():
+    from importers import cells
+    from importers.headers import normalise
+    from importers.schema import column
+
+    sku = column(
+        "sku", "SKU", cells.text(40), " code produit, n° d'article,, Product SKU ,", "KI-1"
+    )
+    assert sku.aliases == ("code produit", "n° d'article", "Product SKU")
+    assert normalise("") not in sku.accepted
+    assert normalise("N° D'ARTICLE") in sku.accepted
+    assert (sku.required, sku.help, sku.example) == (False, "", "KI-1")
+    assert column("unit", "Unité", cells.text(40), "", "kg", required=True).aliases == ()

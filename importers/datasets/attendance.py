@@ -13,50 +13,35 @@ from .. import cells
 from ..cells import CellError
 from ..headers import name_key
 from ..rowwise import RowImporter
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 
 COLUMNS = (
-    Column(
+    column(
         "session",
         "Session",
         cells.text(200),
+        "session de formation, formation, titre de la session, training session, training",
+        "Formation des pionnières — Gitega",
         required=True,
-        aliases=(
-            "session de formation",
-            "formation",
-            "titre de la session",
-            "training session",
-            "training",
-        ),
         help="Titre de la session telle qu'enregistrée (Programme pilote → Sessions de formation).",
-        example="Formation des pionnières — Gitega",
     ),
-    Column(
+    column(
         "session_start",
         "Début de la session",
         cells.date,
-        aliases=("date de la session", "date de debut", "session start", "session date"),
+        "date de la session, date de debut, session start, session date",
+        "26/06/2023",
         help="Nécessaire seulement si plusieurs sessions portent le même titre.",
-        example="26/06/2023",
     ),
-    Column(
+    column(
         "participant_name",
         "Participant",
         cells.text(160),
+        "nom du participant, nom, noms et prenoms, nom et prenom, nom et prenoms, participant, participant name, name",
+        "Jeanne Niyonzima",
         required=True,
-        aliases=(
-            "nom du participant",
-            "nom",
-            "noms et prenoms",
-            "nom et prenom",
-            "nom et prenoms",
-            "participant",
-            "participant name",
-            "name",
-        ),
-        example="Jeanne Niyonzima",
     ),
-    Column(
+    column(
         "gender",
         "Sexe",
         cells.choice(
@@ -72,32 +57,26 @@ COLUMNS = (
                 "masculin": "M",
             },
         ),
+        "genre, gender, sex",
+        "F",
         required=True,
-        aliases=("genre", "gender", "sex"),
         help="F ou M (Femme, Homme).",
-        example="F",
     ),
-    Column(
+    column(
         "cooperative",
         "Coopérative",
         cells.text(200),
-        aliases=("numero d'enregistrement", "cooperative", "organisation"),
+        "numero d'enregistrement, cooperative, organisation",
+        "ANACOOP/2021/0042",
         help="Numéro d'enregistrement ou nom ; obligatoire pour un coordinateur.",
-        example="ANACOOP/2021/0042",
     ),
-    Column(
-        "role",
-        "Fonction",
-        cells.text(80),
-        aliases=("role", "poste", "position"),
-        example="Trésorière",
-    ),
-    Column(
+    column("role", "Fonction", cells.text(80), "role, poste, position", "Trésorière"),
+    column(
         "days_attended",
         "Jours de présence",
         cells.integer(0, 60),
-        aliases=("jours", "presence", "days", "days attended"),
-        example="5",
+        "jours, presence, days, days attended",
+        "5",
     ),
 )
 

@@ -11,45 +11,36 @@ from console import models as m
 from .. import cells
 from ..references import OUT_OF_SCOPE, code_key
 from ..rowwise import RowImporter
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 
 COLUMNS = (
-    Column(
+    column(
         "registration_number",
         "Numéro d'enregistrement",
         cells.text(40),
+        "numero, n° d'enregistrement, numero anacoop, n° anacoop, matricule, registration number, registration no, reg number",
+        "ANACOOP/2021/0042",
         required=True,
-        aliases=(
-            "numero",
-            "n° d'enregistrement",
-            "numero anacoop",
-            "n° anacoop",
-            "matricule",
-            "registration number",
-            "registration no",
-            "reg number",
-        ),
         help="Numéro ANACOOP : la clé de la coopérative (une ligne par numéro).",
-        example="ANACOOP/2021/0042",
     ),
-    Column(
+    column(
         "name",
         "Nom",
         cells.text(200),
+        "nom de la cooperative, raison sociale, cooperative, name",
+        "Coopérative Dukorere Hamwe",
         required=True,
-        aliases=("nom de la cooperative", "raison sociale", "cooperative", "name"),
-        example="Coopérative Dukorere Hamwe",
     ),
-    Column("acronym", "Sigle", cells.text(40), aliases=("acronyme", "acronym"), example="CODUHA"),
-    Column(
+    column("acronym", "Sigle", cells.text(40), "acronyme, acronym", "CODUHA"),
+    column(
         "seller_kind",
         "Type de vendeur",
         cells.choice(m.SellerKind, {"entrepreneur": "entrepreneur"}),
-        aliases=("type", "seller kind", "kind"),
+        "type, seller kind, kind",
+        "Coopérative",
         help="Coopérative ou Entrepreneur individuel.",
-        example="Coopérative",
     ),
-    Column(
+    column(
         "category",
         "Catégorie",
         cells.choice(
@@ -63,116 +54,105 @@ COLUMNS = (
                 "mines": "mining",
             },
         ),
-        aliases=("categorie de cooperative", "category"),
+        "categorie de cooperative, category",
+        "Production",
         help="Catégorie de la loi n°1/12 du 28 juin 2017 (Production, Services…).",
-        example="Production",
     ),
-    Column(
+    column(
         "province",
         "Province",
         cells.text(80),
+        "province code",
+        "Kirundo",
         required=True,
-        aliases=("province code",),
-        help="Nom ou code ISO (BI-GI), carte de 2015 ou de 2025 ; un nom présent sur les "
-        "deux cartes (Gitega) désigne la province de 2015.",
-        example="Kirundo",
+        help=(
+            "Nom ou code ISO (BI-GI), carte de 2015 ou de 2025 ; un nom présent sur les "
+            "deux cartes (Gitega) désigne la province de 2015."
+        ),
     ),
-    Column(
+    column(
         "commune",
         "Commune",
         cells.text(80),
-        aliases=("municipality",),
+        "municipality",
+        "Busoni",
         help="Commune de la carte de 2025 ; obligatoire si la province est de la carte de 2025.",
-        example="Busoni",
     ),
-    Column(
+    column(
         "founded_on",
         "Date de création",
         cells.date,
-        aliases=("date creation", "creee le", "founded on", "founded"),
-        example="26/06/2019",
+        "date creation, creee le, founded on, founded",
+        "26/06/2019",
     ),
-    Column(
+    column(
         "members_total",
         "Membres",
         cells.integer(0, 100_000),
-        aliases=("nombre de membres", "membres total", "members", "members total"),
-        example="35",
+        "nombre de membres, membres total, members, members total",
+        "35",
     ),
-    Column(
+    column(
         "members_women",
         "Membres femmes",
         cells.integer(0, 100_000),
-        aliases=("femmes", "women", "members women"),
-        example="20",
+        "femmes, women, members women",
+        "20",
     ),
-    Column(
+    column(
         "members_youth",
         "Membres jeunes",
         cells.integer(0, 100_000),
-        aliases=("jeunes", "youth", "members youth"),
-        example="8",
+        "jeunes, youth, members youth",
+        "8",
     ),
-    Column(
-        "nif",
-        "NIF",
-        cells.text(20),
-        aliases=("numero d'identification fiscale", "tax id", "tin"),
-        example="4000123456",
+    column(
+        "nif", "NIF", cells.text(20), "numero d'identification fiscale, tax id, tin", "4000123456"
     ),
-    Column(
+    column(
         "trade_register_number",
         "Registre de commerce",
         cells.text(40),
-        aliases=("rc", "numero rc", "trade register", "trade register number"),
-        example="RC/GI/2020/117",
+        "rc, numero rc, trade register, trade register number",
+        "RC/GI/2020/117",
     ),
-    Column(
+    column(
         "vat_registered",
         "Assujetti TVA",
         cells.boolean,
-        aliases=("assujetti a la tva", "tva", "vat registered", "vat"),
-        example="non",
+        "assujetti a la tva, tva, vat registered, vat",
+        "non",
     ),
-    Column(
+    column(
         "status",
         "Statut",
         cells.choice(m.CooperativeStatus, {"dissous": "dissolved"}),
-        aliases=("status",),
+        "status",
+        "Active",
         help="Active, Suspendue ou Dissoute (Actif, Suspendu… acceptés).",
-        example="Active",
     ),
-    Column(
-        "is_pioneer", "Pionnière", cells.boolean, aliases=("pionniere", "pioneer"), example="oui"
-    ),
-    Column(
+    column("is_pioneer", "Pionnière", cells.boolean, "pionniere, pioneer", "oui"),
+    column(
         "contact_name",
         "Contact",
         cells.text(120),
-        aliases=("personne de contact", "contact name"),
-        example="Jeanne Niyonzima",
+        "personne de contact, contact name",
+        "Jeanne Niyonzima",
     ),
-    Column(
+    column(
         "phone",
         "Téléphone",
         cells.phone,
-        aliases=("tel", "telephone", "n° de telephone", "phone"),
+        "tel, telephone, n° de telephone, phone",
+        "+257 79 123 456",
         help="Enregistré sous une seule forme : +257 et huit chiffres (79 12 34 56 → +25779123456).",
-        example="+257 79 123 456",
     ),
-    Column(
+    column(
         "email",
         "Courriel",
         cells.email,
-        aliases=(
-            "e-mail",
-            "email",
-            "mail",
-            "adresse e-mail",
-            "adresse email",
-            "adresse electronique",
-        ),
-        example="contact@coduha.bi",
+        "e-mail, email, mail, adresse e-mail, adresse email, adresse electronique",
+        "contact@coduha.bi",
     ),
 )
 

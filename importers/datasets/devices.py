@@ -11,88 +11,69 @@ from console import models as m
 from .. import cells
 from ..references import OUT_OF_SCOPE, code_key
 from ..rowwise import RowImporter
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 
 COLUMNS = (
-    Column(
+    column(
         "asset_tag",
         "Numéro d'inventaire",
         cells.text(40),
+        "etiquette, n° inventaire, n° d'inventaire, numero inventaire, asset tag, tag",
+        "PNUD-TAB-0042",
         required=True,
-        aliases=(
-            "etiquette",
-            "n° inventaire",
-            "n° d'inventaire",
-            "numero inventaire",
-            "asset tag",
-            "tag",
-        ),
         help="Étiquette d'inventaire unique ; avec le numéro de série, c'est la clé.",
-        example="PNUD-TAB-0042",
     ),
-    Column(
+    column(
         "serial",
         "Numéro de série",
         cells.text(60),
+        "serie, n° de serie, serial, serial number",
+        "R58N12ABCDE",
         required=True,
-        aliases=("serie", "n° de serie", "serial", "serial number"),
-        example="R58N12ABCDE",
     ),
-    Column(
+    column(
         "imei",
         "IMEI",
         cells.imei,
-        aliases=("n° imei", "numero imei", "imei number"),
+        "n° imei, numero imei, imei number",
+        "352099001761481",
         help="15 chiffres (composez *#06# sur la tablette) ; le dernier est un chiffre de contrôle.",
-        example="352099001761481",
     ),
-    Column(
+    column(
         "kind",
         "Type",
         cells.choice(m.DeviceKind, {"tablette": "tablet", "batterie": "power_bank"}),
+        "type d'equipement, kind, device type",
+        "Tablette",
         required=True,
-        aliases=("type d'equipement", "kind", "device type"),
         help="Tablette, Chargeur, Housse, Batterie externe, Kit solaire ou Autre.",
-        example="Tablette",
     ),
-    Column("model", "Modèle", cells.text(80), aliases=("modele", "model"), example="Galaxy Tab A8"),
-    Column(
-        "purchase_date",
-        "Date d'achat",
-        cells.date,
-        aliases=("achete le", "purchase date"),
-        example="15/05/2023",
-    ),
-    Column(
+    column("model", "Modèle", cells.text(80), "modele, model", "Galaxy Tab A8"),
+    column("purchase_date", "Date d'achat", cells.date, "achete le, purchase date", "15/05/2023"),
+    column(
         "purchase_cost",
         "Coût d'achat",
         cells.money(0, 10**9),
-        aliases=("cout", "prix d'achat", "purchase cost", "cost"),
+        "cout, prix d'achat, purchase cost, cost",
+        "450 000",
         help="Francs entiers.",
-        example="450 000",
     ),
-    Column(
-        "funder",
-        "Bailleur",
-        cells.text(80),
-        aliases=("financement", "funder", "donor"),
-        example="PNUD",
-    ),
-    Column(
+    column("funder", "Bailleur", cells.text(80), "financement, funder, donor", "PNUD"),
+    column(
         "status",
         "Statut",
         cells.choice(m.DeviceStatus, {"affecte": "assigned", "attribue": "assigned"}),
-        aliases=("etat", "status"),
+        "etat, status",
+        "En stock",
         help="En stock, Remis, En réparation, Perdu, Volé ou Réformé.",
-        example="En stock",
     ),
-    Column(
+    column(
         "province",
         "Province",
         cells.text(80),
-        aliases=("province code",),
+        "province code",
+        "Gitega",
         help="Province où l'équipement est détenu (nom ou code, l'une ou l'autre carte).",
-        example="Gitega",
     ),
 )
 

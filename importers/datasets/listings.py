@@ -12,49 +12,49 @@ from console import models as m
 from .. import cells
 from ..references import code_key
 from ..rowwise import RowImporter
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 
 COLUMNS = (
-    Column(
+    column(
         "sku",
         "SKU",
         cells.text(40),
+        "code produit, product sku, product code",
+        "KI-HAR-001",
         required=True,
-        aliases=("code produit", "product sku", "product code"),
-        example="KI-HAR-001",
     ),
-    Column(
+    column(
         "listed_at",
         "Date de l'offre",
         cells.datetime,
+        "publiee le, date offre, date de publication, listed at, listed on",
+        "26/06/2023 09:30",
         required=True,
-        aliases=("publiee le", "date offre", "date de publication", "listed at", "listed on"),
         help="Date (et heure, facultative) de Bujumbura ; avec le SKU, c'est la clé de l'offre.",
-        example="26/06/2023 09:30",
     ),
-    Column(
+    column(
         "quantity_offered",
         "Quantité offerte",
         cells.decimal(Decimal(0), Decimal(10**9), positive=True),
+        "quantite, quantity, quantity offered",
+        "1 250,5",
         required=True,
-        aliases=("quantite", "quantity", "quantity offered"),
-        example="1 250,5",
     ),
-    Column(
+    column(
         "unit_price",
         "Prix unitaire",
         cells.money(1, 10**9),
+        "prix, prix unitaire fbu, unit price, price",
+        "2 900",
         required=True,
-        aliases=("prix", "prix unitaire fbu", "unit price", "price"),
         help="Francs burundais entiers, par unité du produit.",
-        example="2 900",
     ),
-    Column(
+    column(
         "closed_at",
         "Date de clôture",
         cells.datetime,
-        aliases=("cloturee le", "closed at", "closed on"),
-        example="30/07/2023",
+        "cloturee le, closed at, closed on",
+        "30/07/2023",
     ),
 )
 

@@ -12,7 +12,7 @@ from console import models as m
 from console.services.payments import METHODS
 
 from .. import cells
-from ..schema import Column, Dataset
+from ..schema import Dataset, column
 
 
 def tax_rate(value) -> Decimal | None:
@@ -48,151 +48,140 @@ PAYMENT_WORDS = {
 }
 
 COLUMNS = (
-    Column(
+    column(
         "order_reference",
         "Référence de commande",
         cells.text(60),
+        "commande, reference, n° de commande, n° commande, numero de commande, order, order reference, order ref",
+        "CMD-2023-000001",
         required=True,
-        aliases=(
-            "commande",
-            "reference",
-            "n° de commande",
-            "n° commande",
-            "numero de commande",
-            "order",
-            "order reference",
-            "order ref",
-        ),
         help="Avec le numéro de ligne, la clé de la ligne.",
-        example="CMD-2023-000001",
     ),
-    Column(
+    column(
         "line_no",
         "Ligne",
         cells.integer(1, 10_000),
+        "numero de ligne, n° de ligne, line, line no, line number",
+        "1",
         required=True,
-        aliases=("numero de ligne", "n° de ligne", "line", "line no", "line number"),
-        example="1",
     ),
-    Column(
+    column(
         "placed_at",
         "Date de commande",
         cells.datetime,
+        "date, passee le, order date, placed at",
+        "26/06/2023 14:05",
         required=True,
-        aliases=("date", "passee le", "order date", "placed at"),
         help="Heure de Bujumbura ; identique sur toutes les lignes d'une commande.",
-        example="26/06/2023 14:05",
     ),
-    Column(
+    column(
         "seller",
         "Vendeur",
         cells.text(200),
+        "cooperative, numero d'enregistrement du vendeur, seller",
+        "ANACOOP/2021/0042",
         required=True,
-        aliases=("cooperative", "numero d'enregistrement du vendeur", "seller"),
         help="Numéro d'enregistrement ou nom de la coopérative vendeuse.",
-        example="ANACOOP/2021/0042",
     ),
-    Column(
+    column(
         "buyer",
         "Acheteur",
         cells.text(200),
+        "client, buyer, customer",
+        "Hôtel du Lac",
         required=True,
-        aliases=("client", "buyer", "customer"),
         help="Nom de l'acheteur ; un acheteur inconnu est créé.",
-        example="Hôtel du Lac",
     ),
-    Column(
+    column(
         "buyer_kind",
         "Type d'acheteur",
         cells.choice(m.BuyerKind, {"entreprise": "business"}),
-        aliases=("type de client", "buyer kind", "buyer type"),
+        "type de client, buyer kind, buyer type",
+        "Entreprise",
         help="Particulier, Entreprise ou Coopérative (défaut : Particulier).",
-        example="Entreprise",
     ),
-    Column(
+    column(
         "status",
         "Statut",
         cells.choice(m.OrderStatus, {"livree": "delivered", "payee": "paid"}),
-        aliases=("etat", "status"),
+        "etat, status",
+        "Livrée",
         help="Passée, Payée, Livrée ou Annulée (défaut : Passée).",
-        example="Livrée",
     ),
-    Column(
-        "is_export", "Export", cells.boolean, aliases=("exportation", "is export"), example="non"
-    ),
-    Column(
+    column("is_export", "Export", cells.boolean, "exportation, is export", "non"),
+    column(
         "payment_method",
         "Mode de paiement",
         cells.choice(m.PaymentMethod, PAYMENT_WORDS),
-        aliases=("paiement", "payment", "payment method"),
+        "paiement, payment, payment method",
+        "Espèces",
         help="1 Espèces, 2 Banque, 3 Crédit, 4 Autre (types de paiement eBMS de l'OBR).",
-        example="Espèces",
     ),
-    Column(
+    column(
         "prices_include_tax",
         "Prix TTC",
         cells.boolean,
-        aliases=("prix toutes taxes comprises", "ttc", "prices include tax", "tax included"),
+        "prix toutes taxes comprises, ttc, prices include tax, tax included",
+        "oui",
         help="oui si le prix unitaire inclut la TVA (défaut : oui).",
-        example="oui",
     ),
-    Column(
+    column(
         "sku",
         "SKU",
         cells.text(40),
+        "code produit, product, product sku",
+        "KI-HAR-001",
         required=True,
-        aliases=("code produit", "product", "product sku"),
         help="Le produit, qui doit appartenir au vendeur.",
-        example="KI-HAR-001",
     ),
-    Column(
+    column(
         "quantity",
         "Quantité",
         cells.decimal(Decimal(0), Decimal(1_000_000), positive=True),
+        "qte, qté, quantite, quantity, qty",
+        "12,5",
         required=True,
-        aliases=("qte", "qté", "quantite", "quantity", "qty"),
-        example="12,5",
     ),
-    Column(
+    column(
         "unit_price",
         "Prix unitaire",
         cells.money(0, 10**9),
+        "prix, pu, p.u., prix unitaire ttc, unit price, price",
+        "2 900",
         required=True,
-        aliases=("prix", "pu", "p.u.", "prix unitaire ttc", "unit price", "price"),
         help="Francs entiers (« FBu » ou « BIF » après le nombre accepté).",
-        example="2 900",
     ),
-    Column(
+    column(
         "net",
         "Montant HT",
         cells.money(0, 10**13),
-        aliases=("hors taxe", "ht", "net", "net amount"),
+        "hors taxe, ht, net, net amount",
+        "30 720",
         help="Facultatif : s'il est donné, il doit égaler celui du moteur fiscal.",
-        example="30 720",
     ),
-    Column(
+    column(
         "tax",
         "TVA",
         cells.money(0, 10**13),
-        aliases=("montant tva", "tax", "vat", "tax amount"),
+        "montant tva, tax, vat, tax amount",
+        "5 530",
         help="Facultatif : contrôlé contre le moteur fiscal.",
-        example="5 530",
     ),
-    Column(
+    column(
         "gross",
         "Montant TTC",
         cells.money(0, 10**13),
-        aliases=("ttc montant", "total", "total ttc", "montant total", "gross", "gross amount"),
+        "ttc montant, total, total ttc, montant total, gross, gross amount",
+        "36 250",
         help="Facultatif : contrôlé contre le moteur fiscal.",
-        example="36 250",
     ),
-    Column(
+    column(
         "tax_rate",
         "Taux de TVA",
         tax_rate,
-        aliases=("taux", "taux tva", "taux de la tva", "tax rate", "vat rate"),
+        "taux, taux tva, taux de la tva, tax rate, vat rate",
+        "18 %",
         help="Facultatif (18 %, 0,18…) : contrôlé contre le moteur fiscal.",
-        example="18 %",
     ),
 )
 

@@ -21,7 +21,7 @@ from console.services import payments as rules
 from .. import cells
 from ..references import code_key
 from ..rowwise import CREATE, UPDATE, Operation, RowImporter, Written
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 from .orders import PAYMENT_WORDS
 
 # Rows per IN (…) list when looking up the file's orders and payments.
@@ -31,79 +31,55 @@ LOOKUP_CHUNK = 500
 REFUSED_COLUMN = {"order": "order_reference", "amount": "amount", "paid_at": "paid_at"}
 
 COLUMNS = (
-    Column(
+    column(
         "payment_reference",
         "Référence du paiement",
         cells.text(60),
+        "reference paiement, reference de paiement, n° de paiement, n° paiement, n° de transaction, reference de transaction, n° de recu, recu, payment reference, payment ref, transaction id",
+        "MM-2023-000123",
         required=True,
-        aliases=(
-            "reference paiement",
-            "reference de paiement",
-            "n° de paiement",
-            "n° paiement",
-            "n° de transaction",
-            "reference de transaction",
-            "n° de recu",
-            "recu",
-            "payment reference",
-            "payment ref",
-            "transaction id",
-        ),
         help="Numéro du reçu, du virement ou de la transaction mobile money : la clé (une ligne par paiement).",
-        example="MM-2023-000123",
     ),
-    Column(
+    column(
         "order_reference",
         "Référence de commande",
         cells.text(60),
+        "commande, n° de commande, n° commande, numero de commande, order reference, order ref, order",
+        "CMD-2023-000001",
         required=True,
-        aliases=(
-            "commande",
-            "n° de commande",
-            "n° commande",
-            "numero de commande",
-            "order reference",
-            "order ref",
-            "order",
-        ),
         help="La commande payée, déjà importée.",
-        example="CMD-2023-000001",
     ),
-    Column(
+    column(
         "paid_at",
         "Date de paiement",
         cells.datetime,
+        "paye le, payee le, date, date du paiement, paid at, paid on, payment date",
+        "26/06/2023 15:30",
         required=True,
-        aliases=(
-            "paye le",
-            "payee le",
-            "date",
-            "date du paiement",
-            "paid at",
-            "paid on",
-            "payment date",
-        ),
         help="Heure de Bujumbura ; pas avant la commande.",
-        example="26/06/2023 15:30",
     ),
-    Column(
+    column(
         "amount",
         "Montant",
         cells.money(1, 10**13),
+        "montant paye, montant verse, montant recu, somme, amount, amount paid",
+        "36 250",
         required=True,
-        aliases=("montant paye", "montant verse", "montant recu", "somme", "amount", "amount paid"),
-        help="Francs entiers (« FBu » ou « BIF » après le nombre accepté) ; les paiements d'une "
-        "commande ne peuvent pas dépasser son montant TTC.",
-        example="36 250",
+        help=(
+            "Francs entiers (« FBu » ou « BIF » après le nombre accepté) ; les paiements d'une "
+            "commande ne peuvent pas dépasser son montant TTC."
+        ),
     ),
-    Column(
+    column(
         "method",
         "Mode de paiement",
         cells.choice(m.PaymentMethod, PAYMENT_WORDS),
-        aliases=("mode", "moyen de paiement", "paiement", "payment method", "method"),
-        help="Espèces, Banque (virement), Crédit, ou mobile money (Lumicash, EcoCash : « Autre ») ; "
-        "vide : celui de la commande.",
-        example="Lumicash",
+        "mode, moyen de paiement, paiement, payment method, method",
+        "Lumicash",
+        help=(
+            "Espèces, Banque (virement), Crédit, ou mobile money (Lumicash, EcoCash : « Autre ») ; "
+            "vide : celui de la commande."
+        ),
     ),
 )
 

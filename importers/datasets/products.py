@@ -11,52 +11,52 @@ from console import models as m
 from .. import cells
 from ..references import code_key
 from ..rowwise import RowImporter
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 
 COLUMNS = (
-    Column(
+    column(
         "sku",
         "SKU",
         cells.text(40),
+        "code produit, reference produit, product code, product sku",
+        "KI-HAR-001",
         required=True,
-        aliases=("code produit", "reference produit", "product code", "product sku"),
         help="Code unique du produit sur la plateforme : la clé (une ligne par SKU).",
-        example="KI-HAR-001",
     ),
-    Column(
+    column(
         "name",
         "Nom du produit",
         cells.text(160),
+        "nom, produit, designation, product, product name, name",
+        "Haricot sec jaune",
         required=True,
-        aliases=("nom", "produit", "designation", "product", "product name", "name"),
-        example="Haricot sec jaune",
     ),
-    Column(
+    column(
         "cooperative",
         "Coopérative",
         cells.text(200),
+        "vendeur, numero d'enregistrement, seller, cooperative",
+        "ANACOOP/2021/0042",
         required=True,
-        aliases=("vendeur", "numero d'enregistrement", "seller", "cooperative"),
         help="Numéro d'enregistrement ou nom de la coopérative vendeuse.",
-        example="ANACOOP/2021/0042",
     ),
-    Column(
+    column(
         "category",
         "Catégorie",
         cells.text(120),
+        "category",
+        "haricot-sec",
         required=True,
-        aliases=("category",),
         help="Code ou nom de la catégorie (liste dans Marché → Catégories).",
-        example="haricot-sec",
     ),
-    Column(
+    column(
         "unit",
         "Unité",
         cells.text(40),
+        "unite de mesure, unit",
+        "kg",
         required=True,
-        aliases=("unite de mesure", "unit"),
         help="kg, l ou piece (ou Kilogramme, Litre, Pièce).",
-        example="kg",
     ),
 )
 

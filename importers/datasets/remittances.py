@@ -11,76 +11,66 @@ from console import models as m
 from .. import cells
 from ..references import code_key
 from ..rowwise import RowImporter
-from ..schema import Column, Dataset, ParsedRow
+from ..schema import Dataset, ParsedRow, column
 
 COLUMNS = (
-    Column(
+    column(
         "obr_receipt_ref",
         "Référence de la quittance OBR",
         cells.text(60),
+        "quittance, reference quittance, numero de quittance, n° de quittance, n° quittance, reference obr, obr receipt, receipt reference, receipt",
+        "OBR-2023-000123",
         required=True,
-        aliases=(
-            "quittance",
-            "reference quittance",
-            "numero de quittance",
-            "n° de quittance",
-            "n° quittance",
-            "reference obr",
-            "obr receipt",
-            "receipt reference",
-            "receipt",
-        ),
         help="La clé : une ligne par quittance.",
-        example="OBR-2023-000123",
     ),
-    Column(
+    column(
         "cooperative",
         "Coopérative",
         cells.text(200),
+        "contribuable, numero d'enregistrement, cooperative, taxpayer",
+        "ANACOOP/2021/0042",
         required=True,
-        aliases=("contribuable", "numero d'enregistrement", "cooperative", "taxpayer"),
-        example="ANACOOP/2021/0042",
     ),
-    Column(
+    column(
         "tax_kind",
         "Impôt",
         cells.choice(m.TaxKind, {"retenue": "withholding"}),
-        aliases=("type d'impot", "taxe", "tax", "tax kind"),
+        "type d'impot, taxe, tax, tax kind",
+        "TVA",
         help="TVA, Retenue à la source ou Autre taxe.",
-        example="TVA",
     ),
-    Column(
+    column(
         "period_start",
         "Début de période",
         cells.date,
+        "du, periode du, period start",
+        "01/04/2023",
         required=True,
-        aliases=("du", "periode du", "period start"),
-        example="01/04/2023",
     ),
-    Column(
+    column(
         "period_end",
         "Fin de période",
         cells.date,
+        "au, periode au, period end",
+        "30/06/2023",
         required=True,
-        aliases=("au", "periode au", "period end"),
-        example="30/06/2023",
     ),
-    Column(
+    column(
         "amount",
         "Montant",
         cells.money(1, 10**12),
+        "montant verse, montant fbu, amount",
+        "1 234 567",
         required=True,
-        aliases=("montant verse", "montant fbu", "amount"),
         help="Francs entiers.",
-        example="1 234 567",
     ),
-    Column(
+    column(
         "remitted_on",
         "Date de versement",
         cells.date,
+        "verse le, date de paiement, remitted on, paid on",
+        "14/07/2023",
         required=True,
-        aliases=("verse le", "date de paiement", "remitted on", "paid on"),
-        example="14/07/2023",
     ),
 )
 
