@@ -117,6 +117,10 @@ class EbmsState:
         identifier = self.validate_invoice(body)
         if self.taxpayer_name(body["tp_TIN"]) is None:
             raise Refusal(f"Le NIF du contribuable {body['tp_TIN']} est inconnu.")
+        if body["invoice_type"] == "FA" and not self.store.knows_ref(
+            str(body["invoice_ref"]), str(body["tp_TIN"])
+        ):
+            raise Refusal(f"La facture de référence {body['invoice_ref']} est inconnue.")
         if self.faults.refuses():
             raise Refusal("Facture refusée : contrôle de cohérence échoué (refus simulé).")
         tax = sum(int(item["vat"]) for item in body["invoice_items"])
