@@ -25,6 +25,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -141,7 +142,7 @@ def throughput(args) -> None:
     from console.ebms.sandbox import EbmsSandbox
     from console.services.ebms_transmission import RetryPolicy, drain
 
-    data = build_dataset(max(2000, int(args.invoices * 2.2)), tag="ebms", mevente=False)
+    data = _dataset(args, "ebms")
     try:
         queued = queue_invoices(data.url, args.invoices)
         with EbmsSandbox(
@@ -172,7 +173,8 @@ def throughput(args) -> None:
         )
         print(f"Isoko : { {k: v for k, v in held.items() if k != 'identifiers'} }")
     finally:
-        drop_database(data.url)
+        if not args.database:
+            drop_database(data.url)
 
 
 def _drain_process(url: str, sandbox_url: str, log: Path) -> subprocess.Popen:
@@ -202,7 +204,7 @@ def drill(args) -> None:
     from console.ebms.faults import Faults
     from console.ebms.sandbox import EbmsSandbox
 
-    data = build_dataset(max(2000, int(args.invoices * 2.2)), tag="ebmsdrill", mevente=False)
+    data = _dataset(args, "ebmsdrill")
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "isoko-ebms-drill.log"
     log.write_text("")
     try:
@@ -257,7 +259,15 @@ def drill(args) -> None:
         if not all(checks.values()):
             sys.exit(1)
     finally:
-        drop_database(data.url)
+        if not args.database:
+            drop_database(data.url)
+
+
+def _dataset(args, tag: str):
+    """A scratch database seeded with enough sales, or the one given by --database (kept)."""
+    if args.database:
+        return SimpleNamespace(url=args.database)
+    return build_dataset(max(2000, int(args.invoices * 2.2)), tag=tag, mevente=False)
 
 
 def main() -> None:
@@ -272,6 +282,11 @@ def main() -> None:
     slow = sub.add_parser("drill")
     slow.add_argument("--invoices", type=int, default=5_000)
     slow.add_argument("--down-s", type=float, default=120.0)
+    for command in (fast, slow):
+        command.add_argument(
+            "--database",
+            help="Base déjà peuplée à réutiliser (ses messages eBMS sont remplacés ; non supprimée).",
+        )
     args = parser.parse_args()
     throughput(args) if args.command == "throughput" else drill(args)
 

@@ -327,6 +327,13 @@ class EbmsHTTPServer(ThreadingHTTPServer):
         self.state = state
         super().__init__(address, EbmsHandler)
 
+    def handle_error(self, request, client_address) -> None:
+        """A client gone mid-request (killed, timed out) is no error of the sandbox's."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class EbmsSandbox:
     """The sandbox as an object: start it in a thread (tests, demo) or serve forever (CLI)."""
