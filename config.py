@@ -168,6 +168,10 @@ class Config:
     # Retries of transient failures: exponential from BASE, capped at MAX, with full jitter.
     EBMS_RETRY_BASE_S = float(os.environ.get("ISOKO_EBMS_RETRY_BASE_S") or 2)
     EBMS_RETRY_MAX_S = float(os.environ.get("ISOKO_EBMS_RETRY_MAX_S") or 600)
+    # How long a claimed message stays one worker's (its lease). A worker killed mid-send
+    # leaves its messages to the next claim after this delay, which asks OBR (getInvoice)
+    # before sending again. Keep it well above a send's worst case (3 × ISOKO_EBMS_TIMEOUT_S).
+    EBMS_LEASE_S = float(os.environ.get("ISOKO_EBMS_LEASE_S") or 120)
     EBMS_QUEUE = os.environ.get("ISOKO_EBMS_QUEUE") or "isoko-ebms"
 
     # What the dashboards read: "aggregates" (the tables `isoko refresh-facts` fills), or

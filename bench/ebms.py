@@ -1,13 +1,16 @@
 """OBR eBMS: drain throughput, and the drill that proves nothing is lost nor doubled.
 
     python -m bench.ebms throughput [--invoices 10000] [--latency-ms 50] [--parallelism 16]
-    python -m bench.ebms drill [--invoices 5000] [--down-s 120]
+                                    [--sandbox process|thread] [--database URL]
+    python -m bench.ebms drill [--invoices 5000] [--down-s 120] [--database URL]
 
-Both seed a scratch PostgreSQL database (bench.common), queue exactly ``--invoices``
-invoice messages, and talk to an eBMS sandbox started in this process.
+Both seed a scratch PostgreSQL database (bench.common; ``--database`` reuses a seeded one
+and keeps it), queue exactly ``--invoices`` invoice messages, and talk to an eBMS sandbox.
 
 * throughput: the sandbox's own capacity alone (addInvoice from a thread pool of the same
-  width), then the drain of the backlog by Isoko (invoices/s), in the same run.
+  width), then the drain of the backlog by Isoko (invoices/s), in the same run. The
+  sandbox runs in its own process (`isoko ebms-sandbox`, as OBR is a server of its own);
+  ``--sandbox thread`` puts it in this process, sharing its interpreter lock.
 * drill: the sandbox is down for ``--down-s`` while `isoko ebms-drain` runs; then it answers
   with 200 ms latency, 5 % of timeouts after the write and one expired token; the drain
   process is SIGKILLed once mid-batch and restarted. At the end: one invoice per sale in
@@ -20,11 +23,13 @@ import argparse
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -52,6 +57,9 @@ def queue_invoices(url: str, count: int) -> int:
         if last is not None:
             db.session.execute(sa.delete(InvoiceMessage).where(InvoiceMessage.id > last))
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # as autovacuum does after a burst of rows
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE ebms_message"))
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(InvoiceMessage))
         db.session.remove()
         db.engine.dispose()
@@ -114,6 +122,9 @@ def totals(url: str) -> dict:
                 "SELECT coalesce(sum(l.tax), 0) FROM order_line l JOIN ebms_message m ON m.order_id = l.order_id"
             )
         )
+        identifiers = set(
+            conn.scalars(sa.text("SELECT identifier FROM ebms_message WHERE state = 'registered'"))
+        )
         missing = conn.scalar(
             sa.text(
                 "SELECT count(*) FROM ebms_message WHERE state = 'registered' AND obr_number IS NULL"
@@ -125,7 +136,48 @@ def totals(url: str) -> dict:
         "tax_registered": tax,
         "tax_stamped": stamped,
         "without_number": missing,
+        "identifiers": identifiers,
     }
+
+
+class _SandboxProcess:
+    """`isoko ebms-sandbox` in a process of its own, as OBR is a server of its own."""
+
+    def __init__(self, url: str, latency_ms: float) -> None:
+        import httpx
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("isoko")), "ebms-sandbox", "--port", str(port)]
+            + ["--username", SYSTEM_ID, "--password", PASSWORD, "--latency-ms", str(latency_ms)],
+            cwd=ROOT,
+            env=cli_environment(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}/ebms_api/"
+        self._control = f"http://127.0.0.1:{port}/_sandbox/"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.post(self._control + "stats", json={}, timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise SystemExit("Le bac à sable eBMS n'a pas démarré.") from None
+                time.sleep(0.3)
+
+    def stats(self) -> dict:
+        import httpx
+
+        return httpx.post(self._control + "stats", json={}, timeout=30).json()["result"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
 
 
 def throughput(args) -> None:
@@ -134,25 +186,31 @@ def throughput(args) -> None:
     from console.ebms.sandbox import EbmsSandbox
     from console.services.ebms_transmission import RetryPolicy, drain
 
-    data = build_dataset(max(2000, int(args.invoices * 2.2)), tag="ebms", mevente=False)
+    data = _dataset(args, "ebms")
     try:
         queued = queue_invoices(data.url, args.invoices)
-        with EbmsSandbox(
-            username=SYSTEM_ID, password=PASSWORD, faults=Faults(latency_ms=args.latency_ms)
-        ) as box:
+        if args.sandbox == "process":
+            box = _SandboxProcess(data.url, args.latency_ms)
+        else:
+            box = EbmsSandbox(
+                username=SYSTEM_ID, password=PASSWORD, faults=Faults(latency_ms=args.latency_ms)
+            ).start()
+        try:
             capacity = sandbox_capacity(box, min(3000, args.invoices), args.parallelism)
-            engine = sa.create_engine(data.url, pool_size=args.parallelism + 2)
+            engine = sa.create_engine(data.url, pool_size=2)
             settings = EbmsSettings(box.url, SYSTEM_ID, PASSWORD, parallelism=args.parallelism)
             with EbmsClient(settings) as client:
                 started = time.perf_counter()
                 result = drain(engine, client, RetryPolicy())
                 elapsed = time.perf_counter() - started
             engine.dispose()
-            stats = box.store.stats()
+            stats = box.stats() if args.sandbox == "process" else box.store.stats()
+        finally:
+            box.stop()
         held = totals(data.url)
         print(
             f"Backlog : {queued} factures ; latence du bac à sable {args.latency_ms:.0f} ms ; "
-            f"{args.parallelism} envois en parallèle"
+            f"{args.parallelism} envois en parallèle ; bac à sable : {args.sandbox}"
         )
         print(f"Capacité du bac à sable seul : {capacity:.0f} factures/s")
         print(
@@ -163,9 +221,10 @@ def throughput(args) -> None:
             f"Bac à sable : {stats['by_type'].get('FN', {}).get('count', 0)} FN (hors mesure de capacité : "
             f"{stats['invoices'] - min(3000, args.invoices)}), identifiants distincts = {stats['distinct_identifiers']}"
         )
-        print(f"Isoko : {held}")
+        print(f"Isoko : { {k: v for k, v in held.items() if k != 'identifiers'} }")
     finally:
-        drop_database(data.url)
+        if not args.database:
+            drop_database(data.url)
 
 
 def _drain_process(url: str, sandbox_url: str, log: Path) -> subprocess.Popen:
@@ -178,6 +237,8 @@ def _drain_process(url: str, sandbox_url: str, log: Path) -> subprocess.Popen:
         ISOKO_EBMS_PARALLELISM="16",
         ISOKO_EBMS_RETRY_BASE_S="1",
         ISOKO_EBMS_RETRY_MAX_S="20",
+        # The restarted worker takes over the killed one's messages once their lease ends.
+        ISOKO_EBMS_LEASE_S="10",
     )
     with open(log, "a") as out:
         return subprocess.Popen(
@@ -193,7 +254,7 @@ def drill(args) -> None:
     from console.ebms.faults import Faults
     from console.ebms.sandbox import EbmsSandbox
 
-    data = build_dataset(max(2000, int(args.invoices * 2.2)), tag="ebmsdrill", mevente=False)
+    data = _dataset(args, "ebmsdrill")
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "isoko-ebms-drill.log"
     log.write_text("")
     try:
@@ -201,6 +262,7 @@ def drill(args) -> None:
         faults = Faults(down=True, seed=11, hang_ms=3000)
         with EbmsSandbox(username=SYSTEM_ID, password=PASSWORD, faults=faults) as box:
             process = _drain_process(data.url, box.url, log)
+            started = time.perf_counter()
             print(f"{queued} ventes en attente ; OBR en panne pendant {args.down_s:.0f} s…")
             time.sleep(args.down_s)
             faults.update({"down": False, "latency_ms": 200, "timeout_after_write_rate": 0.05})
@@ -222,17 +284,22 @@ def drill(args) -> None:
                 if held["states"].get("pending", 0) == 0 or process.poll() is not None:
                     break
                 time.sleep(2)
+            elapsed = time.perf_counter() - started
             process.terminate()
             process.wait()
             stats = box.store.stats()
+            box_identifiers = box.store.identifiers()
         held = totals(data.url)
         registered_tax = stats["by_type"].get("FN", {}).get("tax", 0)
+        print(f"Durée : {elapsed:.0f} s (dont {args.down_s:.0f} s de panne)")
         print(
             f"Bac à sable : {stats['invoices']} factures, {stats['distinct_identifiers']} identifiants distincts"
         )
-        print(f"Isoko : {held}")
+        print(f"Isoko : { {k: v for k, v in held.items() if k != 'identifiers'} }")
         checks = {
-            "une facture par vente": stats["invoices"] == stats["distinct_identifiers"] == queued,
+            "une facture par vente": stats["invoices"] == stats["distinct_identifiers"] == queued
+            and box_identifiers == held["identifiers"]
+            and len(held["identifiers"]) == queued,
             "rien en attente": held["states"].get("pending", 0) == 0,
             "toutes enregistrées, avec leur numéro": held["states"].get("registered", 0) == queued
             and held["without_number"] == 0,
@@ -245,7 +312,15 @@ def drill(args) -> None:
         if not all(checks.values()):
             sys.exit(1)
     finally:
-        drop_database(data.url)
+        if not args.database:
+            drop_database(data.url)
+
+
+def _dataset(args, tag: str):
+    """A scratch database seeded with enough sales, or the one given by --database (kept)."""
+    if args.database:
+        return SimpleNamespace(url=args.database)
+    return build_dataset(max(2000, int(args.invoices * 2.2)), tag=tag, mevente=False)
 
 
 def main() -> None:
@@ -257,9 +332,20 @@ def main() -> None:
     fast.add_argument("--invoices", type=int, default=10_000)
     fast.add_argument("--latency-ms", type=float, default=50.0)
     fast.add_argument("--parallelism", type=int, default=16)
+    fast.add_argument(
+        "--sandbox",
+        choices=("process", "thread"),
+        default="process",
+        help="Bac à sable dans son propre processus (comme l'OBR) ou dans un fil de celui-ci.",
+    )
     slow = sub.add_parser("drill")
     slow.add_argument("--invoices", type=int, default=5_000)
     slow.add_argument("--down-s", type=float, default=120.0)
+    for command in (fast, slow):
+        command.add_argument(
+            "--database",
+            help="Base déjà peuplée à réutiliser (ses messages eBMS sont remplacés ; non supprimée).",
+        )
     args = parser.parse_args()
     throughput(args) if args.command == "throughput" else drill(args)
 

@@ -14,7 +14,7 @@ from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from console.services import ebms_outbox as outbox
 from console.services.ebms_transmission import RetryPolicy, drain, resend, transmit
 
-from .ebms_support import calm, sandbox, settings_for  # noqa: F401
+from .ebms_support import SYSTEM_ID, calm, sandbox, settings_for  # noqa: F401
 from .tax_data import local, make_order, make_seller
 
 FAST = RetryPolicy(base_s=0.05, cap_s=0.2, lease_s=30)
@@ -175,7 +175,7 @@ def test_transient_failures_retry_with_back_off_until_registered(app, db_session
     order, _ = sale(db_session, vat, buyer)
     db_session.commit()
     calm.faults.update({"error_rate": 1})
-    run(app, calm, wait_s=0.3)
+    run(app, calm, wait_s=0.6)
     message = message_of(db_session, order)
     assert message.state == MessageState.PENDING and 2 <= message.attempts <= 8
     assert message.next_attempt_at > message.created_at and message.last_status == 500
@@ -238,7 +238,7 @@ def test_credit_note_and_cancellation_follow_the_registered_invoice(app, db_sess
     cancel = message_of(db_session, order, MessageKind.CANCELLATION)
     assert {invoice.state, credit.state, cancel.state} == {MessageState.REGISTERED}
     registered = calm.store.find(credit.identifier)
-    assert registered["invoice_type"] == "FA" and registered["invoice_ref"] == order.reference
+    assert registered["invoice_type"] == "FA" and registered["invoice_ref"] == invoice.identifier
     assert [i["vat"] for i in registered["invoice_items"]] == [order.lines[0].tax]
     assert calm.store.find(invoice.identifier)["cancelled"] is True
 
@@ -249,11 +249,11 @@ def test_a_claimed_message_is_not_sent_twice_by_two_workers(app, db_session, wor
     vat, _, _, buyer = world
     sale(db_session, vat, buyer)
     db_session.commit()
-    first = claim(db_session, 100, FAST)
-    second = claim(db_session, 100, FAST)
-    assert first and not set(first) & set(second)
+    first = claim(db_session, 100, FAST, SYSTEM_ID)
+    second = claim(db_session, 100, FAST, SYSTEM_ID)
+    assert first and not {job.id for job in first} & {job.id for job in second}
     with EbmsClient(settings_for(calm)) as ebms:
-        outcomes = {transmit(db_session, ebms, i, FAST) for i in first}
+        outcomes = {transmit(db_session, ebms, job, FAST) for job in first}
     assert outcomes == {"registered"}
 
 

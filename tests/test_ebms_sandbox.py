@@ -81,6 +81,23 @@ def test_add_invoice_refuses_malformed_invoices_and_writes_nothing(client, calm,
     assert calm.store.stats()["invoices"] == before
 
 
+def test_credit_note_needs_a_registered_invoice_as_its_ref(client, calm):
+    original = invoice("CMD-ORIG")
+    credit = invoice("CMD-ORIG-R1", invoice_type="FA", cn_motif="Retour de marchandises")
+    before = calm.store.stats()["invoices"]
+    with pytest.raises(BusinessRefusal, match="référence .* inconnue"):
+        client.add_invoice({**credit, "invoice_ref": original["invoice_identifier"]})
+    assert calm.store.stats()["invoices"] == before  # refused: nothing written
+    client.add_invoice(original)
+    assert client.add_invoice({**credit, "invoice_ref": original["invoice_identifier"]})
+    # The original's number is accepted too, but only the same seller's.
+    other = invoice("CMD-ORIG-R2", invoice_type="FA", cn_motif="Retour", invoice_ref="CMD-ORIG")
+    assert client.add_invoice(other)
+    stranger = invoice("CMD-ORIG-R3", nif="4000000066", invoice_type="FA", cn_motif="Retour")
+    with pytest.raises(BusinessRefusal, match="inconnue"):
+        client.add_invoice({**stranger, "invoice_ref": "CMD-ORIG"})
+
+
 def test_line_amounts_must_add_up_and_be_whole_francs(client, calm):
     line = invoice()["invoice_items"][0]
     with pytest.raises(BusinessRefusal, match="≠"):
@@ -222,3 +239,36 @@ def test_sandbox_runs_as_a_separate_process(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_file_store_serves_concurrent_writers_once_each(tmp_path):
+    """On a file (WAL, a connection per server thread), parallel sends register each once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from console.ebms.sandbox import EbmsSandbox
+    from console.ebms.sandbox_store import SandboxStore
+
+    from .ebms_support import PASSWORD
+
+    store = SandboxStore(str(tmp_path / "obr.sqlite"))
+    with (
+        EbmsSandbox(username=SYSTEM_ID, password=PASSWORD, store=store) as box,
+        EbmsClient(settings_for(box, parallelism=8)) as ebms,
+    ):
+
+        def send(number: int) -> str:
+            try:
+                ebms.add_invoice(invoice(f"CMD-F{number % 40}"))
+            except BusinessRefusal as refusal:
+                return refusal.message
+            return "ok"
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(send, range(80)))
+        assert answers.count("ok") == 40 and sum("existe déjà" in a for a in answers) == 40
+        assert box.store.stats()["invoices"] == 40 == len(box.store.identifiers())
+        identifier = invoice("CMD-F7")["invoice_identifier"]
+        assert ebms.cancel_invoice(identifier, "Erreur")["success"]
+        with pytest.raises(BusinessRefusal, match="déjà annulée"):
+            ebms.cancel_invoice(identifier, "Erreur")
+    store.close()

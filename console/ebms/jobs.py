@@ -24,7 +24,11 @@ def retry_policy(app: Flask):
     """The back-off settings of config.py."""
     from console.services.ebms_transmission import RetryPolicy
 
-    return RetryPolicy(base_s=app.config["EBMS_RETRY_BASE_S"], cap_s=app.config["EBMS_RETRY_MAX_S"])
+    return RetryPolicy(
+        base_s=app.config["EBMS_RETRY_BASE_S"],
+        cap_s=app.config["EBMS_RETRY_MAX_S"],
+        lease_s=app.config.get("EBMS_LEASE_S") or 120,
+    )
 
 
 def drain_now(app: Flask, wait_s: float = 0.0):

@@ -117,6 +117,10 @@ class EbmsState:
         identifier = self.validate_invoice(body)
         if self.taxpayer_name(body["tp_TIN"]) is None:
             raise Refusal(f"Le NIF du contribuable {body['tp_TIN']} est inconnu.")
+        if body["invoice_type"] == "FA" and not self.store.knows_ref(
+            str(body["invoice_ref"]), str(body["tp_TIN"])
+        ):
+            raise Refusal(f"La facture de référence {body['invoice_ref']} est inconnue.")
         if self.faults.refuses():
             raise Refusal("Facture refusée : contrôle de cohérence échoué (refus simulé).")
         tax = sum(int(item["vat"]) for item in body["invoice_items"])
@@ -322,6 +326,13 @@ class EbmsHTTPServer(ThreadingHTTPServer):
     def __init__(self, address, state: EbmsState) -> None:
         self.state = state
         super().__init__(address, EbmsHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client gone mid-request (killed, timed out) is no error of the sandbox's."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class EbmsSandbox:

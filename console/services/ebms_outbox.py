@@ -21,6 +21,7 @@ from console.services.sales import is_sale
 
 RULE_ALL_WITH_NIF, RULE_VAT_ONLY = "nif", "vat"
 CREDIT_NOTE_SUFFIX = "-AV"
+RETURN_REASON = "Retour de marchandises"
 
 
 def transmission_rule() -> str:
@@ -54,33 +55,52 @@ def transmits_clause(rule: str | None = None):
     )
 
 
-def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
-    """Add the order's normal invoice (FN) to the outbox; None when nothing is to be sent.
-
-    Call it right after ``stamp_order``: the message's tax is the stamped lines' sum.
-    """
-    seller = order.seller or session.get(m.Cooperative, order.seller_id)
-    if not is_sale(order) or not transmits(seller):
+def _invoice_number(session: Session, order_id: int | None) -> str | None:
+    """The number of the order's invoice (FN) in the outbox, None when it was never invoiced."""
+    if order_id is None:
         return None
-    if order.id is not None and session.scalar(
-        select(InvoiceMessage.id).where(
-            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
+    return session.scalar(
+        select(InvoiceMessage.number).where(
+            InvoiceMessage.order_id == order_id, InvoiceMessage.kind == MessageKind.INVOICE
         )
-    ):
-        return None
+    )
+
+
+def _add(session: Session, order: m.Order, kind: MessageKind, **fields) -> InvoiceMessage:
+    """A new pending message of the order, due now."""
+    now = utcnow()
     message = InvoiceMessage(
         order=order,
-        kind=MessageKind.INVOICE,
-        number=order.reference,
-        invoice_at=order.placed_at,
-        tax=sum(line.tax for line in order.lines),
+        kind=kind,
         state=MessageState.PENDING,
         attempts=0,
         uncertain=False,
-        next_attempt_at=utcnow(),
+        next_attempt_at=now,
+        **{"invoice_at": now, **fields},
     )
     session.add(message)
     return message
+
+
+def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
+    """Add the order's normal invoice (FN) to the outbox; None when nothing is to be sent.
+
+    Call it right after ``stamp_order``: the message's tax is the stamped lines' sum. A
+    return of goods is not invoiced but credited (:func:`enqueue_return`).
+    """
+    seller = order.seller or session.get(m.Cooperative, order.seller_id)
+    if order.returns_order_id is not None or not is_sale(order) or not transmits(seller):
+        return None
+    if _invoice_number(session, order.id) is not None:
+        return None
+    return _add(
+        session,
+        order,
+        MessageKind.INVOICE,
+        number=order.reference,
+        invoice_at=order.placed_at,
+        tax=sum(line.tax for line in order.lines),
+    )
 
 
 def enqueue_credit_note(
@@ -92,11 +112,7 @@ def enqueue_credit_note(
         raise ValueError("Le motif de l'avoir est obligatoire.")
     if not lines or any(line.order_id != order.id for line in lines):
         raise ValueError("L'avoir porte sur des lignes de cette commande.")
-    if not session.scalar(
-        select(InvoiceMessage.id).where(
-            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
-        )
-    ):
+    if _invoice_number(session, order.id) is None:
         return None  # the sale was never invoiced to OBR: nothing to credit there
     issued = (
         session.scalar(
@@ -106,48 +122,56 @@ def enqueue_credit_note(
         )
         or 0
     )
-    now = utcnow()
-    message = InvoiceMessage(
-        order=order,
-        kind=MessageKind.CREDIT_NOTE,
+    return _add(
+        session,
+        order,
+        MessageKind.CREDIT_NOTE,
         number=f"{order.reference}{CREDIT_NOTE_SUFFIX}{issued + 1}",
-        invoice_at=now,
         ref_number=order.reference,
         reason=reason[:200],
         line_ids=sorted(line.id for line in lines),
         tax=sum(line.tax for line in lines),
-        state=MessageState.PENDING,
-        attempts=0,
-        uncertain=False,
-        next_attempt_at=now,
     )
-    session.add(message)
-    return message
+
+
+def enqueue_return(session: Session, credit: m.Order) -> InvoiceMessage | None:
+    """Add the credit note (FA) of a return of goods (an order of its own, negative lines).
+
+    Written in the return's transaction (``console.services.returns``). It carries the
+    quantities returned and the tax credited: the return's stamp negated, never recomputed.
+    It refers to the original sale's invoice and waits in the outbox until OBR has
+    registered that invoice (the worker does not claim it before). None when the original
+    sale was never invoiced to OBR.
+    """
+    if credit.returns_order_id is None:
+        raise ValueError("Seul un retour de marchandises donne lieu à un avoir.")
+    invoice = _invoice_number(session, credit.returns_order_id)
+    if invoice is None:
+        return None  # the sale was never invoiced to OBR: nothing to credit there
+    return _add(
+        session,
+        credit,
+        MessageKind.CREDIT_NOTE,
+        number=credit.reference,
+        invoice_at=credit.placed_at,
+        ref_number=invoice,
+        reason=RETURN_REASON,
+        tax=-sum(line.tax for line in credit.lines),
+    )
 
 
 def enqueue_cancellation(session: Session, order: m.Order, reason: str) -> InvoiceMessage | None:
     """Ask OBR to cancel the order's registered invoice (sent once the invoice is registered)."""
-    if not session.scalar(
-        select(InvoiceMessage.id).where(
-            InvoiceMessage.order_id == order.id, InvoiceMessage.kind == MessageKind.INVOICE
-        )
-    ):
+    if _invoice_number(session, order.id) is None:
         return None
-    now = utcnow()
-    message = InvoiceMessage(
-        order=order,
-        kind=MessageKind.CANCELLATION,
+    return _add(
+        session,
+        order,
+        MessageKind.CANCELLATION,
         number=order.reference,
-        invoice_at=now,
         ref_number=order.reference,
         reason=(reason or "Annulation")[:200],
-        state=MessageState.PENDING,
-        attempts=0,
-        uncertain=False,
-        next_attempt_at=now,
     )
-    session.add(message)
-    return message
 
 
 def enqueue_orders(session: Session, first_id: int, last_id: int) -> int:
@@ -186,6 +210,7 @@ def _enqueue_where(session: Session, condition) -> int:
         .where(
             condition,
             is_sale(o),
+            o.returns_order_id.is_(None),  # returns are credited (enqueue_return), not invoiced
             transmits_clause(),
             ~exists().where(mm.order_id == o.id, mm.kind == MessageKind.INVOICE),
         )

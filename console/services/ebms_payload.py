@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from console import models as m
 from console.ebms.interface import DATE_FORMAT, invoice_identifier
@@ -31,40 +31,69 @@ def local_invoice_time(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(BUJUMBURA).replace(microsecond=0, tzinfo=None)
 
 
-def _items(lines: list[m.OrderLine]) -> list[dict]:
-    """One eBMS item per stamped line: net, VAT and gross exactly as stamped."""
+def _items(lines: list[m.OrderLine], sign: int = 1) -> list[dict]:
+    """One eBMS item per stamped line: net, VAT and gross exactly as stamped.
+
+    ``sign`` -1 turns a return's negative stamp into the credit note's amounts (the
+    quantities returned and the tax credited, as positive figures, never recomputed).
+    """
     return [
         {
             "item_designation": line.product.name,
-            "item_quantity": format(line.quantity.normalize(), "f"),
+            "item_quantity": format((sign * line.quantity).normalize(), "f"),
             "item_price": int(line.unit_price),
             "item_ct": 0,
             "item_tl": 0,
-            "item_price_nvat": int(line.net),
-            "vat": int(line.tax),
-            "item_price_wvat": int(line.gross),
-            "item_total_amount": int(line.gross),
+            "item_price_nvat": sign * int(line.net),
+            "vat": sign * int(line.tax),
+            "item_price_wvat": sign * int(line.gross),
+            "item_total_amount": sign * int(line.gross),
         }
         for line in lines
     ]
 
 
-def build_invoice(session: Session, message: InvoiceMessage, system_id: str) -> tuple[str, dict]:
-    """The identifier and the addInvoice body of an FN or FA message, from the stored records."""
-    order = session.scalars(
-        select(m.Order)
-        .where(m.Order.id == message.order_id)
-        .options(
-            selectinload(m.Order.lines).selectinload(m.OrderLine.product),
-            selectinload(m.Order.seller).selectinload(m.Cooperative.province),
-            selectinload(m.Order.seller).selectinload(m.Cooperative.commune),
-            selectinload(m.Order.buyer).selectinload(m.Buyer.province),
-            selectinload(m.Order.buyer).selectinload(m.Buyer.cooperative),
+def load_orders(session: Session, order_ids) -> dict[int, m.Order]:
+    """The orders of a batch of messages with all an invoice needs, in a handful of queries."""
+    orders = (
+        session.scalars(
+            select(m.Order)
+            .where(m.Order.id.in_(set(order_ids)))
+            .options(  # two queries: the orders with their parties, then the lines
+                selectinload(m.Order.lines).joinedload(m.OrderLine.product, innerjoin=True),
+                joinedload(m.Order.seller, innerjoin=True).joinedload(m.Cooperative.province),
+                joinedload(m.Order.seller, innerjoin=True).joinedload(m.Cooperative.commune),
+                joinedload(m.Order.buyer, innerjoin=True).joinedload(m.Buyer.province),
+                joinedload(m.Order.buyer, innerjoin=True).joinedload(m.Buyer.cooperative),
+            )
         )
-    ).one()
+        .unique()
+        .all()
+    )
+    return {order.id: order for order in orders}
+
+
+def build_invoice(
+    session: Session,
+    message: InvoiceMessage,
+    system_id: str,
+    order: m.Order | None = None,
+    ref_identifier: str | None = None,
+) -> tuple[str, dict]:
+    """The identifier and the addInvoice body of an FN or FA message, from the stored records.
+
+    ``message`` is the outbox row (or any object with its columns); ``order`` its order when
+    already loaded (:func:`load_orders`); ``ref_identifier`` an FA's original invoice
+    identifier, sent as ``invoice_ref`` (the original's number when not given).
+    """
+    if order is None:
+        order = load_orders(session, [message.order_id])[message.order_id]
     seller, buyer = order.seller, order.buyer
     lines = list(order.lines)
-    if message.kind == MessageKind.CREDIT_NOTE:
+    sign = 1
+    if message.kind == MessageKind.CREDIT_NOTE and order.returns_order_id is not None:
+        sign = -1  # a return: its own negative lines, credited as positive figures
+    elif message.kind == MessageKind.CREDIT_NOTE:
         wanted = set(message.line_ids or ())
         lines = [line for line in lines if line.id in wanted]
     when = local_invoice_time(message.invoice_at)
@@ -100,9 +129,9 @@ def build_invoice(session: Session, message: InvoiceMessage, system_id: str) -> 
         "customer_TIN": (buyer_coop.nif or "") if buyer_coop else "",
         "customer_address": buyer.province.name if buyer.province else "",
         "vat_customer_payer": "1" if buyer_coop is not None and buyer_coop.vat_registered else "0",
-        "invoice_items": _items(lines),
+        "invoice_items": _items(lines, sign),
     }
     if message.kind == MessageKind.CREDIT_NOTE:
-        body["invoice_ref"] = message.ref_number
+        body["invoice_ref"] = ref_identifier or message.ref_number
         body["cn_motif"] = message.reason
     return identifier, body

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
+from console.services.ebms_outbox import enqueue_return
 from console.services.money import half_up_div
 from console.services.orders import (
     FUTURE_SKEW,
@@ -154,6 +155,7 @@ def return_goods(
             )
         )
     session.add(credit)
+    enqueue_return(session, credit)  # OBR eBMS: the credit note (FA), same transaction
     mark_day_changed(session, returned_at)
     session.flush()
     return credit
