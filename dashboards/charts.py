@@ -10,9 +10,11 @@ always through console.security.scoping; its ``draw(frame, filters)`` builds the
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import pandas as pd
 from flask import current_app
@@ -184,7 +186,7 @@ def chart_download(
         raise NotFound("Export inconnu.")
     data = chart_data(key, values, scope, every_row=True)
     frame = pd.DataFrame() if data.refused or data.frame is None else chart.export(data.frame)
-    stem = f"{chart.key}_{data.filters.query_string().replace('&', '_').replace('=', '-')}"[:120]
+    stem = export_stem(chart.key, data.filters)
     if file_format == "csv":
         content = frame_to_csv(frame)
         return {
@@ -195,6 +197,14 @@ def chart_download(
         }
     content = frame_to_xlsx(frame, chart.title, filters_described(chart, data, scope))
     return {"content": _b64(content), "filename": f"{stem}.xlsx", "type": XLSX_MIME, "base64": True}
+
+
+def export_stem(key: str, filters: Filters) -> str:
+    """An export's file name without extension: the chart and its filters as the URL names
+    them (codes, e.g. ``ventes-evolution_du-2024-07_..._filiere-cafe``), safe on any disk."""
+    pairs = parse_qsl(filters.query_string())
+    text = "_".join([key, *(f"{name}-{value}" for name, value in pairs)])
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:120]
 
 
 def _b64(content: bytes) -> str:

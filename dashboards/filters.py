@@ -2,14 +2,17 @@
 
 Both are untrusted: every value is parsed, bounded and checked against the user's
 province scope here, before any query runs. A link's query string reproduces a view:
-``/dashboards/ventes?du=2024-01&au=2024-12&carte=2025&province=BI25-GI&filiere=2``: the
-province by its code (console.services.areas), so a link means the same on another
-database; an old link's numeric id is still understood and rewritten as the code.
+``/dashboards/ventes?du=2024-01&au=2024-12&carte=2025&province=BI25-GI&filiere=cafe``:
+the province by its code (console.services.areas), the value chain by its code and the
+cooperative by its ANACOOP number (``named_filters``), so a link means the same on another
+database and reads to people; an old link's numeric id is still understood and rewritten
+as the code.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode
@@ -67,7 +70,9 @@ class Filters:
     province_id: int | None = None
     province_code: str | None = None  # what URLs carry; read_filters resolves it to province_id
     value_chain_id: int | None = None
+    value_chain_code: str | None = None  # ValueChain.code, what URLs carry (named_filters)
     cooperative_id: int | None = None
+    cooperative_code: str | None = None  # Cooperative.registration_number (ANACOOP)
     grain: str = "mois"
     days: int = 90
     # Trends and « en baisse » rankings leave the month under way out unless this is set.
@@ -110,13 +115,14 @@ class Filters:
             "au": month_value(self.end),
             "carte": self.map_version,
             "province": self.province_code or self.province_id,
-            "filiere": self.value_chain_id,
-            "cooperative": self.cooperative_id,
+            "filiere": self.value_chain_code or self.value_chain_id,
+            "cooperative": self.cooperative_code or self.cooperative_id,
             "grain": self.grain,
             "jours": self.days,
             "encours": INCLUDE_PARTIAL if self.include_partial else None,
         }
-        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+        # « / » stays as typed: ANACOOP numbers hold it (ANACOOP/2019/06606), a query allows it.
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")}, safe="/")
 
 
 @dataclass(frozen=True)
@@ -201,11 +207,11 @@ def parse_filters(values: Mapping[str, object], bounds: DataBounds) -> tuple[Fil
         else:
             errors.append("Province invalide : filtre ignoré.")
     for key, field, label in (
-        ("filiere", "value_chain_id", "Filière"),
-        ("cooperative", "cooperative_id", "Coopérative"),
+        ("filiere", "value_chain", "Filière"),
+        ("cooperative", "cooperative", "Coopérative"),
     ):
         try:
-            filters = replace(filters, **{field: _positive_int(values.get(key))})
+            filters = replace(filters, **_reference(field, values.get(key)))
         except ValueError:
             errors.append(f"{label} invalide : filtre ignoré.")
     grain = values.get("grain")
@@ -225,6 +231,23 @@ def parse_filters(values: Mapping[str, object], bounds: DataBounds) -> tuple[Fil
     if _ticked(values.get("encours")):
         filters = replace(filters, include_partial=True)
     return filters, errors
+
+
+# A code or ANACOOP number as a URL may carry it: printable, no spaces at the ends.
+_CODE = re.compile(r"[^\x00-\x1f\x7f]{1,40}")
+
+
+def _reference(field: str, value) -> dict[str, object]:
+    """``{field}_id`` for a dropdown's value (an id), ``{field}_code`` for a URL's code, both
+    for an old link's digits; named_filters resolves them. ValueError: not a reference."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdigit():  # an old link: an id, or a number made of digits
+        return {f"{field}_id": _positive_int(text), f"{field}_code": text}
+    if text:
+        if not _CODE.fullmatch(text):
+            raise ValueError
+        return {f"{field}_code": text, f"{field}_id": None}
+    return {f"{field}_id": _positive_int(value), f"{field}_code": None}
 
 
 def _ticked(value) -> bool:
@@ -254,7 +277,57 @@ def read_filters(
         filters = replace(
             filters, province_id=area.id if area else 0, province_code=area.code if area else None
         )
+    filters = named_filters(session, scope, filters)
     return filters, messages, scope_problem(session, scope, filters)
+
+
+def named_filters(session: Session, scope: ProvinceScope, filters: Filters) -> Filters:
+    """The value chain and cooperative both ways: a code (or an old link's id) gives the
+    row's id and its canonical code, which query_string writes into URLs and file names.
+
+    The cooperative is looked up inside the scope only: another province's cooperative, by
+    number or by id, resolves like an unknown one (its id kept, or 0 for a code; the code
+    kept as typed), which scope_problem refuses with the same message. An unknown value chain gets « Filière
+    inconnue. » the same way."""
+    chain_id, chain_code = filters.value_chain_id, filters.value_chain_code
+    if chain_id is not None or chain_code is not None:
+        row = _named(
+            session, select(m.ValueChain), m.ValueChain, m.ValueChain.code, chain_id, chain_code
+        )
+        chain_id, chain_code = (row.id, row.code) if row else (_unfound(chain_id), chain_code)
+    coop_id, coop_code = filters.cooperative_id, filters.cooperative_code
+    if coop_id is not None or coop_code is not None:
+        stmt = apply_scope(select(m.Cooperative), m.Cooperative, scope)
+        number = m.Cooperative.registration_number
+        row = _named(session, stmt, m.Cooperative, number, coop_id, coop_code)
+        coop_id, coop_code = (
+            (row.id, row.registration_number) if row else (_unfound(coop_id), coop_code)
+        )
+    return replace(
+        filters,
+        value_chain_id=chain_id,
+        value_chain_code=chain_code,
+        cooperative_id=coop_id,
+        cooperative_code=coop_code,
+    )
+
+
+def _named(session: Session, stmt, model, code_column, row_id: int | None, code: str | None):
+    """The one row of ``stmt`` with this code (any case), else the one with this id (an old
+    link's digits are tried as a code first: a number may be all digits)."""
+    row = None
+    if code is not None:
+        rows = list(session.scalars(stmt.where(func.lower(code_column) == code.lower()).limit(2)))
+        exact = [r for r in rows if getattr(r, code_column.key) == code]
+        row = rows[0] if len(rows) == 1 else (exact[0] if exact else None)
+    if row is None and row_id is not None:
+        row = session.scalar(stmt.where(model.id == row_id))
+    return row
+
+
+def _unfound(row_id: int | None) -> int:
+    """The id an unresolved reference keeps: never None, which would mean « every one »."""
+    return 0 if row_id is None else row_id
 
 
 def scope_problem(session: Session, scope: ProvinceScope, filters: Filters) -> str | None:
