@@ -18,6 +18,7 @@ from console import models as m
 from console.security.scoping import apply_scope
 from console.services import ebms_status
 from console.services.periods import MONTH, QUARTER, to_local_naive
+from console.services.sales import is_sale
 from console.services.tax.leakage import leakage_flags
 from console.services.tax.reconciliation import reconcile, reconciliation_totals
 
@@ -200,6 +201,7 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
             m.OrderLine.tax_note,
             ebms_status.status_column(),
             ebms_status.INVOICE.obr_number,
+            is_sale(),  # a cancelled order has no state with OBR to show
         )
         .select_from(m.OrderLine)
         .join(m.Order, m.Order.id == m.OrderLine.order_id)
@@ -229,6 +231,7 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
         note,
         obr_status,
         obr_number,
+        sale,
     ) in result:
         seller = sellers.get(seller_id, unknown)
         product = products.get(product_id, ("?", "?"))
@@ -250,7 +253,7 @@ def order_lines(session: Session, params: ReportParameters) -> Iterator[tuple]:
             rules.get(rule_id),
             rate,
             note,
-            obr_labels[obr_status] if status != m.OrderStatus.CANCELLED else None,
+            obr_labels[obr_status] if sale else None,
             obr_number,
         )
 
