@@ -99,7 +99,10 @@ def running_worker(app, queue, tmp_path):
         # Its own session, as systemd starts it: the worker lowers its session's priority.
         process = subprocess.Popen(
             [isoko_command(), "worker"],
-            env=worker_env(app, queue),
+            # The schedule's own passes (nightly checks, mévente refresh: tens of seconds
+            # on a fresh database) are tested in test_subscriptions.py; here they would
+            # hold the worker while a request waits on a small report.
+            env=worker_env(app, queue, ISOKO_SCHEDULE="off"),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
