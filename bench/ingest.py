@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-from .common import Dataset
+from .common import Dataset, logged_in_client
 from .load.processes import (
     app_environment,
     free_port,
@@ -150,6 +150,35 @@ def _client_loop(
             _post(session, base_url, key, body, tally)
 
 
+def _dashboard_posts(app) -> list:
+    """The Ministère's chart callbacks (bench.dashboards: full request, cache off) over the
+    last twelve months, the month the API is writing into included."""
+    from console.services.periods import add_months, today_local
+
+    from .dashboards import callback, cases
+
+    month = today_local().replace(day=1)
+    values = {"du": f"{add_months(month, -11):%Y-%m}", "au": f"{month:%Y-%m}", "carte": "2025"}
+    client = logged_in_client(app, "bench.ministere", "Ministère")
+    return [
+        callback(client, key, {**values, **extra})[0]
+        for _label, key, extra in cases()
+        if "TOP_SELLER" not in extra.values()
+    ]
+
+
+def _timed_passes(posts: list, more) -> list[float]:
+    """Milliseconds of each callback: a pass over ``posts``, then more while ``more()``."""
+    latencies: list[float] = []
+    while True:
+        for post in posts:
+            started = time.perf_counter()
+            post()
+            latencies.append((time.perf_counter() - started) * 1000)
+        if not posts or not more():
+            return latencies
+
+
 def _run_clients(base_url: str, tokens: list[str], catalogue, kill=None) -> tuple[Tally, float]:
     """The clients' run; ``kill`` (the drill) is called half-way through."""
     tally = Tally()
@@ -265,8 +294,29 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
                 base_url = f"http://127.0.0.1:{port}"
                 wait_for_health(base_url, gunicorn)
                 kill = (lambda: _kill_a_worker(gunicorn)) if drill else None
+                posts = [] if drill else _dashboard_posts(app)
+                passes = iter(range(1))  # the quiet baseline: two passes before the ingest
+                quiet_ms = _timed_passes(posts, lambda: next(passes, None) is not None)
+                # The same callbacks while the clients post (a thread of this process, on
+                # the database gunicorn writes to): what a ministry officer sees meanwhile.
+                busy_ms: list[float] = []
+                failures: list[str] = []
+                clients_done = threading.Event()
+
+                def watch() -> None:
+                    try:
+                        busy_ms.extend(_timed_passes(posts, lambda: not clients_done.is_set()))
+                    except Exception as exc:  # reported in the row, the ingest goes on
+                        failures.append(str(exc)[:200])
+
+                watcher = threading.Thread(target=watch)
                 before = _cpu_seconds(gunicorn, data.url)
-                tally, seconds = _run_clients(base_url, tokens, catalogue, kill)
+                watcher.start()
+                try:
+                    tally, seconds = _run_clients(base_url, tokens, catalogue, kill)
+                finally:
+                    clients_done.set()
+                    watcher.join()
                 after = _cpu_seconds(gunicorn, data.url)
             finally:
                 gunicorn.stop()
@@ -322,6 +372,15 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
             tally.latencies,
             base,
             "baseline: the importer's time per order, for scale",
+        ),
+        timing_row(
+            "dashboard callbacks while the clients post (p50 / p95)",
+            busy_ms or [float("nan")],
+            quiet_ms,
+            f"{number(len(busy_ms))} callbacks of the Ministère's {number(len(posts))} charts "
+            "over the last 12 months (cache off), in a thread of the bench process; baseline: "
+            "the same callbacks just before the ingest"
+            + (f"; **a callback failed: {failures[0]}**" if failures else ""),
         ),
         Row(
             "CPU per order: gunicorn workers + PostgreSQL backends",
