@@ -41,6 +41,12 @@ def cases(app) -> list[tuple[str, str, dict, str]]:
             )
         )
         assignment = db.session.scalar(sa.text("SELECT min(id) FROM device_assignment"))
+        longest_order = db.session.scalar(
+            sa.text(
+                "SELECT o.reference FROM sale_order o JOIN order_line l ON l.order_id = o.id "
+                "GROUP BY o.id, o.reference ORDER BY count(*) DESC, o.id LIMIT 1"
+            )
+        )
     chosen = {
         "ventes-mensuel": ({"period": month, "province": ""}, f"{month}, national"),
         "recettes-fiscales": ({"period": "2025", "province": ""}, "year 2025, national"),
@@ -50,6 +56,7 @@ def cases(app) -> list[tuple[str, str, dict, str]]:
         ),
         "inventaire-tablettes": ({"province": ""}, "national"),
         "bon-de-remise": ({"assignment": str(assignment)}, "one handover"),
+        "facture": ({"order": longest_order}, "the order with the most lines"),
         "programme-pilote": (
             {"period": "2025", "province": "", "cohort": ""},
             "year 2025, national, all cohorts",
