@@ -141,6 +141,8 @@ class Deployment:
     https_port: int = 0
     services: list[Service] = field(default_factory=list)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    # Where nginx's error log stood when the console first answered through it.
+    errors_from: int = 0
 
     @property
     def base_url(self) -> str:
@@ -210,6 +212,9 @@ class Deployment:
                     self.base_url + "/login/", timeout=5, context=context
                 ) as response:
                     if response.status == 200:
+                        # nginx logged a refused upstream for each poll made before gunicorn
+                        # listened: the start's own noise, not an error of the run.
+                        self.errors_from = self._error_log_size()
                         return
             except (urllib.error.URLError, OSError) as error:
                 last = str(error)
@@ -219,14 +224,21 @@ class Deployment:
             + "\n".join(s.tail(15) for s in self.services)
         )
 
+    def _error_log_size(self) -> int:
+        error_log = self.workdir / "nginx-error.log"
+        return error_log.stat().st_size if error_log.exists() else 0
+
     def errors(self) -> list[str]:
-        """Exceptions logged by gunicorn and the worker, and nginx's errors."""
+        """Exceptions logged by gunicorn and the worker, and nginx's errors once it served."""
         found = [f"{s.name}: {line}" for s in self.services[1:3] for line in tracebacks(s.log)]
         error_log = self.workdir / "nginx-error.log"
         if error_log.exists():
+            with error_log.open("rb") as log:
+                log.seek(self.errors_from)
+                lines = log.read().decode(errors="replace").splitlines()
             found += [
                 f"nginx: {line}"
-                for line in error_log.read_text().splitlines()
+                for line in lines
                 if "[error]" in line or "[crit]" in line or "[emerg]" in line
             ]
         return found
