@@ -726,16 +726,23 @@ def test_the_policy_table_decides_what_a_client_kind_may_call(api, world, monkey
     )
 
 
+def give_the_seller_a_nif(app, world) -> None:
+    """The world's first seller transmits to OBR: its sales are invoiced in the outbox."""
+    from console.extensions import db
+
+    with app.app_context():
+        seller = db.session.get(m.Cooperative, world.seller_id)
+        seller.nif = seller.nif or "4000123456"
+        db.session.commit()
+
+
 def test_an_api_sale_joins_the_ebms_outbox_and_its_cancellation_follows(app, api, world):
     """The invoice (FN) is written in the order's own transaction; a cancellation asks OBR to
     cancel it; an order of a seller without a NIF sends nothing."""
     from console.extensions import db
     from console.models.ebms import InvoiceMessage, MessageKind
 
-    with app.app_context():
-        seller = db.session.get(m.Cooperative, world.seller_id)
-        seller.nif = seller.nif or "4000123456"
-        db.session.commit()
+    give_the_seller_a_nif(app, world)
     order = create(api, world)
     with app.app_context():
         messages = db.session.scalars(
@@ -763,3 +770,35 @@ def test_an_api_sale_joins_the_ebms_outbox_and_its_cancellation_follows(app, api
             .select_from(InvoiceMessage)
             .where(InvoiceMessage.order_id == unsent["id"])
         )
+
+
+def test_an_api_order_is_audited_row_by_row_as_a_flush_would_audit_it(app, api, world):
+    """The order, its lines and its eBMS message are written without the unit of work
+    (console.services.row_inserts): each still has its insert event, attributed to the
+    client, holding every column as stored (what the flush hooks write for a row)."""
+    from console.extensions import db
+    from console.models.audit import AuditEvent
+    from console.models.ebms import InvoiceMessage
+    from console.services.audit import _row_changes
+
+    give_the_seller_a_nif(app, world)
+    created = create(api, world)
+    with app.app_context():
+        order = db.session.get(m.Order, created["id"])
+        message = db.session.scalars(
+            select(InvoiceMessage).where(InvoiceMessage.order_id == order.id)
+        ).one()
+        rows = [order, *order.lines, message]
+        events = {
+            (e.table_name, e.row_id): e
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "insert")
+            ).all()
+        }
+        client = db.session.get(m.ApiClient, world.storefront_client_id)
+        for row in rows:
+            event = events.get((row.__tablename__, row.id))
+            assert event is not None, f"aucun événement pour {row.__tablename__} {row.id}"
+            assert (event.username, event.source) == (f"api:{client.name}", "api")
+            assert event.changes == _row_changes(row, "insert"), row.__tablename__
+        assert len(order.lines) == len(created["lines"]) == 3

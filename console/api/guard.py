@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -246,8 +246,9 @@ def _audit(client_id: int | None, key: str | None, answer: Answer) -> None:
         if answer.replayed
         else ("ok" if answer.status < 400 else (errors[0]["message"] if errors else "refusé"))
     )
-    db.session.add(
-        m.ApiCall(
+    # A plain insert: the call log is not audited, and needs no unit of work.
+    db.session.execute(
+        insert(m.ApiCall.__table__).values(
             client_id=client_id,
             at=utcnow(),
             method=request.method,

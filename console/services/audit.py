@@ -110,8 +110,62 @@ def _row_changes(obj, action: str) -> dict | None:
 
 
 def _audited(obj) -> bool:
-    table = getattr(obj, "__tablename__", "")
+    return _audited_table(getattr(obj, "__tablename__", ""))
+
+
+def _audited_table(table: str) -> bool:
     return bool(table) and not table.startswith(UNAUDITED_PREFIXES)
+
+
+def _event(actor: Actor, at: dt.datetime, table: str, row_id, action: str, changes) -> dict:
+    """One audit_event row."""
+    return {
+        "at": at,
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "source": actor.source,
+        "table_name": table,
+        "row_id": row_id,
+        "action": action,
+        "changes": changes,
+    }
+
+
+def record_inserts(session: Session, table: str, rows, mapper) -> None:
+    """The insert events of rows written without the unit of work (row_inserts.insert_new):
+    the same events the flush hooks write for them (every column by attribute key)."""
+    if not rows or not _audited_table(table):
+        return
+    actor, at = current_actor(), utcnow()
+    keys = [
+        (column.key, mapper.get_property_by_column(column).key)
+        for column in mapper.local_table.c
+        if mapper.get_property_by_column(column).key != "password"
+    ]
+    session.info.setdefault(_WRITTEN_ROWS, []).extend(
+        [
+            _event(
+                actor,
+                at,
+                table,
+                row.get("id"),
+                "insert",
+                {attr: _jsonable(row[column]) for column, attr in keys} or None,
+            )
+            for row in rows
+        ]
+    )
+
+
+# session.info: events of rows written without the unit of work, written with the next
+# flush's events or just before the commit (one insert for all of them).
+_WRITTEN_ROWS = "audit_written_rows"
+
+
+def _write_events(session: Session, rows: list[dict]) -> None:
+    rows += session.info.pop(_WRITTEN_ROWS, [])
+    if rows:
+        session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
 def install_audit_listener(session_factory) -> None:
@@ -138,38 +192,33 @@ def install_audit_listener(session_factory) -> None:
         pending = session.info.pop("audit_pending", [])
         new = session.info.pop("audit_new", [])
         if not pending and not new:
+            _write_events(session, [])
             return
         actor = current_actor()
         at = utcnow()
         rows = [
-            {
-                "at": at,
-                "user_id": actor.user_id,
-                "username": actor.username,
-                "source": actor.source,
-                "table_name": obj.__tablename__,
-                "row_id": getattr(obj, "id", None),
-                "action": action,
-                "changes": changes,
-            }
+            _event(actor, at, obj.__tablename__, getattr(obj, "id", None), action, changes)
             for obj, action, changes in pending
         ]
         rows += [
-            {
-                "at": at,
-                "user_id": actor.user_id,
-                "username": actor.username,
-                "source": actor.source,
-                "table_name": obj.__tablename__,
-                "row_id": getattr(obj, "id", None),
-                "action": "insert",
-                "changes": _row_changes(obj, "insert"),
-            }
+            _event(
+                actor,
+                at,
+                obj.__tablename__,
+                getattr(obj, "id", None),
+                "insert",
+                _row_changes(obj, "insert"),
+            )
             for obj in new
         ]
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        _write_events(session, rows)
+
+    @event.listens_for(Session, "before_commit")
+    def _write_remaining(session: Session):
+        _write_events(session, [])
 
     @event.listens_for(Session, "after_rollback")
     def _forget(session: Session):
         session.info.pop("audit_pending", None)
         session.info.pop("audit_new", None)
+        session.info.pop(_WRITTEN_ROWS, None)

@@ -66,10 +66,10 @@ def _invoice_number(session: Session, order_id: int | None) -> str | None:
     )
 
 
-def _add(session: Session, order: m.Order, kind: MessageKind, **fields) -> InvoiceMessage:
-    """A new pending message of the order, due now."""
+def _message(order: m.Order, kind: MessageKind, **fields) -> InvoiceMessage:
+    """A new pending message of the order, due now (not yet in the session)."""
     now = utcnow()
-    message = InvoiceMessage(
+    return InvoiceMessage(
         order=order,
         kind=kind,
         state=MessageState.PENDING,
@@ -78,8 +78,30 @@ def _add(session: Session, order: m.Order, kind: MessageKind, **fields) -> Invoi
         next_attempt_at=now,
         **{"invoice_at": now, **fields},
     )
+
+
+def _add(session: Session, order: m.Order, kind: MessageKind, **fields) -> InvoiceMessage:
+    """A new pending message of the order, due now, added to the session."""
+    message = _message(order, kind, **fields)
     session.add(message)
     return message
+
+
+def invoice_message(session: Session, order: m.Order) -> InvoiceMessage | None:
+    """The order's normal invoice (FN), not added to the session; None when nothing is to
+    be sent (:func:`enqueue_invoice` adds it; the API's write path inserts it itself)."""
+    seller = order.seller or session.get(m.Cooperative, order.seller_id)
+    if order.returns_order_id is not None or not is_sale(order) or not transmits(seller):
+        return None
+    if _invoice_number(session, order.id) is not None:
+        return None
+    return _message(
+        order,
+        MessageKind.INVOICE,
+        number=order.reference,
+        invoice_at=order.placed_at,
+        tax=sum(line.tax for line in order.lines),
+    )
 
 
 def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
@@ -88,19 +110,10 @@ def enqueue_invoice(session: Session, order: m.Order) -> InvoiceMessage | None:
     Call it right after ``stamp_order``: the message's tax is the stamped lines' sum. A
     return of goods is not invoiced but credited (:func:`enqueue_return`).
     """
-    seller = order.seller or session.get(m.Cooperative, order.seller_id)
-    if order.returns_order_id is not None or not is_sale(order) or not transmits(seller):
-        return None
-    if _invoice_number(session, order.id) is not None:
-        return None
-    return _add(
-        session,
-        order,
-        MessageKind.INVOICE,
-        number=order.reference,
-        invoice_at=order.placed_at,
-        tax=sum(line.tax for line in order.lines),
-    )
+    message = invoice_message(session, order)
+    if message is not None:
+        session.add(message)
+    return message
 
 
 def enqueue_credit_note(

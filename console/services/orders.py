@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 
 from console import models as m
 from console.models.types import utcnow
-from console.services.ebms_outbox import enqueue_cancellation, enqueue_invoice
+from console.services.ebms_outbox import enqueue_cancellation, invoice_message
 from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse
+from console.services.row_inserts import insert_new
 from console.services.sales import NOT_A_SALE
 from console.services.tax.engine import RuleSpec
 from console.services.tax.stamping import sale_day, stamp_order
@@ -355,11 +356,13 @@ def create_order(
     now: dt.datetime | None = None,
     rules: Sequence[RuleSpec] | None = None,
 ) -> m.Order:
-    """Check, stamp and write an order with its lines; flushes once, never commits.
+    """Check, stamp and write an order with its lines; never commits.
 
     One query each for the seller, the products (and listings), the buyer and the tax
-    rules, then one flush: the order, its lines (one multi-row insert), its eBMS
-    invoice message and their audit events. ``rules`` (the rules it was stamped with)
+    rules, then one INSERT … RETURNING each for the order, its lines and its eBMS invoice
+    message, and one for their audit events (console.services.row_inserts: what a flush
+    writes, without the unit of work's cost). The order returned is not in the session:
+    it holds what was written, ids included. ``rules`` (the rules it was stamped with)
     lets the caller name each line's rule without reading them again.
     """
     with session.no_autoflush:
@@ -369,10 +372,14 @@ def create_order(
         order.api_client_id = writer.client_id
         order.buyer = _buyer(session, request.buyer, writer)
         stamp_order(session, order, rules)
-    session.add(order)
+        message = invoice_message(session, order)  # OBR eBMS: same transaction
+    if order.buyer in session.new:
+        session.flush()  # a buyer seen for the first time: its id first
+    insert_new(session, [order])
+    insert_new(session, order.lines)
+    if message is not None:
+        insert_new(session, [message])
     mark_day_changed(session, order.placed_at)
-    enqueue_invoice(session, order)  # OBR eBMS: the invoice message, same transaction
-    session.flush()
     return order
 
 

@@ -15,8 +15,10 @@ over whole arrays by the orders importer and the demo seeder, and through
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
+from types import SimpleNamespace
 
 import numpy as np
 from sqlalchemy import inspect, select
@@ -32,13 +34,23 @@ _MILLI = Decimal(1000)
 
 
 def load_rules(session: Session) -> tuple[RuleSpec, ...]:
-    """Every tax rule of the database, as engine specs (ordered by id): one plain select."""
-    r = m.TaxRule
-    columns = (r.id, r.code, r.kind, r.base, r.rate, r.is_exemption, r.category_id)
-    columns += (r.seller_condition, r.valid_from, r.valid_to, r.legal_reference, r.name)
-    return tuple(
-        RuleSpec.from_record(row) for row in session.execute(select(*columns).order_by(r.id))
-    )
+    """Every tax rule of the database, as engine specs (ordered by id): one plain select.
+
+    Read at every call (a rule changed in the console applies to the next sale); only
+    the specs of rows already seen are reused (:func:`_spec`).
+    """
+    c = m.TaxRule.__table__.c
+    columns = (c.id, c.code, c.kind, c.base, c.rate, c.is_exemption, c.category_id)
+    columns += (c.seller_condition, c.valid_from, c.valid_to, c.legal_reference, c.name)
+    return tuple(_spec(tuple(row)) for row in session.execute(select(*columns).order_by(c.id)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _spec(row: tuple) -> RuleSpec:
+    """The spec of one rule row (id, code, kind, … name): built once per distinct row."""
+    keys = ("id", "code", "kind", "base", "rate", "is_exemption", "category_id")
+    keys += ("seller_condition", "valid_from", "valid_to", "legal_reference", "name")
+    return RuleSpec.from_record(SimpleNamespace(**dict(zip(keys, row, strict=True))))
 
 
 def sale_day(placed_at: dt.datetime) -> dt.date:
