@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -119,9 +119,15 @@ def _body(schema: type[Schema]) -> dict:
     if not isinstance(data, dict):
         raise fail(400, "body", None, "Le corps doit être un objet JSON.")
     try:
-        return schema().load(data)
+        return _schema(schema).load(data)
     except ValidationError as error:
         raise Failure(422, list(_flatten(error.messages, data))) from None
+
+
+@functools.cache
+def _schema(schema: type[Schema]) -> Schema:
+    """One instance per schema: building one deep-copies its fields (a load keeps no state)."""
+    return schema()
 
 
 def _flatten(messages, data, prefix: str = ""):
@@ -201,26 +207,43 @@ def _replay(stored: m.ApiIdempotencyKey, request_hash: str) -> Answer:
     return Answer(stored.status, body, body.get("id"), replayed=True)
 
 
+# The statements of every call, built once (building them cost more than running them).
+_KEYS = m.ApiIdempotencyKey.__table__
+_ANSWER_KEY = (
+    update(_KEYS)
+    .where(_KEYS.c.id == bindparam("record_id"))
+    .values(status=bindparam("answer_status"), response=bindparam("answer_body"))
+)
+_LOG_CALL = insert(m.ApiCall.__table__)
+
+
+@functools.cache
+def _take_key(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, for the session's dialect."""
+    insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_into(_KEYS)
+        .on_conflict_do_nothing(index_elements=["client_id", "key"])
+        .returning(_KEYS.c.id)
+    )
+
+
 def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Answer:
     """Run a write once per (client, key); a retry gets the first answer."""
     request_hash = _request_hash(request.get_data(cache=True))
-    table = m.ApiIdempotencyKey.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # Take the key first, in one statement: it waits for a concurrent holder of the key
     # to commit (then inserts nothing) or to roll back (then takes it).
     record_id = db.session.scalar(
-        insert(table)
-        .values(
-            client_id=client.id,
-            key=key,
-            endpoint=request.path[:200],
-            request_hash=request_hash,
-            status=0,
-            response="",
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["client_id", "key"])
-        .returning(table.c.id)
+        _take_key(db.session.get_bind().dialect.name),
+        {
+            "client_id": client.id,
+            "key": key,
+            "endpoint": request.path[:200],
+            "request_hash": request_hash,
+            "status": 0,
+            "response": "",
+            "created_at": utcnow(),
+        },
     )
     if record_id is None:  # already answered: replay it, or 409 for another body
         stored = _stored(client.id, key)
@@ -229,12 +252,12 @@ def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Ans
         return _replay(stored, request_hash)
     answer = run()
     db.session.execute(
-        update(table)
-        .where(table.c.id == record_id)
-        .values(
-            status=answer.status,
-            response=json.dumps(answer.body, ensure_ascii=False, default=str),
-        )
+        _ANSWER_KEY,
+        {
+            "record_id": record_id,
+            "answer_status": answer.status,
+            "answer_body": json.dumps(answer.body, ensure_ascii=False, default=str),
+        },
     )
     return answer
 
@@ -248,16 +271,17 @@ def _audit(client_id: int | None, key: str | None, answer: Answer) -> None:
     )
     # A plain insert: the call log is not audited, and needs no unit of work.
     db.session.execute(
-        insert(m.ApiCall.__table__).values(
-            client_id=client_id,
-            at=utcnow(),
-            method=request.method,
-            endpoint=request.path[:200],
-            idempotency_key=key,
-            status=answer.status,
-            outcome=outcome[:200],
-            order_id=answer.order_id,
-        )
+        _LOG_CALL,
+        {
+            "client_id": client_id,
+            "at": utcnow(),
+            "method": request.method,
+            "endpoint": request.path[:200],
+            "idempotency_key": key,
+            "status": answer.status,
+            "outcome": outcome[:200],
+            "order_id": answer.order_id,
+        },
     )
 
 

@@ -18,7 +18,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from console import models as m
@@ -160,6 +160,10 @@ def revoke_device_clients(session: Session, device: m.Device, event: str) -> lis
     return list(clients)
 
 
+# Built once: every API call runs it.
+_BY_KEY_ID = select(m.ApiClient).where(m.ApiClient.key_id == bindparam("key_id"))
+
+
 def authenticate(session: Session, token: str | None) -> m.ApiClient | None:
     """The active client a token belongs to, or None (unknown, wrong secret, revoked)."""
     if not token or not token.startswith(TOKEN_PREFIX) or "." not in token:
@@ -167,7 +171,7 @@ def authenticate(session: Session, token: str | None) -> m.ApiClient | None:
     key_id, _, secret = token[len(TOKEN_PREFIX) :].partition(".")
     if not key_id or not secret or len(key_id) > 32:
         return None
-    client = session.scalars(select(m.ApiClient).where(m.ApiClient.key_id == key_id)).first()
+    client = session.scalars(_BY_KEY_ID, {"key_id": key_id}).first()
     if client is None or not hmac.compare_digest(client.secret_hash, _hash(secret)):
         return None
     if client.state != m.ApiClientState.ACTIVE:

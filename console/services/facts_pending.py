@@ -16,6 +16,7 @@ batched: one refresh ``FACTS_REFRESH_DELAY_S`` after the first write, whatever t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 
@@ -51,15 +52,22 @@ def _write_marks(session: Session) -> None:
     if not days:
         return
     session.flush()  # the transaction's own rows first
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    statement = insert(m.FactPendingDay).values(
-        [{"day": day, "requested_at": now} for day in sorted(days)]
-    )
-    # An update, not "do nothing": a refresher deletes only the marks it read unchanged,
-    # and waits on this row lock, so a day written during a refresh stays pending.
     session.execute(
-        statement.on_conflict_do_update(index_elements=["day"], set_={"requested_at": now})
+        _mark_days(session.get_bind().dialect.name),
+        [{"day": day, "requested_at": now} for day in sorted(days)],
+    )
+
+
+@functools.cache
+def _mark_days(dialect: str):
+    """The upsert of pending days (built once per dialect). An update, not "do nothing":
+    a refresher deletes only the marks it read unchanged, and waits on this row lock, so
+    a day written during a refresh stays pending."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(m.FactPendingDay.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["day"], set_={"requested_at": statement.excluded.requested_at}
     )
 
 

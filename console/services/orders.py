@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from console import models as m
@@ -47,6 +47,31 @@ TRANSITIONS: dict[m.OrderStatus, frozenset[m.OrderStatus]] = {
     m.OrderStatus.DELIVERED: frozenset(),
     m.OrderStatus.CANCELLED: frozenset(),
 }
+
+
+# The reads of every order, built once (building them cost more than running them).
+# The seller's columns only: its value chains (loaded with it by default) are not needed.
+_SELLER = (
+    select(m.Cooperative)
+    .options(lazyload(m.Cooperative.value_chains))
+    .where(m.Cooperative.id == bindparam("seller_id"))
+)
+_LISTINGS = (
+    select(m.Listing)
+    .options(joinedload(m.Listing.product))
+    .where(m.Listing.id.in_(bindparam("ids", expanding=True)))
+)
+_PRODUCTS = select(m.Product).where(m.Product.id.in_(bindparam("ids", expanding=True)))
+_BUYER = (
+    select(m.Buyer)
+    .where(
+        m.Buyer.kind == bindparam("kind"),
+        m.Buyer.name == bindparam("name"),
+        m.Buyer.cooperative_id.is_(None),
+    )
+    .order_by(m.Buyer.id)
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -115,10 +140,7 @@ def check_request(
     session: Session, writer: Writer, request: OrderRequest, now: dt.datetime
 ) -> Checked:
     """Resolve the seller, products and listings; every refusal at once (403 for another seller)."""
-    # The seller's columns only: its value chains (loaded with it by default) are not needed.
-    seller = session.get(
-        m.Cooperative, request.seller_id, options=[lazyload(m.Cooperative.value_chains)]
-    )
+    seller = session.scalars(_SELLER, {"seller_id": request.seller_id}).first()
     if seller is None:
         raise refuse("seller_id", request.seller_id, "Vendeur inconnu.", NOT_FOUND)
     if writer.cooperative_id is not None and seller.id != writer.cooperative_id:
@@ -209,14 +231,7 @@ def _references(session: Session, lines: Sequence[LineRequest]) -> References:
     product_ids = {line.product_id for line in lines if line.product_id is not None}
     listing_ids = {line.listing_id for line in lines if line.listing_id is not None}
     listings = (
-        {
-            listing.id: listing
-            for listing in session.scalars(
-                select(m.Listing)
-                .options(joinedload(m.Listing.product))
-                .where(m.Listing.id.in_(listing_ids))
-            )
-        }
+        {listing.id: listing for listing in session.scalars(_LISTINGS, {"ids": list(listing_ids)})}
         if listing_ids
         else {}
     )
@@ -225,7 +240,7 @@ def _references(session: Session, lines: Sequence[LineRequest]) -> References:
     if product_ids:
         products |= {
             product.id: product
-            for product in session.scalars(select(m.Product).where(m.Product.id.in_(product_ids)))
+            for product in session.scalars(_PRODUCTS, {"ids": list(product_ids)})
         }
     return References(products, listings)
 
@@ -327,12 +342,7 @@ def _buyer(session: Session, request: BuyerRequest | None, writer: Writer) -> m.
             session.add(buyer)
         return buyer
     name = request.name.strip()[:200]
-    buyer = session.scalars(
-        select(m.Buyer)
-        .where(m.Buyer.kind == request.kind, m.Buyer.name == name, m.Buyer.cooperative_id.is_(None))
-        .order_by(m.Buyer.id)
-        .limit(1)
-    ).first()
+    buyer = session.scalars(_BUYER, {"kind": request.kind, "name": name}).first()
     if buyer is None:
         buyer = m.Buyer(kind=request.kind, name=name)
         session.add(buyer)

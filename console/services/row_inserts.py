@@ -15,6 +15,7 @@ everything else of the request (bench.ingest_profile).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from sqlalchemy import inspect
@@ -70,15 +71,21 @@ def insert_new(session: Session, objects: Sequence) -> None:
         for row in rows:
             if key not in row:
                 row[key] = _default(column)
-    statement = table.insert().returning(*table.c, sort_by_parameter_order=True)
     stored = session.execute(
-        statement, [{mapper.attrs[k].columns[0].key: v for k, v in row.items()} for row in rows]
+        _insert_returning(table),
+        [{mapper.attrs[k].columns[0].key: v for k, v in row.items()} for row in rows],
     ).all()
     attribute_of = {column.key: mapper.get_property_by_column(column).key for column in table.c}
     for obj, row in zip(objects, stored, strict=True):
         for column_key, value in row._mapping.items():
             set_committed_value(obj, attribute_of[column_key], value)
     record_inserts(session, table.name, [row._mapping for row in stored], mapper)
+
+
+@functools.cache
+def _insert_returning(table):
+    """INSERT INTO table … RETURNING every column, in the parameters' order (built once)."""
+    return table.insert().returning(*table.c, sort_by_parameter_order=True)
 
 
 def _default(column):

@@ -39,17 +39,20 @@ def load_rules(session: Session) -> tuple[RuleSpec, ...]:
     Read at every call (a rule changed in the console applies to the next sale); only
     the specs of rows already seen are reused (:func:`_spec`).
     """
-    c = m.TaxRule.__table__.c
-    columns = (c.id, c.code, c.kind, c.base, c.rate, c.is_exemption, c.category_id)
-    columns += (c.seller_condition, c.valid_from, c.valid_to, c.legal_reference, c.name)
-    return tuple(_spec(tuple(row)) for row in session.execute(select(*columns).order_by(c.id)))
+    return tuple(_spec(tuple(row)) for row in session.execute(_RULES))
+
+
+_RULE = m.TaxRule.__table__.c
+_RULES = select(
+    _RULE.id, _RULE.code, _RULE.kind, _RULE.base, _RULE.rate, _RULE.is_exemption, _RULE.category_id,
+    _RULE.seller_condition, _RULE.valid_from, _RULE.valid_to, _RULE.legal_reference, _RULE.name,
+).order_by(_RULE.id)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1024)
 def _spec(row: tuple) -> RuleSpec:
-    """The spec of one rule row (id, code, kind, … name): built once per distinct row."""
-    keys = ("id", "code", "kind", "base", "rate", "is_exemption", "category_id")
-    keys += ("seller_condition", "valid_from", "valid_to", "legal_reference", "name")
+    """The spec of one row of :data:`_RULES`: built once per distinct row."""
+    keys = (column.key for column in _RULES.selected_columns)
     return RuleSpec.from_record(SimpleNamespace(**dict(zip(keys, row, strict=True))))
 
 
