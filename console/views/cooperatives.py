@@ -28,7 +28,14 @@ from .inventory import DeviceAssignmentView
 from .marketplace import ListingView, OrderView, ProductView
 from .pilot import EnrollmentView
 from .tax import TaxRemittanceView
-from .workflow import render_form_page, run_command, ticked_ids
+from .workflow import (
+    back_to_list,
+    one_row,
+    open_row_form,
+    render_form_page,
+    run_command,
+    ticked_ids,
+)
 
 
 def _candidate(form, own_id=None) -> CooperativeCandidate:
@@ -211,12 +218,7 @@ class CooperativeView(IsokoModelView):
     @action("change_status", _("Changer le statut"), icon="fa-gavel", multiple=False)
     def change_status(self, item):
         """Open the status form for one cooperative."""
-        if isinstance(item, list):
-            item = item[0] if len(item) == 1 else None
-        if item is None:
-            flash(str(_("Choisissez une seule coopérative.")), "warning")
-            return redirect(url_for(f"{self.endpoint}.list"))
-        return redirect(url_for(f"{self.endpoint}.status_form", pk=item.id))
+        return open_row_form(self, item, "status_form", _("Choisissez une seule coopérative."))
 
     @action(
         "check_tin", _("Vérifier le NIF auprès de l'OBR"), icon="fa-check-circle", multiple=False
@@ -226,10 +228,9 @@ class CooperativeView(IsokoModelView):
         from console.ebms.client import EbmsClient, EbmsSettings
         from console.services.ebms_tin import check_now
 
-        item = item[0] if isinstance(item, list) and len(item) == 1 else item
-        if isinstance(item, list) or not item.nif:
-            flash(str(_("Choisissez une seule coopérative, qui a un NIF.")), "warning")
-            return redirect(url_for(f"{self.endpoint}.list"))
+        item = one_row(item)
+        if item is None or not item.nif:
+            return back_to_list(self, _("Choisissez une seule coopérative, qui a un NIF."))
         settings = EbmsSettings.from_config(current_app.config)
         if settings is None:
             flash(
@@ -254,11 +255,9 @@ class CooperativeView(IsokoModelView):
     )
     def ebms_transmit(self, item):
         """Open the per-seller transmission override form (Admin)."""
-        item = item[0] if isinstance(item, list) and len(item) == 1 else item
-        if isinstance(item, list):
-            flash(str(_("Choisissez une seule coopérative.")), "warning")
-            return redirect(url_for(f"{self.endpoint}.list"))
-        return redirect(url_for(f"{self.endpoint}.ebms_transmit_form", pk=item.id))
+        return open_row_form(
+            self, item, "ebms_transmit_form", _("Choisissez une seule coopérative.")
+        )
 
     @expose("/obr/<pk>", methods=["GET", "POST"])
     @has_access

@@ -24,7 +24,7 @@ from console.services.tax.rules import (
 
 from .base import IsokoModelView
 from .forms import CloseRuleForm
-from .workflow import render_form_page, run_command
+from .workflow import open_row_form, render_form_page, run_command
 
 
 def _form_rule(form) -> SimpleNamespace:
@@ -132,12 +132,7 @@ class TaxRuleView(IsokoModelView):
     @action("close", _("Clôturer (date de fin)"), icon="fa-calendar-times-o", multiple=False)
     def close(self, item):
         """Open the closing form for one rule."""
-        if isinstance(item, list):
-            item = item[0] if len(item) == 1 else None
-        if item is None:
-            flash(str(_("Choisissez une seule règle.")), "warning")
-            return redirect(url_for(f"{self.endpoint}.list"))
-        return redirect(url_for(f"{self.endpoint}.close_form", pk=item.id))
+        return open_row_form(self, item, "close_form", _("Choisissez une seule règle."))
 
     @expose("/close/<pk>", methods=["GET", "POST"])
     @has_access

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder.widgets import FormWidget
 
 from console.extensions import db
@@ -66,3 +66,26 @@ def ticked_rows(model, arg: str) -> list:
     if any(row is None for row in rows):
         abort(404)
     return rows
+
+
+def one_row(item):
+    """The row a single-row action acts on: FAB passes the row from its page, or the list
+    of rows ticked on the list page; None when several were ticked."""
+    if isinstance(item, list):
+        return item[0] if len(item) == 1 else None
+    return item
+
+
+def back_to_list(view, message):
+    """Warn and go back to the view's list: an action refused before any change."""
+    flash(str(message), "warning")
+    return redirect(url_for(f"{view.endpoint}.list"))
+
+
+def open_row_form(view, item, form_endpoint: str, refusal):
+    """A single-row action opening the row's form page (``form_endpoint`` of the view), or
+    back to the list with ``refusal`` when several rows were ticked."""
+    row = one_row(item)
+    if row is None:
+        return back_to_list(view, refusal)
+    return redirect(url_for(f"{view.endpoint}.{form_endpoint}", pk=row.id))
