@@ -20,9 +20,7 @@ def rows(app):
     from console.extensions import db
 
     with app.app_context():
-        sellers = [
-            tax_data.make_seller(db.session, key, "BI-GI", vat=True) for key in ("V", "W")
-        ]
+        sellers = [tax_data.make_seller(db.session, key, "BI-GI", vat=True) for key in ("V", "W")]
         rules = db.session.scalars(select(m.TaxRule.id).order_by(m.TaxRule.id).limit(2)).all()
         db.session.commit()
         return [s.id for s in sellers], rules
