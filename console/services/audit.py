@@ -98,8 +98,8 @@ def _row_changes(obj, action: str) -> dict | None:
     for attr in state.mapper.column_attrs:
         if attr.key in {"password"}:
             continue  # never copy secrets into the trail
-        history = state.attrs[attr.key].history
         if action == "update":
+            history = state.attrs[attr.key].history
             if history.has_changes():
                 old = history.deleted[0] if history.deleted else None
                 new = history.added[0] if history.added else None
@@ -131,29 +131,15 @@ def _event(actor: Actor, at: dt.datetime, table: str, row_id, action: str, chang
     }
 
 
-def record_inserts(session: Session, table: str, rows, mapper) -> None:
-    """The insert events of rows written without the unit of work (row_inserts.insert_new):
-    the same events the flush hooks write for them (every column by attribute key)."""
-    if not rows or not _audited_table(table):
+def record_inserts(session: Session, objects) -> None:
+    """The insert events of objects written without the unit of work (row_inserts.insert_new),
+    their stored values set back on them: the events the flush hooks write for new rows."""
+    if not objects or not _audited(objects[0]):
         return
     actor, at = current_actor(), utcnow()
-    keys = [
-        (column.key, mapper.get_property_by_column(column).key)
-        for column in mapper.local_table.c
-        if mapper.get_property_by_column(column).key != "password"
-    ]
+    table = objects[0].__tablename__
     session.info.setdefault(_WRITTEN_ROWS, []).extend(
-        [
-            _event(
-                actor,
-                at,
-                table,
-                row.get("id"),
-                "insert",
-                {attr: _jsonable(row[column]) for column, attr in keys} or None,
-            )
-            for row in rows
-        ]
+        _event(actor, at, table, obj.id, "insert", _row_changes(obj, "insert")) for obj in objects
     )
 
 

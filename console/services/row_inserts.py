@@ -27,30 +27,29 @@ from console.services.audit import record_inserts
 
 
 def _values(obj) -> dict:
-    """The object's column values by attribute key, its many-to-one references as ids."""
+    """The object's column values by column key, its many-to-one references as ids."""
     state = inspect(obj)
     mapper = state.mapper
     loaded = state.dict
     primary = set(mapper.primary_key)
-    values = {
-        attr.key: loaded[attr.key]
-        for attr in mapper.column_attrs
-        if attr.key in loaded and not (attr.columns[0] in primary and loaded[attr.key] is None)
-    }
+    values = {}
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        if attr.key in loaded and not (column in primary and loaded[attr.key] is None):
+            values[column.key] = loaded[attr.key]
     for relation in mapper.relationships:
         if relation.direction is not MANYTOONE or relation.key not in loaded:
             continue
         target = loaded[relation.key]
         for local, remote in relation.local_remote_pairs:
-            key = mapper.get_property_by_column(local).key
             if target is None:
-                values[key] = None
+                values[local.key] = None
                 continue
             remote_key = inspect(target).mapper.get_property_by_column(remote).key
             remote_value = getattr(target, remote_key)
             if remote_value is None:
                 raise ValueError(f"{relation} : l'objet référencé n'est pas encore écrit.")
-            values[key] = remote_value
+            values[local.key] = remote_value
     return values
 
 
@@ -65,21 +64,16 @@ def insert_new(session: Session, objects: Sequence) -> None:
     rows = [_values(obj) for obj in objects]
     # One key set for every row (a multi-row insert): a key some rows leave unset is given
     # the column's default, as a flush gives it.
-    keys = set().union(*rows)
-    for key in keys:
-        column = mapper.attrs[key].columns[0]
+    for key in set().union(*rows):
         for row in rows:
             if key not in row:
-                row[key] = _default(column)
-    stored = session.execute(
-        _insert_returning(table),
-        [{mapper.attrs[k].columns[0].key: v for k, v in row.items()} for row in rows],
-    ).all()
-    attribute_of = {column.key: mapper.get_property_by_column(column).key for column in table.c}
+                row[key] = _default(table.c[key])
+    stored = session.execute(_insert_returning(table), rows).all()
+    attributes = [mapper.get_property_by_column(column).key for column in table.c]
     for obj, row in zip(objects, stored, strict=True):
-        for column_key, value in row._mapping.items():
-            set_committed_value(obj, attribute_of[column_key], value)
-    record_inserts(session, table.name, [row._mapping for row in stored], mapper)
+        for attribute, value in zip(attributes, row, strict=True):
+            set_committed_value(obj, attribute, value)
+    record_inserts(session, objects)
 
 
 @functools.cache
