@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -67,6 +68,23 @@ def _timed(post: Callable[[], object], counter: QueryCounter) -> tuple[float, fl
     post()
     wall = (time.perf_counter() - started) * 1000
     return wall, (time.thread_time() - cpu) * 1000, counter.count - before
+
+
+def _by_package(stats: pstats.Stats) -> str:
+    """Own CPU time by package (sqlalchemy, psycopg, console, …): where a request's time goes."""
+    own: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        parts = Path(filename).parts
+        if "site-packages" in parts:
+            package = parts[parts.index("site-packages") + 1]
+        elif "work" in parts and len(parts) > parts.index("work") + 2:
+            package = parts[parts.index("work") + 2]  # the project's own top-level folder
+        else:
+            package = "python" if filename.startswith(("/", "<frozen")) else filename
+        own[package] = own.get(package, 0.0) + tottime
+    total = sum(own.values()) or 1.0
+    top = sorted(own.items(), key=lambda kv: -kv[1])[:15]
+    return "   own CPU by package: " + ", ".join(f"{k} {v / total:.0%}" for k, v in top)
 
 
 def measure(app, data: Dataset, repeat: int) -> list[Row]:
@@ -134,7 +152,7 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
             int(os.environ.get("ISOKO_BENCH_PROFILE_TOP") or 40)
         )
         stats.sort_stats("tottime").print_stats(25)
-        print(out.getvalue(), flush=True)
+        print(out.getvalue(), _by_package(stats), sep="\n", flush=True)
     queries, replays = sum(created_q) / ORDERS, sum(replay_q) / ORDERS
     return [
         heading(

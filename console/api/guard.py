@@ -38,6 +38,7 @@ from console import models as m
 from console.extensions import db
 from console.models.types import utcnow
 from console.security.policy import client_allows
+from console.services import driver_sql
 from console.services.api_clients import authenticate, key_id_of
 from console.services.audit import Actor, acting_as
 from console.services.facts_pending import schedule_refresh
@@ -62,6 +63,12 @@ class Answer:
     order_id: int | None = None
     replayed: bool = False
     headers: dict = field(default_factory=dict)
+    key_record: int | None = None  # the idempotency key taken for it: its answer is yet to write
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The JSON body as sent (and as stored for a replay): serialised once."""
+        return json.dumps(self.body, ensure_ascii=False, default=str)
 
 
 class Failure(Exception):  # noqa: N818 - the guard's own refusal
@@ -76,7 +83,7 @@ def fail(status: int, field_name: str, value, message: str) -> Failure:
 
 def json_response(answer: Answer):
     response = current_app.response_class(
-        json.dumps(answer.body, ensure_ascii=False, default=str),
+        answer.text,
         status=answer.status,
         mimetype="application/json",
     )
@@ -214,7 +221,14 @@ _ANSWER_KEY = (
     .where(_KEYS.c.id == bindparam("record_id"))
     .values(status=bindparam("answer_status"), response=bindparam("answer_body"))
 )
-_LOG_CALL = insert(m.ApiCall.__table__)
+_CALLS = m.ApiCall.__table__
+# Parameters of their own (call_…): with the key's answer in one statement, a shared name
+# would also set the key's column of that name.
+_LOG_CALL = insert(_CALLS).values(
+    {column.key: bindparam(f"call_{column.key}") for column in _CALLS.c if column.key != "id"}
+)
+# On PostgreSQL the key's answer and the call's log are one statement (a data-modifying CTE).
+_ANSWER_AND_LOG = _LOG_CALL.add_cte(_ANSWER_KEY.cte("answered"))
 
 
 @functools.cache
@@ -233,56 +247,64 @@ def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Ans
     request_hash = _request_hash(request.get_data(cache=True))
     # Take the key first, in one statement: it waits for a concurrent holder of the key
     # to commit (then inserts nothing) or to roll back (then takes it).
-    record_id = db.session.scalar(
+    taken = driver_sql.returning(
+        db.session,
         _take_key(db.session.get_bind().dialect.name),
-        {
-            "client_id": client.id,
-            "key": key,
-            "endpoint": request.path[:200],
-            "request_hash": request_hash,
-            "status": 0,
-            "response": "",
-            "created_at": utcnow(),
-        },
+        [
+            {
+                "client_id": client.id,
+                "key": key,
+                "endpoint": request.path[:200],
+                "request_hash": request_hash,
+                "status": 0,
+                "response": "",
+                "created_at": utcnow(),
+            }
+        ],
     )
+    record_id = taken[0][0] if taken else None
     if record_id is None:  # already answered: replay it, or 409 for another body
         stored = _stored(client.id, key)
         if stored is None:
             raise fail(409, KEY_HEADER, key, "Requête concurrente avec la même clé : réessayez.")
         return _replay(stored, request_hash)
     answer = run()
-    db.session.execute(
-        _ANSWER_KEY,
-        {
-            "record_id": record_id,
-            "answer_status": answer.status,
-            "answer_body": json.dumps(answer.body, ensure_ascii=False, default=str),
-        },
-    )
+    answer.key_record = record_id  # answered with the call's log (_audit)
     return answer
 
 
 def _audit(client_id: int | None, key: str | None, answer: Answer) -> None:
+    """Log the call (client, endpoint, key, outcome) and store the answer of a key just taken."""
     errors = answer.body.get("errors") if isinstance(answer.body, dict) else None
     outcome = (
         "rejoué"
         if answer.replayed
         else ("ok" if answer.status < 400 else (errors[0]["message"] if errors else "refusé"))
     )
-    # A plain insert: the call log is not audited, and needs no unit of work.
-    db.session.execute(
-        _LOG_CALL,
-        {
-            "client_id": client_id,
-            "at": utcnow(),
-            "method": request.method,
-            "endpoint": request.path[:200],
-            "idempotency_key": key,
-            "status": answer.status,
-            "outcome": outcome[:200],
-            "order_id": answer.order_id,
-        },
-    )
+    # Plain statements: the call log and the keys are not audited, and need no unit of work.
+    call = {
+        "call_client_id": client_id,
+        "call_at": utcnow(),
+        "call_method": request.method,
+        "call_endpoint": request.path[:200],
+        "call_idempotency_key": key,
+        "call_status": answer.status,
+        "call_outcome": outcome[:200],
+        "call_order_id": answer.order_id,
+    }
+    if answer.key_record is None:
+        driver_sql.execute(db.session, _LOG_CALL, call)
+        return
+    key_answer = {
+        "record_id": answer.key_record,
+        "answer_status": answer.status,
+        "answer_body": answer.text,
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        driver_sql.execute(db.session, _ANSWER_AND_LOG, call | key_answer)
+    else:
+        db.session.execute(_ANSWER_KEY, key_answer)
+        db.session.execute(_LOG_CALL, call)
 
 
 def _touch(client: m.ApiClient) -> None:

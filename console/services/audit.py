@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from console.models.audit import AuditEvent
 from console.models.types import utcnow
+from console.services import driver_sql
 
 # Tables whose changes are not audited: the audit trail itself and FAB's bookkeeping.
 # Aggregate tables (fact_*) are derived data rebuilt from audited records, not changes.
@@ -148,10 +149,13 @@ def record_inserts(session: Session, objects) -> None:
 _WRITTEN_ROWS = "audit_written_rows"
 
 
+_INSERT_EVENTS = insert(AuditEvent.__table__)  # built once
+
+
 def _write_events(session: Session, rows: list[dict]) -> None:
     rows += session.info.pop(_WRITTEN_ROWS, [])
     if rows:
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        driver_sql.execute(session, _INSERT_EVENTS, rows)
 
 
 def install_audit_listener(session_factory) -> None:

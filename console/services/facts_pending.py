@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
+from console.services import driver_sql
 from console.services.facts import RefreshResult, refresh_facts
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ def _write_marks(session: Session) -> None:
         return
     session.flush()  # the transaction's own rows first
     now = utcnow()
-    session.execute(
+    driver_sql.execute(
+        session,
         _mark_days(session.get_bind().dialect.name),
         [{"day": day, "requested_at": now} for day in sorted(days)],
     )

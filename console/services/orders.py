@@ -50,9 +50,22 @@ TRANSITIONS: dict[m.OrderStatus, frozenset[m.OrderStatus]] = {
 
 
 # The reads of every order, built once (building them cost more than running them).
+# A buyer named by kind and name (the counter customer when none is named): its id is
+# read with the seller, in the same statement.
+_BUYER_ID = (
+    select(m.Buyer.id)
+    .where(
+        m.Buyer.kind == bindparam("buyer_kind"),
+        m.Buyer.name == bindparam("buyer_name"),
+        m.Buyer.cooperative_id.is_(None),
+    )
+    .order_by(m.Buyer.id)
+    .limit(1)
+    .scalar_subquery()
+)
 # The seller's columns only: its value chains (loaded with it by default) are not needed.
 _SELLER = (
-    select(m.Cooperative)
+    select(m.Cooperative, _BUYER_ID)
     .options(lazyload(m.Cooperative.value_chains))
     .where(m.Cooperative.id == bindparam("seller_id"))
 )
@@ -62,16 +75,7 @@ _LISTINGS = (
     .where(m.Listing.id.in_(bindparam("ids", expanding=True)))
 )
 _PRODUCTS = select(m.Product).where(m.Product.id.in_(bindparam("ids", expanding=True)))
-_BUYER = (
-    select(m.Buyer)
-    .where(
-        m.Buyer.kind == bindparam("kind"),
-        m.Buyer.name == bindparam("name"),
-        m.Buyer.cooperative_id.is_(None),
-    )
-    .order_by(m.Buyer.id)
-    .limit(1)
-)
+COUNTER_CUSTOMER = "Client de passage"
 
 
 @dataclass(frozen=True)
@@ -117,11 +121,20 @@ class ReturnLineRequest:
 
 @dataclass
 class Checked:
-    """The seller and each line's product (and listing) once every reference is checked."""
+    """The seller and each line's product (and listing) once every reference is checked,
+    and the id of the buyer named by kind and name when it is already known."""
 
     seller: m.Cooperative
+    buyer_id: int | None = None
     products: list[m.Product] = field(default_factory=list)
     listings: list[m.Listing | None] = field(default_factory=list)
+
+
+def _named_buyer(request: BuyerRequest | None) -> BuyerRequest:
+    """The buyer a request names; the counter customer when it names none."""
+    if request is None:
+        return BuyerRequest(name=COUNTER_CUSTOMER)
+    return BuyerRequest(request.name.strip()[:200], request.kind, request.cooperative_id)
 
 
 def _check_time(name: str, moment: dt.datetime, now: dt.datetime) -> list[Refusal]:
@@ -140,7 +153,11 @@ def check_request(
     session: Session, writer: Writer, request: OrderRequest, now: dt.datetime
 ) -> Checked:
     """Resolve the seller, products and listings; every refusal at once (403 for another seller)."""
-    seller = session.scalars(_SELLER, {"seller_id": request.seller_id}).first()
+    buyer = _named_buyer(request.buyer)
+    seller, buyer_id = session.execute(
+        _SELLER,
+        {"seller_id": request.seller_id, "buyer_kind": buyer.kind, "buyer_name": buyer.name},
+    ).first() or (None, None)
     if seller is None:
         raise refuse("seller_id", request.seller_id, "Vendeur inconnu.", NOT_FOUND)
     if writer.cooperative_id is not None and seller.id != writer.cooperative_id:
@@ -161,7 +178,7 @@ def check_request(
         )
     if not request.lines:
         refusals.append(Refusal("lines", [], "Une commande a au moins une ligne."))
-    checked = Checked(seller)
+    checked = Checked(seller, buyer_id)
     known = _references(session, request.lines)
     for i, line in enumerate(request.lines):
         where = f"lines.{i}"
@@ -323,10 +340,10 @@ def quote(
     return order
 
 
-def _buyer(session: Session, request: BuyerRequest | None, writer: Writer) -> m.Buyer:
-    """The buyer named in the request (found or created), or the counter customer."""
-    if request is None:
-        request = BuyerRequest(name="Client de passage")
+def _set_buyer(session: Session, order: m.Order, request: BuyerRequest | None, known: int | None):
+    """The order's buyer: the one named in the request (found or created), or the counter
+    customer; ``known`` is the id :func:`check_request` read for a buyer named by kind and name."""
+    request = _named_buyer(request)
     if request.kind == m.BuyerKind.COOPERATIVE:
         buyer = session.scalars(
             select(m.Buyer).where(m.Buyer.cooperative_id == request.cooperative_id)
@@ -340,13 +357,12 @@ def _buyer(session: Session, request: BuyerRequest | None, writer: Writer) -> m.
                 province_id=coop.province_id,
             )
             session.add(buyer)
-        return buyer
-    name = request.name.strip()[:200]
-    buyer = session.scalars(_BUYER, {"kind": request.kind, "name": name}).first()
-    if buyer is None:
-        buyer = m.Buyer(kind=request.kind, name=name)
-        session.add(buyer)
-    return buyer
+        order.buyer = buyer
+    elif known is not None:
+        order.buyer_id = known
+    else:
+        order.buyer = m.Buyer(kind=request.kind, name=request.name)
+        session.add(order.buyer)
 
 
 def new_reference(prefix: str = "API") -> str:
@@ -368,8 +384,8 @@ def create_order(
 ) -> m.Order:
     """Check, stamp and write an order with its lines; never commits.
 
-    One query each for the seller, the products (and listings), the buyer and the tax
-    rules, then one INSERT … RETURNING each for the order, its lines and its eBMS invoice
+    One query each for the seller (with the buyer's id), the products (and listings) and
+    the tax rules, then one INSERT … RETURNING each for the order, its lines and its eBMS invoice
     message, and one for their audit events (console.services.row_inserts: what a flush
     writes, without the unit of work's cost). The order returned is not in the session:
     it holds what was written, ids included. ``rules`` (the rules it was stamped with)
@@ -380,10 +396,10 @@ def create_order(
         order = _build(request, checked)
         order.reference = new_reference()
         order.api_client_id = writer.client_id
-        order.buyer = _buyer(session, request.buyer, writer)
+        _set_buyer(session, order, request.buyer, checked.buyer_id)
         stamp_order(session, order, rules)
         message = invoice_message(session, order)  # OBR eBMS: same transaction
-    if order.buyer in session.new:
+    if order.buyer_id is None and order.buyer in session.new:
         session.flush()  # a buyer seen for the first time: its id first
     insert_new(session, [order])
     insert_new(session, order.lines)

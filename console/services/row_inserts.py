@@ -4,7 +4,8 @@
 session, and writes them with one INSERT … RETURNING: their many-to-one references are
 copied into the foreign keys as a flush would, the columns they leave unset take their
 defaults, and every column the database returns is set back on the objects (their ids
-first), so the caller goes on with them as after a flush. Their audit events are written
+first), so the caller goes on with them as after a flush. On PostgreSQL the statement
+goes straight to the driver (console.services.driver_sql). Their audit events are written
 by the one audit trail (console.services.audit.record_inserts). The objects stay out of
 the session: a later flush never writes them again.
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import MANYTOONE
 
+from console.services import driver_sql
 from console.services.audit import record_inserts
 
 
@@ -67,8 +69,8 @@ def insert_new(session: Session, objects: Sequence) -> None:
     for key in set().union(*rows):
         for row in rows:
             if key not in row:
-                row[key] = _default(table.c[key])
-    stored = session.execute(_insert_returning(table), rows).all()
+                row[key] = driver_sql.python_default(table.c[key])
+    stored = driver_sql.returning(session, _insert_returning(table), rows)
     attributes = [mapper.get_property_by_column(column).key for column in table.c]
     for obj, row in zip(objects, stored, strict=True):
         for attribute, value in zip(attributes, row, strict=True):
@@ -80,15 +82,3 @@ def insert_new(session: Session, objects: Sequence) -> None:
 def _insert_returning(table):
     """INSERT INTO table … RETURNING every column, in the parameters' order (built once)."""
     return table.insert().returning(*table.c, sort_by_parameter_order=True)
-
-
-def _default(column):
-    """A column's default as a flush would give it (None when it has none)."""
-    default = column.default
-    if default is None:
-        return None
-    if default.is_scalar:
-        return default.arg
-    if default.is_callable:
-        return default.arg(None)
-    return None

@@ -25,6 +25,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from console import models as m
+from console.services import driver_sql
 from console.services.periods import local_date
 from console.services.tax.engine import RuleSpec
 from console.services.tax.vectorised import epoch_day, stamp_lines
@@ -39,7 +40,7 @@ def load_rules(session: Session) -> tuple[RuleSpec, ...]:
     Read at every call (a rule changed in the console applies to the next sale); only
     the specs of rows already seen are reused (:func:`_spec`).
     """
-    return tuple(_spec(tuple(row)) for row in session.execute(_RULES))
+    return tuple(_spec(tuple(row)) for row in driver_sql.returning(session, _RULES, [{}]))
 
 
 _RULE = m.TaxRule.__table__.c

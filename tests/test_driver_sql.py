@@ -1,0 +1,146 @@
+"""Statements run on PostgreSQL's driver (console.services.driver_sql) behave as the
+session's execution of the same statement: same rows and Python types, in the
+parameters' order, in the session's transaction, with the engine's events and
+SQLAlchemy's exceptions. Run on PostgreSQL whatever the run's backend (the driver path
+exists only there), and on the run's backend for the fallback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import event, exc, insert, select
+
+from console import models as m
+from console.models.audit import AuditEvent
+from console.services import driver_sql
+from console.services.row_inserts import _insert_returning
+
+from . import tax_data
+from .conftest import build_app, close_app, make_database_url, require_postgres
+
+ORDERS = m.Order.__table__
+_KEYS = iter("DEFGHIJKLMNOP")  # make_seller's one-letter keys, one per seller
+
+
+@pytest.fixture(scope="module")
+def pg_app(tmp_path_factory):
+    require_postgres()
+    url = make_database_url("postgresql", tmp_path_factory)
+    application = build_app(url)
+    yield application
+    close_app(application, url)
+
+
+def _seller(app) -> tuple[int, int]:
+    """A new seller's id and a buyer's."""
+    from console.extensions import db
+
+    with app.app_context():
+        seller = tax_data.make_seller(db.session, next(_KEYS), "BI-GI", vat=True)
+        buyer = m.Buyer(kind=m.BuyerKind.CONSUMER, name="Client de passage")
+        db.session.add(buyer)
+        db.session.commit()
+        return seller.id, buyer.id
+
+
+def _orders(parties: tuple[int, int]) -> list[dict]:
+    placed = dt.datetime(2026, 3, 4, 9, 30, tzinfo=dt.UTC)
+    return [
+        {
+            "reference": f"DRV-{uuid.uuid4().hex[:10]}",
+            "seller_id": parties[0],
+            "buyer_id": parties[1],
+            "placed_at": placed + dt.timedelta(hours=i),
+            "status": status,
+            "is_export": i == 1,
+            "payment_method": m.PaymentMethod.OTHER,
+            "prices_include_tax": True,
+        }
+        for i, status in enumerate((m.OrderStatus.DELIVERED, m.OrderStatus.PLACED))
+    ]
+
+
+def _as_read(session, order_ids: list[int]) -> list[tuple]:
+    rows = session.execute(select(*ORDERS.c).where(ORDERS.c.id.in_(order_ids))).all()
+    by_id = {row.id: tuple(row) for row in rows}
+    return [by_id[i] for i in order_ids]
+
+
+@pytest.mark.parametrize("where", ["pg_app", "app"])
+def test_rows_returned_are_the_rows_stored_with_their_python_types_in_order(request, where):
+    from console.extensions import db
+
+    app = request.getfixturevalue(where)
+    params = _orders(_seller(app))
+    with app.app_context():
+        returned = driver_sql.returning(db.session, _insert_returning(ORDERS), params)
+        db.session.commit()
+        assert [row[1] for row in returned] == [p["reference"] for p in params]
+        assert returned == _as_read(db.session, [row[0] for row in returned])
+        statuses = [row[ORDERS.c.keys().index("status")] for row in returned]
+        assert statuses == [m.OrderStatus.DELIVERED, m.OrderStatus.PLACED]
+        placed = returned[0][ORDERS.c.keys().index("placed_at")]
+        assert placed == params[0]["placed_at"] and placed.tzinfo is not None
+
+
+def test_it_runs_in_the_session_transaction_with_the_engine_events(pg_app):
+    from console.extensions import db
+
+    params = _orders(_seller(pg_app))
+    seen: list[str] = []
+    with pg_app.app_context():
+        listener = lambda *args: seen.append(args[2])  # noqa: E731 - (conn, cursor, statement…)
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            driver_sql.returning(db.session, _insert_returning(ORDERS), params)
+            driver_sql.execute(
+                db.session,
+                insert(AuditEvent.__table__),
+                [
+                    {
+                        "at": dt.datetime.now(dt.UTC),
+                        "user_id": None,
+                        "username": "test",
+                        "source": "cli",
+                        "table_name": "sale_order",
+                        "row_id": 0,
+                        "action": "insert",
+                        "changes": {"note": "é", "n": i},
+                    }
+                    for i in range(2)
+                ],
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert [s.split()[0:3] for s in seen] == [
+            ["INSERT", "INTO", "sale_order"],
+            ["INSERT", "INTO", "audit_event"],
+        ]
+        stored = db.session.scalars(
+            select(AuditEvent.changes).where(AuditEvent.username == "test")
+        ).all()
+        assert sorted(c["n"] for c in stored) == [0, 1] and stored[0]["note"] == "é"
+        db.session.rollback()
+        references = [p["reference"] for p in params]
+        assert not db.session.scalars(
+            select(ORDERS.c.id).where(ORDERS.c.reference.in_(references))
+        ).all()
+        assert not db.session.scalars(
+            select(AuditEvent.id).where(AuditEvent.username == "test")
+        ).all()
+
+
+def test_a_constraint_refusal_is_sqlalchemys_integrity_error(pg_app):
+    from console.extensions import db
+
+    params = _orders(_seller(pg_app))[:1]
+    with pg_app.app_context():
+        driver_sql.returning(db.session, _insert_returning(ORDERS), params)
+        with pytest.raises(exc.IntegrityError):
+            driver_sql.returning(db.session, _insert_returning(ORDERS), params)
+        db.session.rollback()
+        assert not db.session.scalars(
+            select(ORDERS.c.id).where(ORDERS.c.reference == params[0]["reference"])
+        ).all()
