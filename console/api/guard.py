@@ -39,7 +39,7 @@ from console.extensions import db
 from console.models.types import utcnow
 from console.security.policy import client_allows
 from console.services import driver_sql
-from console.services.api_clients import authenticate, key_id_of
+from console.services.api_clients import Caller, authenticate, key_id_of, note_call
 from console.services.audit import Actor, acting_as
 from console.services.facts_pending import schedule_refresh
 from console.services.refusals import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, Refusal, Refused
@@ -50,8 +50,6 @@ RESOURCE = "IntegrationApi"
 STATUS_OF = {INVALID: 422, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409}
 KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
-# Writes the last-used time at most once a minute: a busy client must not queue on its own row.
-LAST_USED_EVERY_S = 60
 
 
 @dataclass
@@ -242,7 +240,7 @@ def _take_key(dialect: str):
     )
 
 
-def _idempotent(client: m.ApiClient, key: str, run: Callable[[], Answer]) -> Answer:
+def _idempotent(client: Caller, key: str, run: Callable[[], Answer]) -> Answer:
     """Run a write once per (client, key); a retry gets the first answer."""
     request_hash = _request_hash(request.get_data(cache=True))
     # Take the key first, in one statement: it waits for a concurrent holder of the key
@@ -307,15 +305,6 @@ def _audit(client_id: int | None, key: str | None, answer: Answer) -> None:
         db.session.execute(_LOG_CALL, call)
 
 
-def _touch(client: m.ApiClient) -> None:
-    now = utcnow()
-    if (
-        client.last_used_at is None
-        or (now - client.last_used_at).total_seconds() > LAST_USED_EVERY_S
-    ):
-        client.last_used_at = now
-
-
 def client_endpoint(permission: str, *, writes: bool = False, schema: type[Schema] | None = None):
     """Guard an integration endpoint: ``fn(self, client, payload, **url_args) -> Answer``."""
 
@@ -336,7 +325,7 @@ def client_endpoint(permission: str, *, writes: bool = False, schema: type[Schem
                 if writes:
                     key = _key()
                 payload = _body(schema) if schema is not None else None
-                _touch(client)
+                note_call(db.session, client, utcnow())
 
                 def run() -> Answer:
                     with acting_as(Actor(None, f"api:{client.name}"[:80], "api")):

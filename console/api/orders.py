@@ -19,6 +19,7 @@ from sqlalchemy import select
 from console import models as m
 from console.extensions import db
 from console.services import orders as order_service
+from console.services.api_clients import Caller
 from console.services.payments import METHODS, order_amounts, paid_so_far, record_payment
 from console.services.returns import return_goods
 from console.services.tax.engine import RuleSpec
@@ -31,7 +32,7 @@ _ERRORS = {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"
 METHOD_NAMES = {method: name for name, method in reversed(METHODS.items())}
 
 
-def writer_of(client: m.ApiClient) -> order_service.Writer:
+def writer_of(client: Caller) -> order_service.Writer:
     """Who writes: a tablet only for its cooperative, the storefront for any seller."""
     cooperative = client.cooperative_id if client.kind == m.ApiClientKind.TABLET else None
     return order_service.Writer(client.id, cooperative)

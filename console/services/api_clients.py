@@ -13,16 +13,18 @@ transaction (console.services.inventory calls it).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
+from console.services import driver_sql
 from console.services.refusals import Refusal, Refused
 
 TOKEN_PREFIX = "isk_"
@@ -160,23 +162,54 @@ def revoke_device_clients(session: Session, device: m.Device, event: str) -> lis
     return list(clients)
 
 
-# Built once: every API call runs it.
-_BY_KEY_ID = select(m.ApiClient).where(m.ApiClient.key_id == bindparam("key_id"))
+@dataclass(frozen=True)
+class Caller:
+    """An active client that presented its token: what a call needs of it (no ORM object)."""
+
+    id: int
+    name: str
+    kind: m.ApiClientKind
+    cooperative_id: int | None
+    last_used_at: dt.datetime | None
 
 
-def authenticate(session: Session, token: str | None) -> m.ApiClient | None:
+# Built once: every API call runs them (on PostgreSQL's driver, console.services.driver_sql).
+_CLIENT = m.ApiClient.__table__.c
+_BY_KEY_ID = select(
+    _CLIENT.id, _CLIENT.name, _CLIENT.kind, _CLIENT.cooperative_id, _CLIENT.last_used_at,
+    _CLIENT.state, _CLIENT.secret_hash,
+).where(_CLIENT.key_id == bindparam("key_id"))  # fmt: skip
+_USED = (
+    update(m.ApiClient.__table__)
+    .where(_CLIENT.id == bindparam("caller_id"))
+    .values(last_used_at=bindparam("used_at"))
+)
+# The last call's time is written at most once a minute: a busy client must not queue on
+# its own row.
+LAST_USED_EVERY_S = 60
+
+
+def authenticate(session: Session, token: str | None) -> Caller | None:
     """The active client a token belongs to, or None (unknown, wrong secret, revoked)."""
     if not token or not token.startswith(TOKEN_PREFIX) or "." not in token:
         return None
     key_id, _, secret = token[len(TOKEN_PREFIX) :].partition(".")
     if not key_id or not secret or len(key_id) > 32:
         return None
-    client = session.scalars(_BY_KEY_ID, {"key_id": key_id}).first()
-    if client is None or not hmac.compare_digest(client.secret_hash, _hash(secret)):
+    found = driver_sql.returning(session, _BY_KEY_ID, [{"key_id": key_id}])
+    if not found:
         return None
-    if client.state != m.ApiClientState.ACTIVE:
+    client_id, name, kind, cooperative_id, last_used_at, state, secret_hash = found[0]
+    if not hmac.compare_digest(secret_hash, _hash(secret)) or state != m.ApiClientState.ACTIVE:
         return None
-    return client
+    return Caller(client_id, name, kind, cooperative_id, last_used_at)
+
+
+def note_call(session: Session, caller: Caller, now: dt.datetime) -> None:
+    """Record the client's last call (in the caller's transaction), at most once a minute."""
+    last = caller.last_used_at
+    if last is None or (now - last).total_seconds() > LAST_USED_EVERY_S:
+        driver_sql.execute(session, _USED, {"caller_id": caller.id, "used_at": now})
 
 
 def key_id_of(token: str | None) -> str | None:
