@@ -224,7 +224,9 @@ class DashboardWatcher:
         self.ready, self.start, self.stop = context.Event(), context.Event(), context.Event()
         self.answers, theirs = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=_watch, args=(url, self.ready, self.start, self.stop, theirs), daemon=True
+            target=_watch,
+            args=(url, self.ready, self.start, self.stop, theirs, os.getpid()),
+            daemon=True,
         )
         self.process.start()
         if not self.ready.wait(600):
@@ -242,8 +244,21 @@ class DashboardWatcher:
         return seen
 
 
-def _watch(url: str, ready, start, stop, answers) -> None:
+def _exit_with(parent: int) -> None:
+    """End this process when ``parent`` is gone: a bench killed mid-run must not leave its
+    dashboards' process polling the database (it held sessions open in a transaction)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _watch(url: str, ready, start, stop, answers, parent: int) -> None:
     """The watcher process: sends its database backends, then what it measured."""
+    _exit_with(parent)
     from console import create_app
     from console.extensions import db
 
