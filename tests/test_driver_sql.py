@@ -144,3 +144,26 @@ def test_a_constraint_refusal_is_sqlalchemys_integrity_error(pg_app):
         assert not db.session.scalars(
             select(ORDERS.c.id).where(ORDERS.c.reference == params[0]["reference"])
         ).all()
+
+
+def test_an_update_with_python_onupdate_values_is_refused_and_writes_nothing(pg_app):
+    """The driver path does not compute ``onupdate`` values: such an update is refused
+    before anything is sent (the session's execution computes them)."""
+    from sqlalchemy import bindparam, update
+
+    from console.extensions import db
+    from console.models.mevente import MeventeThreshold
+
+    table = MeventeThreshold.__table__
+    with pg_app.app_context():
+        row = MeventeThreshold(note="avant")
+        db.session.add(row)
+        db.session.commit()
+        with pytest.raises(ValueError, match="onupdate"):
+            driver_sql.execute(
+                db.session,
+                update(table).where(table.c.id == bindparam("row_id")).values(note="après"),
+                {"row_id": row.id},
+            )
+        db.session.rollback()
+        assert db.session.scalar(select(table.c.note).where(table.c.id == row.id)) == "avant"

@@ -16,8 +16,9 @@ through :func:`execute` and :func:`returning`:
 * returned rows go through the types' result processors, as SQLAlchemy returns them.
 
 Elsewhere (SQLite) the session executes the same statement: same rows, same effects.
-Not for ORM entities, expanding ``IN`` parameters or statements whose text depends on
-the values; those stay with ``session.execute``.
+Not for ORM entities, expanding ``IN`` parameters, statements whose text depends on the
+values, or updates of columns with a Python ``onupdate`` (refused); those stay with
+``session.execute``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class _Compiled:
 @functools.lru_cache(maxsize=512)
 def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    if compiled.update_prefetch:  # Python-side onupdate values: the session computes them
+        raise ValueError(f"driver_sql : une mise à jour avec valeurs « onupdate » ({statement}).")
     return _Compiled(
         sql=compiled.string,
         construct=compiled.construct_params,
