@@ -16,6 +16,7 @@ from console import models as m
 from console.models.audit import AuditEvent
 from console.services import driver_sql
 from console.services.row_inserts import _insert_returning
+from console.services.tax.stamping import load_rules
 
 from . import tax_data
 from .conftest import build_app, close_app, make_database_url, require_postgres
@@ -167,3 +168,25 @@ def test_an_update_with_python_onupdate_values_is_refused_and_writes_nothing(pg_
             )
         db.session.rollback()
         assert db.session.scalar(select(table.c.note).where(table.c.id == row.id)) == "avant"
+
+
+def test_a_read_sees_the_sessions_own_pending_changes_as_session_execute_does(pg_app):
+    from console.extensions import db
+
+    with pg_app.app_context():
+        before = len(load_rules(db.session))
+        rule = db.session.scalars(select(m.TaxRule)).first()
+        db.session.add(
+            m.TaxRule(
+                code="TEST-DRV",
+                name="Règle d'essai",
+                kind=rule.kind,
+                base=rule.base,
+                rate=rule.rate,
+                valid_from=dt.date(2026, 1, 1),
+                legal_reference="essai",
+            )
+        )
+        assert len(load_rules(db.session)) == before + 1
+        db.session.rollback()
+        assert len(load_rules(db.session)) == before

@@ -10,6 +10,8 @@ through :func:`execute` and :func:`returning`:
 * each parameter set is built as SQLAlchemy builds it: the statement's own bound values
   (``construct_params``), the Python defaults of the columns left out, then the types'
   bind processors (enums, booleans, UTC datetimes, JSON);
+* a statement that returns rows first flushes the session (when it autoflushes), as
+  ``session.execute`` does, so a read sees the session's own pending changes;
 * it is sent on the session's own connection, in its transaction, with the engine's
   ``before_cursor_execute`` / ``after_cursor_execute`` events (slow-query log, query
   counts) and SQLAlchemy's exception classes (``IntegrityError``…);
@@ -101,6 +103,8 @@ def returning(session: Session, statement: ClauseElement, params: Sequence[Mappi
     if not _on_driver(session):
         params = list(params)
         return session.execute(statement, params[0] if len(params) == 1 else params).all()
+    if session.autoflush:
+        session.flush()  # as session.execute would: a read sees the session's own changes
     return _run(session, statement, list(params), want_rows=True)
 
 
