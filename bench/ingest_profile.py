@@ -27,8 +27,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .common import Dataset
-from .ingest import _body, _catalogue, _clients
+from .common import ROOT, Dataset
+from .ingest import ORDERS_PATH, _body, _catalogue, _clients
 from .table import Row, heading, number, timing_row
 
 ORDERS = int(os.environ.get("ISOKO_BENCH_PROFILE_N") or 200)
@@ -74,11 +74,11 @@ def _by_package(stats: pstats.Stats) -> str:
     """Own CPU time by package (sqlalchemy, psycopg, console, …): where a request's time goes."""
     own: dict[str, float] = {}
     for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
-        parts = Path(filename).parts
-        if "site-packages" in parts:
-            package = parts[parts.index("site-packages") + 1]
-        elif "work" in parts and len(parts) > parts.index("work") + 2:
-            package = parts[parts.index("work") + 2]  # the project's own top-level folder
+        path = Path(filename)
+        if "site-packages" in path.parts:
+            package = path.parts[path.parts.index("site-packages") + 1]
+        elif path.is_relative_to(ROOT):
+            package = path.relative_to(ROOT).parts[0]  # the project's own top-level folder
         else:
             package = "python" if filename.startswith(("/", "<frozen")) else filename
         own[package] = own.get(package, 0.0) + tottime
@@ -100,17 +100,13 @@ def measure(app, data: Dataset, repeat: int) -> list[Row]:
 
     def create() -> None:
         key, body = str(uuid.uuid4()), _body(rng, catalogue)
-        response = client.post(
-            "/api/v1/integration/orders", json=body, headers=headers | {"Idempotency-Key": key}
-        )
+        response = client.post(ORDERS_PATH, json=body, headers=headers | {"Idempotency-Key": key})
         if response.status_code != 201:
             raise RuntimeError(f"commande refusée : {response.status_code} {response.json}")
         sent.append((key, body))
 
     def replay(key: str, body: dict) -> None:
-        response = client.post(
-            "/api/v1/integration/orders", json=body, headers=headers | {"Idempotency-Key": key}
-        )
+        response = client.post(ORDERS_PATH, json=body, headers=headers | {"Idempotency-Key": key})
         if response.status_code != 201 or response.headers.get("Idempotent-Replayed") != "true":
             raise RuntimeError(f"rejeu inattendu : {response.status_code}")
 
