@@ -400,9 +400,7 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
                 ISOKO_API_RATE_LIMIT="1000000 per minute",
             )
             env.pop("ISOKO_PROXY_COUNT", None)
-            gunicorn = gunicorn_service(
-                env, workdir, port, workers=int(os.environ.get("ISOKO_WORKERS") or 4)
-            )
+            gunicorn = gunicorn_service(env, workdir, port)  # as deployed
             gunicorn.start()
             try:
                 base_url = f"http://127.0.0.1:{port}"

@@ -161,9 +161,12 @@ def app_environment(database_url: str, redis_url: str, workdir: Path, **extra: s
     )
 
 
-def gunicorn_service(env: dict, workdir: Path, port: int, workers: int) -> Service:
-    """gunicorn with deploy/gunicorn.conf.py, bound to 127.0.0.1 only."""
-    env = env | {"ISOKO_BIND": f"127.0.0.1:{port}", "ISOKO_WORKERS": str(workers)}
+def gunicorn_service(env: dict, workdir: Path, port: int, workers: int | None = None) -> Service:
+    """gunicorn with deploy/gunicorn.conf.py, bound to 127.0.0.1 only; ``workers`` overrides
+    the deployed number (None: the configuration's own, or ``ISOKO_WORKERS`` if set)."""
+    env = env | {"ISOKO_BIND": f"127.0.0.1:{port}"}
+    if workers is not None:
+        env["ISOKO_WORKERS"] = str(workers)
     command = [
         str(VENV_BIN / "gunicorn"),
         "-c",
