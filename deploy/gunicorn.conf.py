@@ -3,13 +3,15 @@
 import os
 
 bind = os.environ.get("ISOKO_BIND", "127.0.0.1:8080")
-# One worker per core (two at least), three threads each: a request is mostly Python (the database
-# answers in about a millisecond), so more processes and threads than cores only add
-# switching. Measured by `python -m bench --only ingest` (20 API clients, 2 cores, same
-# database, alternate runs): 2 x 3 used 7.0-7.2 ms of gunicorn CPU per order where the
-# former 4 x 4 used 8.0-8.1 (2 x 2: 7.9, 2 x 4: 7.4, 3 x 2: 7.7), and wrote 170-179
-# orders/s against 157-158. Reports are rendered by the RQ workers, not here.
-workers = int(os.environ.get("ISOKO_WORKERS", max(2, len(os.sched_getaffinity(0)))))
+# One worker per core this process may use (two at least), three threads each: a request
+# is mostly Python (the database answers in about a millisecond), so more processes and
+# threads than cores only add switching. Measured by `python -m bench --only ingest`
+# (20 API clients, 2 cores, same database, alternate runs): 2 x 3 used 7.0-7.2 ms of
+# gunicorn CPU per order where the former 4 x 4 used 8.0-8.1 (2 x 2: 7.9, 2 x 4: 7.4,
+# 3 x 2: 7.7), and wrote 170-179 orders/s against 157-158. Reports are rendered by the
+# RQ workers, not here.
+_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+workers = int(os.environ.get("ISOKO_WORKERS", max(2, _cores or 1)))
 worker_class = "gthread"
 threads = int(os.environ.get("ISOKO_THREADS", 3))
 # A synchronous PDF must not hold a worker forever; large reports run in the RQ worker.
