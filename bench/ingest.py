@@ -453,6 +453,7 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
     dashboards_ms = seen.get("cpu_s", 0) * 1000 / written
     cores = len(os.sched_getaffinity(0))
     capacity = cores * 1000 / max(app_cpu + db_cpu + dashboards_ms, 1e-9)
+    rate = len(tally.answers) / seconds
     busy_ms, quiet_ms = seen.get("busy") or [float("nan")], seen.get("quiet") or [float("nan")]
     failures = seen.get("failures") or []
     statuses = ", ".join(f"{status}: {number(n)}" for status, n in sorted(tally.statuses.items()))
@@ -509,15 +510,15 @@ def _measure(app, data: Dataset, drill: bool) -> list[Row]:
             "",
             None,
             "CPU seconds used during the run ÷ orders written: what bounds the rate on "
-            "2 cores, and the figure a shared machine disturbs least; on the same cores the "
-            f"20 clients used {number(bench_ms, 1)} ms more per order and the dashboards "
+            f"{cores} cores, and the figure a shared machine disturbs least; on the same cores "
+            f"the {CLIENTS} clients used {number(bench_ms, 1)} ms more per order and the dashboards "
             f"{number(dashboards_ms, 1)} ms",
         ),
         Row(
             f"what the server's CPU allows on {cores} cores",
             f"{number(capacity)} orders/s",
-            f"{number(len(tally.answers) / seconds)} orders/s",
-            capacity / max(len(tally.answers) / seconds, 1e-9),
+            f"{number(rate)} orders/s",
+            capacity / max(rate, 1e-9),
             f"{cores} cores ÷ (gunicorn + PostgreSQL + the dashboards' CPU per order): the "
             "rate if the load generator, which stands for the storefront and the tablets, ran "
             "on machines of its own; baseline: the rate measured here. During the run the "
