@@ -190,3 +190,58 @@ def test_a_read_sees_the_sessions_own_pending_changes_as_session_execute_does(pg
         assert len(load_rules(db.session)) == before + 1
         db.session.rollback()
         assert len(load_rules(db.session)) == before
+
+
+def test_several_rows_go_as_one_statement_per_page_and_come_back_in_their_order(
+    pg_app, monkeypatch
+):
+    """Several rows are one INSERT with a VALUES row each (not psycopg's executemany), by
+    pages: seven rows with pages of three are three statements, and the rows returned are
+    in the parameters' order, as stored."""
+    from console.extensions import db
+
+    parties = _seller(pg_app)
+    params = [
+        dict(order, reference=f"{order['reference']}-{i}")
+        for i in range(4)
+        for order in _orders(parties)
+    ][:7]
+    monkeypatch.setattr(driver_sql, "PAGE_ROWS", 3)
+    sent: list[tuple[str, bool]] = []
+    with pg_app.app_context():
+        listener = lambda conn, cursor, sql, p, ctx, many: sent.append((sql, many))  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            returned = driver_sql.returning(db.session, _insert_returning(ORDERS), params)
+            driver_sql.execute(
+                db.session,
+                insert(AuditEvent.__table__),
+                [
+                    {
+                        "at": dt.datetime.now(dt.UTC),
+                        "user_id": None,
+                        "username": "test-pages",
+                        "source": "cli",
+                        "table_name": "sale_order",
+                        "row_id": row[0],
+                        "action": "insert",
+                        "changes": {"n": i},
+                    }
+                    for i, row in enumerate(returned)
+                ],
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert [many for _, many in sent] == [False] * 6
+        assert [sql.count("VALUES") and sql.split()[2] for sql, _ in sent] == ["sale_order"] * 3 + [
+            "audit_event"
+        ] * 3
+        assert [row[1] for row in returned] == [p["reference"] for p in params]
+        assert returned == _as_read(db.session, [row[0] for row in returned])
+        events = db.session.execute(
+            select(AuditEvent.row_id, AuditEvent.changes).where(AuditEvent.username == "test-pages")
+        ).all()
+        assert sorted((e.changes["n"], e.row_id) for e in events) == [
+            (i, row[0]) for i, row in enumerate(returned)
+        ]
+        db.session.rollback()
