@@ -245,3 +245,33 @@ def test_several_rows_go_as_one_statement_per_page_and_come_back_in_their_order(
             (i, row[0]) for i, row in enumerate(returned)
         ]
         db.session.rollback()
+
+
+@pytest.mark.parametrize("where", ["pg_app", "app"])
+def test_a_row_read_as_a_detached_entity_holds_its_columns_and_never_loads_more(request, where):
+    """console.services.row_reads: the seller read as a plain row has every column the
+    session reads, belongs to no session, and reading a relationship it was not given
+    raises instead of querying (or answering an empty list)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    from console.extensions import db
+    from console.services import row_reads
+
+    app = request.getfixturevalue(where)
+    seller_id, _ = _seller(app)
+    with app.app_context():
+        dialect = db.session.get_bind().dialect.name
+        table = m.Cooperative.__table__
+        statement = select(*row_reads.columns(m.Cooperative)).where(
+            row_reads.id_among(table.c.id, dialect)
+        )
+        [row] = driver_sql.returning(db.session, statement, [{"ids": [seller_id, 2**31 - 1]}])
+        seller = row_reads.detached(m.Cooperative, row)
+        stored = db.session.get(m.Cooperative, seller_id)
+        mapper = inspect(m.Cooperative)
+        keys = [mapper.get_property_by_column(column).key for column in table.c]
+        assert [getattr(seller, key) for key in keys] == [getattr(stored, key) for key in keys]
+        assert inspect(seller).detached and seller not in db.session
+        with pytest.raises(DetachedInstanceError):
+            _ = seller.value_chains

@@ -14,16 +14,18 @@ franc (console.services.money), or the line is refused: no other tolerance.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
+from console.services import driver_sql, row_reads
 from console.services.ebms_outbox import enqueue_cancellation, invoice_message
 from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
@@ -63,18 +65,31 @@ _BUYER_ID = (
     .limit(1)
     .scalar_subquery()
 )
-# The seller's columns only: its value chains (loaded with it by default) are not needed.
-_SELLER = (
-    select(m.Cooperative, _BUYER_ID)
-    .options(lazyload(m.Cooperative.value_chains))
-    .where(m.Cooperative.id == bindparam("seller_id"))
+# The seller's columns (console.services.row_reads: detached rows, not ORM loading).
+_SELLER = select(*row_reads.columns(m.Cooperative), _BUYER_ID).where(
+    m.Cooperative.__table__.c.id == bindparam("seller_id")
 )
-_LISTINGS = (
-    select(m.Listing)
-    .options(joinedload(m.Listing.product))
-    .where(m.Listing.id.in_(bindparam("ids", expanding=True)))
-)
-_PRODUCTS = select(m.Product).where(m.Product.id.in_(bindparam("ids", expanding=True)))
+_PRODUCT_COLUMNS = row_reads.columns(m.Product)
+_LISTING_COLUMNS = row_reads.columns(m.Listing)
+
+
+@functools.cache
+def _products(dialect: str):
+    """The products of a list of ids (built once per dialect)."""
+    return select(*_PRODUCT_COLUMNS).where(row_reads.id_among(m.Product.__table__.c.id, dialect))
+
+
+@functools.cache
+def _listings(dialect: str):
+    """The listings of a list of ids, each with its product (built once per dialect)."""
+    listing = m.Listing.__table__
+    return (
+        select(*_LISTING_COLUMNS, *_PRODUCT_COLUMNS)
+        .join(m.Product.__table__, m.Product.__table__.c.id == listing.c.product_id)
+        .where(row_reads.id_among(listing.c.id, dialect))
+    )
+
+
 COUNTER_CUSTOMER = "Client de passage"
 
 
@@ -154,12 +169,14 @@ def check_request(
 ) -> Checked:
     """Resolve the seller, products and listings; every refusal at once (403 for another seller)."""
     buyer = _named_buyer(request.buyer)
-    seller, buyer_id = session.execute(
+    found = driver_sql.returning(
+        session,
         _SELLER,
-        {"seller_id": request.seller_id, "buyer_kind": buyer.kind, "buyer_name": buyer.name},
-    ).first() or (None, None)
-    if seller is None:
+        [{"seller_id": request.seller_id, "buyer_kind": buyer.kind, "buyer_name": buyer.name}],
+    )
+    if not found:
         raise refuse("seller_id", request.seller_id, "Vendeur inconnu.", NOT_FOUND)
+    seller, buyer_id = row_reads.detached(m.Cooperative, found[0][:-1]), found[0][-1]
     if writer.cooperative_id is not None and seller.id != writer.cooperative_id:
         raise refuse(
             "seller_id",
@@ -247,18 +264,24 @@ class References:
 def _references(session: Session, lines: Sequence[LineRequest]) -> References:
     product_ids = {line.product_id for line in lines if line.product_id is not None}
     listing_ids = {line.listing_id for line in lines if line.listing_id is not None}
-    listings = (
-        {listing.id: listing for listing in session.scalars(_LISTINGS, {"ids": list(listing_ids)})}
-        if listing_ids
-        else {}
-    )
+    dialect = session.get_bind().dialect.name
+    listings: dict[int, m.Listing] = {}
+    if listing_ids:
+        width = len(_LISTING_COLUMNS)
+        for row in driver_sql.returning(
+            session, _listings(dialect), [{"ids": sorted(listing_ids)}]
+        ):
+            product = row_reads.detached(m.Product, row[width:])
+            listing = row_reads.detached(m.Listing, row[:width], {"product": product})
+            listings[listing.id] = listing
     product_ids -= {listing.product_id for listing in listings.values()}
     products = {listing.product.id: listing.product for listing in listings.values()}
     if product_ids:
-        products |= {
-            product.id: product
-            for product in session.scalars(_PRODUCTS, {"ids": list(product_ids)})
-        }
+        for row in driver_sql.returning(
+            session, _products(dialect), [{"ids": sorted(product_ids)}]
+        ):
+            product = row_reads.detached(m.Product, row)
+            products[product.id] = product
     return References(products, listings)
 
 
