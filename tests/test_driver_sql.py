@@ -275,3 +275,28 @@ def test_a_row_read_as_a_detached_entity_holds_its_columns_and_never_loads_more(
         assert inspect(seller).detached and seller not in db.session
         with pytest.raises(DetachedInstanceError):
             _ = seller.value_chains
+
+
+def test_an_upsert_of_several_rows_goes_row_by_row_and_writes_each(pg_app):
+    """An upsert has no repeatable VALUES row (one ON CONFLICT clause for all rows): its
+    rows go by executemany of the plain statement, each written."""
+    from console.extensions import db
+    from console.services.facts_pending import _mark_days
+
+    days = [dt.date(2031, 1, 1), dt.date(2031, 1, 2)]
+    at = dt.datetime(2031, 1, 3, tzinfo=dt.UTC)
+    sent: list[tuple[str, bool]] = []
+    table = m.FactPendingDay.__table__
+    with pg_app.app_context():
+        listener = lambda conn, cursor, sql, p, ctx, many: sent.append((sql, many))  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            driver_sql.execute(
+                db.session, _mark_days("postgresql"), [{"day": d, "requested_at": at} for d in days]
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert [many for _, many in sent] == [True] and "imp_sen" not in sent[0][0]
+        stored = db.session.scalars(select(table.c.day).where(table.c.day.in_(days))).all()
+        assert sorted(stored) == days
+        db.session.rollback()

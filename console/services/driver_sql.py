@@ -97,13 +97,16 @@ def _compile(
     )
     if compiled.update_prefetch:  # Python-side onupdate values: the session computes them
         raise ValueError(f"driver_sql : une mise à jour avec valeurs « onupdate » ({statement}).")
+    rows = _values_rows(compiled) if many else None
+    if many and rows is None:  # no repeatable row: executemany of the plain statement
+        return _compile(statement, dialect, keys)
     return _Compiled(
         sql=compiled.string,
         construct=compiled.construct_params,
         processors=tuple(compiled._bind_processors.items()),
         prefetch=tuple(compiled.insert_prefetch),
         results=tuple(entry.type for entry in compiled._result_columns),
-        rows=_values_rows(compiled) if many else None,
+        rows=rows,
     )
 
 
