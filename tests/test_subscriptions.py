@@ -108,9 +108,13 @@ def run_schedule(app, now=NOW):
 
 
 def runs_of(db_session, subscription_id: int) -> list[m.SubscriptionRun]:
+    """The subscription's runs in the order they were made: without ORDER BY, PostgreSQL
+    returns a row rewritten by an UPDATE (pending, then sent) wherever its new version lies."""
     db_session.expire_all()
     return db_session.scalars(
-        select(m.SubscriptionRun).where(m.SubscriptionRun.subscription_id == subscription_id)
+        select(m.SubscriptionRun)
+        .where(m.SubscriptionRun.subscription_id == subscription_id)
+        .order_by(m.SubscriptionRun.id)
     ).all()
 
 
