@@ -43,7 +43,7 @@ def queue_invoices(url: str, count: int) -> int:
     from console import create_app
     from console.extensions import db
     from console.models.ebms import InvoiceMessage
-    from console.services.ebms_outbox import enqueue_placed_since
+    from console.services.ebms.outbox import enqueue_placed_since
 
     from .common import bench_config
 
@@ -184,7 +184,7 @@ def throughput(args) -> None:
     from console.ebms.client import EbmsClient, EbmsSettings
     from console.ebms.faults import Faults
     from console.ebms.sandbox import EbmsSandbox
-    from console.services.ebms_transmission import RetryPolicy, drain
+    from console.services.ebms.transmission import RetryPolicy, drain
 
     data = _dataset(args, "ebms")
     try:

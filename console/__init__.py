@@ -67,7 +67,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from console.extensions import db, migrate
     from console.security.headers import install_security_headers
     from console.services.audit import install_audit_listener
-    from console.services.ebms_tin import install_tin_listener
+    from console.services.ebms.tin import install_tin_listener
     from console.translations import install_translations
 
     install_translations(app)  # before AppBuilder: it loads the catalogues once

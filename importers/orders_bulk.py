@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from console.services.ebms_outbox import enqueue_orders
+from console.services.ebms.outbox import enqueue_orders
 
 from .batches import record_bulk_audit, record_trace
 from .cells import is_blank

@@ -142,7 +142,7 @@ def test_order_page_shows_obr_number_date_and_signature(app, messages):
 def test_check_tin_action_asks_obr_now_and_keeps_the_answer(app, messages):
     from console.ebms.sandbox import EbmsSandbox
     from console.extensions import db
-    from console.services.ebms_tin import latest_check
+    from console.services.ebms.tin import latest_check
 
     _, order_id = messages["BI-GI", MessageState.REGISTERED]
     with app.app_context():

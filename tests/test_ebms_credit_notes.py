@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from console import models as m
 from console.ebms.client import EbmsClient
 from console.models.ebms import InvoiceMessage, MessageKind, MessageState
-from console.services import ebms_outbox as outbox
-from console.services.ebms_transmission import RetryPolicy, drain
+from console.services.ebms import outbox as outbox
+from console.services.ebms.transmission import RetryPolicy, drain
 from console.services.orders import ReturnLineRequest, Writer
 from console.services.returns import return_goods
 
@@ -126,7 +126,7 @@ def test_credit_note_waits_for_the_original_then_registers_against_it(app, db_se
 
 
 def test_credit_note_of_a_refused_invoice_waits_for_its_resend(app, db_session, sold, calm):
-    from console.services.ebms_transmission import resend
+    from console.services.ebms.transmission import resend
 
     credit = give_back(db_session, sold, (1, "1"))
     db_session.commit()

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from console import models as m
 from console.ebms.client import EbmsClient
 from console.models.ebms import InvoiceMessage, MessageKind, MessageState
-from console.services import ebms_outbox as outbox
-from console.services.ebms_transmission import RetryPolicy, drain, resend, transmit
+from console.services.ebms import outbox as outbox
+from console.services.ebms.transmission import RetryPolicy, drain, resend, transmit
 
 from .ebms_support import SYSTEM_ID, calm, sandbox, settings_for  # noqa: F401
 from .tax_data import local, make_order, make_seller
@@ -251,7 +251,7 @@ def test_credit_note_and_cancellation_follow_the_registered_invoice(app, db_sess
 
 
 def test_a_claimed_message_is_not_sent_twice_by_two_workers(app, db_session, world, calm):
-    from console.services.ebms_transmission import claim
+    from console.services.ebms.transmission import claim
 
     vat, _, _, buyer = world
     sale(db_session, vat, buyer)
@@ -265,7 +265,7 @@ def test_a_claimed_message_is_not_sent_twice_by_two_workers(app, db_session, wor
 
 
 def test_nif_entered_is_checked_with_obr_by_the_next_drain(app, db_session, world, calm):
-    from console.services.ebms_tin import latest_check
+    from console.services.ebms.tin import latest_check
 
     vat, plain, _, _ = world
     db_session.commit()

@@ -15,9 +15,9 @@ from console.ebms.client import EbmsClient
 from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from console.models.types import utcnow
 from console.security.scoping import NATIONAL, ProvinceScope
-from console.services import ebms_outbox as outbox
-from console.services import ebms_status
-from console.services.ebms_transmission import RetryPolicy, drain
+from console.services.ebms import outbox as outbox
+from console.services.ebms import status as ebms_status
+from console.services.ebms.transmission import RetryPolicy, drain
 from console.services.tax.leakage import EBMS_LATE, leakage_flags
 
 from .ebms_support import calm, sandbox, settings_for  # noqa: F401

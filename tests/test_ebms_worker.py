@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from console import models as m
 from console.models.ebms import InvoiceMessage, MessageState
-from console.services.ebms_outbox import enqueue_invoice
+from console.services.ebms.outbox import enqueue_invoice
 
 from .ebms_support import PASSWORD, SYSTEM_ID, calm, sandbox  # noqa: F401
 from .tax_data import local, make_order, make_seller

@@ -19,7 +19,7 @@ from console.models import AuditEvent, Cooperative, Province
 from console.models.types import utcnow
 from console.reference.loader import load_reference
 from console.services.audit import Actor, acting_as
-from console.services.ebms_outbox import enqueue_placed_since
+from console.services.ebms.outbox import enqueue_placed_since
 from console.services.periods import local_midnight_utc, today_local
 from console.services.sales import is_sale_status
 

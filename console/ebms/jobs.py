@@ -22,7 +22,7 @@ OFF = (
 
 def retry_policy(app: Flask):
     """The back-off settings of config.py."""
-    from console.services.ebms_transmission import RetryPolicy
+    from console.services.ebms.transmission import RetryPolicy
 
     return RetryPolicy(
         base_s=app.config["EBMS_RETRY_BASE_S"],
@@ -33,7 +33,7 @@ def retry_policy(app: Flask):
 
 def drain_now(app: Flask, wait_s: float = 0.0):
     """Send what is due with the app's settings; None when transmission is off."""
-    from console.services.ebms_transmission import drain
+    from console.services.ebms.transmission import drain
 
     settings = EbmsSettings.from_config(app.config)
     if settings is None:

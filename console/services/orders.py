@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.models.types import utcnow
 from console.services import driver_sql, row_reads
-from console.services.ebms_outbox import enqueue_cancellation, invoice_message
+from console.services.ebms.outbox import enqueue_cancellation, invoice_message
 from console.services.facts_pending import mark_day_pending
 from console.services.money import round_franc
 from console.services.refusals import CONFLICT, FORBIDDEN, NOT_FOUND, Refusal, Refused, refuse

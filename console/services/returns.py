@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.types import utcnow
-from console.services.ebms_outbox import enqueue_return
+from console.services.ebms.outbox import enqueue_return
 from console.services.money import half_up_div
 from console.services.orders import (
     FUTURE_SKEW,

@@ -86,7 +86,7 @@ def _province_2025(item: Cooperative):
 
 
 def _ebms_label(value) -> str:
-    from console.services.ebms_override import label_of
+    from console.services.ebms.override import label_of
 
     return label_of(value)
 
@@ -226,7 +226,7 @@ class CooperativeView(IsokoModelView):
     def check_tin(self, item):
         """Ask OBR's checkTIN about the cooperative's NIF now, and keep the answer."""
         from console.ebms.client import EbmsClient, EbmsSettings
-        from console.services.ebms_tin import check_now
+        from console.services.ebms.tin import check_now
 
         item = one_row(item)
         if item is None or not item.nif:
@@ -264,8 +264,8 @@ class CooperativeView(IsokoModelView):
     @permission_name("change_ebms_transmit")
     def ebms_transmit_form(self, pk):
         """Transmit to OBR whatever the rule says, never, or follow the setting (audited)."""
-        from console.services import ebms_override
-        from console.services.ebms_outbox import transmits
+        from console.services.ebms import override as ebms_override
+        from console.services.ebms.outbox import transmits
 
         cooperative = self._scoped_item(pk)
         form = EbmsTransmitForm(request.form)

@@ -17,7 +17,7 @@ from console.ebms.client import EbmsSettings
 from console.extensions import db
 from console.models.ebms import InvoiceMessage, MessageState
 from console.security.scoped_datamodel import ScopedSQLAInterface
-from console.services.ebms_transmission import resend
+from console.services.ebms.transmission import resend
 
 from .base import IsokoModelView
 

@@ -81,7 +81,7 @@ def _long_text(label, description=None) -> TextAreaField:
 class EbmsTransmitForm(DynamicForm):
     choice = SelectField(
         _("Transmission des factures à l'OBR (eBMS)"),
-        choices=[],  # filled by the view from console.services.ebms_override.CHOICES
+        choices=[],  # filled by the view from console.services.ebms.override.CHOICES
         validators=[Optional()],
         widget=Select2Widget(),
         validate_choice=False,

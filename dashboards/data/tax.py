@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services import ebms_status
+from console.services.ebms import status as ebms_status
 from console.services.periods import local_day, local_midnight_utc, month_start
 from console.services.tax.leakage import KIND_LABELS, leakage_flags
 from console.services.tax.reconciliation import lines_for_seller, seller_in_scope
@@ -317,7 +317,7 @@ def _live_leakage(
     return (result if limit is None else result.head(limit)).reset_index(drop=True)
 
 
-# -- OBR eBMS: where the sales' invoices stand (console.services.ebms_status) ---------------
+# -- OBR eBMS: where the sales' invoices stand (console.services.ebms.status) ---------------
 
 
 def _obr_where(filters: Filters) -> list:

@@ -9,7 +9,7 @@ from dash.exceptions import PreventUpdate
 
 from console.formatting import format_datetime, format_quantity
 from console.security.scoping import current_scope
-from console.services import ebms_status
+from console.services.ebms import status as ebms_status
 from console.services.money import format_francs, format_rate
 
 from .. import layout
@@ -358,7 +358,7 @@ register(
 )
 
 
-# -- OBR eBMS panel: definitions in console.services.ebms_status --------------------------
+# -- OBR eBMS panel: definitions in console.services.ebms.status --------------------------
 
 OBR_SERIES = (
     (ebms_status.REGISTERED, GREEN),

@@ -2,7 +2,7 @@
 auditor checks: seller, buyer, the stamped lines, net/tax/gross, and OBR's registered
 number, date and electronic signature with a QR code of the signature; « non transmise à
 l'OBR » plainly when OBR has not registered it. The figures are the stamped lines' own
-(never recomputed); where the invoice stands is :mod:`console.services.ebms_status`'s.
+(never recomputed); where the invoice stands is :mod:`console.services.ebms.status`'s.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.models.ebms import MessageState
-from console.services import ebms_status
+from console.services.ebms import status as ebms_status
 
 from ..parameters import ReportParameters
 from ..registry import ReportSpec

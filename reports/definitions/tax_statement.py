@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from console import models as m
 from console.security.scoping import apply_scope
-from console.services import ebms_status
+from console.services.ebms import status as ebms_status
 from console.services.periods import MONTH, QUARTER, to_local_naive
 from console.services.sales import is_sale
 from console.services.tax.leakage import leakage_flags

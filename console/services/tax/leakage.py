@@ -41,7 +41,7 @@ kinds=None) -> list[Flag]`` examines the Bujumbura months touching [start, end]
 ``ebms_late``
     Sales of a seller that transmits to OBR's eBMS whose invoice is not registered 24 h
     after the sale (pending, refused, or never written to the outbox), counted from the
-    start of transmission; the definitions are :mod:`console.services.ebms_status`'s. One
+    start of transmission; the definitions are :mod:`console.services.ebms.status`'s. One
     flag per seller and month; evidence: the order ids, the count by status and the tax.
 
 All thresholds are dated rows of ``tax_setting`` (see console.reference.tax_settings),
@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 from console import models as m
 from console.models.types import utcnow
 from console.security.scoping import ProvinceScope
-from console.services import ebms_status
+from console.services.ebms import status as ebms_status
 from console.services.money import format_francs, format_rate
 from console.services.periods import local_date, local_midnight_utc, period_of, today_local
 from console.services.tax.flags import (

@@ -45,8 +45,8 @@ from console.models.audit import AuditEvent
 from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from console.models.types import utcnow
 from console.services.audit import Actor, acting_as
-from console.services.ebms_payload import build_invoice, load_orders
-from console.services.ebms_tin import check_pending
+from console.services.ebms.payload import build_invoice, load_orders
+from console.services.ebms.tin import check_pending
 from console.services.periods import BUJUMBURA
 
 ACTOR = Actor(None, "eBMS", "worker")

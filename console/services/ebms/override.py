@@ -1,7 +1,7 @@
 """The Admin's per-seller override of the eBMS transmission rule (``Cooperative.ebms_transmit``).
 
 Three choices: transmit whatever the rule says, never transmit, or follow the configured
-rule (:func:`console.services.ebms_outbox.transmits`, the one owner of what transmits).
+rule (:func:`console.services.ebms.outbox.transmits`, the one owner of what transmits).
 The change goes through the audit trail like every write; it applies to sales stamped
 afterwards (already written invoices stay in the outbox).
 """

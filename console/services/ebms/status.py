@@ -20,7 +20,7 @@ message's writing (in the stamping transaction) to the worker's settling it as r
 registered invoices of the sales in the window.
 
 A sale *not transmitted after 24 h* (the leakage flag) is a sale of a seller that transmits
-(:func:`console.services.ebms_outbox.transmits_clause`), placed since transmission started
+(:func:`console.services.ebms.outbox.transmits_clause`), placed since transmission started
 (the earliest sale with an invoice message) and more than ``LATE_AFTER`` before the moment
 of examination, whose invoice is not registered (pending, refused, or never written).
 """
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, aliased
 from console import models as m
 from console.models.ebms import InvoiceMessage, MessageKind, MessageState
 from console.security.scoping import ProvinceScope, apply_scope
-from console.services.ebms_outbox import transmits_clause
+from console.services.ebms.outbox import transmits_clause
 from console.services.sales import is_sale
 
 REGISTERED, PENDING, REFUSED, NOT_SENT = "registered", "pending", "refused", "not_sent"
